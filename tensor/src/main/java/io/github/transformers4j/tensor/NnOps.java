@@ -138,4 +138,20 @@ public final class NnOps {
         if (bias != null) y = y.add(bias.reshape(1, o, 1));
         return y.reshape(n, o, oh, ow);
     }
+
+    /**
+     * Fused Adam/AdamW update in place (no autograd), PyTorch's formula and order of operations. p, g, m, v have
+     * one shape and dtype; step counts from 1; decoupled = AdamW (decay multiplies p), else Adam (decay added to g).
+     */
+    public static void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+            double weightDecay, long step, boolean decoupled) {
+        for (Tensor t : new Tensor[] {g, m, v}) {
+            if (!java.util.Arrays.equals(t.shape(), p.shape()) || t.dtype() != p.dtype() || !t.isContiguous()) {
+                throw new IllegalArgumentException("adamStep: tensors must match the parameter " + Shape.str(p.shape()) + " " + p.dtype()
+                        + " and be contiguous, got " + Shape.str(t.shape()) + " " + t.dtype());
+            }
+        }
+        if (!p.isContiguous()) throw new IllegalArgumentException("adamStep: parameter must be contiguous");
+        p.backend().adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+    }
 }
