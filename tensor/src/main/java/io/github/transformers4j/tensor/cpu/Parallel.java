@@ -43,7 +43,7 @@ public final class Parallel {
     public static void forRange(int n, int grain, Range body) {
         if (n <= 0) return;
         grain = Math.max(1, grain);
-        if (POOL == null || n <= grain || ForkJoinPool.getPool() == POOL) {
+        if (POOL == null || n <= grain || java.util.concurrent.ForkJoinTask.getPool() == POOL) {
             body.run(0, n);
             return;
         }

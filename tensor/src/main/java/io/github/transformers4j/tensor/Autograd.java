@@ -1,0 +1,99 @@
+package io.github.transformers4j.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The define-by-run tape: recording (by ops) and the reverse pass. */
+final class Autograd {
+    private Autograd() {}
+
+    static boolean needsGrad(Tensor... inputs) {
+        if (!Grad.isEnabled()) return false;
+        for (Tensor t : inputs) if (t != null && t.requiresGrad) return true;
+        return false;
+    }
+
+    /** Attaches a backward to {@code out} if any input requires grad; returns out. */
+    static Tensor record(String op, Tensor out, Node.Backward backward, Tensor... inputs) {
+        if (needsGrad(inputs)) {
+            out.requiresGrad = true;
+            out.gradFn = new Node(op, inputs, backward);
+        }
+        return out;
+    }
+
+    static void backward(Tensor root, Tensor gradRoot) {
+        if (!root.requiresGrad) {
+            throw new IllegalStateException("backward: tensor " + Shape.str(root.shape())
+                    + " does not require grad (no input had requiresGrad(true), or it was computed under Grad.disabled())");
+        }
+        if (!Arrays.equals(gradRoot.shape(), root.shape())) {
+            throw new IllegalArgumentException("backward: gradient shape " + Shape.str(gradRoot.shape())
+                    + " does not match tensor shape " + Shape.str(root.shape()));
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        grads.put(root, gradRoot);
+        try (var g = Grad.disabled()) {
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Tensor grad = grads.remove(t);
+                if (grad == null) continue;
+                if (t.gradFn == null || t.retainsGrad) accumulateInto(t, grad);
+                if (t.gradFn == null) continue;
+                Node node = t.gradFn;
+                Tensor[] inGrads = node.backward.apply(grad);
+                for (int k = 0; k < node.inputs.length; k++) {
+                    Tensor in = node.inputs[k];
+                    if (in == null || !in.requiresGrad || inGrads[k] == null) continue;
+                    Tensor gi = inGrads[k];
+                    if (!Arrays.equals(gi.shape(), in.shape())) {
+                        throw new IllegalStateException("autograd: backward of '" + node.op + "' produced a gradient of shape "
+                                + Shape.str(gi.shape()) + " for input " + k + " of shape " + Shape.str(in.shape()));
+                    }
+                    if (gi.dtype() != in.dtype()) gi = gi.to(in.dtype());
+                    Tensor prev = grads.get(in);
+                    grads.put(in, prev == null ? gi : prev.add(gi));
+                }
+            }
+        }
+    }
+
+    private static void accumulateInto(Tensor leaf, Tensor grad) {
+        if (leaf.grad == null) {
+            leaf.grad = Memory.unscoped(grad::clone);
+        } else {
+            leaf.grad.add_(grad, 1.0);
+        }
+    }
+
+    /** Tensors reachable from root through gradFn, inputs before outputs. */
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, nextInputIndex}
+        stack.push(new Object[] {root, 0});
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int next = (Integer) frame[1];
+            Tensor[] inputs = t.gradFn == null ? new Tensor[0] : t.gradFn.inputs;
+            if (next < inputs.length) {
+                frame[1] = next + 1;
+                Tensor in = inputs[next];
+                if (in != null && in.requiresGrad && visited.add(in)) stack.push(new Object[] {in, 0});
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}

@@ -1,0 +1,40 @@
+package io.github.transformers4j.tensor;
+
+import io.github.transformers4j.tensor.cpu.CpuBackend;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Finds the backend for a device: the CPU always; others through {@link BackendProvider} services (module cuda). */
+public final class Backends {
+    private static final Map<Device, Backend> CACHE = new ConcurrentHashMap<>();
+
+    private Backends() {}
+
+    public static Backend of(Device device) {
+        if (device.type() == Device.Type.CPU) return CpuBackend.INSTANCE;
+        return CACHE.computeIfAbsent(device, Backends::load);
+    }
+
+    private static Backend load(Device device) {
+        StringBuilder reasons = new StringBuilder();
+        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
+            if (p.type() != device.type()) continue;
+            String why = p.unavailableReason();
+            if (why == null) return p.create(device.index());
+            reasons.append(why);
+        }
+        throw new IllegalStateException("no backend for device " + device + ": "
+                + (reasons.isEmpty() ? "the transformers4j-cuda module is not on the class path" : reasons));
+    }
+
+    /** A backend that can be plugged in at run time (registered in META-INF/services). */
+    public interface BackendProvider {
+        Device.Type type();
+
+        /** null when usable, else a one-line reason (what was searched). */
+        String unavailableReason();
+
+        Backend create(int index);
+    }
+}

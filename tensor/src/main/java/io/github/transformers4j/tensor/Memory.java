@@ -1,0 +1,73 @@
+package io.github.transformers4j.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Deterministic release of tensor memory. Every storage allocated while a scope is open on the current thread
+ * belongs to the innermost scope and is released when it closes, unless its tensor called {@link Tensor#keep()}.
+ * Storage allocated outside any scope is released when unreachable (or with {@link Tensor#release()}).
+ * <pre>{@code
+ * try (var step = Memory.scope()) {
+ *     Tensor loss = F.crossEntropy(model.forward(x), y);
+ *     loss.backward();          // parameter .grad tensors are allocated outside the scope
+ *     optimizer.step();
+ * }                             // every temporary of the step is released here
+ * }</pre>
+ */
+public final class Memory {
+    private static final ThreadLocal<ArrayDeque<Scope>> SCOPES = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private Memory() {}
+
+    public static Scope scope() {
+        Scope s = new Scope();
+        SCOPES.get().push(s);
+        return s;
+    }
+
+    /** Runs {@code body} with no scope open: what it allocates escapes every scope of this thread (e.g. optimizer state). */
+    public static <T> T unscoped(java.util.function.Supplier<T> body) {
+        ArrayDeque<Scope> saved = SCOPES.get();
+        SCOPES.set(new ArrayDeque<>());
+        try {
+            return body.get();
+        } finally {
+            SCOPES.set(saved);
+        }
+    }
+
+    static void register(Storage s) {
+        Scope top = SCOPES.get().peek();
+        if (top != null) top.owned.add(s);
+    }
+
+    /** Number of storages owned by the innermost open scope (for tests and diagnostics). */
+    public static int ownedByCurrentScope() {
+        Scope top = SCOPES.get().peek();
+        return top == null ? 0 : top.owned.size();
+    }
+
+    public static final class Scope implements AutoCloseable {
+        private final List<Storage> owned = new ArrayList<>();
+        private boolean closed;
+
+        private Scope() {}
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            ArrayDeque<Scope> stack = SCOPES.get();
+            if (stack.peek() != this) {
+                throw new IllegalStateException("Memory scopes must be closed in reverse order of opening (use try-with-resources)");
+            }
+            stack.pop();
+            for (Storage s : owned) {
+                if (!s.kept) s.release();
+            }
+            owned.clear();
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package io.github.transformers4j.tensor.cpu;
+
+import io.github.transformers4j.tensor.Backend;
+import io.github.transformers4j.tensor.BinaryOp;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.ReduceOp;
+import io.github.transformers4j.tensor.Storage;
+import io.github.transformers4j.tensor.Tensor;
+import io.github.transformers4j.tensor.UnaryOp;
+import java.lang.foreign.MemorySegment;
+
+/** The CPU backend: Vector API kernels, multithreaded with {@link Parallel}. Kernels live in the Cpu* classes. */
+public final class CpuBackend implements Backend {
+    public static final CpuBackend INSTANCE = new CpuBackend();
+
+    private CpuBackend() {}
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public Storage allocate(DType dtype, long numel) {
+        return new CpuStorage(dtype, numel);
+    }
+
+    @Override
+    public void copyFromHost(MemorySegment src, Tensor dst) {
+        long bytes = dst.numel() * dst.dtype().byteSize();
+        MemorySegment.copy(src, 0, Access.seg(dst), dst.storageOffset() * dst.dtype().byteSize(), bytes);
+    }
+
+    @Override
+    public void copyToHost(Tensor src, MemorySegment dst) {
+        long bytes = src.numel() * src.dtype().byteSize();
+        MemorySegment.copy(Access.seg(src), src.storageOffset() * src.dtype().byteSize(), dst, 0, bytes);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        CpuElementwise.copy(src, dst);
+    }
+
+    @Override
+    public void fill(Tensor dst, double value) {
+        CpuElementwise.fill(dst, value);
+    }
+
+    @Override
+    public void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
+        CpuElementwise.unary(op, p0, p1, x, out);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        CpuElementwise.binary(op, a, b, out);
+    }
+
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        CpuElementwise.where(cond, a, b, out);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Tensor x, long outer, long n, long inner, Tensor values, Tensor indices) {
+        CpuReduce.reduce(op, x, outer, n, inner, values, indices);
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        int[] sa = a.shape(), sb = b.shape();
+        long[] ta = a.stride(), tb = b.stride();
+        int batch = sa[0], m = sa[1], k = sa[2], n = sb[2];
+        long ldc = n, cBatch = (long) m * n;
+        // a row or column of length 1 has an arbitrary stride: normalise so one stride is 1
+        long aRs = m == 1 ? (ta[2] == 1 ? k : ta[1]) : ta[1], aCs = k == 1 ? 1 : ta[2];
+        if (m == 1 && ta[2] != 1) aRs = ta[1];
+        long bRs = k == 1 ? (tb[2] == 1 ? n : tb[1]) : tb[1], bCs = n == 1 ? 1 : tb[2];
+        if (aRs != 1 && aCs != 1) aCs = 1; // unreachable by construction (Linalg guarantees a unit stride)
+        if (a.dtype() == DType.F32) {
+            Gemm.sgemm(batch, m, n, k, Access.seg(a), a.storageOffset(), ta[0], aRs, aCs,
+                    Access.seg(b), b.storageOffset(), tb[0], bRs, bCs, Access.seg(out), out.storageOffset(), cBatch, ldc, accumulate);
+        } else if (a.dtype() == DType.F64) {
+            Gemm.dgemm(batch, m, n, k, Access.seg(a), a.storageOffset(), ta[0], aRs, aCs,
+                    Access.seg(b), b.storageOffset(), tb[0], bRs, bCs, Access.seg(out), out.storageOffset(), cBatch, ldc, accumulate);
+        } else {
+            throw new IllegalArgumentException("matmul on the CPU supports F32 and F64, got " + a.dtype() + "; convert with to(DType.F32)");
+        }
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor out, boolean log) {
+        CpuNorm.softmax(x, out, log);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor gy, Tensor gx, boolean log) {
+        CpuNorm.softmaxBackward(y, gy, gx, log);
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor w, Tensor b, double eps, Tensor y, Tensor mean, Tensor rstd) {
+        CpuNorm.layerNorm(x, w, b, eps, y, mean, rstd);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor gy, Tensor x, Tensor w, Tensor mean, Tensor rstd, Tensor gx, Tensor gw, Tensor gb) {
+        CpuNorm.layerNormBackward(gy, x, w, mean, rstd, gx, gw, gb);
+    }
+
+    @Override
+    public void indexSelect(Tensor src, long outer, long n, long inner, Tensor index, Tensor out) {
+        CpuIndex.indexSelect(src, outer, n, inner, index, out);
+    }
+
+    @Override
+    public void indexAdd(Tensor dst, long outer, long n, long inner, Tensor index, Tensor src) {
+        CpuIndex.indexAdd(dst, outer, n, inner, index, src);
+    }
+
+    @Override
+    public void gather(Tensor src, int dim, Tensor index, Tensor out) {
+        CpuIndex.gather(src, dim, index, out);
+    }
+
+    @Override
+    public void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        CpuIndex.scatterAdd(dst, dim, index, src);
+    }
+
+    @Override
+    public void random(Tensor out, Distribution kind, long seed, long offset, double a, double b) {
+        CpuMisc.random(out, kind, seed, offset, a, b);
+    }
+
+    @Override
+    public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor cols) {
+        CpuMisc.im2col(x, kh, kw, sh, sw, ph, pw, cols);
+    }
+
+    @Override
+    public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, Tensor x) {
+        CpuMisc.col2im(cols, kh, kw, sh, sw, ph, pw, x);
+    }
+
+    @Override
+    public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+            double weightDecay, long step, boolean decoupled) {
+        CpuMisc.adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+    }
+}

@@ -1,0 +1,242 @@
+package io.github.transformers4j.tensor.cpu;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import io.github.transformers4j.tensor.BinaryOp;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Tensor;
+import io.github.transformers4j.tensor.UnaryOp;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** copy, fill, unary, binary and where: a vectorised F32 path for the common layouts, a generic strided path for the rest. */
+final class CpuElementwise {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+
+    private CpuElementwise() {}
+
+    // ------------------------------------------------------------ copy / fill
+
+    static void copy(Tensor src, Tensor dst) {
+        MemorySegment s = Access.seg(src), d = Access.seg(dst);
+        DType st = src.dtype(), dt = dst.dtype();
+        if (src.isContiguous() && dst.isContiguous() && st == dt) {
+            long es = st.byteSize();
+            MemorySegment.copy(s, src.storageOffset() * es, d, dst.storageOffset() * es, src.numel() * es);
+            return;
+        }
+        StridedLoop L = new StridedLoop(dst.shape(), src.stride(), dst.stride());
+        long so = src.storageOffset(), dof = dst.storageOffset();
+        long ss = L.innerStride(0), ds = L.innerStride(1), n = L.inner;
+        Parallel.forRange((int) L.outer, L.grain(), (a, b) -> {
+            long[] off = new long[2];
+            for (int o = a; o < b; o++) {
+                L.offsets(o, off);
+                long i0 = so + off[0], j0 = dof + off[1];
+                if (st == DType.F32 && dt == DType.F32) {
+                    for (long i = 0; i < n; i++) d.setAtIndex(JAVA_FLOAT, j0 + i * ds, s.getAtIndex(JAVA_FLOAT, i0 + i * ss));
+                } else if (st == dt && (st == DType.I64 || st == DType.F64)) {
+                    for (long i = 0; i < n; i++) {
+                        long bits = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i0 + i * ss);
+                        d.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, j0 + i * ds, bits);
+                    }
+                } else if (st == DType.I64 || dt == DType.I64) {
+                    for (long i = 0; i < n; i++) {
+                        if (dt == DType.I64 && !st.isFloatingPoint()) {
+                            d.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, j0 + i * ds, Access.getLong(s, st, i0 + i * ss));
+                        } else {
+                            Access.set(d, dt, j0 + i * ds, Access.get(s, st, i0 + i * ss));
+                        }
+                    }
+                } else {
+                    for (long i = 0; i < n; i++) Access.set(d, dt, j0 + i * ds, Access.get(s, st, i0 + i * ss));
+                }
+            }
+        });
+    }
+
+    static void fill(Tensor dst, double v) {
+        MemorySegment d = Access.seg(dst);
+        long n = dst.numel(), o = dst.storageOffset();
+        DType t = dst.dtype();
+        if (v == 0 && t != DType.BOOL) {
+            d.asSlice(o * t.byteSize(), n * t.byteSize()).fill((byte) 0);
+            return;
+        }
+        if (t == DType.F32) {
+            float f = (float) v;
+            for (long i = 0; i < n; i++) d.setAtIndex(JAVA_FLOAT, o + i, f);
+            return;
+        }
+        for (long i = 0; i < n; i++) Access.set(d, t, o + i, v);
+    }
+
+    // ------------------------------------------------------------ unary
+
+    static void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
+        MemorySegment xs = Access.seg(x), os = Access.seg(out);
+        long xo = x.storageOffset(), oo = out.storageOffset();
+        int n = Math.toIntExact(x.numel());
+        if (x.dtype() == DType.F32 && out.dtype() == DType.F32) {
+            Parallel.forRange(n, 16384, (a, b) -> unaryF32(op, (float) p0, (float) p1, xs, xo, os, oo, a, b));
+            return;
+        }
+        DType xt = x.dtype(), ot = out.dtype();
+        Parallel.forRange(n, 16384, (a, b) -> {
+            for (int i = a; i < b; i++) Access.set(os, ot, oo + i, Scalar.unary(op, p0, p1, Access.get(xs, xt, xo + i)));
+        });
+    }
+
+    private static void unaryF32(UnaryOp op, float p0, float p1, MemorySegment xs, long xo, MemorySegment os, long oo, int a, int b) {
+        long xb = xo * 4, ob = oo * 4;
+        int i = a;
+        int upper = a + S.loopBound(b - a);
+        switch (op) {
+            case NEG, ABS, SQUARE, RELU, AFFINE, EXP, TANH, SIGMOID, SQRT, GELU, GELU_GRAD, GELU_TANH, SILU, RECIPROCAL -> {
+                for (; i < upper; i += S.length()) {
+                    FloatVector v = FloatVector.fromMemorySegment(S, xs, xb + 4L * i, NO);
+                    vecUnary(op, v, p0, p1).intoMemorySegment(os, ob + 4L * i, NO);
+                }
+            }
+            default -> { }
+        }
+        for (; i < b; i++) {
+            float v = xs.getAtIndex(JAVA_FLOAT, xo + i);
+            os.setAtIndex(JAVA_FLOAT, oo + i, (float) Scalar.unaryF(op, p0, p1, v));
+        }
+    }
+
+    private static FloatVector vecUnary(UnaryOp op, FloatVector v, float p0, float p1) {
+        return switch (op) {
+            case NEG -> v.neg();
+            case ABS -> v.abs();
+            case SQUARE -> v.mul(v);
+            case RELU -> v.max(0f);
+            case AFFINE -> v.fma(p0, p1);
+            case EXP -> v.lanewise(VectorOperators.EXP);
+            case TANH -> v.lanewise(VectorOperators.TANH);
+            case SQRT -> v.sqrt();
+            case RECIPROCAL -> v.broadcast(1f).div(v);
+            case SIGMOID -> v.broadcast(1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SILU -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            case GELU -> v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f));
+            case GELU_GRAD -> {
+                FloatVector cdf = erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
+                FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul((float) (1 / Math.sqrt(2 * Math.PI)));
+                yield cdf.add(v.mul(pdf));
+            }
+            case GELU_TANH -> {
+                FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2 / Math.PI));
+                yield v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+            }
+            default -> throw new IllegalStateException(op.name());
+        };
+    }
+
+    /** erf by Abramowitz-Stegun 7.1.26 (absolute error < 1.5e-7), enough for float32. */
+    private static FloatVector erf(FloatVector x) {
+        FloatVector ax = x.abs();
+        FloatVector t = ax.mul(0.3275911f).add(1f);
+        t = t.broadcast(1f).div(t);
+        FloatVector poly = t.mul(1.061405429f).add(-1.453152027f).mul(t).add(1.421413741f).mul(t).add(-0.284496736f).mul(t)
+                .add(0.254829592f).mul(t);
+        FloatVector y = poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
+        VectorMask<Float> neg = x.compare(VectorOperators.LT, 0f);
+        return y.blend(y.neg(), neg);
+    }
+
+    // ------------------------------------------------------------ binary / where
+
+    static void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        MemorySegment as = Access.seg(a), bs = Access.seg(b), os = Access.seg(out);
+        StridedLoop L = new StridedLoop(out.shape(), a.stride(), b.stride(), out.stride());
+        long ao = a.storageOffset(), bo = b.storageOffset(), oo = out.storageOffset();
+        long sa = L.innerStride(0), sb = L.innerStride(1), so = L.innerStride(2);
+        int n = (int) L.inner;
+        boolean f32 = a.dtype() == DType.F32 && out.dtype() == DType.F32;
+        DType t = a.dtype(), ot = out.dtype();
+        Parallel.forRange((int) L.outer, L.grain(), (lo, hi) -> {
+            long[] off = new long[3];
+            for (int o = lo; o < hi; o++) {
+                L.offsets(o, off);
+                long ia = ao + off[0], ib = bo + off[1], io = oo + off[2];
+                if (f32 && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && vectorizable(op)) {
+                    binaryF32(op, as, ia, sa, bs, ib, sb, os, io, n);
+                } else if (f32) {
+                    for (int i = 0; i < n; i++) {
+                        float x = as.getAtIndex(JAVA_FLOAT, ia + i * sa), y = bs.getAtIndex(JAVA_FLOAT, ib + i * sb);
+                        os.setAtIndex(JAVA_FLOAT, io + i * so, (float) Scalar.binary(op, x, y));
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        double r = Scalar.binary(op, Access.get(as, t, ia + i * sa), Access.get(bs, t, ib + i * sb));
+                        Access.set(os, ot, io + i * so, r);
+                    }
+                }
+            }
+        });
+    }
+
+    private static boolean vectorizable(BinaryOp op) {
+        return switch (op) {
+            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> true;
+            default -> false;
+        };
+    }
+
+    /** Inner strides sa, sb in {0, 1}; output stride 1. */
+    private static void binaryF32(BinaryOp op, MemorySegment as, long ia, long sa, MemorySegment bs, long ib, long sb,
+            MemorySegment os, long io, int n) {
+        int i = 0, upper = S.loopBound(n);
+        FloatVector ca = sa == 0 ? FloatVector.broadcast(S, as.getAtIndex(JAVA_FLOAT, ia)) : null;
+        FloatVector cb = sb == 0 ? FloatVector.broadcast(S, bs.getAtIndex(JAVA_FLOAT, ib)) : null;
+        for (; i < upper; i += S.length()) {
+            FloatVector x = ca != null ? ca : FloatVector.fromMemorySegment(S, as, (ia + i) * 4, NO);
+            FloatVector y = cb != null ? cb : FloatVector.fromMemorySegment(S, bs, (ib + i) * 4, NO);
+            FloatVector r = switch (op) {
+                case ADD -> x.add(y);
+                case SUB -> x.sub(y);
+                case MUL -> x.mul(y);
+                case DIV -> x.div(y);
+                case MAXIMUM -> x.max(y);
+                case MINIMUM -> x.min(y);
+                default -> throw new IllegalStateException(op.name());
+            };
+            r.intoMemorySegment(os, (io + i) * 4, NO);
+        }
+        for (; i < n; i++) {
+            float x = as.getAtIndex(JAVA_FLOAT, ia + i * sa), y = bs.getAtIndex(JAVA_FLOAT, ib + i * sb);
+            os.setAtIndex(JAVA_FLOAT, io + i, (float) Scalar.binary(op, x, y));
+        }
+    }
+
+    static void where(Tensor c, Tensor a, Tensor b, Tensor out) {
+        MemorySegment cs = Access.seg(c), as = Access.seg(a), bs = Access.seg(b), os = Access.seg(out);
+        StridedLoop L = new StridedLoop(out.shape(), c.stride(), a.stride(), b.stride(), out.stride());
+        long co = c.storageOffset(), ao = a.storageOffset(), bo = b.storageOffset(), oo = out.storageOffset();
+        long sc = L.innerStride(0), sa = L.innerStride(1), sb = L.innerStride(2), so = L.innerStride(3);
+        DType t = a.dtype();
+        int n = (int) L.inner;
+        Parallel.forRange((int) L.outer, L.grain(), (lo, hi) -> {
+            long[] off = new long[4];
+            for (int o = lo; o < hi; o++) {
+                L.offsets(o, off);
+                for (int i = 0; i < n; i++) {
+                    boolean pick = cs.get(java.lang.foreign.ValueLayout.JAVA_BYTE, co + off[0] + i * sc) != 0;
+                    if (t == DType.F32) {
+                        float v = pick ? as.getAtIndex(JAVA_FLOAT, ao + off[1] + i * sa) : bs.getAtIndex(JAVA_FLOAT, bo + off[2] + i * sb);
+                        os.setAtIndex(JAVA_FLOAT, oo + off[3] + i * so, v);
+                    } else {
+                        double v = pick ? Access.get(as, t, ao + off[1] + i * sa) : Access.get(bs, t, bo + off[2] + i * sb);
+                        Access.set(os, t, oo + off[3] + i * so, v);
+                    }
+                }
+            }
+        });
+    }
+}

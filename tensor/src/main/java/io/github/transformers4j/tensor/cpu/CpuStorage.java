@@ -1,0 +1,97 @@
+package io.github.transformers4j.tensor.cpu;
+
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Storage;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Off-heap CPU storage (64-byte aligned), recycled through a size-class pool so steady-state steps allocate nothing. */
+public final class CpuStorage extends Storage {
+    private static final Cleaner CLEANER = Cleaner.create();
+    private final MemorySegment segment;
+
+    CpuStorage(DType dtype, long numel) {
+        super(dtype, numel);
+        this.segment = Pool.take(numel * dtype.byteSize());
+        MemorySegment seg = segment;
+        AtomicBoolean flag = released;
+        CLEANER.register(this, () -> {
+            if (flag.compareAndSet(false, true)) Pool.give(seg);
+        });
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    protected void free() {
+        Pool.give(segment);
+    }
+
+    /** The memory; throws if the storage was released. */
+    public MemorySegment segment() {
+        checkAlive();
+        return segment;
+    }
+
+    /** Pool statistics, for tests and {@code t4j info}. */
+    public static long pooledBytes() {
+        return Pool.pooled.get();
+    }
+
+    public static long allocatedBytes() {
+        return Pool.allocated.get();
+    }
+
+    /** Size classes: 4 per power of two (at most 25% slack); whole segments are reused. */
+    static final class Pool {
+        static final long MAX_POOLED = Math.max(1L << 30, Runtime.getRuntime().maxMemory());
+        static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<MemorySegment>> FREE = new ConcurrentHashMap<>();
+        static final AtomicLong pooled = new AtomicLong(), allocated = new AtomicLong();
+
+        static long sizeClass(long bytes) {
+            if (bytes <= 64) return 64;
+            int hb = 63 - Long.numberOfLeadingZeros(bytes - 1); // 2^hb < bytes <= 2^(hb+1)
+            long base = 1L << hb, quarter = base / 4;
+            long c = base + ((bytes - base + quarter - 1) / quarter) * quarter;
+            return (c + 63) & ~63L;
+        }
+
+        static MemorySegment take(long bytes) {
+            long cls = sizeClass(bytes);
+            ConcurrentLinkedDeque<MemorySegment> q = FREE.get(cls);
+            MemorySegment s = q == null ? null : q.pollFirst();
+            if (s != null) {
+                pooled.addAndGet(-cls);
+                return s;
+            }
+            allocated.addAndGet(cls);
+            try {
+                return Arena.ofAuto().allocate(cls, 64);
+            } catch (OutOfMemoryError e) {
+                FREE.clear(); // drop the pool and retry once
+                pooled.set(0);
+                System.gc();
+                return Arena.ofAuto().allocate(cls, 64);
+            }
+        }
+
+        static void give(MemorySegment s) {
+            long cls = s.byteSize();
+            if (pooled.get() + cls > MAX_POOLED) {
+                allocated.addAndGet(-cls);
+                return; // unreachable now: the automatic arena frees it
+            }
+            pooled.addAndGet(cls);
+            FREE.computeIfAbsent(cls, k -> new ConcurrentLinkedDeque<>()).addFirst(s);
+        }
+    }
+}
