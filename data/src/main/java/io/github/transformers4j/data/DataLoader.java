@@ -17,7 +17,7 @@ import java.util.function.Function;
  * Batches a dataset, like torch.utils.data.DataLoader.
  *
  * <pre>{@code
- * try (var loader = DataLoader.builder(train, ImageCollate::collate).batchSize(128).shuffle(true).seed(42)
+ * try (var loader = DataLoader.builder(train, Batch::collate).batchSize(128).shuffle(true).seed(42)
  *         .numWorkers(2).build()) {
  *     for (int epoch = 0; epoch < epochs; epoch++)
  *         for (Batch batch : loader.epoch(epoch)) { ... }
