@@ -11,8 +11,11 @@ public interface Optimization {
     /** The scheduled learning rate of optimizer step {@code step} (counting from 0). */
     double lr(long step);
 
-    /** One update from the parameters' current gradients (clipping them first if configured), at rate {@code lr}. */
-    void step(double lr);
+    /**
+     * Update number {@code step} (counting from 0) from the parameters' current gradients, at the rate
+     * {@link #lr(long) lr(step)}, clipping the gradients first if configured.
+     */
+    void step(long step);
 
     /** Clears the parameters' gradients. */
     void zeroGrad();

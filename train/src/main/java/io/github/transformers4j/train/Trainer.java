@@ -4,6 +4,7 @@ import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Random4j;
@@ -87,6 +88,7 @@ public final class Trainer {
     private final List<Callback> callbacks = new ArrayList<>();
     private long globalStep;
     private volatile boolean stopRequested;
+    private Device device = Device.CPU;
 
     /**
      * @param rng        the generator the model draws from (dropout); its counter is checkpointed
@@ -102,6 +104,12 @@ public final class Trainer {
         this.config = config;
         this.configJson = configJson;
         this.out = out;
+    }
+
+    /** Runs on {@code device} (the model must already be there); batches are moved to it. */
+    public Trainer onDevice(Device d) {
+        this.device = d;
+        return this;
     }
 
     public Trainer addCallback(Callback c) {
@@ -183,12 +191,13 @@ public final class Trainer {
                 long ok;
                 try (var scope = Memory.scope(); batch) {
                     optimization.zeroGrad();
-                    Tensor logits = model.forward(batch.images());
-                    Tensor lossT = Losses.crossEntropy(logits, batch.labels());
+                    Tensor labels = batch.labels().to(device);
+                    Tensor logits = model.forward(batch.images().to(device));
+                    Tensor lossT = Losses.crossEntropy(logits, labels);
                     lossT.backward();
-                    optimization.step(lr);
+                    optimization.step(globalStep);
                     loss = lossT.item();
-                    ok = Losses.correct(logits, batch.labels());
+                    ok = Losses.correct(logits, labels);
                 }
                 if (!Double.isFinite(loss))
                     throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d step %d (lr %.3g); "
@@ -213,7 +222,7 @@ public final class Trainer {
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double trainLoss = seen == 0 ? Double.NaN : lossSum / seen, trainAcc = seen == 0 ? Double.NaN : (double) correct / seen;
-        Evaluation v = val == null ? null : evaluate(val, model.numClasses(), epoch);
+        Evaluation v = val == null ? null : evaluate(model, val, model.numClasses(), epoch, device);
         double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
         double seconds = (System.nanoTime() - t0) / 1e9;
         double ips = seen / trainSeconds;
@@ -280,11 +289,16 @@ public final class Trainer {
 
     /** Loss, accuracy and confusion matrix over {@code loader}, in eval mode without gradients. */
     public Evaluation evaluate(DataLoader<?, Batch> loader, int numClasses, int epochForOrder) {
-        return evaluate(model, loader, numClasses, epochForOrder);
+        return evaluate(model, loader, numClasses, epochForOrder, device);
+    }
+
+    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder) {
+        return evaluate(model, loader, numClasses, epochForOrder, Device.CPU);
     }
 
     /** Evaluates any classifier (in eval mode, under {@link Grad#disabled()}); restores its previous mode. */
-    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder) {
+    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder,
+                                      Device device) {
         long t0 = System.nanoTime();
         boolean wasTraining = model.isTraining();
         model.eval();
@@ -294,8 +308,8 @@ public final class Trainer {
         try (var g = Grad.disabled()) {
             for (Batch batch : loader.epoch(epochForOrder)) {
                 try (var scope = Memory.scope(); batch) {
-                    Tensor logits = model.forward(batch.images());
-                    lossSum += Losses.crossEntropy(logits, batch.labels()).item() * batch.size();
+                    Tensor logits = model.forward(batch.images().to(device));
+                    lossSum += Losses.crossEntropy(logits, batch.labels().to(device)).item() * batch.size();
                     cm.addAll(batch.labels().toLongArray(), logits.argmax(1, false).toLongArray());
                     n += batch.size();
                 }
@@ -324,7 +338,7 @@ public final class Trainer {
             epoch = (int) Math.max(0, MetricsLog.read(runDir).stream().mapToInt(MetricsRow::epoch).max().orElse(0));
             which = "final weights";
         }
-        Evaluation e = evaluate(test, model.numClasses(), 0);
+        Evaluation e = evaluate(model, test, model.numClasses(), 0, device);
         String report = testReport(e, classNames, which);
         say(report);
         try {

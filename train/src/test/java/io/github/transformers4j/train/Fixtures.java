@@ -104,7 +104,8 @@ final class Fixtures {
         }
 
         @Override
-        public void step(double lr) {
+        public void step(long step) {
+            double lr = lr(step);
             t++;
             try (var g = Grad.disabled()) {
                 for (int i = 0; i < params.size(); i++) {
