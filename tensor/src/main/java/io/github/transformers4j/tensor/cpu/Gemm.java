@@ -12,11 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Batched matrix products on the CPU: {@code C_b = A_b @ B_b} (or {@code C_b += A_b @ B_b}).
  *
- * <p>The float path follows BLIS: K is cut into blocks of {@link #KC}; for each block, a block of A is packed
- * into {@link #MR}-row slivers and a panel of B into {@link #NR}-column slivers (zero padded at the edges),
- * and a register-blocked micro-kernel (12 x 32 accumulators on AVX-512) multiplies one sliver pair with
- * {@code fma}. Work is split into tiles of C over batch x row blocks x column panels; B panels of one big
- * product are packed once and shared by all row blocks.
+ * <p>The float path follows BLIS: K is cut into blocks of {@link #KC}; for each block, a panel of B is packed
+ * into {@link #NR}-column slivers (zero padded at the edge), a block of A is copied into a buffer as it lies
+ * (row-major or transposed, runs of contiguous floats; zero rows up to a multiple of {@link #MR}), and a
+ * register-blocked micro-kernel (12 x 2 vectors of accumulators, 12 x 32 on AVX-512) reads A with strides,
+ * B sliver by sliver, and multiplies with {@code fma}. Work is split into tiles of C over batch x row blocks x
+ * column chunks; a big product packs B (and A where tiles would repeat the copy) once, shared by all tiles.
  *
  * <p>Determinism: every element of C is, for each K block in order, a sequential {@code fma} chain over that
  * block starting from zero, added to C block after block. How C is tiled, which kernel variant or thread
@@ -41,13 +42,15 @@ public final class Gemm {
     /** Columns of the micro-kernel (B sliver width): two vectors. */
     static final int NR = 2 * FL;
     /** K block: fixed, because it decides each element's summation order. */
-    static final int KC = 256;
-    /** Rows of C per task (a multiple of MR); free to change, results do not depend on it. */
+    static final int KC = 512;
+    /** Most rows of C per task (a multiple of MR); free to change, results do not depend on it. */
     static final int MC = 16 * MR;
-    /** Widest column panel of a task that packs its own B block (kc x NC1 floats stay in L2). */
+    /** Tasks a product is cut into where its shape allows (a few per core, for balance). */
+    private static final int TASKS = 8;
+    /** Widest column panel of a task that packs its own B block (KC x NC1 floats, about the L2 size). */
     static final int NC1 = 512 / NR * NR;
-    /** Cap on the floats of one shared packed B panel (all of K). */
-    private static final long SHARED_B_MAX = 1 << 22;
+    /** Caps on the floats of the shared packed B panel (all of K) and of the shared packed A. */
+    private static final long SHARED_B_MAX = 1 << 22, SHARED_A_MAX = 1 << 22;
     /** At or below this many multiply-adds a product takes the simple loop. */
     private static final long SMALL = 16 * 16 * 16;
     /**
@@ -196,10 +199,11 @@ public final class Gemm {
 
     /** Per-thread packing buffers, reused across calls. */
     private static final class Scratch {
-        final float[] a = new float[MC * KC];
+        final float[] a = new float[MC * (KC + 32)];
         final float[] tile = new float[MR * NR];
         float[] b = new float[0];
-        float[] shared = new float[0];
+        float[] sharedA = new float[0];
+        float[] sharedB = new float[0];
         float[] row = new float[0];
         double[] drow = new double[0];
     }
@@ -214,14 +218,13 @@ public final class Gemm {
 
     private static void blocked(Job job) {
         int m = job.m, n = job.n, k = job.k;
-        int mBlocks = (m + MC - 1) / MC;
-        if (job.batch < 4 && mBlocks > 1 && (long) k * packedWidth(Math.min(n, NR)) <= SHARED_B_MAX) {
-            sharedB(job, mBlocks);
+        if (job.batch < 4 && m > MC && (long) k * packedWidth(Math.min(n, NR)) <= SHARED_B_MAX) {
+            shared(job);
             return;
         }
-        // Every task packs its own B block. Panels narrow enough to give both cores work when tasks are few.
-        int tilesPerPanel = job.batch * mBlocks;
-        int panels = Math.max((n + NC1 - 1) / NC1, Math.min((n + NR - 1) / NR, (8 + tilesPerPanel - 1) / tilesPerPanel));
+        // Every task packs its own blocks. Panels narrow enough to give both cores work when tasks are few.
+        int mBlocks = (m + MC - 1) / MC, tilesPerPanel = job.batch * mBlocks;
+        int panels = Math.max((n + NC1 - 1) / NC1, Math.min((n + NR - 1) / NR, (TASKS + tilesPerPanel - 1) / tilesPerPanel));
         int nc = ((n + panels - 1) / panels + NR - 1) / NR * NR;
         int nPanels = (n + nc - 1) / nc;
         job.forRange(job.batch * mBlocks * nPanels, 1, (lo, hi) -> {
@@ -241,41 +244,62 @@ public final class Gemm {
         for (int p0 = 0; p0 < job.k; p0 += KC) {
             int kc = Math.min(KC, job.k - p0);
             packB(s.b, 0, job.b, job.b.index(b, p0, j0), kc, nc);
-            packA(s.a, job.a, job.a.index(b, i0, p0), mc, kc);
-            macroKernel(s, mc, nc, kc, s.b, 0, job.c.seg, job.c.index(b, i0, j0), job.c.rs, job.accumulate || p0 > 0);
+            long as = aStrides(job.a, mc, kc);
+            packA(s.a, 0, job.a, job.a.index(b, i0, p0), mc, kc, as);
+            macroKernel(s.a, 0, as, mc, nc, kc, s.b, 0, job.c.seg, job.c.index(b, i0, j0), job.c.rs,
+                    job.accumulate || p0 > 0, s.tile);
         }
     }
 
     /**
      * Large products: for each batch item and column panel, pack all of B[:, panel] once (in parallel), then
-     * give each task a block of MC rows that packs its A blocks and reuses the shared B.
+     * cut C[:, panel] into about TASKS tiles (row blocks of equal size, at most MC rows, times column chunks)
+     * that read the shared B. A is packed once into a shared buffer too when tiles would otherwise each copy
+     * the same A blocks (several column chunks or panels); else each tile copies its own.
      */
-    private static void sharedB(Job job, int mBlocks) {
-        int m = job.m, n = job.n, k = job.k;
+    private static void shared(Job job) {
+        int m = job.m, n = job.n, k = job.k, kBlocks = (k + KC - 1) / KC;
+        int rowSlivers = (m + MR - 1) / MR, perBlock = MC / MR, mBlocks = (rowSlivers + perBlock - 1) / perBlock;
+        int mc = (rowSlivers + mBlocks - 1) / mBlocks * MR, mb = (m + mc - 1) / mc;
         int nc = (int) Math.min(n, SHARED_B_MAX / k / NR * NR);
-        int kBlocks = (k + KC - 1) / KC;
+        int chunks = Math.min((nc + NR - 1) / NR, (TASKS + mb - 1) / mb);
+        int aBlock = mc * (KC + 16);
+        boolean shareA = (chunks > 1 || nc < n) && (long) mb * kBlocks * aBlock <= SHARED_A_MAX;
         Scratch caller = SCRATCH.get();
+        if (shareA && caller.sharedA.length < mb * kBlocks * aBlock) caller.sharedA = new float[mb * kBlocks * aBlock];
+        float[] ap = caller.sharedA;
         for (int b = 0; b < job.batch; b++) {
             for (int j0 = 0; j0 < n; j0 += nc) {
                 int ncur = Math.min(nc, n - j0), pw = packedWidth(ncur), slivers = (ncur + NR - 1) / NR;
-                if (caller.shared.length < (long) k * pw) caller.shared = new float[k * pw];
-                float[] bp = caller.shared;
-                int bb = b, jj = j0;
-                job.forRange(kBlocks * slivers, 4, (lo, hi) -> {
+                if (caller.sharedB.length < (long) k * pw) caller.sharedB = new float[k * pw];
+                float[] bp = caller.sharedB;
+                int bb = b, jj = j0, aTasks = shareA && j0 == 0 ? mb * kBlocks : 0;
+                job.forRange(aTasks + kBlocks * slivers, 2, (lo, hi) -> {
                     for (int t = lo; t < hi; t++) {
-                        int p0 = t / slivers * KC, js = t % slivers * NR, kc = Math.min(KC, k - p0);
-                        packB(bp, p0 * pw + js * kc, job.b, job.b.index(bb, p0, jj + js), kc, Math.min(NR, ncur - js));
+                        if (t < aTasks) { // A block (row block t / kBlocks, K block t % kBlocks)
+                            int i0 = t / kBlocks * mc, rows = Math.min(mc, m - i0), p0 = t % kBlocks * KC;
+                            int kc = Math.min(KC, k - p0);
+                            packA(ap, t * aBlock, job.a, job.a.index(bb, i0, p0), rows, kc, aStrides(job.a, rows, kc));
+                        } else { // B sliver
+                            int u = t - aTasks, p0 = u / slivers * KC, js = u % slivers * NR, kc = Math.min(KC, k - p0);
+                            packB(bp, p0 * pw + js * kc, job.b, job.b.index(bb, p0, jj + js), kc, Math.min(NR, ncur - js));
+                        }
                     }
                 });
-                job.forRange(mBlocks, 1, (lo, hi) -> {
+                int chunk = (slivers + chunks - 1) / chunks * NR, nChunks = (ncur + chunk - 1) / chunk;
+                job.forRange(mb * nChunks, 1, (lo, hi) -> {
                     Scratch s = SCRATCH.get();
-                    for (int ib = lo; ib < hi; ib++) {
-                        int i0 = ib * MC, mc = Math.min(MC, m - i0);
-                        for (int p0 = 0; p0 < k; p0 += KC) {
+                    for (int t = lo; t < hi; t++) {
+                        int ib = t / nChunks, i0 = ib * mc, rows = Math.min(mc, m - i0);
+                        int jc = t % nChunks * chunk, cols = Math.min(chunk, ncur - jc);
+                        for (int p0 = 0, q = 0; p0 < k; p0 += KC, q++) {
                             int kc = Math.min(KC, k - p0);
-                            packA(s.a, job.a, job.a.index(bb, i0, p0), mc, kc);
-                            macroKernel(s, mc, ncur, kc, bp, p0 * pw, job.c.seg, job.c.index(bb, i0, jj), job.c.rs,
-                                    job.accumulate || p0 > 0);
+                            long as = aStrides(job.a, rows, kc);
+                            float[] a = shareA ? ap : s.a;
+                            int aBase = shareA ? (ib * kBlocks + q) * aBlock : 0;
+                            if (!shareA) packA(a, 0, job.a, job.a.index(bb, i0, p0), rows, kc, as);
+                            macroKernel(a, aBase, as, rows, cols, kc, bp, p0 * pw + jc * kc, job.c.seg,
+                                    job.c.index(bb, i0, jj + jc), job.c.rs, job.accumulate || p0 > 0, s.tile);
                         }
                     }
                 });
@@ -284,31 +308,36 @@ public final class Gemm {
     }
 
     /**
-     * Packs A rows [0, rows) x K [0, kc) from element {@code idx} into MR-row slivers:
-     * {@code ap[s*MR*kc + p*MR + r] = A(s*MR + r, p)}, rows past {@code rows} zero.
+     * Copies A rows [0, rows) x K [0, kc) from element {@code idx} into {@code ap}, element (i, p) at
+     * {@code i*ars + p*acs} with {@code ars, acs} from {@link #aStrides}; rows up to a multiple of MR are zero.
+     * Both layouts are plain copies of contiguous runs (no transposition): the kernel reads A with strides.
      */
-    private static void packA(float[] ap, Operand a, long idx, int rows, int kc) {
+    private static void packA(float[] ap, int base, Operand a, long idx, int rows, int kc, long strides) {
+        int ars = (int) (strides >>> 32), acs = (int) strides, padded = (rows + MR - 1) / MR * MR;
         MemorySegment seg = a.seg;
-        for (int r0 = 0; r0 < rows; r0 += MR) {
-            int base = r0 * kc, h = Math.min(MR, rows - r0);
-            if (a.cs == 1) { // row-major: each row contiguous along K
-                for (int r = 0; r < h; r++) {
-                    long src = idx + (r0 + r) * a.rs;
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = seg.getAtIndex(F32, src + p);
-                }
-                if (h < MR) {
-                    for (int p = 0; p < kc; p++) Arrays.fill(ap, base + p * MR + h, base + p * MR + MR, 0f);
-                }
-            } else { // transposed: the sliver's rows are contiguous for each p
-                for (int r = 0; r < MR; r += FL) { // one pass when a vector holds MR floats
-                    VectorMask<Float> load = FS.indexInRange(r, h), store = FS.indexInRange(r, MR);
-                    for (int p = 0; p < kc; p++) {
-                        FloatVector.fromMemorySegment(FS, seg, (idx + r0 + r + p * a.cs) * Float.BYTES, NATIVE, load)
-                                .intoArray(ap, base + p * MR + r, store);
-                    }
-                }
+        if (a.cs == 1) { // row-major: copy each row's kc floats
+            for (int i = 0; i < rows; i++) MemorySegment.copy(seg, F32, (idx + i * a.rs) * Float.BYTES, ap, base + i * ars, kc);
+            for (int i = rows; i < padded; i++) Arrays.fill(ap, base + i * ars, base + i * ars + kc, 0f);
+        } else { // transposed: copy each p's run of rows
+            for (int p = 0; p < kc; p++) {
+                int at = base + p * acs;
+                MemorySegment.copy(seg, F32, (idx + p * a.cs) * Float.BYTES, ap, at, rows);
+                if (padded > rows) Arrays.fill(ap, at + rows, at + padded, 0f);
             }
         }
+    }
+
+    /**
+     * Strides (packed as {@code ars << 32 | acs}) of a packed A block: row-major A keeps rows of kc floats,
+     * padded to an odd number of cache lines so the kernel's 12 row streams do not collide in L1 sets;
+     * transposed A keeps runs of {@code rows} rounded up to MR.
+     */
+    private static long aStrides(Operand a, int rows, int kc) {
+        if (a.cs == 1) {
+            int lines = (kc + 15) / 16;
+            return (long) ((lines | 1) * 16) << 32 | 1;
+        }
+        return 1L << 32 | (rows + MR - 1) / MR * MR;
     }
 
     /**
@@ -346,20 +375,20 @@ public final class Gemm {
     }
 
     /** C[0:mc, 0:nc] (+)= packed A block @ packed B block (at {@code bBase}); C starts at element cIdx. */
-    private static void macroKernel(Scratch s, int mc, int nc, int kc, float[] bp, int bBase,
-            MemorySegment c, long cIdx, long ldc, boolean add) {
-        float[] ap = s.a, tile = s.tile;
+    private static void macroKernel(float[] ap, int aBase, long aStrides, int mc, int nc, int kc, float[] bp, int bBase,
+            MemorySegment c, long cIdx, long ldc, boolean add, float[] tile) {
+        int ars = (int) (aStrides >>> 32), acs = (int) aStrides;
         for (int j0 = 0; j0 < nc; j0 += NR) {
             int w = Math.min(NR, nc - j0), bi = bBase + j0 * kc;
             for (int i0 = 0; i0 < mc; i0 += MR) {
-                int ai = i0 * kc;
+                int ai = aBase + i0 * ars;
                 if (w <= FL) {
-                    kernel12x1(kc, ap, ai, bp, bi, FL, tile, 0);
+                    kernel12x1(kc, ap, ai, ars, acs, bp, bi, FL, tile, 0);
                 } else if (WIDE_KERNEL) {
-                    kernel12x2(kc, ap, ai, bp, bi, tile);
+                    kernel12x2(kc, ap, ai, ars, acs, bp, bi, tile);
                 } else {
-                    kernel12x1(kc, ap, ai, bp, bi, NR, tile, 0);
-                    kernel12x1(kc, ap, ai, bp, bi + FL, NR, tile, FL);
+                    kernel12x1(kc, ap, ai, ars, acs, bp, bi, NR, tile, 0);
+                    kernel12x1(kc, ap, ai, ars, acs, bp, bi + FL, NR, tile, FL);
                 }
                 storeTile(tile, Math.min(MR, mc - i0), w, c, cIdx + i0 * ldc + j0, ldc, add);
             }
@@ -385,26 +414,31 @@ public final class Gemm {
         }
     }
 
-    /** 12 x 2-vector micro-kernel: tile = A sliver (12 x kc) @ B sliver (kc x 2 vectors). */
-    private static void kernel12x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+    /**
+     * 12 x 2-vector micro-kernel: tile = A rows (12 x kc, element (r, p) at ai + r*ars + p*acs) @ B sliver
+     * (kc x 2 vectors).
+     */
+    private static void kernel12x2(int kc, float[] ap, int ai, int ars, int acs, float[] bp, int bi, float[] tile) {
+        int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars, r6 = 6 * ars, r7 = 7 * ars, r8 = 8 * ars,
+                r9 = 9 * ars, r10 = 10 * ars, r11 = 11 * ars;
         FloatVector z = FloatVector.zero(FS);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z,
                 c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z,
                 ca0 = z, ca1 = z, cb0 = z, cb1 = z;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+        for (int p = 0; p < kc; p++, ai += acs, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(FS, bp, bi), b1 = FloatVector.fromArray(FS, bp, bi + FL), a;
             a = FloatVector.broadcast(FS, ap[ai]); c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
-            a = FloatVector.broadcast(FS, ap[ai + 1]); c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
-            a = FloatVector.broadcast(FS, ap[ai + 2]); c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
-            a = FloatVector.broadcast(FS, ap[ai + 3]); c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
-            a = FloatVector.broadcast(FS, ap[ai + 4]); c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
-            a = FloatVector.broadcast(FS, ap[ai + 5]); c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
-            a = FloatVector.broadcast(FS, ap[ai + 6]); c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
-            a = FloatVector.broadcast(FS, ap[ai + 7]); c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
-            a = FloatVector.broadcast(FS, ap[ai + 8]); c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
-            a = FloatVector.broadcast(FS, ap[ai + 9]); c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
-            a = FloatVector.broadcast(FS, ap[ai + 10]); ca0 = b0.fma(a, ca0); ca1 = b1.fma(a, ca1);
-            a = FloatVector.broadcast(FS, ap[ai + 11]); cb0 = b0.fma(a, cb0); cb1 = b1.fma(a, cb1);
+            a = FloatVector.broadcast(FS, ap[ai + r1]); c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+            a = FloatVector.broadcast(FS, ap[ai + r2]); c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+            a = FloatVector.broadcast(FS, ap[ai + r3]); c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+            a = FloatVector.broadcast(FS, ap[ai + r4]); c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+            a = FloatVector.broadcast(FS, ap[ai + r5]); c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+            a = FloatVector.broadcast(FS, ap[ai + r6]); c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+            a = FloatVector.broadcast(FS, ap[ai + r7]); c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+            a = FloatVector.broadcast(FS, ap[ai + r8]); c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+            a = FloatVector.broadcast(FS, ap[ai + r9]); c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+            a = FloatVector.broadcast(FS, ap[ai + r10]); ca0 = b0.fma(a, ca0); ca1 = b1.fma(a, ca1);
+            a = FloatVector.broadcast(FS, ap[ai + r11]); cb0 = b0.fma(a, cb0); cb1 = b1.fma(a, cb1);
         }
         c00.intoArray(tile, 0); c01.intoArray(tile, FL);
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + FL);
@@ -421,26 +455,29 @@ public final class Gemm {
     }
 
     /**
-     * 12 x 1-vector micro-kernel: tile[.., off:off+FL] = A sliver (12 x kc) @ one vector column of a B sliver
+     * 12 x 1-vector micro-kernel: tile[.., off:off+FL] = A rows (as in kernel12x2) @ one vector column of a B sliver
      * whose rows are {@code bStride} floats apart. Used for narrow edges and, twice, on 16-register machines.
      */
-    private static void kernel12x1(int kc, float[] ap, int ai, float[] bp, int bi, int bStride, float[] tile, int off) {
+    private static void kernel12x1(int kc, float[] ap, int ai, int ars, int acs, float[] bp, int bi, int bStride,
+            float[] tile, int off) {
+        int r1 = ars, r2 = 2 * ars, r3 = 3 * ars, r4 = 4 * ars, r5 = 5 * ars, r6 = 6 * ars, r7 = 7 * ars, r8 = 8 * ars,
+                r9 = 9 * ars, r10 = 10 * ars, r11 = 11 * ars;
         FloatVector z = FloatVector.zero(FS);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, ca = z, cb = z;
-        for (int p = 0; p < kc; p++, ai += MR, bi += bStride) {
+        for (int p = 0; p < kc; p++, ai += acs, bi += bStride) {
             FloatVector b0 = FloatVector.fromArray(FS, bp, bi);
             c0 = b0.fma(FloatVector.broadcast(FS, ap[ai]), c0);
-            c1 = b0.fma(FloatVector.broadcast(FS, ap[ai + 1]), c1);
-            c2 = b0.fma(FloatVector.broadcast(FS, ap[ai + 2]), c2);
-            c3 = b0.fma(FloatVector.broadcast(FS, ap[ai + 3]), c3);
-            c4 = b0.fma(FloatVector.broadcast(FS, ap[ai + 4]), c4);
-            c5 = b0.fma(FloatVector.broadcast(FS, ap[ai + 5]), c5);
-            c6 = b0.fma(FloatVector.broadcast(FS, ap[ai + 6]), c6);
-            c7 = b0.fma(FloatVector.broadcast(FS, ap[ai + 7]), c7);
-            c8 = b0.fma(FloatVector.broadcast(FS, ap[ai + 8]), c8);
-            c9 = b0.fma(FloatVector.broadcast(FS, ap[ai + 9]), c9);
-            ca = b0.fma(FloatVector.broadcast(FS, ap[ai + 10]), ca);
-            cb = b0.fma(FloatVector.broadcast(FS, ap[ai + 11]), cb);
+            c1 = b0.fma(FloatVector.broadcast(FS, ap[ai + r1]), c1);
+            c2 = b0.fma(FloatVector.broadcast(FS, ap[ai + r2]), c2);
+            c3 = b0.fma(FloatVector.broadcast(FS, ap[ai + r3]), c3);
+            c4 = b0.fma(FloatVector.broadcast(FS, ap[ai + r4]), c4);
+            c5 = b0.fma(FloatVector.broadcast(FS, ap[ai + r5]), c5);
+            c6 = b0.fma(FloatVector.broadcast(FS, ap[ai + r6]), c6);
+            c7 = b0.fma(FloatVector.broadcast(FS, ap[ai + r7]), c7);
+            c8 = b0.fma(FloatVector.broadcast(FS, ap[ai + r8]), c8);
+            c9 = b0.fma(FloatVector.broadcast(FS, ap[ai + r9]), c9);
+            ca = b0.fma(FloatVector.broadcast(FS, ap[ai + r10]), ca);
+            cb = b0.fma(FloatVector.broadcast(FS, ap[ai + r11]), cb);
         }
         c0.intoArray(tile, off); c1.intoArray(tile, off + NR); c2.intoArray(tile, off + 2 * NR);
         c3.intoArray(tile, off + 3 * NR); c4.intoArray(tile, off + 4 * NR); c5.intoArray(tile, off + 5 * NR);
