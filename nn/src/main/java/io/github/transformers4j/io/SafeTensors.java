@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 
 import io.github.transformers4j.tensor.DType;
@@ -89,6 +90,10 @@ public final class SafeTensors {
                     .maxStringLength((int) MAX_HEADER_BYTES)
                     .maxNameLength((int) MAX_HEADER_BYTES)
                     .build())
+            // Write characters outside the BMP as 4-byte UTF-8, as serde_json does, not as escaped surrogates,
+            // and other control characters as lowercase hex escapes, as serde_json does.
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
             .build();
 
     private SafeTensors() {}

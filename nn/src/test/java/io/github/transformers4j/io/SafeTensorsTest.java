@@ -124,6 +124,21 @@ class SafeTensorsTest {
     }
 
     @Test
+    void escapesNamesAsSerdeJsonDoes() throws Exception {
+        // serde_json: short escapes for b t n f r, quote and backslash; other control characters as a 4-digit
+        // lowercase hex escape; '/' and non-ASCII (BMP or not) as raw UTF-8.
+        String name = "a\u0001\u000b\u001f\b\t\n\f\r\"\\/é😀";
+        String escaped = "a\\u0001\\u000b\\u001f\\b\\t\\n\\f\\r\\\"\\\\/é😀";
+        Path p = dir.resolve("esc.safetensors");
+        SafeTensors.write(p, Map.of(name, RawTensor.of("U8", new long[] {1}, bytes(9))), null);
+        String header = "{\"" + escaped + "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+        assertThat(Files.readAllBytes(p)).containsExactly(file(padded(header), bytes(9)));
+        try (SafeTensorsFile f = SafeTensors.read(p)) {
+            assertThat(f.tensors()).containsOnlyKeys(name);
+        }
+    }
+
+    @Test
     void readsAHandBuiltFileInOffsetOrder() throws Exception {
         // Header order differs from data order; a gapless layout with an empty tensor in the middle.
         String header = "{\"second\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[8,10]},"
