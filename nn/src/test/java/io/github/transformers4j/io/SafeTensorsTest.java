@@ -210,6 +210,28 @@ class SafeTensorsTest {
     }
 
     @Test
+    void mapsTensorsLargerThan2GiB() throws Exception {
+        // A sparse file: 3 GiB of data region that occupies (almost) no disk.
+        long n = 3L << 30;
+        String header = padded("{\"big\":{\"dtype\":\"U8\",\"shape\":[" + n + "],\"data_offsets\":[0," + n + "]}}");
+        Path p = dir.resolve("big.safetensors");
+        Files.write(p, file(header, new byte[0]));
+        try (var raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            raf.setLength(raf.length() + n);
+            raf.seek(raf.length() - 1);
+            raf.write(42);
+        }
+        try (SafeTensorsFile f = SafeTensors.read(p)) {
+            RawTensor big = f.tensor("big");
+            assertThat(big.numel()).isEqualTo(n);
+            assertThat(big.data().get(ValueLayout.JAVA_BYTE, n - 1)).isEqualTo((byte) 42);
+            assertThat(big.data().get(ValueLayout.JAVA_BYTE, n / 2)).isZero();
+            assertThatThrownBy(big::byteBuffer).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("3221225472 bytes exceed the 2 GiB limit");
+        }
+    }
+
+    @Test
     void closingUnmapsTheData() throws Exception {
         SafeTensorsFile f = roundTrip(Map.of("w", randomTensor(new Random(3), "F32", 4)), null);
         RawTensor w = f.tensor("w");
