@@ -1,0 +1,57 @@
+package io.github.transformers4j.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/** One kernel of a loaded module. */
+public final class CudaFunction {
+    /** CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: needed for more than 48 KB of dynamic shared memory. */
+    public static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+
+    private final CudaDevice device;
+    private final String name;
+    private final long handle;
+
+    CudaFunction(CudaDevice device, String name, long handle) {
+        this.device = device;
+        this.name = name;
+        this.handle = handle;
+    }
+
+    public String name() { return name; }
+    public long handle() { return handle; }
+
+    public void setAttribute(int attribute, int value) {
+        device.makeCurrent();
+        Driver.funcSetAttribute(handle, attribute, value);
+    }
+
+    /** A 1-D launch: {@code grid} blocks of {@code block} threads. */
+    public void launch(CudaStream stream, int grid, int block, int sharedMemBytes, KernelArgs args) {
+        launch(stream, grid, 1, 1, block, 1, 1, sharedMemBytes, args);
+    }
+
+    public void launch(CudaStream stream, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                       int sharedMemBytes, KernelArgs args) {
+        if (stream.device() != device) {
+            throw new IllegalArgumentException("kernel " + name + " of " + device + " launched on a stream of "
+                    + stream.device());
+        }
+        device.makeCurrent();
+        try (Arena a = Arena.ofConfined()) {
+            int n = args.size();
+            MemorySegment values = a.allocate(8L * Math.max(1, n), 8);
+            MemorySegment pointers = a.allocate(ADDRESS, Math.max(1, n));
+            args.writeTo(values);
+            for (int i = 0; i < n; i++) pointers.setAtIndex(ADDRESS, i, values.asSlice(8L * i, 8));
+            Driver.launchKernel(handle, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream.handle(),
+                    pointers);
+        } catch (CudaException e) {
+            throw new CudaException("launching kernel " + name + " grid (" + gridX + "," + gridY + "," + gridZ
+                    + ") block (" + blockX + "," + blockY + "," + blockZ + ") shared " + sharedMemBytes + ": "
+                    + e.getMessage(), e);
+        }
+    }
+}
