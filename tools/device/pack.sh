@@ -40,7 +40,7 @@ for dir in */; do
   fi
 done
 
-JMODS=java.base,jdk.incubator.vector,jdk.httpserver,java.logging,java.management,java.xml,java.naming,jdk.unsupported
+JMODS=java.base,jdk.incubator.vector,jdk.httpserver,java.logging,java.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
 [ "${DESKTOP:-0}" = 1 ] && JMODS=$JMODS,java.desktop
 "$JAVA_HOME/bin/jlink" --add-modules "$JMODS" --strip-debug --no-header-files --no-man-pages --compress=zip-9 \
   --output "$STAGE/jre"
@@ -51,7 +51,7 @@ cat > "$STAGE/run-tests.sh" <<'RUN'
 # (e.g. --include-tag cuda, --select-class io.github.transformers4j.cuda.CublasLtTest, --reports-dir DIR).
 D=$(cd "$(dirname "$0")" && pwd)
 CP=$(ls "$D"/lib/*.jar | tr '\n' ':')$(ls -d "$D"/tests/* | tr '\n' ':')
-SCAN=--scan-class-path
+SCAN=--scan-class-path=$(ls -d "$D"/tests/* | tr '\n' ':')   # test classes only, not the jars
 for a in "$@"; do case "$a" in --select*|-c|-m|-p) SCAN= ;; esac; done
 exec "$D/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g \
   -jar "$D/junit-platform-console-standalone.jar" execute --class-path "$CP" $SCAN \

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Turns kernel sources into loaded modules: NVRTC compiles for the device's exact architecture
- * ({@code --gpu-arch=sm_XX}, a cubin) when NVRTC knows it, else PTX for the newest architecture it knows that the
+ * ({@code --gpu-architecture=sm_XX}, a cubin) when NVRTC knows it, else PTX for the newest architecture it knows that the
  * device can run; binaries are cached on disk ({@link KernelCache}) and loaded with cuModuleLoadData.
  */
 public final class KernelCompiler {
@@ -75,7 +75,7 @@ public final class KernelCompiler {
     public CudaModule load(CudaDevice device, String name, String source) {
         String target = target(device);
         List<String> options = new ArrayList<>(BASE_OPTIONS);
-        options.add("--gpu-arch=" + target);
+        options.add("--gpu-architecture=" + target);
         String key = KernelCache.key(source, options, target, "nvrtc-" + Nvrtc.versionString());
         boolean wantCubin = target.startsWith("sm_");
         String ext = wantCubin ? "cubin" : "ptx";

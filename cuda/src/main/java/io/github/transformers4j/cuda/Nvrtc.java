@@ -108,7 +108,7 @@ public final class Nvrtc {
     }
 
     /**
-     * Compiles CUDA C++ {@code source}. With {@code --gpu-arch=sm_XX} among the options the result is a cubin; with
+     * Compiles CUDA C++ {@code source}. With {@code --gpu-architecture=sm_XX} among the options the result is a cubin; with
      * {@code compute_XX}, PTX for the driver to compile at load. A compile error throws with NVRTC's log.
      */
     public static Result compile(String source, String name, List<String> options) {

@@ -74,9 +74,12 @@ class CudaLibrariesTest {
         Path venv = tmp.resolve("venv");
         Path lib = venv.resolve("lib/python3.12/site-packages/nvidia/cu13/lib");
         touch(lib, "libcublasLt.so.13");
-        var libs = CudaLibraries.fromEnvironment(Map.of("VIRTUAL_ENV", venv.toString()), tmp.resolve("nohome").toString());
+        var env = Map.of("VIRTUAL_ENV", venv.toString());
+        var libs = CudaLibraries.fromEnvironment(env, tmp.resolve("nohome").toString());
         assertThat(libs.searchDirs()).contains(lib);
-        assertThat(libs.find(CudaLibraries.CUBLAS_LT)).contains(lib.resolve("libcublasLt.so.13"));
+        // Wheel folders come after the system ones (which may hold a real CUDA); on their own they find the wheel's copy.
+        var wheelsOnly = new CudaLibraries(CudaLibraries.pythonNvidiaLibDirs(env, tmp.resolve("nohome").toString()));
+        assertThat(wheelsOnly.find(CudaLibraries.CUBLAS_LT)).contains(lib.resolve("libcublasLt.so.13"));
     }
 
     @Test
