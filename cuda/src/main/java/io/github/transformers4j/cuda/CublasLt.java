@@ -164,9 +164,10 @@ public final class CublasLt implements AutoCloseable {
         Prepared p = plans.get(key);
         if (p == null) p = plans.computeIfAbsent(key, this::prepare);
         DeviceBuffer ws = p.workspaceSize() == 0 ? null : workspace(stream);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment alphaSeg = scalar(arena, computeType, alpha);
-            MemorySegment betaSeg = scalar(arena, computeType, beta);
+        try {
+            MemorySegment scratch = Scratch.get();
+            MemorySegment alphaSeg = scalar(scratch.asSlice(0, 8), computeType, alpha);
+            MemorySegment betaSeg = scalar(scratch.asSlice(8, 8), computeType, beta);
             int rc = (int) cublasLtMatmul.invokeExact(handle, p.desc(), alphaSeg,
                     b, p.layoutFirst(), a, p.layoutSecond(), betaSeg, c, p.layoutOut(), c, p.layoutOut(),
                     p.algo(), ws == null ? 0L : ws.pointer(), p.workspaceSize(), stream.handle());
@@ -177,9 +178,11 @@ public final class CublasLt implements AutoCloseable {
         } catch (Throwable t) { throw Native.rethrow(t); }
     }
 
-    private static MemorySegment scalar(Arena arena, ComputeType compute, double v) {
-        return compute.scaleType() == CudaDataType.F64 ? arena.allocateFrom(JAVA_DOUBLE, v)
-                : arena.allocateFrom(JAVA_FLOAT, (float) v);
+    /** Writes alpha or beta in the scale type into an 8-byte slot. */
+    private static MemorySegment scalar(MemorySegment slot, ComputeType compute, double v) {
+        if (compute.scaleType() == CudaDataType.F64) slot.set(JAVA_DOUBLE, 0, v);
+        else slot.set(JAVA_FLOAT, 0, (float) v);
+        return slot;
     }
 
     /** The largest power of two (at most 256) dividing the pointer and, for batches, the batch stride in bytes. */

@@ -1,8 +1,7 @@
 package io.github.transformers4j.cuda;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /** One kernel of a loaded module. */
@@ -40,12 +39,16 @@ public final class CudaFunction {
                     + stream.device());
         }
         device.makeCurrent();
-        try (Arena a = Arena.ofConfined()) {
-            int n = args.size();
-            MemorySegment values = a.allocate(8L * Math.max(1, n), 8);
-            MemorySegment pointers = a.allocate(ADDRESS, Math.max(1, n));
+        int n = args.size();
+        if (n > KernelArgs.MAX) throw new IllegalArgumentException("kernel " + name + ": " + n + " arguments, at most " + KernelArgs.MAX);
+        try {
+            // Scratch layout: n 8-byte value slots, then n pointers to them (cuLaunchKernel copies both).
+            MemorySegment scratch = Scratch.get();
+            MemorySegment values = scratch.asSlice(0, 8L * KernelArgs.MAX);
+            MemorySegment pointers = scratch.asSlice(8L * KernelArgs.MAX, 8L * KernelArgs.MAX);
             args.writeTo(values);
-            for (int i = 0; i < n; i++) pointers.setAtIndex(ADDRESS, i, values.asSlice(8L * i, 8));
+            long base = values.address();
+            for (int i = 0; i < n; i++) pointers.setAtIndex(JAVA_LONG, i, base + 8L * i);
             Driver.launchKernel(handle, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream.handle(),
                     pointers);
         } catch (CudaException e) {

@@ -12,6 +12,8 @@ import java.util.Arrays;
  * {@code KernelArgs.of().ptr(a).ptr(b).ptr(out).i64(n)} for {@code (const float*, const float*, float*, long long)}.
  */
 public final class KernelArgs {
+    /** Most arguments one launch takes (the per-thread scratch buffer holds this many slots and pointers). */
+    public static final int MAX = 128;
     private static final byte I32 = 0, I64 = 1, F32 = 2;
 
     private long[] bits = new long[8];
