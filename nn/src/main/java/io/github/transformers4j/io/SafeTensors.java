@@ -7,8 +7,11 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,14 +57,22 @@ import java.util.concurrent.ThreadLocalRandom;
  * overflow, and the entries tile the data region exactly: no overlap, no gap, no trailing bytes. This is the
  * reference implementation's rule set, made stricter in two places: unknown entry fields and nested
  * duplicate keys are rejected rather than ignored. Every violation throws {@link SafeTensorsException}.
+ * Dtype names are case-sensitive. The file must not be truncated by another process while it is mapped
+ * (the JVM then fails the access with an InternalError); {@link #write} never does that to its own target.
  *
  * <p>Dtypes: BOOL, U8, I8, F8_E5M2, F8_E4M3, F8_E8M0, I16, U16, F16, BF16, I32, U32, F32, C64, F64, I64, U64
  * are read and written as raw bytes. The reference's sub-byte dtypes F4, F6_E2M3 and F6_E3M2 are rejected
  * with a clear message. {@link #load(Path)} additionally requires a dtype the {@code Tensor} engine has.
  *
+ * <h2>Tensors</h2>
+ * {@link #load(Path)} and {@link #save(Path, Map, Map)} convert to and from {@link Tensor} (CPU tensors, copied;
+ * a tensor's dtype name is the safetensors dtype name). Files with dtypes the engine lacks (I8, U16, F8_*, ...)
+ * load only through {@link #read(Path)}. Tensors sharing storage (tied weights) are written as separate copies.
+ *
  * <h2>Writing</h2>
  * {@link #write(Path, Map, Map)} lays the file out exactly as the reference implementation does, so the bytes
- * match Python's {@code safetensors.torch.save_file} for the same tensors: tensors sorted by dtype alignment
+ * match Python's {@code safetensors.torch.save_file} for the same tensors (and for metadata of at most one key;
+ * Python writes several keys in hash order): tensors sorted by dtype alignment
  * (descending) then by name (UTF-8 byte order), whatever the iteration order of the given map; compact JSON;
  * the header padded with spaces to a multiple of 8 bytes so every tensor starts aligned to its item size.
  * {@code __metadata__} is written first, with keys sorted, and omitted when the map is null or empty. The
@@ -82,6 +93,10 @@ public final class SafeTensors {
                     .maxStringLength((int) MAX_HEADER_BYTES)
                     .maxNameLength((int) MAX_HEADER_BYTES)
                     .build())
+            // Write characters outside the BMP as 4-byte UTF-8, as serde_json does, not as escaped surrogates,
+            // and other control characters as lowercase hex escapes, as serde_json does.
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
             .build();
 
     private SafeTensors() {}
@@ -375,6 +390,66 @@ public final class SafeTensors {
     private static String clip(String s, int max) {
         if (s == null) return "";
         return s.length() <= max ? s : s.substring(0, max) + "...(" + s.length() + " chars)";
+    }
+
+    // ---------------------------------------------------------------------------------------------- tensors
+
+    /**
+     * Reads a file into CPU tensors, in file order. Like every tensor allocation, the result belongs to the
+     * innermost open {@code Memory.scope()}, if any.
+     *
+     * @throws SafeTensorsException if the file is malformed, holds a dtype {@link DType} lacks, or a tensor
+     *         that {@code Tensor} cannot hold (a dimension above {@code Integer.MAX_VALUE}, more than 2 GiB)
+     */
+    public static LinkedHashMap<String, Tensor> load(Path path) throws IOException {
+        try (SafeTensorsFile file = read(path)) {
+            LinkedHashMap<String, Tensor> out = LinkedHashMap.newLinkedHashMap(file.tensors().size());
+            for (Map.Entry<String, RawTensor> e : file.tensors().entrySet()) {
+                out.put(e.getKey(), toTensor(file.source(), e.getKey(), e.getValue()));
+            }
+            return out;
+        }
+    }
+
+    /** Writes tensors (any device, any layout; copied to contiguous host bytes) atomically; see {@link #write}. */
+    public static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        LinkedHashMap<String, RawTensor> raw = LinkedHashMap.newLinkedHashMap(tensors.size());
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            raw.put(e.getKey(), toRaw(e.getValue()));
+        }
+        write(path, raw, metadata);
+    }
+
+    /** The tensor's contiguous little-endian bytes with its dtype name and shape. */
+    public static RawTensor toRaw(Tensor t) {
+        int[] shape = t.shape();
+        long[] longShape = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) longShape[i] = shape[i];
+        return RawTensor.of(t.dtype().name(), longShape, t.toBytes());
+    }
+
+    /** A CPU tensor copied from {@code raw}; {@code source} and {@code name} are for error messages. */
+    public static Tensor toTensor(String source, String name, RawTensor raw) throws SafeTensorsException {
+        String what = "tensor " + quote(name);
+        DType dtype;
+        try {
+            dtype = DType.valueOf(raw.dtype());
+        } catch (IllegalArgumentException notEngineType) {
+            throw new SafeTensorsException(source, what + " has dtype " + raw.dtype() + ", which Tensor does not support (supported: "
+                    + Arrays.toString(DType.values()) + "); SafeTensors.read gives its raw bytes");
+        }
+        long[] shape = raw.shape();
+        int[] intShape = new int[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] > Integer.MAX_VALUE) {
+                throw new SafeTensorsException(source, what + " shape " + Arrays.toString(shape) + " has a dimension above Integer.MAX_VALUE");
+            }
+            intShape[i] = (int) shape[i];
+        }
+        if (raw.data().byteSize() > Integer.MAX_VALUE) {
+            throw new SafeTensorsException(source, what + " has " + raw.data().byteSize() + " bytes; Tensor.fromBytes takes at most 2 GiB");
+        }
+        return Tensor.fromBytes(dtype, intShape, raw.byteBuffer());
     }
 
     // ---------------------------------------------------------------------------------------------- writing
