@@ -2,6 +2,7 @@ package io.github.transformers4j.nn.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.transformers4j.io.RawTensor;
 import io.github.transformers4j.io.SafeTensors;
 import io.github.transformers4j.io.SafeTensorsFile;
 import io.github.transformers4j.tensor.DType;
@@ -88,6 +89,15 @@ public final class Fixture {
             return new Fixture(name, Collections.unmodifiableMap(ts), f.metadata());
         } catch (IOException e) {
             throw new UncheckedIOException("reading fixture " + path, e);
+        }
+    }
+
+    /** A safetensors tensor as an engine tensor (copied out of the mapping); {@code what} names it in errors. */
+    public static Tensor toTensor(RawTensor raw, String what) {
+        try {
+            return SafeTensors.toTensor(what, "", raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
