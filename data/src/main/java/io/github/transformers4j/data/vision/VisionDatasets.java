@@ -1,0 +1,116 @@
+package io.github.transformers4j.data.vision;
+
+import io.github.transformers4j.data.DataLocator;
+import io.github.transformers4j.data.DatasetException;
+import io.github.transformers4j.data.DatasetSource;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Image-classification datasets by name, for the command line:
+ * {@code fashion-mnist}, {@code mnist}, {@code cifar10}, {@code cifar100} (fine labels), {@code cifar100-coarse},
+ * and {@code imagefolder:PATH}. {@code PATH} with {@code train/} and {@code test/} (or {@code val/}) sub-folders
+ * gives both splits; otherwise {@code PATH} is the training split and there is no test split.
+ */
+public final class VisionDatasets {
+    private VisionDatasets() {}
+
+    public static final DatasetSource FASHION_MNIST = new DatasetSource("fashion-mnist",
+            List.of("FashionMNIST/raw", "fashion_mnist"), List.of(Path.of("/usr/share/datasets/fashion-mnist")),
+            mnistFiles(),
+            new DatasetSource.Remote(URI.create("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"), Map.of(
+                    "train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                    "train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
+                    "t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
+                    "t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")),
+            "apt-get install dataset-fashion-mnist (Debian/Ubuntu: installs /usr/share/datasets/fashion-mnist)");
+
+    public static final DatasetSource MNIST = new DatasetSource("mnist", List.of("MNIST/raw"), List.of(),
+            mnistFiles(),
+            new DatasetSource.Remote(URI.create("https://ossci-datasets.s3.amazonaws.com/mnist/"), Map.of(
+                    "train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                    "train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
+                    "t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
+                    "t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")),
+            "download the four MNIST IDX files (torchvision's mirror https://ossci-datasets.s3.amazonaws.com/mnist/)");
+
+    public static final DatasetSource CIFAR10 = new DatasetSource("cifar10",
+            List.of("cifar-10-batches-bin", "cifar10/cifar-10-batches-bin"), List.of(),
+            List.of("data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                    "data_batch_5.bin", "test_batch.bin"),
+            null,
+            "download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and unpack it (tar xzf) in the data folder");
+
+    public static final DatasetSource CIFAR100 = new DatasetSource("cifar100",
+            List.of("cifar-100-binary", "cifar100/cifar-100-binary"), List.of(),
+            List.of("train.bin", "test.bin"),
+            null,
+            "download https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz and unpack it (tar xzf) in the data folder");
+
+    /** The names {@link #open} accepts ({@code imagefolder:PATH} besides). */
+    public static final List<String> NAMES = List.of("fashion-mnist", "mnist", "cifar10", "cifar100", "cifar100-coarse");
+
+    private static List<String> mnistFiles() {
+        return Mnist.FILES.stream().map(f -> f + "[.gz]").toList();
+    }
+
+    /** The source behind a dataset name, or null for {@code imagefolder:} and unknown names. */
+    public static DatasetSource source(String name) {
+        return switch (name) {
+            case "fashion-mnist" -> FASHION_MNIST;
+            case "mnist" -> MNIST;
+            case "cifar10" -> CIFAR10;
+            case "cifar100", "cifar100-coarse" -> CIFAR100;
+            default -> null;
+        };
+    }
+
+    /** Opens the training ({@code train = true}) or test split of a dataset by name. */
+    public static ImageClassificationDataset open(String name, boolean train, DataLocator locator) {
+        if (name.startsWith("imagefolder:")) return imageFolder(Path.of(name.substring("imagefolder:".length())), train);
+        DatasetSource source = source(name);
+        if (source == null)
+            throw new DatasetException("unknown dataset '" + name + "'; known: " + String.join(", ", NAMES)
+                    + ", imagefolder:PATH");
+        Path dir = locator.locate(source);
+        return switch (name) {
+            case "fashion-mnist" -> Mnist.fashion(dir, train);
+            case "mnist" -> Mnist.mnist(dir, train);
+            case "cifar10" -> Cifar.cifar10(dir, train);
+            case "cifar100" -> Cifar.cifar100(dir, train, Cifar.Labels.FINE);
+            case "cifar100-coarse" -> Cifar.cifar100(dir, train, Cifar.Labels.COARSE);
+            default -> throw new AssertionError(name);
+        };
+    }
+
+    /** Whether {@link #open} can give a test split for this name without opening anything. */
+    public static boolean hasTestSplit(String name) {
+        if (!name.startsWith("imagefolder:")) return true;
+        Path root = Path.of(name.substring("imagefolder:".length()));
+        return Files.isDirectory(root.resolve("train"))
+                && (Files.isDirectory(root.resolve("test")) || Files.isDirectory(root.resolve("val")));
+    }
+
+    private static ImageFolder imageFolder(Path root, boolean train) {
+        Path trainDir = root.resolve("train");
+        if (!Files.isDirectory(trainDir)) {
+            if (train) return ImageFolder.open(root);
+            throw new DatasetException("imagefolder:" + root + " has no test split (no train/ and test/ or val/ "
+                    + "sub-folders); split the training set with Datasets.randomSplit");
+        }
+        if (train) return ImageFolder.open(trainDir);
+        for (String split : List.of("test", "val")) {
+            if (!Files.isDirectory(root.resolve(split))) continue;
+            ImageFolder test = ImageFolder.open(root.resolve(split));
+            List<String> trainClasses = ImageFolder.open(trainDir).classes();
+            if (!test.classes().equals(trainClasses))
+                throw new DatasetException("imagefolder:" + root + ": " + split + "/ classes " + test.classes()
+                        + " differ from train/ classes " + trainClasses + "; labels would not match");
+            return test;
+        }
+        throw new DatasetException("imagefolder:" + root + " has train/ but neither test/ nor val/");
+    }
+}
