@@ -23,7 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * block starting from zero, added to C block after block. How C is tiled, which kernel variant or thread
  * computes a tile, and the thread count do not change that sequence, so results are bit-identical across
  * thread counts and runs. Tiny products (and products with one or two rows) take a simple loop whose elements
- * are one {@code fma} chain over all of K. {@code dgemm} always uses that simple loop.
+ * are one {@code fma} chain over all of K. {@code dgemm} always uses that simple loop. Which path runs depends
+ * only on the shapes and strides. A batch that is really one product (a shared B with A and C items stacked
+ * row after row; or a summed C with A and B items stacked along K) is computed as that one product.
  *
  * <p>C must not overlap A or B. Segments confined to the calling thread are computed on that thread alone.
  */
@@ -83,7 +85,7 @@ public final class Gemm {
      * For b in [0,batch): C_b = A_b @ B_b (or C_b += A_b @ B_b when accumulate). Offsets and strides are in
      * elements into the segments (native byte order): A_b(i,p) at aOff + b*aBatch + i*aRs + p*aCs;
      * B_b(p,j) at bOff + b*bBatch + p*bRs + j*bCs; C_b(i,j) at cOff + b*cBatch + i*ldc + j. aBatch/bBatch may
-     * be 0 (broadcast); cBatch 0 with batch > 1 sums all products into one C, in batch order. For each of A
+     * be 0 (broadcast); cBatch 0 with batch > 1 sums all products into one C. For each of A
      * and B one of its two strides must be 1 (row-major or transposed).
      *
      * @throws IllegalArgumentException on a bad layout or an operand that does not fit its segment
@@ -92,23 +94,7 @@ public final class Gemm {
             MemorySegment a, long aOff, long aBatch, long aRs, long aCs,
             MemorySegment b, long bOff, long bBatch, long bRs, long bCs,
             MemorySegment c, long cOff, long cBatch, long ldc, boolean accumulate) {
-        Job job = job("sgemm", Float.BYTES, batch, m, n, k, a, aOff, aBatch, aRs, aCs, b, bOff, bBatch, bRs, bCs,
-                c, cOff, cBatch, ldc, accumulate);
-        if (job == null) return;
-        if (batch > 1 && cBatch == 0) {
-            for (int i = 0; i < batch; i++) {
-                sgemm(1, m, n, k, a, aOff + i * aBatch, 0, aRs, aCs, b, bOff + i * bBatch, 0, bRs, bCs,
-                        c, cOff, 0, ldc, accumulate || i > 0);
-            }
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) zero(job, Float.BYTES);
-        } else if ((long) m * n * k <= SMALL || (m <= 2 && job.b.cs == 1)) {
-            simple(job, false);
-        } else {
-            blocked(job);
-        }
+        gemm(false, batch, m, n, k, a, aOff, aBatch, aRs, aCs, b, bOff, bBatch, bRs, bCs, c, cOff, cBatch, ldc, accumulate);
     }
 
     /** {@link #sgemm} for doubles; always the simple loop (exact, not fast). */
@@ -116,20 +102,38 @@ public final class Gemm {
             MemorySegment a, long aOff, long aBatch, long aRs, long aCs,
             MemorySegment b, long bOff, long bBatch, long bRs, long bCs,
             MemorySegment c, long cOff, long cBatch, long ldc, boolean accumulate) {
-        Job job = job("dgemm", Double.BYTES, batch, m, n, k, a, aOff, aBatch, aRs, aCs, b, bOff, bBatch, bRs, bCs,
+        gemm(true, batch, m, n, k, a, aOff, aBatch, aRs, aCs, b, bOff, bBatch, bRs, bCs, c, cOff, cBatch, ldc, accumulate);
+    }
+
+    private static void gemm(boolean dbl, int batch, int m, int n, int k,
+            MemorySegment a, long aOff, long aBatch, long aRs, long aCs,
+            MemorySegment b, long bOff, long bBatch, long bRs, long bCs,
+            MemorySegment c, long cOff, long cBatch, long ldc, boolean accumulate) {
+        int bytes = dbl ? Double.BYTES : Float.BYTES;
+        Job job = job(dbl ? "dgemm" : "sgemm", bytes, batch, m, n, k, a, aOff, aBatch, aRs, aCs, b, bOff, bBatch, bRs, bCs,
                 c, cOff, cBatch, ldc, accumulate);
         if (job == null) return;
-        if (batch > 1 && cBatch == 0) {
+        if (batch > 1 && bBatch == 0 && aBatch == (long) m * aRs && cBatch == (long) m * ldc && (aCs == 1 || k == 1)
+                && (long) batch * m <= Integer.MAX_VALUE) {
+            // One B for all, and the items of A and C follow each other row after row (x[B, T, C] @ W):
+            // a single product with batch*m rows.
+            gemm(dbl, 1, batch * m, n, k, a, aOff, 0, aRs, aCs, b, bOff, 0, bRs, bCs, c, cOff, 0, ldc, accumulate);
+        } else if (batch > 1 && cBatch == 0 && aBatch == (long) k * aCs && bBatch == (long) k * bRs
+                && (long) batch * k <= Integer.MAX_VALUE) {
+            // A sum of products whose A and B items follow each other along K (x[B, T, C]^T @ g[B, T, N]):
+            // a single product with batch*k terms.
+            gemm(dbl, 1, m, n, batch * k, a, aOff, 0, aRs, aCs, b, bOff, 0, bRs, bCs, c, cOff, 0, ldc, accumulate);
+        } else if (batch > 1 && cBatch == 0) {
             for (int i = 0; i < batch; i++) {
-                dgemm(1, m, n, k, a, aOff + i * aBatch, 0, aRs, aCs, b, bOff + i * bBatch, 0, bRs, bCs,
+                gemm(dbl, 1, m, n, k, a, aOff + i * aBatch, 0, aRs, aCs, b, bOff + i * bBatch, 0, bRs, bCs,
                         c, cOff, 0, ldc, accumulate || i > 0);
             }
-            return;
-        }
-        if (k == 0) {
-            if (!accumulate) zero(job, Double.BYTES);
+        } else if (k == 0) {
+            if (!accumulate) zero(job, bytes);
+        } else if (dbl || (long) m * n * k <= SMALL || (m <= 2 && job.b.cs == 1)) {
+            simple(job, dbl);
         } else {
-            simple(job, true);
+            blocked(job);
         }
     }
 

@@ -52,10 +52,16 @@ class GemmTest {
     /** Random matrices; {@code broadcast} gives batch stride 0 (one matrix shared by all batch items). */
     private Mat mat(Random rng, int batch, int rows, int cols, boolean transposed, long off, int pad,
             boolean broadcast, boolean dbl) {
+        return mat(rng, batch, rows, cols, transposed, off, pad, broadcast ? -1 : 3, dbl);
+    }
+
+    /** As above with {@code gap} elements between batch items (-1: broadcast, batch stride 0). */
+    private Mat mat(Random rng, int batch, int rows, int cols, boolean transposed, long off, int pad, int gap, boolean dbl) {
+        boolean broadcast = gap < 0;
         long lead = (transposed ? rows : cols) + pad;
         long rs = transposed ? 1 : lead, cs = transposed ? lead : 1;
         long one = lead * (transposed ? cols : rows);
-        long bs = broadcast ? 0 : one + 3;
+        long bs = broadcast ? 0 : one + gap;
         long elems = off + (broadcast ? one : bs * batch) + 8;
         MemorySegment seg = arena.allocate(elems * (dbl ? 8 : 4), 64);
         for (long e = 0; e < elems; e++) { // fill everything, gaps included, so stray reads show up
@@ -227,6 +233,60 @@ class GemmTest {
     }
 
     @Test
+    void batchOfStackedRowsWithSharedB() { // x[B, T, C] @ W^T, computed as one product of B*T rows
+        for (boolean dbl : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                Random rng = new Random(16);
+                int batch = 6, m = 29, n = 70, k = 45;
+                Mat a = mat(rng, batch, m, k, false, 3, 0, 0, dbl), b = mat(rng, batch, k, n, tb, 1, 0, -1, dbl);
+                Mat c = mat(rng, batch, m, n, false, 2, 0, 0, dbl);
+                assertThat(a.bs).isEqualTo((long) m * a.rs);
+                assertThat(c.bs).isEqualTo((long) m * c.rs);
+                double[] before = copy(c);
+                gemm(a, b, c, batch, true);
+                check(a, b, c, before, batch, true);
+            }
+        }
+    }
+
+    @Test
+    void sumOverABatchStackedAlongK() { // x[B, T, C]^T @ g[B, T, N] summed over B, computed as one product over B*T
+        for (boolean dbl : new boolean[] {false, true}) {
+            Random rng = new Random(17);
+            int batch = 5, m = 40, n = 33, k = 65;
+            Mat a = mat(rng, batch, m, k, true, 0, 0, 0, dbl), b = mat(rng, batch, k, n, false, 0, 0, 0, dbl);
+            assertThat(a.bs).isEqualTo((long) k * a.cs);
+            assertThat(b.bs).isEqualTo((long) k * b.rs);
+            Mat c = out(rng, 1, m, n, 0, 0, dbl, false);
+            if (dbl) {
+                Gemm.dgemm(batch, m, n, k, a.seg, a.off, a.bs, a.rs, a.cs, b.seg, b.off, b.bs, b.rs, b.cs, c.seg, 0, 0, n, false);
+            } else {
+                Gemm.sgemm(batch, m, n, k, a.seg, a.off, a.bs, a.rs, a.cs, b.seg, b.off, b.bs, b.rs, b.cs, c.seg, 0, 0, n, false);
+            }
+            assertSummed(a, b, c, batch);
+        }
+    }
+
+    /** C (one matrix) against the triple-loop sum of all batch products, within the rounding bound. */
+    private static void assertSummed(Mat a, Mat b, Mat c, int batch) {
+        int m = a.rows, k = a.cols, n = b.cols;
+        double unit = a.dbl ? 0x1p-53 : 0x1p-24;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double ref = 0, mag = 0;
+                for (int bi = 0; bi < batch; bi++) {
+                    for (int p = 0; p < k; p++) {
+                        ref += a.get(bi, i, p) * b.get(bi, p, j);
+                        mag += Math.abs(a.get(bi, i, p) * b.get(bi, p, j));
+                    }
+                }
+                assertThat(Math.abs(c.get(0, i, j) - ref)).as("C[%d, %d]", i, j)
+                        .isLessThanOrEqualTo(1.01 * (batch * k + 2) * unit * mag + Double.MIN_NORMAL);
+            }
+        }
+    }
+
+    @Test
     void zeroBatchStrideForCSumsTheBatch() {
         Random rng = new Random(11);
         int batch = 4, m = 20, n = 36, k = 50;
@@ -239,13 +299,7 @@ class GemmTest {
             } else {
                 Gemm.sgemm(batch, m, n, k, a.seg, a.off, a.bs, a.rs, a.cs, b.seg, b.off, b.bs, b.rs, b.cs, c.seg, 0, 0, n, false);
             }
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                    double ref = 0;
-                    for (int bi = 0; bi < batch; bi++) for (int p = 0; p < k; p++) ref += a.get(bi, i, p) * b.get(bi, p, j);
-                    assertThat(c.get(0, i, j)).isCloseTo(ref, org.assertj.core.data.Offset.offset(dbl ? 1e-10 : 1e-3));
-                }
-            }
+            assertSummed(a, b, c, batch);
         }
     }
 
