@@ -76,12 +76,21 @@ public record RawTensor(String dtype, long[] shape, MemorySegment data) {
 
     /** A read-only little-endian view of the data (at most 2 GiB; use {@link #data()} beyond that). */
     public ByteBuffer byteBuffer() {
+        checkArraySized("byteBuffer");
         return data.asByteBuffer().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** A copy of the data as a byte array (at most 2 GiB). */
     public byte[] toByteArray() {
+        checkArraySized("toByteArray");
         return data.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private void checkArraySized(String op) {
+        if (data.byteSize() > Integer.MAX_VALUE - 8) {
+            throw new UnsupportedOperationException("RawTensor." + op + ": " + data.byteSize()
+                    + " bytes exceed the 2 GiB limit of Java arrays and buffers; use data() (a MemorySegment)");
+        }
     }
 
     @Override

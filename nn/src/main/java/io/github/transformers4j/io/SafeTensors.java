@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 
 import io.github.transformers4j.tensor.DType;
@@ -56,6 +57,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * overflow, and the entries tile the data region exactly: no overlap, no gap, no trailing bytes. This is the
  * reference implementation's rule set, made stricter in two places: unknown entry fields and nested
  * duplicate keys are rejected rather than ignored. Every violation throws {@link SafeTensorsException}.
+ * Dtype names are case-sensitive. The file must not be truncated by another process while it is mapped
+ * (the JVM then fails the access with an InternalError); {@link #write} never does that to its own target.
  *
  * <p>Dtypes: BOOL, U8, I8, F8_E5M2, F8_E4M3, F8_E8M0, I16, U16, F16, BF16, I32, U32, F32, C64, F64, I64, U64
  * are read and written as raw bytes. The reference's sub-byte dtypes F4, F6_E2M3 and F6_E3M2 are rejected
@@ -68,7 +71,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <h2>Writing</h2>
  * {@link #write(Path, Map, Map)} lays the file out exactly as the reference implementation does, so the bytes
- * match Python's {@code safetensors.torch.save_file} for the same tensors: tensors sorted by dtype alignment
+ * match Python's {@code safetensors.torch.save_file} for the same tensors (and for metadata of at most one key;
+ * Python writes several keys in hash order): tensors sorted by dtype alignment
  * (descending) then by name (UTF-8 byte order), whatever the iteration order of the given map; compact JSON;
  * the header padded with spaces to a multiple of 8 bytes so every tensor starts aligned to its item size.
  * {@code __metadata__} is written first, with keys sorted, and omitted when the map is null or empty. The
@@ -89,6 +93,10 @@ public final class SafeTensors {
                     .maxStringLength((int) MAX_HEADER_BYTES)
                     .maxNameLength((int) MAX_HEADER_BYTES)
                     .build())
+            // Write characters outside the BMP as 4-byte UTF-8, as serde_json does, not as escaped surrogates,
+            // and other control characters as lowercase hex escapes, as serde_json does.
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
             .build();
 
     private SafeTensors() {}

@@ -51,8 +51,9 @@ public final class Parameter {
         return data.grad();
     }
 
+    /** Drops the gradient and returns its memory (set_to_none): the next backward allocates a fresh one. */
     public void zeroGrad() {
-        data.setGrad(null);
+        data.clearGrad();
     }
 
     public int[] shape() {

@@ -177,6 +177,11 @@ public abstract class Optimizer {
     public void loadStateDict(Map<String, Tensor> sd) {
         List<Parameter> all = new ArrayList<>();
         groups.forEach(g -> all.addAll(g.params()));
+        long savedGroups = sd.keySet().stream().filter(k -> k.startsWith("param_groups.") && k.endsWith(".params")).count();
+        if (savedGroups != groups.size()) {
+            throw new IllegalArgumentException(name + ".loadStateDict: the state dict has " + savedGroups + " param groups, this optimizer "
+                    + groups.size());
+        }
         Map<Integer, Map<String, Double>> options = new LinkedHashMap<>();
         Map<Integer, State> loaded = new LinkedHashMap<>();
         for (var e : sd.entrySet()) {
@@ -228,7 +233,7 @@ public abstract class Optimizer {
         }
         for (int g = 0; g < groups.size(); g++) {
             if (!sd.containsKey("param_groups." + g + ".params")) {
-                throw new IllegalArgumentException(name + ".loadStateDict: no 'param_groups." + g + ".params' (the state dict has fewer groups)");
+                throw new IllegalArgumentException(name + ".loadStateDict: no 'param_groups." + g + ".params'");
             }
         }
         // everything checked: apply

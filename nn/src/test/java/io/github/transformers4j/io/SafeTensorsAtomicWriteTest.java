@@ -118,6 +118,21 @@ class SafeTensorsAtomicWriteTest {
     }
 
     @Test
+    void rewritesAFileFromItsOwnMapping() throws Exception {
+        // Read, change the metadata, write back to the same path while the old mapping is still the source.
+        Path target = dir.resolve("m.safetensors");
+        var tensors = Map.of("a", RawTensor.of("F32", new long[] {2}, f32(1f, 2f)), "b", RawTensor.of("U8", new long[] {1}, bytes(3)));
+        SafeTensors.write(target, tensors, Map.of("step", "1"));
+        try (var f = SafeTensors.read(target)) {
+            SafeTensors.write(target, f.tensors(), Map.of("step", "2"));
+        }
+        try (var f = SafeTensors.read(target)) {
+            assertThat(f.tensors()).containsExactlyInAnyOrderEntriesOf(tensors);
+            assertThat(f.metadata()).containsExactly(Map.entry("step", "2"));
+        }
+    }
+
+    @Test
     void aMappedFileStaysValidWhenReplaced() throws Exception {
         Path target = dir.resolve("m.safetensors");
         SafeTensors.write(target, Map.of("a", RawTensor.of("U8", new long[] {2}, bytes(5, 6))), null);

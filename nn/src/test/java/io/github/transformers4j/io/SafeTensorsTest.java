@@ -124,6 +124,21 @@ class SafeTensorsTest {
     }
 
     @Test
+    void escapesNamesAsSerdeJsonDoes() throws Exception {
+        // serde_json: short escapes for b t n f r, quote and backslash; other control characters as a 4-digit
+        // lowercase hex escape; '/' and non-ASCII (BMP or not) as raw UTF-8.
+        String name = "a\u0001\u000b\u001f\b\t\n\f\r\"\\/é😀";
+        String escaped = "a\\u0001\\u000b\\u001f\\b\\t\\n\\f\\r\\\"\\\\/é😀";
+        Path p = dir.resolve("esc.safetensors");
+        SafeTensors.write(p, Map.of(name, RawTensor.of("U8", new long[] {1}, bytes(9))), null);
+        String header = "{\"" + escaped + "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+        assertThat(Files.readAllBytes(p)).containsExactly(file(padded(header), bytes(9)));
+        try (SafeTensorsFile f = SafeTensors.read(p)) {
+            assertThat(f.tensors()).containsOnlyKeys(name);
+        }
+    }
+
+    @Test
     void readsAHandBuiltFileInOffsetOrder() throws Exception {
         // Header order differs from data order; a gapless layout with an empty tensor in the middle.
         String header = "{\"second\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[8,10]},"
@@ -191,6 +206,28 @@ class SafeTensorsTest {
                 assertThat(f.tensor("l").byteBuffer().getLong(0)).isEqualTo(-5L);
                 assertThat(f.tensor("l").byteBuffer().getLong(8)).isEqualTo(1L << 40);
             }
+        }
+    }
+
+    @Test
+    void mapsTensorsLargerThan2GiB() throws Exception {
+        // A sparse file: 3 GiB of data region that occupies (almost) no disk.
+        long n = 3L << 30;
+        String header = padded("{\"big\":{\"dtype\":\"U8\",\"shape\":[" + n + "],\"data_offsets\":[0," + n + "]}}");
+        Path p = dir.resolve("big.safetensors");
+        Files.write(p, file(header, new byte[0]));
+        try (var raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            raf.setLength(raf.length() + n);
+            raf.seek(raf.length() - 1);
+            raf.write(42);
+        }
+        try (SafeTensorsFile f = SafeTensors.read(p)) {
+            RawTensor big = f.tensor("big");
+            assertThat(big.numel()).isEqualTo(n);
+            assertThat(big.data().get(ValueLayout.JAVA_BYTE, n - 1)).isEqualTo((byte) 42);
+            assertThat(big.data().get(ValueLayout.JAVA_BYTE, n / 2)).isZero();
+            assertThatThrownBy(big::byteBuffer).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("3221225472 bytes exceed the 2 GiB limit");
         }
     }
 

@@ -1,10 +1,11 @@
 package io.github.transformers4j.optim;
 
-import static io.github.transformers4j.optim.FixtureFile.assertClose;
+import static io.github.transformers4j.nn.testing.Fixture.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.transformers4j.nn.Parameter;
+import io.github.transformers4j.nn.testing.Fixture;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Tensor;
@@ -40,24 +41,24 @@ class OptimizerParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"sgd", "sgd_momentum", "sgd_nesterov_wd", "adam_default", "adam_wd", "adamw", "adamw_f64"})
     void fiveStepsMatchPyTorch(String name) {
-        FixtureFile fx = FixtureFile.load("optim/" + name);
+        Fixture fx = Fixture.load("optim/" + name);
         JsonNode c = fx.config();
         assertThat(c.get("param_group_defaults").path("maximize").asBoolean(false)).isFalse();
-        boolean f64 = fx.get("init.p0").dtype() == DType.F64;
+        boolean f64 = fx.tensor("init.p0").dtype() == DType.F64;
         double rtol = f64 ? 1e-12 : 1e-5, atol = f64 ? 1e-14 : 1e-7;
         List<Parameter> params = new ArrayList<>();
-        for (String p : NAMES) params.add(new Parameter(fx.get("init." + p).clone()));
+        for (String p : NAMES) params.add(new Parameter(fx.tensor("init." + p).clone()));
         Optimizer opt = build(c, List.of(ParamGroup.of(params)));
         int steps = c.get("steps").asInt();
         for (int t = 1; t <= steps; t++) {
             // as in training: the step runs inside a memory scope; optimizer state must outlive it
             try (var scope = Memory.scope()) {
-                for (int i = 0; i < NAMES.length; i++) params.get(i).data().setGrad(fx.get("grad." + t + "." + NAMES[i]).clone());
+                for (int i = 0; i < NAMES.length; i++) params.get(i).data().setGrad(fx.tensor("grad." + t + "." + NAMES[i]).clone());
                 opt.step();
                 opt.zeroGrad();
             }
             for (int i = 0; i < NAMES.length; i++) {
-                Tensor expected = fx.get("param." + t + "." + NAMES[i]);
+                Tensor expected = fx.tensor("param." + t + "." + NAMES[i]);
                 assertClose(name + " step " + t + " " + NAMES[i], params.get(i).data(), expected, rtol, atol);
             }
         }
@@ -83,7 +84,7 @@ class OptimizerParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"sched_warmup_cosine_hf", "sched_warmup_linear_hf", "sched_step", "sched_warmup_cosine_sequential"})
     void schedulesMatchPyTorch(String name) {
-        FixtureFile fx = FixtureFile.load("optim/" + name);
+        Fixture fx = Fixture.load("optim/" + name);
         JsonNode c = fx.config();
         double base = c.get("base_lr").asDouble();
         int steps = c.get("steps").asInt();
@@ -104,7 +105,7 @@ class OptimizerParityTest {
         Parameter q = new Parameter(Tensor.zeros(2));
         SGD opt = new SGD(List.of(ParamGroup.of(List.of(p)), ParamGroup.of(List.of(q)).lr(base / 10)), SGD.options(base));
         LrScheduler sched = new LrScheduler(opt, schedule);
-        double[] expected = fx.get("lr").toDoubleArray();
+        double[] expected = fx.tensor("lr").toDoubleArray();
         assertThat(expected).hasSize(steps);
         for (int t = 0; t < steps; t++) {
             assertThat(opt.paramGroups().get(0).lr()).as(name + " lr[" + t + "]").isCloseTo(expected[t], org.assertj.core.data.Offset.offset(1e-15));
@@ -119,8 +120,8 @@ class OptimizerParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"clip_grad_norm", "clip_grad_norm_f64", "clip_grad_norm_noop"})
     void clipGradNormMatchesPyTorch(String name) {
-        FixtureFile fx = FixtureFile.load("optim/" + name);
-        boolean f64 = fx.get("total_norm").dtype() == DType.F64;
+        Fixture fx = Fixture.load("optim/" + name);
+        boolean f64 = fx.tensor("total_norm").dtype() == DType.F64;
         Map<String, Parameter> params = new LinkedHashMap<>();
         fx.withPrefix("grad_before.").forEach((k, g) -> {
             Parameter p = new Parameter(Tensor.zerosLike(g));
@@ -129,7 +130,7 @@ class OptimizerParityTest {
         });
         assertThat(params).hasSize(3);
         double total = GradClip.clipGradNorm(params.values(), fx.config().get("max_norm").asDouble());
-        assertThat(total).isCloseTo(fx.get("total_norm").item(), org.assertj.core.data.Percentage.withPercentage(f64 ? 1e-10 : 1e-4));
-        params.forEach((k, p) -> assertClose(name + " grad_after." + k, p.grad(), fx.get("grad_after." + k), f64 ? 1e-12 : 1e-5, f64 ? 1e-14 : 1e-7));
+        assertThat(total).isCloseTo(fx.tensor("total_norm").item(), org.assertj.core.data.Percentage.withPercentage(f64 ? 1e-10 : 1e-4));
+        params.forEach((k, p) -> assertClose(name + " grad_after." + k, p.grad(), fx.tensor("grad_after." + k), f64 ? 1e-12 : 1e-5, f64 ? 1e-14 : 1e-7));
     }
 }

@@ -118,6 +118,12 @@ public final class Tensor {
         this.grad = g;
     }
 
+    /** Releases the gradient's memory now and sets it to null (zero_grad with set_to_none, without waiting for GC). */
+    public void clearGrad() {
+        if (grad != null) grad.release();
+        grad = null;
+    }
+
     public boolean isLeaf() {
         return gradFn == null;
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
-import io.github.transformers4j.optim.FixtureFile;
+import io.github.transformers4j.nn.testing.Fixture;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.GradCheck;
@@ -22,7 +22,7 @@ class RecurrentBehaviourTest {
 
     /** Every parameter as F64 (GradCheck works in F64). */
     private static <M extends Module> M toF64(M m) {
-        for (Parameter p : m.parameters()) p.set(p.data().to(DType.F64));
+        m.to(DType.F64);
         return m;
     }
 
@@ -93,10 +93,10 @@ class RecurrentBehaviourTest {
         try (var g = Grad.disabled()) {
             Tensor permutedThenRun = gru.forward(x.indexSelect(1, perm)).output();
             Tensor runThenPermuted = gru.forward(x).output().indexSelect(1, perm);
-            assertThat(FixtureFile.maxAbsDiff(permutedThenRun, runThenPermuted)).isGreaterThan(1e-2);
+            assertThat(Fixture.maxAbsDiff(permutedThenRun, runThenPermuted)).isGreaterThan(1e-2);
             // the batch dimension, by contrast, is independent rows: permuting it permutes the output exactly
             Tensor bperm = Tensor.ofLongs(new long[] {1, 0}, 2);
-            assertThat(FixtureFile.maxAbsDiff(gru.forward(x.indexSelect(0, bperm)).output(), gru.forward(x).output().indexSelect(0, bperm)))
+            assertThat(Fixture.maxAbsDiff(gru.forward(x.indexSelect(0, bperm)).output(), gru.forward(x).output().indexSelect(0, bperm)))
                     .isLessThan(1e-6);
         }
     }
@@ -110,9 +110,9 @@ class RecurrentBehaviourTest {
             RNNBase.Output a = batchFirst.forward(x), b = timeMajor.forward(x.transpose(0, 1));
             assertThat(a.output().shape()).containsExactly(2, 5, 8);
             assertThat(b.output().shape()).containsExactly(5, 2, 8);
-            assertThat(FixtureFile.maxAbsDiff(a.output(), b.output().transpose(0, 1))).isZero();
-            assertThat(FixtureFile.maxAbsDiff(a.hN(), b.hN())).isZero();
-            assertThat(FixtureFile.maxAbsDiff(a.cN(), b.cN())).isZero();
+            assertThat(Fixture.maxAbsDiff(a.output(), b.output().transpose(0, 1))).isZero();
+            assertThat(Fixture.maxAbsDiff(a.hN(), b.hN())).isZero();
+            assertThat(Fixture.maxAbsDiff(a.cN(), b.cN())).isZero();
         }
     }
 
@@ -124,8 +124,8 @@ class RecurrentBehaviourTest {
         try (var g = Grad.disabled()) {
             RNNBase.Output o = gru.forward(x);
             Tensor last = o.output().select(0, 5), first = o.output().select(0, 0);
-            assertThat(FixtureFile.maxAbsDiff(o.hN().select(0, 2), last.narrow(1, 0, 4))).isZero();
-            assertThat(FixtureFile.maxAbsDiff(o.hN().select(0, 3), first.narrow(1, 4, 4))).isZero();
+            assertThat(Fixture.maxAbsDiff(o.hN().select(0, 2), last.narrow(1, 0, 4))).isZero();
+            assertThat(Fixture.maxAbsDiff(o.hN().select(0, 3), first.narrow(1, 4, 4))).isZero();
         }
     }
 
@@ -138,8 +138,8 @@ class RecurrentBehaviourTest {
             RNNBase.Output u = lstm.forward(x, h0, c0), b = lstm.forward(x.unsqueeze(1), h0.unsqueeze(1), c0.unsqueeze(1));
             assertThat(u.output().shape()).containsExactly(5, 8);
             assertThat(u.hN().shape()).containsExactly(2, 4);
-            assertThat(FixtureFile.maxAbsDiff(u.output(), b.output().squeeze(1))).isZero();
-            assertThat(FixtureFile.maxAbsDiff(u.cN(), b.cN().squeeze(1))).isZero();
+            assertThat(Fixture.maxAbsDiff(u.output(), b.output().squeeze(1))).isZero();
+            assertThat(Fixture.maxAbsDiff(u.cN(), b.cN().squeeze(1))).isZero();
         }
     }
 
@@ -148,7 +148,7 @@ class RecurrentBehaviourTest {
         GRU gru = new GRU(RNNBase.Options.of(3, 4).numLayers(2), new Random4j(19));
         Tensor x = Tensor.randn(new Random4j(20), 4, 2, 3);
         try (var g = Grad.disabled()) {
-            assertThat(FixtureFile.maxAbsDiff(gru.forward(x).output(), gru.forward(x, Tensor.zeros(2, 2, 4)).output())).isZero();
+            assertThat(Fixture.maxAbsDiff(gru.forward(x).output(), gru.forward(x, Tensor.zeros(2, 2, 4)).output())).isZero();
         }
     }
 
@@ -166,7 +166,7 @@ class RecurrentBehaviourTest {
             Tensor h = Tensor.zeros(2, 4);
             for (int t = 0; t < 4; t++) {
                 h = cell.forward(x.select(0, t), h);
-                assertThat(FixtureFile.maxAbsDiff(out.select(0, t), h)).as("step " + t).isLessThan(1e-6);
+                assertThat(Fixture.maxAbsDiff(out.select(0, t), h)).as("step " + t).isLessThan(1e-6);
             }
         }
     }
@@ -177,12 +177,12 @@ class RecurrentBehaviourTest {
         GRU withDropout = new GRU(o.dropout(0.5), new Random4j(24)), plain = new GRU(o, new Random4j(24));
         Tensor x = Tensor.randn(new Random4j(25), 4, 2, 3);
         try (var g = Grad.disabled()) {
-            assertThat(FixtureFile.maxAbsDiff(withDropout.forward(x).output(), plain.forward(x).output())).isGreaterThan(1e-3);
+            assertThat(Fixture.maxAbsDiff(withDropout.forward(x).output(), plain.forward(x).output())).isGreaterThan(1e-3);
             withDropout.eval();
-            assertThat(FixtureFile.maxAbsDiff(withDropout.forward(x).output(), plain.forward(x).output())).isZero();
+            assertThat(Fixture.maxAbsDiff(withDropout.forward(x).output(), plain.forward(x).output())).isZero();
             // a single layer has nothing to drop between
             GRU one = new GRU(RNNBase.Options.of(3, 16).dropout(0.5), new Random4j(26)), oneRef = new GRU(RNNBase.Options.of(3, 16), new Random4j(26));
-            assertThat(FixtureFile.maxAbsDiff(one.forward(x).output(), oneRef.forward(x).output())).isZero();
+            assertThat(Fixture.maxAbsDiff(one.forward(x).output(), oneRef.forward(x).output())).isZero();
         }
     }
 

@@ -1,20 +1,16 @@
 package io.github.transformers4j.nn.recurrent;
 
-import static io.github.transformers4j.optim.FixtureFile.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.transformers4j.io.SafeTensors;
 import io.github.transformers4j.io.SafeTensorsFile;
 import io.github.transformers4j.nn.Module;
-import io.github.transformers4j.nn.Parameter;
-import io.github.transformers4j.optim.FixtureFile;
-import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.nn.testing.Fixture;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,24 +24,11 @@ import org.junit.jupiter.api.Test;
  */
 class RecurrentParityTest {
 
-    private static double rtol(Tensor t) {
-        return t.dtype() == DType.F64 ? 1e-9 : 1e-4;
-    }
-
-    private static double atol(Tensor t) {
-        return t.dtype() == DType.F64 ? 1e-11 : 1e-5;
-    }
-
-    /** Installs the fixture's parameters: strict loadStateDict for F32; for F64 the tensors themselves (the module is F32). */
-    static void loadParams(Module m, FixtureFile fx) {
-        Map<String, Tensor> sd = fx.withPrefix("param.");
-        if (sd.values().iterator().next().dtype() == DType.F32) {
-            assertThat(m.loadStateDict(sd, true).ok()).isTrue();
-        } else {
-            LinkedHashMap<String, Parameter> mine = m.namedParameters();
-            assertThat(mine.keySet()).containsExactlyInAnyOrderElementsOf(sd.keySet());
-            sd.forEach((k, v) -> mine.get(k).set(v));
-        }
+    /** The fixture's parameters, loaded strictly under PyTorch's names (the module converted to the fixture's dtype first). */
+    static void loadParams(Module m, Fixture fx) {
+        m.to(fx.dtype());
+        Module.LoadResult r = m.loadStateDict(fx.params(), true);
+        assertThat(r.ok()).as(r.toString()).isTrue();
     }
 
     static RNNBase.Options options(JsonNode c) {
@@ -55,38 +38,22 @@ class RecurrentParityTest {
                 .bidirectional(c.get("bidirectional").asBoolean());
     }
 
-    private static Tensor input(FixtureFile fx, String name) {
-        return fx.get("input." + name).detach().clone().requiresGrad(true);
-    }
-
-    /** Checks outputs, backpropagates sum(out * gradout) and checks input and parameter gradients. */
-    private static void checkAll(FixtureFile fx, Module m, Map<String, Tensor> outputs, Map<String, Tensor> inputs) {
-        Tensor loss = null;
-        for (var e : outputs.entrySet()) {
-            Tensor expected = fx.get("output." + e.getKey());
-            assertClose(fx.name() + " output." + e.getKey(), e.getValue(), expected, rtol(expected), atol(expected));
-            Tensor term = e.getValue().mul(fx.get("gradout." + e.getKey())).sum();
-            loss = loss == null ? term : loss.add(term);
-        }
-        loss.backward();
-        int checked = 0;
-        for (var e : inputs.entrySet()) {
-            Tensor expected = fx.get("grad.input." + e.getKey());
-            assertClose(fx.name() + " grad.input." + e.getKey(), e.getValue().grad(), expected, rtol(expected), atol(expected));
-            checked++;
-        }
-        for (var e : m.namedParameters().entrySet()) {
-            Tensor expected = fx.get("grad.param." + e.getKey());
-            assertClose(fx.name() + " grad.param." + e.getKey(), e.getValue().grad(), expected, rtol(expected), atol(expected));
-            checked++;
-        }
-        assertThat(checked).isEqualTo(fx.withPrefix("grad.").size());
+    /** Checks outputs, backpropagates the fixture's loss and checks every input and parameter gradient. */
+    private static void checkAll(Fixture fx, Module m, Map<String, Tensor> outputs, Map<String, Tensor> inputs) {
+        assertThat(outputs.keySet()).containsExactlyInAnyOrderElementsOf(fx.withPrefix("output.").keySet());
+        outputs.forEach((k, v) -> fx.assertClose("output." + k, v));
+        fx.loss(outputs).backward();
+        assertThat(inputs.keySet()).containsExactlyInAnyOrderElementsOf(fx.withPrefix("grad.input.").keySet());
+        inputs.forEach((k, v) -> fx.assertClose("grad.input." + k, v.grad()));
+        assertThat(m.namedParameters().keySet()).containsExactlyInAnyOrderElementsOf(fx.paramGrads().keySet());
+        fx.assertParamGradsClose(m.namedParameters());
+        for (var e : m.namedParameters().entrySet()) assertThat(e.getValue().grad()).as(e.getKey() + " has a gradient").isNotNull();
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"gru_2layer_bidir", "gru_2layer_bidir_f64", "lstm_2layer_bidir", "lstm_2layer_bidir_f64", "rnn_tanh_1layer"})
     void multiLayerMatchesPyTorch(String name) {
-        FixtureFile fx = FixtureFile.load(name);
+        Fixture fx = Fixture.load(name);
         JsonNode c = fx.config();
         RNNBase.Options o = options(c);
         String kind = c.get("module").asText();
@@ -100,11 +67,11 @@ class RecurrentParityTest {
                 .containsExactlyElementsOf(stateDictKeys(fx));
         loadParams(m, fx);
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        inputs.put("input", input(fx, "input"));
-        inputs.put("h0", input(fx, "h0"));
+        inputs.put("input", fx.inputWithGrad("input"));
+        inputs.put("h0", fx.inputWithGrad("h0"));
         RNNBase.Output out;
         if (m instanceof LSTM lstm) {
-            inputs.put("c0", input(fx, "c0"));
+            inputs.put("c0", fx.inputWithGrad("c0"));
             out = lstm.forward(inputs.get("input"), inputs.get("h0"), inputs.get("c0"));
         } else {
             out = m instanceof GRU gru ? gru.forward(inputs.get("input"), inputs.get("h0"))
@@ -120,28 +87,28 @@ class RecurrentParityTest {
 
     @Test
     void gruCellMatchesPyTorch() {
-        FixtureFile fx = FixtureFile.load("gru_cell");
+        Fixture fx = Fixture.load("gru_cell");
         JsonNode c = fx.config();
         GRUCell cell = new GRUCell(c.get("input_size").asInt(), c.get("hidden_size").asInt(), true, new Random4j(1));
         assertThat(new ArrayList<>(cell.stateDict().keySet())).containsExactlyElementsOf(stateDictKeys(fx));
         loadParams(cell, fx);
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        inputs.put("input", input(fx, "input"));
-        inputs.put("hx", input(fx, "hx"));
+        inputs.put("input", fx.inputWithGrad("input"));
+        inputs.put("hx", fx.inputWithGrad("hx"));
         checkAll(fx, cell, Map.of("h", cell.forward(inputs.get("input"), inputs.get("hx"))), inputs);
     }
 
     @Test
     void lstmCellMatchesPyTorch() {
-        FixtureFile fx = FixtureFile.load("lstm_cell");
+        Fixture fx = Fixture.load("lstm_cell");
         JsonNode c = fx.config();
         LSTMCell cell = new LSTMCell(c.get("input_size").asInt(), c.get("hidden_size").asInt(), true, new Random4j(1));
         assertThat(new ArrayList<>(cell.stateDict().keySet())).containsExactlyElementsOf(stateDictKeys(fx));
         loadParams(cell, fx);
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        inputs.put("input", input(fx, "input"));
-        inputs.put("hx", input(fx, "hx"));
-        inputs.put("cx", input(fx, "cx"));
+        inputs.put("input", fx.inputWithGrad("input"));
+        inputs.put("hx", fx.inputWithGrad("hx"));
+        inputs.put("cx", fx.inputWithGrad("cx"));
         LSTMCell.State s = cell.forward(inputs.get("input"), inputs.get("hx"), inputs.get("cx"));
         Map<String, Tensor> outputs = new LinkedHashMap<>();
         outputs.put("h", s.h());
@@ -156,8 +123,7 @@ class RecurrentParityTest {
         Path path = Path.of(getClass().getResource("/fixtures/statedict/" + name + ".safetensors").toURI());
         Map<String, Tensor> sd = new LinkedHashMap<>();
         try (SafeTensorsFile f = SafeTensors.read(path)) {
-            f.tensors().forEach((k, raw) -> sd.put(k, Tensor.fromBytes(DType.valueOf(raw.dtype()),
-                    Arrays.stream(raw.shape()).mapToInt(Math::toIntExact).toArray(), raw.byteBuffer())));
+            f.tensors().forEach((k, raw) -> sd.put(k, Fixture.toTensor(raw, name + ":" + k)));
         }
         RNNBase.Options o = RNNBase.Options.of(6, 8).numLayers(2).batchFirst(true).bidirectional(true);
         RNNBase m = name.startsWith("gru") ? new GRU(o, new Random4j(3)) : new LSTM(o, new Random4j(3));
@@ -168,10 +134,10 @@ class RecurrentParityTest {
         }
     }
 
-    private static List<String> stateDictKeys(FixtureFile fx) {
+    private static List<String> stateDictKeys(Fixture fx) {
         List<String> keys = new ArrayList<>();
         try {
-            new com.fasterxml.jackson.databind.ObjectMapper().readTree(fx.metadata("state_dict_keys")).forEach(n -> keys.add(n.asText()));
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(fx.metadata().get("state_dict_keys")).forEach(n -> keys.add(n.asText()));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

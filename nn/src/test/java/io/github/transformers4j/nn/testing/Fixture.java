@@ -77,7 +77,13 @@ public final class Fixture {
             Map<String, Tensor> ts = new LinkedHashMap<>();
             // fixture tensors are shared by a test's whole run: never let a caller's memory scope free them
             Memory.unscoped(() -> {
-                f.tensors().forEach((k, raw) -> ts.put(k, toTensor(raw, path + ":" + k).keep()));
+                f.tensors().forEach((k, raw) -> {
+                    try {
+                        ts.put(k, SafeTensors.toTensor(f.source(), k, raw).keep());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
                 return null;
             });
             return new Fixture(name, Collections.unmodifiableMap(ts), f.metadata());
@@ -86,16 +92,13 @@ public final class Fixture {
         }
     }
 
-    /** A safetensors tensor as an engine tensor (copied out of the mapping). */
+    /** A safetensors tensor as an engine tensor (copied out of the mapping); {@code what} names it in errors. */
     public static Tensor toTensor(RawTensor raw, String what) {
-        DType dt;
         try {
-            dt = DType.valueOf(raw.dtype());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + ": dtype " + raw.dtype() + " has no engine DType");
+            return SafeTensors.toTensor(what, "", raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        int[] shape = Arrays.stream(raw.shape()).mapToInt(Math::toIntExact).toArray();
-        return Tensor.fromBytes(dt, shape, raw.byteBuffer());
     }
 
     /** The names of every fixture listed in {@code fixtures/index.json} (e.g. "sdpa_plain", "optim/adam_default"). */

@@ -18,6 +18,10 @@ class FixtureTest {
         assertThat(fx.input("input").shape()).containsExactly(2, 3, 8);
         assertThat(Fixture.load("layernorm_f64").tensor("input.input").dtype()).isEqualTo(DType.F64);
         assertThat(Fixture.load("sdpa_padding").tensor("input.key_padding_mask").dtype()).isEqualTo(DType.BOOL);
+        Fixture adam = Fixture.load("optim/adam_default");
+        assertThat(adam.withPrefix("grad.3.").keySet()).containsExactly("p0", "p1", "p2");
+        assertThat(adam.config().get("lr").asDouble()).isEqualTo(0.01);
+        assertThat(Fixture.load("gru_cell").params()).isNotEmpty();
         assertThat(Fixture.indexNames()).contains("sdpa_plain", "optim/adam_default", "statedict/mha_cross_padding");
     }
 

@@ -1,0 +1,146 @@
+package io.github.transformers4j.cuda;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A caching device allocator, one per device. Requests are rounded up to size buckets (see {@link #roundSize(long)});
+ * a freed block goes to the free list of its (stream, bucket) and the next request for that bucket on that stream
+ * takes it back without a cuMemAlloc. A training loop that allocates the same sizes every step therefore reaches a
+ * steady state with no cuMemAlloc/cuMemFree at all (which CUDA graph capture also needs).
+ *
+ * <p>When cuMemAlloc runs out of memory, the cache is released (after a device synchronize) and the allocation tried
+ * once more; if that fails too, a {@link CudaOutOfMemoryException} names the request and the device's free and
+ * total memory. Thread-safe.
+ */
+public final class CachingAllocator {
+    static final long MIN_BLOCK = 512;
+    static final long MAX_STEP = 32L << 20;
+
+    /** Counters since creation. Bytes are bucket capacities. */
+    public record Stats(long requests, long cacheHits, long deviceMallocs, long deviceFrees,
+                        long bytesInUse, long bytesCached, long peakBytesInUse) {}
+
+    private record Bucket(long stream, long capacity) {}
+
+    private final int deviceIndex;
+    private final DeviceMemory memory;
+    private final Map<Bucket, ArrayDeque<Long>> free = new HashMap<>();
+    private long requests, cacheHits, deviceMallocs, deviceFrees, bytesInUse, bytesCached, peakBytesInUse;
+
+    public CachingAllocator(int deviceIndex, DeviceMemory memory) {
+        this.deviceIndex = deviceIndex;
+        this.memory = memory;
+    }
+
+    public int deviceIndex() { return deviceIndex; }
+
+    /**
+     * The bucket a request of {@code bytes} lands in: at least 512 bytes; above that, rounded up to a quarter of the
+     * power of two below it (at most 25% waste), in steps of at least 512 bytes and at most 32 MiB.
+     */
+    public static long roundSize(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("negative allocation size: " + bytes);
+        if (bytes <= MIN_BLOCK) return MIN_BLOCK;
+        long below = Long.highestOneBit(bytes - 1); // below < bytes <= 2 * below
+        long step = Math.clamp(below / 4, MIN_BLOCK, MAX_STEP);
+        return Math.ceilDiv(bytes, step) * step;
+    }
+
+    public DeviceBuffer allocate(long bytes, CudaStream stream) {
+        return allocate(bytes, stream.handle());
+    }
+
+    /** A block of at least {@code bytes} for use on the stream with handle {@code stream}. */
+    public synchronized DeviceBuffer allocate(long bytes, long stream) {
+        long capacity = roundSize(bytes);
+        requests++;
+        ArrayDeque<Long> list = free.get(new Bucket(stream, capacity));
+        if (list != null && !list.isEmpty()) {
+            cacheHits++;
+            bytesCached -= capacity;
+            return handOut(list.pop(), bytes, capacity, stream);
+        }
+        if (capacity > memory.totalMemory()) throw outOfMemory(bytes, capacity);
+        long pointer;
+        try {
+            pointer = memory.malloc(capacity);
+        } catch (CudaException e) {
+            if (e.code() != Driver.CUDA_ERROR_OUT_OF_MEMORY) throw e;
+            emptyCache();
+            try {
+                pointer = memory.malloc(capacity);
+            } catch (CudaException again) {
+                if (again.code() != Driver.CUDA_ERROR_OUT_OF_MEMORY) throw again;
+                throw outOfMemory(bytes, capacity);
+            }
+        }
+        deviceMallocs++;
+        return handOut(pointer, bytes, capacity, stream);
+    }
+
+    private DeviceBuffer handOut(long pointer, long bytes, long capacity, long stream) {
+        bytesInUse += capacity;
+        peakBytesInUse = Math.max(peakBytesInUse, bytesInUse);
+        return new DeviceBuffer(this, pointer, bytes, capacity, stream);
+    }
+
+    /** Returns the block to the cache (no cuMemFree). */
+    synchronized void free(DeviceBuffer buffer) {
+        buffer.markClosed();
+        bytesInUse -= buffer.capacity();
+        bytesCached += buffer.capacity();
+        free.computeIfAbsent(new Bucket(buffer.stream(), buffer.capacity()), b -> new ArrayDeque<>())
+                .push(buffer.pointer());
+    }
+
+    /** Hands every cached (unused) block back to the driver, after waiting for the device's pending work. */
+    public synchronized void emptyCache() {
+        if (bytesCached == 0) return;
+        memory.synchronize();
+        List<Map.Entry<Bucket, ArrayDeque<Long>>> entries = new ArrayList<>(free.entrySet());
+        for (var e : entries) {
+            for (long p : e.getValue()) {
+                memory.free(p);
+                deviceFrees++;
+                bytesCached -= e.getKey().capacity();
+            }
+        }
+        free.clear();
+    }
+
+    public synchronized Stats stats() {
+        return new Stats(requests, cacheHits, deviceMallocs, deviceFrees, bytesInUse, bytesCached, peakBytesInUse);
+    }
+
+    private CudaOutOfMemoryException outOfMemory(long bytes, long capacity) {
+        long[] info;
+        try {
+            info = memory.memoryInfo();
+        } catch (RuntimeException e) {
+            info = new long[] {-1, memory.totalMemory()};
+        }
+        String msg = String.format(Locale.ROOT,
+                "CUDA out of memory on cuda:%d: tried to allocate %d bytes (%s, bucket %d bytes); device has %d bytes "
+                        + "(%s) free of %d bytes (%s) total; this allocator holds %s in use and %s cached",
+                deviceIndex, bytes, human(bytes), capacity, info[0], human(info[0]), info[1], human(info[1]),
+                human(bytesInUse), human(bytesCached));
+        return new CudaOutOfMemoryException(msg, bytes);
+    }
+
+    static String human(long bytes) {
+        if (bytes < 0) return "unknown";
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    }
+}

@@ -1,0 +1,92 @@
+package io.github.transformers4j.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class AutogradTest {
+    @Test
+    void gradientsAccumulateOnLeavesAcrossBackwardCalls() {
+        Tensor x = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);
+        x.mul(2.0).sum().backward();
+        x.mul(3.0).sum().backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(5, 5, 5);
+    }
+
+    @Test
+    void aTensorUsedTwiceGetsBothContributions() {
+        Tensor x = Tensor.of(new double[] {3}, 1).requiresGrad(true);
+        x.mul(x).add(x).sum().backward(); // d/dx (x^2 + x) = 2x + 1
+        assertThat(x.grad().item()).isEqualTo(7);
+    }
+
+    @Test
+    void backwardWithAnExplicitGradient() {
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor y = x.mul(x);
+        y.backward(Tensor.of(new double[] {10, 100}, 2));
+        assertThat(x.grad().toDoubleArray()).containsExactly(20, 400);
+    }
+
+    @Test
+    void nonScalarBackwardWithoutGradientIsRejected() {
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        assertThatThrownBy(() -> x.mul(2.0).backward()).hasMessageContaining("scalar").hasMessageContaining("[2]");
+    }
+
+    @Test
+    void detachCutsTheGraph() {
+        Tensor x = Tensor.of(new double[] {2}, 1).requiresGrad(true);
+        Tensor y = x.mul(x).detach().mul(x);
+        y.sum().backward();
+        assertThat(x.grad().item()).isEqualTo(4); // only the last factor is differentiated
+        assertThat(x.mul(2.0).detach().requiresGrad()).isFalse();
+    }
+
+    @Test
+    void noGradScopeRecordsNothing() {
+        Tensor x = Tensor.of(new double[] {1}, 1).requiresGrad(true);
+        Tensor y;
+        try (var g = Grad.disabled()) {
+            y = x.mul(2.0);
+            assertThat(Grad.isEnabled()).isFalse();
+        }
+        assertThat(Grad.isEnabled()).isTrue();
+        assertThat(y.requiresGrad()).isFalse();
+        assertThatThrownBy(() -> y.sum().backward()).hasMessageContaining("does not require grad");
+    }
+
+    @Test
+    void retainGradKeepsIntermediateGradients() {
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor h = x.mul(3.0).retainGrad();
+        h.square().sum().backward();
+        assertThat(h.grad().toDoubleArray()).containsExactly(6, 12);
+        assertThat(x.grad().toDoubleArray()).containsExactly(18, 36);
+    }
+
+    @Test
+    void integerTensorsCannotRequireGrad() {
+        assertThatThrownBy(() -> Tensor.arange(3).requiresGrad(true)).hasMessageContaining("I64");
+    }
+
+    @Test
+    void inPlaceUpdateOfAVariableNeedsNoGrad() {
+        Tensor w = Tensor.zeros(2).requiresGrad(true);
+        assertThatThrownBy(() -> w.add_(Tensor.ones(2), 1)).hasMessageContaining("Grad.disabled");
+        try (var g = Grad.disabled()) {
+            w.add_(Tensor.ones(2), 0.5);
+        }
+        assertThat(w.toFloatArray()).containsExactly(0.5f, 0.5f);
+    }
+
+    @Test
+    void deepChainsDoNotOverflowTheStack() {
+        Tensor x = Tensor.of(new double[] {1}, 1).requiresGrad(true);
+        Tensor y = x;
+        for (int i = 0; i < 20_000; i++) y = y.add(1.0);
+        y.sum().backward();
+        assertThat(x.grad().item()).isEqualTo(1);
+    }
+}
