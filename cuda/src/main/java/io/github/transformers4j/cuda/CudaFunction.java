@@ -1,7 +1,5 @@
 package io.github.transformers4j.cuda;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.MemorySegment;
 
 /** One kernel of a loaded module. */
@@ -40,15 +38,16 @@ public final class CudaFunction {
         }
         device.makeCurrent();
         int n = args.size();
-        if (n > KernelArgs.MAX) throw new IllegalArgumentException("kernel " + name + ": " + n + " arguments, at most " + KernelArgs.MAX);
+        if (n > KernelArgs.MAX || args.valueBytes() > KernelArgs.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("kernel " + name + ": " + n + " arguments of " + args.valueBytes()
+                    + " bytes, at most " + KernelArgs.MAX + " and " + KernelArgs.MAX_VALUE_BYTES);
+        }
         try {
-            // Scratch layout: n 8-byte value slots, then n pointers to them (cuLaunchKernel copies both).
+            // Scratch layout: pointers to the values, then the values (cuLaunchKernel copies both).
             MemorySegment scratch = Scratch.get();
-            MemorySegment values = scratch.asSlice(0, 8L * KernelArgs.MAX);
-            MemorySegment pointers = scratch.asSlice(8L * KernelArgs.MAX, 8L * KernelArgs.MAX);
-            args.writeTo(values);
-            long base = values.address();
-            for (int i = 0; i < n; i++) pointers.setAtIndex(JAVA_LONG, i, base + 8L * i);
+            MemorySegment pointers = scratch.asSlice(0, 8L * KernelArgs.MAX);
+            MemorySegment values = scratch.asSlice(8L * KernelArgs.MAX, KernelArgs.MAX_VALUE_BYTES);
+            args.writeTo(values, pointers);
             Driver.launchKernel(handle, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream.handle(),
                     pointers);
         } catch (CudaException e) {
