@@ -7,6 +7,8 @@ public final class CudaFunction {
     /** CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: needed for more than 48 KB of dynamic shared memory. */
     public static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 
+    private static final java.util.concurrent.atomic.LongAdder LAUNCHES = new java.util.concurrent.atomic.LongAdder();
+
     private final CudaDevice device;
     private final String name;
     private final long handle;
@@ -18,6 +20,9 @@ public final class CudaFunction {
     }
 
     public String name() { return name; }
+
+    /** Kernel launches since start, over all functions (for counting launches per training step). */
+    public static long launches() { return LAUNCHES.sum(); }
     public long handle() { return handle; }
 
     public void setAttribute(int attribute, int value) {
@@ -50,6 +55,7 @@ public final class CudaFunction {
             args.writeTo(values, pointers);
             Driver.launchKernel(handle, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream.handle(),
                     pointers);
+            LAUNCHES.increment();
         } catch (CudaException e) {
             throw new CudaException("launching kernel " + name + " grid (" + gridX + "," + gridY + "," + gridZ
                     + ") block (" + blockX + "," + blockY + "," + blockZ + ") shared " + sharedMemBytes + ": "

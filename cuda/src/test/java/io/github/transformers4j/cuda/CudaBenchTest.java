@@ -71,6 +71,8 @@ class CudaBenchTest {
             double smBig = time(20, () -> { try (var s = Memory.scope()) { att.softmax(-1); } });
             out.append(String.format("| softmax 4096x4096 | %.0f us = %.0f GB/s |%n", smBig, 2.0 * 4 * 4096 * 4096 / smBig / 1e3));
             Tensor x = Tensor.randn(new Random4j(6), 16384, 768).to(GPU), w = Tensor.ones(768).to(GPU), bb = Tensor.zeros(768).to(GPU);
+            double bias = time(20, () -> { try (var s = Memory.scope()) { x.add(w); } });
+            out.append(String.format("| x [16384, 768] + bias [768] (broadcast) | %.0f us = %.0f GB/s |%n", bias, 2.0 * 4 * 16384 * 768 / bias / 1e3));
             double ln = time(20, () -> { try (var s = Memory.scope()) { NnOps.layerNorm(x, 1, w, bb, 1e-5); } });
             out.append(String.format("| layerNorm 16384x768 | %.0f us = %.0f GB/s |%n", ln, 2.0 * 4 * 16384 * 768 / ln / 1e3));
 

@@ -58,18 +58,24 @@ class CudaRandomTest {
         assertSameBits(Backend.Distribution.INT, DType.I32, 0, 1L << 31);
     }
 
-    /** F64 normals go through log/cos/sin, whose last bit may differ between Java and CUDA: at most 2 ulps. */
+    /**
+     * F64 normals go through log/cos/sin, whose last bits differ between Java's and CUDA's libraries (both within
+     * 1-2 ulps of the true value): at most 4 ulps apart. (Seen on an H100: up to 3 ulps near zeros of cos/sin.)
+     */
     @Test
-    void normalF64WithinTwoUlps() {
+    void normalF64WithinFourUlps() {
         Tensor cpu = draw(Backend.Distribution.NORMAL, 9, 0, DType.F64, Device.CPU, 0, 1);
         Tensor gpu = draw(Backend.Distribution.NORMAL, 9, 0, DType.F64, GPU, 0, 1);
         double[] c = cpu.toDoubleArray(), g = gpu.toDoubleArray();
         int differ = 0;
+        double worst = 0;
         for (int i = 0; i < N; i++) {
             if (c[i] != g[i]) differ++;
-            assertThat(Math.abs(c[i] - g[i])).as("element %d", i).isLessThanOrEqualTo(2 * Math.ulp(c[i]));
+            double ulps = Math.abs(c[i] - g[i]) / Math.ulp(c[i]);
+            worst = Math.max(worst, ulps);
+            assertThat(ulps).as("element %d: cpu %s cuda %s", i, c[i], g[i]).isLessThanOrEqualTo(4);
         }
-        System.out.printf("F64 normals differing in the last bits, CPU vs CUDA: %d of %d%n", differ, N);
+        System.out.printf("F64 normals differing in the last bits, CPU vs CUDA: %d of %d, at most %.0f ulps%n", differ, N, worst);
     }
 
     @Test

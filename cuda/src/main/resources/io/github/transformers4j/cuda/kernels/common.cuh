@@ -40,6 +40,17 @@ __device__ __forceinline__ void offsets(const Layout& L, i64 i, i64* off) {
         for (int t = 0; t < NT; t++) off[t] = i * L.stride[t][0];
         return;
     }
+    if (i < 0x80000000LL) {  // 32-bit division is several times cheaper than 64-bit
+        u32 j = (u32)i;
+        for (int d = (int)L.ndim - 1; d >= 0; d--) {
+            u32 s = (u32)L.shape[d];
+            u32 q = j / s, r = j - q * s;
+            j = q;
+#pragma unroll
+            for (int t = 0; t < NT; t++) off[t] += (i64)r * L.stride[t][d];
+        }
+        return;
+    }
     for (int d = (int)L.ndim - 1; d >= 0; d--) {
         i64 s = L.shape[d];
         i64 q = i / s, r = i - q * s;
