@@ -1,5 +1,6 @@
 package io.github.transformers4j.nn;
 
+import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.ArrayList;
@@ -158,6 +159,14 @@ public abstract class Module {
         LinkedHashMap<String, Parameter> all = new LinkedHashMap<>();
         collectAll("", all);
         all.values().forEach(p -> p.to(device));
+        return this;
+    }
+
+    /** Converts every floating-point parameter and buffer to the dtype (e.g. F64 for gradient checks). */
+    public Module to(DType dtype) {
+        LinkedHashMap<String, Parameter> all = new LinkedHashMap<>();
+        collectAll("", all);
+        all.values().forEach(p -> p.to(dtype));
         return this;
     }
 

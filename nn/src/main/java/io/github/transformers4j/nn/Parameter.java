@@ -1,5 +1,6 @@
 package io.github.transformers4j.nn;
 
+import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
@@ -65,6 +66,11 @@ public final class Parameter {
 
     public void to(Device device) {
         if (!data.device().equals(device)) set(Memory.unscoped(() -> data.detach().to(device)));
+    }
+
+    /** Converts a floating-point tensor to the dtype (integer and boolean buffers stay as they are). */
+    public void to(DType dtype) {
+        if (data.dtype().isFloatingPoint() && data.dtype() != dtype) set(Memory.unscoped(() -> data.detach().to(dtype)));
     }
 
     @Override

@@ -12,8 +12,10 @@ final class CpuIndex {
 
     private static long checked(String op, MemorySegment is, long at, long n) {
         long v = is.getAtIndex(JAVA_LONG, at);
-        if (v < -n || v >= n) throw new IndexOutOfBoundsException(op + ": index " + v + " out of range for dimension of size " + n);
-        return v < 0 ? v + n : v;
+        if (v < 0 || v >= n) {
+            throw new IndexOutOfBoundsException(op + ": index " + v + " out of range for dimension of size " + n + " (expected 0 <= index < " + n + ")");
+        }
+        return v;
     }
 
     static void indexSelect(Tensor src, long outer, long n, long inner, Tensor index, Tensor out) {

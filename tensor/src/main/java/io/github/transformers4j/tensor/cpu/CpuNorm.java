@@ -98,6 +98,18 @@ final class CpuNorm {
         Parallel.forRange(rows, Math.max(1, 8192 / Math.max(d, 1)), (a, b) -> {
             for (int r = a; r < b; r++) {
                 long off = (long) r * d;
+                if (t == DType.F32) {
+                    float dot = 0;
+                    for (int k = 0; k < d; k++) {
+                        float g = gs.getAtIndex(JAVA_FLOAT, go + off + k);
+                        dot += log ? g : g * ys.getAtIndex(JAVA_FLOAT, yo + off + k);
+                    }
+                    for (int k = 0; k < d; k++) {
+                        float yv = ys.getAtIndex(JAVA_FLOAT, yo + off + k), g = gs.getAtIndex(JAVA_FLOAT, go + off + k);
+                        xs.setAtIndex(JAVA_FLOAT, xo + off + k, log ? g - (float) Math.exp(yv) * dot : yv * (g - dot));
+                    }
+                    continue;
+                }
                 double dot = 0;
                 for (int k = 0; k < d; k++) {
                     double g = Access.get(gs, t, go + off + k);
@@ -124,6 +136,10 @@ final class CpuNorm {
         Parallel.forRange(rows, Math.max(1, 8192 / Math.max(d, 1)), (a, bEnd) -> {
             for (int r = a; r < bEnd; r++) {
                 long off = (long) r * d;
+                if (t == DType.F32) {
+                    layerNormRowF32(xs, xo + off, ys, yo + off, ws, wo, bs, bo, d, eps, ms, mean.storageOffset() + r, rs, rstd.storageOffset() + r);
+                    continue;
+                }
                 double sum = 0;
                 for (int k = 0; k < d; k++) sum += Access.get(xs, t, xo + off + k);
                 double mu = sum / d, sq = 0;
@@ -144,6 +160,41 @@ final class CpuNorm {
         });
     }
 
+    private static void layerNormRowF32(MemorySegment xs, long xb, MemorySegment ys, long yb, MemorySegment ws, long wo,
+            MemorySegment bs, long bo, int d, double eps, MemorySegment ms, long mi, MemorySegment rs, long ri) {
+        int upper = S.loopBound(d), i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO));
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < d; i++) sum += xs.getAtIndex(JAVA_FLOAT, xb + i);
+        float mu = (float) (sum / d);
+        FloatVector sq = FloatVector.zero(S);
+        for (i = 0; i < upper; i += S.length()) {
+            FloatVector c = FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO).sub(mu);
+            sq = c.fma(c, sq);
+        }
+        double var = sq.reduceLanes(VectorOperators.ADD);
+        for (; i < d; i++) {
+            float c = xs.getAtIndex(JAVA_FLOAT, xb + i) - mu;
+            var += c * c;
+        }
+        float rstd = (float) (1 / Math.sqrt(var / d + eps));
+        ms.setAtIndex(JAVA_FLOAT, mi, mu);
+        rs.setAtIndex(JAVA_FLOAT, ri, rstd);
+        for (i = 0; i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO).sub(mu).mul(rstd);
+            if (ws != null) v = v.mul(FloatVector.fromMemorySegment(S, ws, (wo + i) * 4, NO));
+            if (bs != null) v = v.add(FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NO));
+            v.intoMemorySegment(ys, (yb + i) * 4, NO);
+        }
+        for (; i < d; i++) {
+            float v = (xs.getAtIndex(JAVA_FLOAT, xb + i) - mu) * rstd;
+            if (ws != null) v *= ws.getAtIndex(JAVA_FLOAT, wo + i);
+            if (bs != null) v += bs.getAtIndex(JAVA_FLOAT, bo + i);
+            ys.setAtIndex(JAVA_FLOAT, yb + i, v);
+        }
+    }
+
     /**
      * gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)), gxhat = gy * w;
      * gw = sum over rows of gy * xhat, gb = sum over rows of gy (column blocks in parallel, rows in order).
@@ -158,6 +209,24 @@ final class CpuNorm {
         Parallel.forRange(rows, Math.max(1, 8192 / Math.max(d, 1)), (a, b) -> {
             for (int r = a; r < b; r++) {
                 long off = (long) r * d;
+                if (t == DType.F32) {
+                    float mu = ms.getAtIndex(JAVA_FLOAT, mo + r), rs0 = rs.getAtIndex(JAVA_FLOAT, ro + r);
+                    float s1 = 0, s2 = 0;
+                    for (int k = 0; k < d; k++) {
+                        float g = gs.getAtIndex(JAVA_FLOAT, go + off + k) * (ws == null ? 1f : ws.getAtIndex(JAVA_FLOAT, wo + k));
+                        float xh = (xs.getAtIndex(JAVA_FLOAT, xo + off + k) - mu) * rs0;
+                        s1 += g;
+                        s2 += g * xh;
+                    }
+                    s1 /= d;
+                    s2 /= d;
+                    for (int k = 0; k < d; k++) {
+                        float g = gs.getAtIndex(JAVA_FLOAT, go + off + k) * (ws == null ? 1f : ws.getAtIndex(JAVA_FLOAT, wo + k));
+                        float xh = (xs.getAtIndex(JAVA_FLOAT, xo + off + k) - mu) * rs0;
+                        gxs.setAtIndex(JAVA_FLOAT, gxo + off + k, rs0 * (g - s1 - xh * s2));
+                    }
+                    continue;
+                }
                 double mu = Access.get(ms, t, mo + r), rs0 = Access.get(rs, t, ro + r);
                 double s1 = 0, s2 = 0;
                 for (int k = 0; k < d; k++) {
@@ -186,6 +255,15 @@ final class CpuNorm {
                 java.util.Arrays.fill(accB, 0);
                 for (int r = 0; r < rows; r++) {
                     long off = (long) r * d;
+                    if (t == DType.F32) {
+                        float mu = ms.getAtIndex(JAVA_FLOAT, mo + r), rs0 = rs.getAtIndex(JAVA_FLOAT, ro + r);
+                        for (int k = k0; k < k1; k++) {
+                            float g = gs.getAtIndex(JAVA_FLOAT, go + off + k);
+                            accB[k - k0] += g;
+                            accW[k - k0] += g * (xs.getAtIndex(JAVA_FLOAT, xo + off + k) - mu) * rs0;
+                        }
+                        continue;
+                    }
                     double mu = Access.get(ms, t, mo + r), rs0 = Access.get(rs, t, ro + r);
                     for (int k = k0; k < k1; k++) {
                         double g = Access.get(gs, t, go + off + k);

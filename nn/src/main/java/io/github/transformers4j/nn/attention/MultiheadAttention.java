@@ -1,0 +1,148 @@
+package io.github.transformers4j.nn.attention;
+
+import io.github.transformers4j.nn.Linear;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.Parameter;
+import io.github.transformers4j.nn.functional.Attention;
+import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.init.Init;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.util.function.Consumer;
+
+/**
+ * torch.nn.MultiheadAttention: {@code softmax(Q K^T / sqrt(hd) + mask) V} over {@code numHeads} heads of size
+ * {@code hd = embedDim / numHeads}, then an output projection.
+ *
+ * <p>State dict as PyTorch: {@code in_proj_weight} (3E, E) holding the q, k, v projections row-wise in that order,
+ * {@code in_proj_bias} (3E), {@code out_proj.weight} (E, E), {@code out_proj.bias} (E); when kdim or vdim differ from
+ * embedDim, {@code q_proj_weight} (E, E), {@code k_proj_weight} (E, kdim), {@code v_proj_weight} (E, vdim) replace
+ * in_proj_weight. Initialised as PyTorch: xavier_uniform on the projection weights, zeros on both biases, out_proj.weight
+ * as a Linear.
+ *
+ * <p>Masks: {@code keyPaddingMask} BOOL (B, S), true = padding; {@code attnMask} (L, S) or (B * numHeads, L, S),
+ * BOOL with true = masked (the same sense as PyTorch's MultiheadAttention) or float, added to the scores;
+ * {@code isCausal} adds the causal mask (query i sees keys j <= i) to whatever attnMask says. A query with no allowed
+ * key gets zero weights and a zero attention output (so the result is out_proj.bias), never NaN.
+ */
+public class MultiheadAttention extends Module {
+    public final int embedDim, numHeads, headDim, kdim, vdim;
+    public final double dropout;
+    public final boolean batchFirst;
+    /** Packed (3E, E) projection, or null when kdim/vdim differ (then q/k/vProjWeight are used). */
+    public final Parameter inProjWeight, qProjWeight, kProjWeight, vProjWeight;
+    public final Parameter inProjBias; // null when bias = false
+    public final Linear outProj;
+    private Random4j rng; // dropout generator; null = Random4j.global()
+    private Consumer<Tensor> weightsHook;
+
+    /** PyTorch's defaults: no dropout, biases, sequence-first (L, B, E) inputs. */
+    public MultiheadAttention(int embedDim, int numHeads) {
+        this(embedDim, numHeads, 0.0, true, false);
+    }
+
+    public MultiheadAttention(int embedDim, int numHeads, double dropout, boolean bias, boolean batchFirst) {
+        this(embedDim, numHeads, dropout, bias, batchFirst, embedDim, embedDim, Random4j.global());
+    }
+
+    public MultiheadAttention(int embedDim, int numHeads, double dropout, boolean bias, boolean batchFirst, int kdim, int vdim, Random4j rng) {
+        if (embedDim < 1 || numHeads < 1 || embedDim % numHeads != 0) {
+            throw new IllegalArgumentException("MultiheadAttention: embedDim " + embedDim + " must be divisible by numHeads " + numHeads);
+        }
+        if (dropout < 0 || dropout > 1) throw new IllegalArgumentException("MultiheadAttention: dropout must be in [0, 1], got " + dropout);
+        this.embedDim = embedDim;
+        this.numHeads = numHeads;
+        this.headDim = embedDim / numHeads;
+        this.kdim = kdim;
+        this.vdim = vdim;
+        this.dropout = dropout;
+        this.batchFirst = batchFirst;
+        boolean packed = kdim == embedDim && vdim == embedDim;
+        if (packed) {
+            inProjWeight = param("in_proj_weight", Tensor.zeros(3 * embedDim, embedDim));
+            qProjWeight = kProjWeight = vProjWeight = null;
+        } else {
+            inProjWeight = null;
+            qProjWeight = param("q_proj_weight", Tensor.zeros(embedDim, embedDim));
+            kProjWeight = param("k_proj_weight", Tensor.zeros(embedDim, kdim));
+            vProjWeight = param("v_proj_weight", Tensor.zeros(embedDim, vdim));
+        }
+        inProjBias = bias ? param("in_proj_bias", Tensor.zeros(3 * embedDim)) : null;
+        outProj = register("out_proj", new Linear(embedDim, embedDim, bias, rng));
+        if (packed) {
+            Init.xavierUniform_(inProjWeight.data(), 1, rng);
+        } else {
+            for (Parameter p : new Parameter[] {qProjWeight, kProjWeight, vProjWeight}) Init.xavierUniform_(p.data(), 1, rng);
+        }
+        if (bias) {
+            Init.zeros_(inProjBias.data());
+            Init.zeros_(outProj.bias.data());
+        }
+    }
+
+    /** The generator of attention dropout (default {@link Random4j#global()}). */
+    public MultiheadAttention dropoutRng(Random4j rng) {
+        this.rng = rng;
+        return this;
+    }
+
+    /**
+     * Calls {@code hook} on every forward with the per-head attention weights (B, H, L, S) (for attention visualisation;
+     * the tensor belongs to the caller's memory scope: copy or keep() it to hold on to it). null removes the hook.
+     */
+    public MultiheadAttention onAttentionWeights(Consumer<Tensor> hook) {
+        this.weightsHook = hook;
+        return this;
+    }
+
+    /** PyTorch's defaults: no masks, weights averaged over heads. */
+    public Attention forward(Tensor query, Tensor key, Tensor value) {
+        return forward(query, key, value, null, true, null, true, false);
+    }
+
+    /**
+     * @param query (B, L, E) if batchFirst else (L, B, E), or unbatched (L, E)
+     * @param key (B, S, kdim) / (S, B, kdim) / (S, kdim)
+     * @param value (B, S, vdim) / (S, B, vdim) / (S, vdim)
+     * @param keyPaddingMask BOOL (B, S), true = padding, or null
+     * @param needWeights also return the attention weights
+     * @param attnMask BOOL (true = masked) or float additive, (L, S) or (B * numHeads, L, S), or null
+     * @param averageAttnWeights weights averaged over heads (B, L, S), else per head (B, H, L, S)
+     * @param isCausal apply the causal mask (combined with attnMask if both are given)
+     * @return output in the query's layout with embedDim features, and the weights (after dropout) or null
+     */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask,
+            boolean averageAttnWeights, boolean isCausal) {
+        AttentionInputs in = AttentionInputs.of("MultiheadAttention", query, key, value, keyPaddingMask, attnMask,
+                embedDim, kdim, vdim, numHeads, batchFirst);
+        Tensor[] qkv = project(in.query(), in.key(), in.value(), query == key && key == value, key == value);
+        Tensor q = AttentionInputs.splitHeads(qkv[0], numHeads);
+        Tensor k = AttentionInputs.splitHeads(qkv[1], numHeads);
+        Tensor v = AttentionInputs.splitHeads(qkv[2], numHeads);
+        boolean wantWeights = needWeights || weightsHook != null;
+        Attention a = F.scaledDotProductAttention(q, k, v, in.keyPaddingMask(), in.attnMask(), isCausal,
+                isTraining() ? dropout : 0, null, rng, wantWeights);
+        if (weightsHook != null) weightsHook.accept(a.weights());
+        Tensor out = outProj.forward(AttentionInputs.mergeHeads(a.output()));
+        Tensor w = needWeights ? (averageAttnWeights ? a.weights().mean(1, false) : a.weights()) : null;
+        return new Attention(in.outputLayout(out, batchFirst), in.weightsLayout(w));
+    }
+
+    /** Batch-first q, k, v projections (B, L|S, E); one product for self-attention, as PyTorch's packed path. */
+    private Tensor[] project(Tensor query, Tensor key, Tensor value, boolean self, boolean kvSame) {
+        int e = embedDim;
+        Tensor b = inProjBias == null ? null : inProjBias.data();
+        Tensor bq = b == null ? null : b.narrow(0, 0, e), bk = b == null ? null : b.narrow(0, e, e), bv = b == null ? null : b.narrow(0, 2 * e, e);
+        if (inProjWeight == null) {
+            return new Tensor[] {F.linear(query, qProjWeight.data(), bq), F.linear(key, kProjWeight.data(), bk), F.linear(value, vProjWeight.data(), bv)};
+        }
+        Tensor w = inProjWeight.data();
+        if (self) return F.linear(query, w, b).chunk(3, -1).toArray(Tensor[]::new);
+        Tensor q = F.linear(query, w.narrow(0, 0, e), bq);
+        if (kvSame) {
+            Tensor[] kv = F.linear(key, w.narrow(0, e, 2 * e), b == null ? null : b.narrow(0, e, 2 * e)).chunk(2, -1).toArray(Tensor[]::new);
+            return new Tensor[] {q, kv[0], kv[1]};
+        }
+        return new Tensor[] {q, F.linear(key, w.narrow(0, e, e), bk), F.linear(value, w.narrow(0, 2 * e, e), bv)};
+    }
+}

@@ -1,0 +1,327 @@
+package io.github.transformers4j.nn.functional;
+
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.NnOps;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * torch.nn.functional: stateless layers and losses with PyTorch's names, argument order and defaults.
+ *
+ * <p>Mask convention (all of transformers4j): a BOOL mask is {@code true} where attention is NOT allowed (masked,
+ * padding). This is the sense of PyTorch's {@code key_padding_mask} and of nn.MultiheadAttention's bool
+ * {@code attn_mask}, but the OPPOSITE of the bool {@code attn_mask} of {@code torch.nn.functional.scaled_dot_product_attention}
+ * (true = attend there): invert such a mask ({@code mask.logicalNot()}) when porting code that calls it.
+ */
+public final class F {
+    private F() {}
+
+    // ------------------------------------------------------------------------------------------ layers
+
+    /** x (..., in) @ weight (out, in)^T + bias (out): (..., out). bias may be null. */
+    public static Tensor linear(Tensor input, Tensor weight, Tensor bias) {
+        if (weight.dim() != 2) throw new IllegalArgumentException("linear: weight must be (out, in), got " + shape(weight));
+        if (input.dim() == 0 || input.size(-1) != weight.size(1)) {
+            throw new IllegalArgumentException("linear: input " + shape(input) + " has " + (input.dim() == 0 ? 0 : input.size(-1))
+                    + " features but weight " + shape(weight) + " expects " + weight.size(1));
+        }
+        if (bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
+            throw new IllegalArgumentException("linear: bias " + shape(bias) + " should be [" + weight.size(0) + "] for weight " + shape(weight));
+        }
+        Tensor y = input.matmul(weight.t());
+        return bias == null ? y : y.add(bias);
+    }
+
+    public static Tensor relu(Tensor x) {
+        return x.relu();
+    }
+
+    /** Exact GELU, x * Phi(x). */
+    public static Tensor gelu(Tensor x) {
+        return x.gelu();
+    }
+
+    /** GELU with {@code approximate} "none" (exact, erf) or "tanh" (0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))). */
+    public static Tensor gelu(Tensor x, String approximate) {
+        return switch (approximate) {
+            case "none" -> x.gelu();
+            case "tanh" -> x.geluTanh();
+            default -> throw new IllegalArgumentException("gelu: approximate must be 'none' or 'tanh', got '" + approximate + "'");
+        };
+    }
+
+    public static Tensor tanh(Tensor x) {
+        return x.tanh();
+    }
+
+    public static Tensor sigmoid(Tensor x) {
+        return x.sigmoid();
+    }
+
+    public static Tensor silu(Tensor x) {
+        return x.silu();
+    }
+
+    /** Softmax over {@code dim}; a row whose entries are all -inf gives zeros (not NaN). */
+    public static Tensor softmax(Tensor x, int dim) {
+        return NnOps.softmax(x, dim, false);
+    }
+
+    public static Tensor logSoftmax(Tensor x, int dim) {
+        return NnOps.softmax(x, dim, true);
+    }
+
+    /**
+     * Layer norm over the trailing dims {@code normalizedShape} (biased variance, eps inside the square root).
+     * weight and bias (of shape normalizedShape) may be null.
+     */
+    public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        int n = normalizedShape.length;
+        int[] s = x.shape();
+        if (n == 0 || n > s.length || !Arrays.equals(Arrays.copyOfRange(s, s.length - n, s.length), normalizedShape)) {
+            throw new IllegalArgumentException("layerNorm: input " + Arrays.toString(s) + " does not end with normalized shape "
+                    + Arrays.toString(normalizedShape));
+        }
+        return NnOps.layerNorm(x, n, weight, bias, eps);
+    }
+
+    /** Inverted dropout (scales kept elements by 1 / (1 - p)); identity when not training or p == 0. */
+    public static Tensor dropout(Tensor x, double p, boolean training, Random4j rng) {
+        return NnOps.dropout(x, p, training, rng == null ? Random4j.global() : rng);
+    }
+
+    /** Rows of weight (num, dim) at the integer indices (any shape): (indices..., dim). */
+    public static Tensor embedding(Tensor input, Tensor weight) {
+        return NnOps.embedding(weight, input, -1);
+    }
+
+    /**
+     * As {@link #embedding(Tensor, Tensor)}; row {@code paddingIdx} receives no gradient. A negative paddingIdx counts
+     * from the end, as in PyTorch.
+     */
+    public static Tensor embedding(Tensor input, Tensor weight, int paddingIdx) {
+        int num = weight.size(0);
+        int p = paddingIdx < 0 ? paddingIdx + num : paddingIdx;
+        if (p < 0 || p >= num) {
+            throw new IllegalArgumentException("embedding: paddingIdx " + paddingIdx + " out of range for " + num + " embeddings");
+        }
+        return NnOps.embedding(weight, input, p);
+    }
+
+    /** Cross-correlation: input (N, C, H, W), weight (O, C, kh, kw), bias (O) or null; square stride and padding. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding) {
+        if (stride < 1 || padding < 0) {
+            throw new IllegalArgumentException("conv2d: stride must be >= 1 and padding >= 0, got stride " + stride + ", padding " + padding);
+        }
+        return NnOps.conv2d(input, weight, bias, stride, padding);
+    }
+
+    // ------------------------------------------------------------------------------------------ attention
+
+    /** softmax(q k^T / sqrt(E)) v with no masks: q (B, H, Lq, E), k (B, H, Lk, E), v (B, H, Lk, Ev). */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v) {
+        return scaledDotProductAttention(q, k, v, null, null, false, 0, null, null, false).output();
+    }
+
+    /** As the full form, without dropout, default scale, output only. */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor keyPaddingMask, Tensor attnMask, boolean causal) {
+        return scaledDotProductAttention(q, k, v, keyPaddingMask, attnMask, causal, 0, null, null, false).output();
+    }
+
+    /**
+     * Scaled dot-product attention {@code softmax(q k^T * scale + mask) v}.
+     *
+     * @param q (B, H, Lq, E), or (B, Lq, E) for a single head
+     * @param k (B, H, Lk, E), or (B, Lk, E)
+     * @param v (B, H, Lk, Ev), or (B, Lk, Ev)
+     * @param keyPaddingMask BOOL (B, Lk), true = padding: that key is ignored by every query; or null
+     * @param attnMask BOOL, true = MASKED (transformers4j's sense, not F.scaled_dot_product_attention's), or a float
+     *     mask added to the scores (-inf = masked); broadcastable to (B, H, Lq, Lk); or null
+     * @param causal query i sees keys j <= i only (top-left aligned)
+     * @param dropoutP dropout on the attention weights, applied whenever > 0 (pass 0 in evaluation, as PyTorch's modules do)
+     * @param scale factor on q k^T; null = 1 / sqrt(E)
+     * @param rng dropout's generator; null = {@link Random4j#global()}
+     * @param needWeights return the weights (B, H, Lq, Lk) (after dropout: those applied to v, as PyTorch)
+     * @return output (B, H, Lq, Ev) and the weights or null. A query with no allowed key gets weights 0 and output 0
+     *     (never NaN), and passes no gradient.
+     */
+    public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor keyPaddingMask, Tensor attnMask,
+            boolean causal, double dropoutP, Double scale, Random4j rng, boolean needWeights) {
+        if (q.dim() == 3 && k.dim() == 3 && v.dim() == 3) {
+            Attention a = scaledDotProductAttention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), keyPaddingMask,
+                    attnMask == null || attnMask.dim() < 3 ? attnMask : attnMask.unsqueeze(-3), causal, dropoutP, scale, rng, needWeights);
+            return new Attention(a.output().squeeze(1), a.weights() == null ? null : a.weights().squeeze(1));
+        }
+        String where = "scaledDotProductAttention(q " + shape(q) + ", k " + shape(k) + ", v " + shape(v) + ")";
+        if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) {
+            throw new IllegalArgumentException(where + ": expected q, k, v of rank 4 (B, H, L, E) or all of rank 3 (B, L, E)");
+        }
+        int b = q.size(0), h = q.size(1), lq = q.size(2), lk = k.size(2);
+        if (k.size(0) != b || v.size(0) != b || k.size(1) != h || v.size(1) != h) {
+            throw new IllegalArgumentException(where + ": batch and head dims (0, 1) must agree");
+        }
+        if (k.size(3) != q.size(3)) throw new IllegalArgumentException(where + ": q and k embedding dims differ");
+        if (v.size(2) != lk) throw new IllegalArgumentException(where + ": k and v sequence lengths differ");
+        if (dropoutP < 0 || dropoutP > 1) throw new IllegalArgumentException(where + ": dropoutP must be in [0, 1], got " + dropoutP);
+
+        Tensor masked = null; // BOOL, true = not allowed, broadcast to (B, H, Lq, Lk)
+        if (keyPaddingMask != null) {
+            if (keyPaddingMask.dtype() != DType.BOOL || keyPaddingMask.dim() != 2 || keyPaddingMask.size(0) != b || keyPaddingMask.size(1) != lk) {
+                throw new IllegalArgumentException(where + ": keyPaddingMask must be BOOL (B, Lk) = [" + b + ", " + lk + "], got "
+                        + keyPaddingMask.dtype() + " " + shape(keyPaddingMask));
+            }
+            masked = keyPaddingMask.view(b, 1, 1, lk);
+        }
+        if (causal) masked = or(masked, causalMask(lq, lk, q.device()));
+        Tensor additive = null;
+        if (attnMask != null) {
+            int[] full = {b, h, lq, lk};
+            if (!broadcastsTo(attnMask.shape(), full)) {
+                throw new IllegalArgumentException(where + ": attnMask " + shape(attnMask) + " does not broadcast to (B, H, Lq, Lk) = "
+                        + Arrays.toString(full));
+            }
+            if (attnMask.dtype() == DType.BOOL) masked = or(masked, attnMask);
+            else if (attnMask.dtype().isFloatingPoint()) additive = attnMask;
+            else throw new IllegalArgumentException(where + ": attnMask must be BOOL or floating point, got " + attnMask.dtype());
+        }
+
+        double s = scale != null ? scale : 1 / Math.sqrt(q.size(3));
+        Tensor scores = q.matmul(k.mT()).mul(s); // (B, H, Lq, Lk)
+        if (additive != null) scores = scores.add(additive.to(scores.dtype()));
+        if (masked != null) scores = scores.maskedFill(masked, Double.NEGATIVE_INFINITY);
+        Tensor weights = scores.softmax(-1); // a row that is all -inf comes out as zeros, with zero gradient
+        if (dropoutP > 0) weights = NnOps.dropout(weights, dropoutP, true, rng == null ? Random4j.global() : rng);
+        return new Attention(weights.matmul(v), needWeights ? weights : null);
+    }
+
+    /** BOOL (Lq, Lk): true where key j lies after query i (j > i). */
+    public static Tensor causalMask(int lq, int lk, io.github.transformers4j.tensor.Device device) {
+        Tensor i = Tensor.arange(lq).to(device).view(lq, 1), j = Tensor.arange(lk).to(device).view(1, lk);
+        return j.gt(i);
+    }
+
+    private static Tensor or(Tensor a, Tensor b) {
+        return a == null ? b : a.logicalOr(b);
+    }
+
+    private static boolean broadcastsTo(int[] s, int[] target) {
+        if (s.length > target.length) return false;
+        for (int i = 1; i <= s.length; i++) {
+            int d = s[s.length - i];
+            if (d != 1 && d != target[target.length - i]) return false;
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------ losses
+
+    /** Cross-entropy with PyTorch's defaults: ignoreIndex -100, no label smoothing, mean. */
+    public static Tensor crossEntropy(Tensor input, Tensor target) {
+        return crossEntropy(input, target, -100, 0, Reduction.MEAN);
+    }
+
+    /**
+     * Cross-entropy between logits and class indices, as torch.nn.functional.cross_entropy (without class weights).
+     *
+     * @param input logits (N, C) or (N, C, d1, ...)
+     * @param target class indices (N) or (N, d1, ...), I64 or I32; value ignoreIndex = no loss, no gradient
+     * @param labelSmoothing eps: loss = (1 - eps) * nll + eps * mean over classes of -log p (ignored targets add 0 to both)
+     * @param reduction MEAN divides the sum by the number of non-ignored targets (NaN if there is none, as PyTorch);
+     *     NONE gives the per-target loss (0 at ignored targets), shaped like target
+     */
+    public static Tensor crossEntropy(Tensor input, Tensor target, long ignoreIndex, double labelSmoothing, Reduction reduction) {
+        if (labelSmoothing < 0 || labelSmoothing > 1) {
+            throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        Tensor logits = classesLast("crossEntropy", input, target);
+        Tensor logp = logits.logSoftmax(-1); // (M, C)
+        Tensor[] picked = pickTargets("crossEntropy", logp, target, ignoreIndex);
+        Tensor valid = picked[1];
+        Tensor loss = picked[0].neg().mul(valid);
+        if (labelSmoothing > 0) {
+            Tensor smooth = logp.mean(-1, false).neg().mul(valid);
+            loss = loss.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing));
+        }
+        return reduce(loss, valid, target.shape(), reduction);
+    }
+
+    public static Tensor nllLoss(Tensor input, Tensor target) {
+        return nllLoss(input, target, -100, Reduction.MEAN);
+    }
+
+    /** Negative log-likelihood of log-probabilities input (N, C) or (N, C, d...) at the target classes; as crossEntropy without the log-softmax. */
+    public static Tensor nllLoss(Tensor input, Tensor target, long ignoreIndex, Reduction reduction) {
+        Tensor logp = classesLast("nllLoss", input, target);
+        Tensor[] picked = pickTargets("nllLoss", logp, target, ignoreIndex);
+        return reduce(picked[0].neg().mul(picked[1]), picked[1], target.shape(), reduction);
+    }
+
+    public static Tensor mseLoss(Tensor input, Tensor target) {
+        return mseLoss(input, target, Reduction.MEAN);
+    }
+
+    /** Squared error (input - target)^2, reduced; input and target must have one shape. */
+    public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+        if (!Arrays.equals(input.shape(), target.shape())) {
+            throw new IllegalArgumentException("mseLoss: input " + shape(input) + " and target " + shape(target) + " differ in shape");
+        }
+        Tensor sq = input.sub(target).square();
+        return switch (reduction) {
+            case NONE -> sq;
+            case SUM -> sq.sum();
+            case MEAN -> sq.mean();
+        };
+    }
+
+    /** Logits (N, C, d...) as (N * d..., C), after checking target (N, d...). */
+    private static Tensor classesLast(String op, Tensor input, Tensor target) {
+        if (input.dim() < 2) throw new IllegalArgumentException(op + ": input must be (N, C) or (N, C, d...), got " + shape(input));
+        int[] s = input.shape();
+        int[] expect = new int[s.length - 1];
+        expect[0] = s[0];
+        System.arraycopy(s, 2, expect, 1, s.length - 2);
+        if (!Arrays.equals(target.shape(), expect)) {
+            throw new IllegalArgumentException(op + ": target " + shape(target) + " should be " + Arrays.toString(expect) + " for input " + shape(input));
+        }
+        if (target.dtype() != DType.I64 && target.dtype() != DType.I32) {
+            throw new IllegalArgumentException(op + ": target must hold class indices (I64 or I32), got " + target.dtype());
+        }
+        if (input.dim() == 2) return input;
+        int[] perm = new int[s.length];
+        perm[0] = 0;
+        for (int i = 2; i < s.length; i++) perm[i - 1] = i;
+        perm[s.length - 1] = 1;
+        return input.permute(perm).reshape(-1, s[1]);
+    }
+
+    /** {value of logp (M, C) at each target (M), 1/0 float mask of non-ignored targets}. */
+    private static Tensor[] pickTargets(String op, Tensor logp, Tensor target, long ignoreIndex) {
+        Tensor t = target.to(DType.I64).reshape(-1);
+        Tensor validB = t.ne(ignoreIndex);
+        Tensor safe = Tensor.where(validB, t, Tensor.full(0, DType.I64, t.device()));
+        if (t.device().type() == io.github.transformers4j.tensor.Device.Type.CPU) { // a GPU target is checked by gather's kernel
+            long[] tv = t.toLongArray();
+            for (int i = 0; i < tv.length; i++) {
+                if (tv[i] != ignoreIndex && (tv[i] < 0 || tv[i] >= logp.size(1))) {
+                    throw new IllegalArgumentException(op + ": target " + tv[i] + " at flat position " + i + " is outside [0, "
+                            + logp.size(1) + ") and is not ignoreIndex " + ignoreIndex);
+                }
+            }
+        }
+        Tensor picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1);
+        return new Tensor[] {picked, validB.to(logp.dtype())};
+    }
+
+    private static Tensor reduce(Tensor perTarget, Tensor valid, int[] targetShape, Reduction reduction) {
+        return switch (reduction) {
+            case NONE -> perTarget.reshape(targetShape);
+            case SUM -> perTarget.sum();
+            case MEAN -> perTarget.sum().div(valid.sum());
+        };
+    }
+
+    private static String shape(Tensor t) {
+        return Arrays.toString(t.shape());
+    }
+}

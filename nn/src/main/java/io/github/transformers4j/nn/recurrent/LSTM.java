@@ -1,0 +1,37 @@
+package io.github.transformers4j.nn.recurrent;
+
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+
+/**
+ * Multi-layer LSTM (torch.nn.LSTM), gates i, f, g, o as in {@link LSTMCell}; see {@link RNNBase} for shapes and
+ * names. (PyTorch's {@code proj_size} is not supported.)
+ */
+public final class LSTM extends RNNBase {
+    public LSTM(Options options) {
+        this(options, Random4j.global());
+    }
+
+    public LSTM(Options options, Random4j rng) {
+        super(options, 4, rng);
+    }
+
+    public Output forward(Tensor input) {
+        return run(input, null, null);
+    }
+
+    /** h0, c0 (layers * directions, B, H), each null for zeros. */
+    public Output forward(Tensor input, Tensor h0, Tensor c0) {
+        return run(input, h0, c0);
+    }
+
+    @Override
+    LSTMCell.State cellStep(Tensor gi, LSTMCell.State state, Tensor wHh, Tensor bHh) {
+        return LSTMCell.step(gi, state, wHh, bHh);
+    }
+
+    @Override
+    boolean hasCellState() {
+        return true;
+    }
+}

@@ -1,0 +1,72 @@
+package io.github.transformers4j.nn.transformer;
+
+import io.github.transformers4j.nn.LayerNorm;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.Parameter;
+import io.github.transformers4j.nn.init.Init;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * torch.nn.Transformer: an encoder stack and a decoder stack, each ending with a LayerNorm ({@code encoder.norm},
+ * {@code decoder.norm}); every weight with more than one dim re-initialised with xavier_uniform, as PyTorch does.
+ */
+public class Transformer extends Module {
+    public final TransformerLayerConfig config;
+    public final TransformerEncoder encoder;
+    public final TransformerDecoder decoder;
+
+    public Transformer(TransformerLayerConfig config, int numEncoderLayers, int numDecoderLayers) {
+        this(config, numEncoderLayers, numDecoderLayers, Random4j.global());
+    }
+
+    public Transformer(TransformerLayerConfig c, int numEncoderLayers, int numDecoderLayers, Random4j rng) {
+        this.config = c;
+        encoder = register("encoder", new TransformerEncoder(() -> new TransformerEncoderLayer(c, rng), numEncoderLayers, newNorm(c)));
+        decoder = register("decoder", new TransformerDecoder(() -> new TransformerDecoderLayer(c, rng), numDecoderLayers, newNorm(c)));
+        for (Parameter p : parameters()) if (p.shape().length > 1) Init.xavierUniform_(p.data(), 1, rng);
+    }
+
+    private static LayerNorm newNorm(TransformerLayerConfig c) {
+        return new LayerNorm(new int[] {c.dModel()}, c.layerNormEps(), true, c.bias());
+    }
+
+    public Tensor forward(Tensor src, Tensor tgt) {
+        return forward(src, tgt, null, null, null, null, null, null, false, false, false);
+    }
+
+    /**
+     * @param src (B, S, d_model) if batchFirst else (S, B, d_model)
+     * @param tgt (B, T, d_model) / (T, B, d_model)
+     * @param srcMask (S, S), tgtMask (T, T), memoryMask (T, S): BOOL true = masked, or float additive; or null
+     * @param srcKeyPaddingMask (B, S), tgtKeyPaddingMask (B, T), memoryKeyPaddingMask (B, S): BOOL true = padding; or null
+     * @return the decoder output, shaped like tgt
+     */
+    public Tensor forward(Tensor src, Tensor tgt, Tensor srcMask, Tensor tgtMask, Tensor memoryMask, Tensor srcKeyPaddingMask,
+            Tensor tgtKeyPaddingMask, Tensor memoryKeyPaddingMask, boolean srcIsCausal, boolean tgtIsCausal, boolean memoryIsCausal) {
+        int batchDim = config.batchFirst() ? 0 : 1;
+        if (src.dim() == 3 && tgt.dim() == 3 && src.size(batchDim) != tgt.size(batchDim)) {
+            throw new IllegalArgumentException("Transformer: the batch sizes of src " + Arrays.toString(src.shape()) + " and tgt "
+                    + Arrays.toString(tgt.shape()) + " differ (batchFirst " + config.batchFirst() + ")");
+        }
+        if (src.size(-1) != config.dModel() || tgt.size(-1) != config.dModel()) {
+            throw new IllegalArgumentException("Transformer: src " + Arrays.toString(src.shape()) + " and tgt " + Arrays.toString(tgt.shape())
+                    + " must have d_model = " + config.dModel() + " features");
+        }
+        Tensor memory = encoder.forward(src, srcMask, srcKeyPaddingMask, srcIsCausal);
+        return decoder.forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal);
+    }
+
+    /** PyTorch's causal mask: F32 (sz, sz), 0 on and below the diagonal, -inf above (additive). */
+    public static Tensor generateSquareSubsequentMask(int sz) {
+        return generateSquareSubsequentMask(sz, DType.F32);
+    }
+
+    public static Tensor generateSquareSubsequentMask(int sz, DType dtype) {
+        double[] m = new double[sz * sz];
+        for (int i = 0; i < sz; i++) for (int j = i + 1; j < sz; j++) m[i * sz + j] = Double.NEGATIVE_INFINITY;
+        return Tensor.of(m, sz, sz).to(dtype);
+    }
+}

@@ -1,0 +1,34 @@
+package io.github.transformers4j.nn.transformer;
+
+import io.github.transformers4j.nn.LayerNorm;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.ModuleList;
+import io.github.transformers4j.tensor.Tensor;
+import java.util.function.Supplier;
+
+/** torch.nn.TransformerDecoder: {@code numLayers} decoder layers ({@code layers.0.*}, ...) and an optional final {@code norm}. */
+public class TransformerDecoder extends Module {
+    public final ModuleList<TransformerDecoderLayer> layers;
+    public final LayerNorm norm; // null for none
+
+    public TransformerDecoder(Supplier<TransformerDecoderLayer> layerFactory, int numLayers, LayerNorm norm) {
+        if (numLayers < 1) throw new IllegalArgumentException("TransformerDecoder: numLayers must be >= 1, got " + numLayers);
+        layers = register("layers", new ModuleList<>());
+        for (int i = 0; i < numLayers; i++) layers.add(layerFactory.get());
+        this.norm = norm == null ? null : register("norm", norm);
+    }
+
+    public Tensor forward(Tensor tgt, Tensor memory) {
+        return forward(tgt, memory, null, null, null, null, false, false);
+    }
+
+    /** Arguments as {@link TransformerDecoderLayer#forward}, passed to every layer. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
+            Tensor memoryKeyPaddingMask, boolean tgtIsCausal, boolean memoryIsCausal) {
+        Tensor x = tgt;
+        for (TransformerDecoderLayer layer : layers) {
+            x = layer.forward(x, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal);
+        }
+        return norm == null ? x : norm.forward(x);
+    }
+}

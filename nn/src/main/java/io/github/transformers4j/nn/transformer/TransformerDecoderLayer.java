@@ -1,0 +1,84 @@
+package io.github.transformers4j.nn.transformer;
+
+import io.github.transformers4j.nn.Dropout;
+import io.github.transformers4j.nn.LayerNorm;
+import io.github.transformers4j.nn.Linear;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.attention.MultiheadAttention;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+
+/**
+ * torch.nn.TransformerDecoderLayer: self-attention over the target, cross-attention to the encoder's memory, then a
+ * feed-forward block; residuals and post- or pre-norm as the encoder layer. Keys: {@code self_attn.*, multihead_attn.*,
+ * linear1.*, linear2.*, norm1.*, norm2.*, norm3.*}.
+ */
+public class TransformerDecoderLayer extends Module {
+    public final TransformerLayerConfig config;
+    public final MultiheadAttention selfAttn, multiheadAttn;
+    public final Linear linear1, linear2;
+    public final Dropout dropout, dropout1, dropout2, dropout3;
+    public final LayerNorm norm1, norm2, norm3;
+
+    public TransformerDecoderLayer(TransformerLayerConfig config) {
+        this(config, Random4j.global());
+    }
+
+    public TransformerDecoderLayer(TransformerLayerConfig c, Random4j rng) {
+        this.config = c;
+        selfAttn = register("self_attn", new MultiheadAttention(c.dModel(), c.nhead(), c.dropout(), c.bias(), c.batchFirst(), c.dModel(), c.dModel(), rng))
+                .dropoutRng(rng);
+        multiheadAttn = register("multihead_attn", new MultiheadAttention(c.dModel(), c.nhead(), c.dropout(), c.bias(), c.batchFirst(), c.dModel(), c.dModel(), rng))
+                .dropoutRng(rng);
+        linear1 = register("linear1", new Linear(c.dModel(), c.dimFeedforward(), c.bias(), rng));
+        dropout = register("dropout", new Dropout(c.dropout(), rng));
+        linear2 = register("linear2", new Linear(c.dimFeedforward(), c.dModel(), c.bias(), rng));
+        norm1 = register("norm1", new LayerNorm(new int[] {c.dModel()}, c.layerNormEps(), true, c.bias()));
+        norm2 = register("norm2", new LayerNorm(new int[] {c.dModel()}, c.layerNormEps(), true, c.bias()));
+        norm3 = register("norm3", new LayerNorm(new int[] {c.dModel()}, c.layerNormEps(), true, c.bias()));
+        dropout1 = register("dropout1", new Dropout(c.dropout(), rng));
+        dropout2 = register("dropout2", new Dropout(c.dropout(), rng));
+        dropout3 = register("dropout3", new Dropout(c.dropout(), rng));
+    }
+
+    public Tensor forward(Tensor tgt, Tensor memory) {
+        return forward(tgt, memory, null, null, null, null, false, false);
+    }
+
+    /**
+     * @param tgt (B, T, d_model) if batchFirst else (T, B, d_model)
+     * @param memory the encoder output, (B, S, d_model) / (S, B, d_model)
+     * @param tgtMask (T, T) or (B * nhead, T, T); BOOL true = masked, or float additive; or null
+     * @param memoryMask (T, S) or (B * nhead, T, S), or null
+     * @param tgtKeyPaddingMask BOOL (B, T), true = padding; or null
+     * @param memoryKeyPaddingMask BOOL (B, S), true = padding; or null
+     * @param tgtIsCausal causal self-attention
+     * @param memoryIsCausal causal cross-attention (rarely wanted)
+     */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
+            Tensor memoryKeyPaddingMask, boolean tgtIsCausal, boolean memoryIsCausal) {
+        Tensor x = tgt;
+        if (config.normFirst()) {
+            x = x.add(saBlock(norm1.forward(x), tgtMask, tgtKeyPaddingMask, tgtIsCausal));
+            x = x.add(mhaBlock(norm2.forward(x), memory, memoryMask, memoryKeyPaddingMask, memoryIsCausal));
+            x = x.add(ffBlock(norm3.forward(x)));
+        } else {
+            x = norm1.forward(x.add(saBlock(x, tgtMask, tgtKeyPaddingMask, tgtIsCausal)));
+            x = norm2.forward(x.add(mhaBlock(x, memory, memoryMask, memoryKeyPaddingMask, memoryIsCausal)));
+            x = norm3.forward(x.add(ffBlock(x)));
+        }
+        return x;
+    }
+
+    private Tensor saBlock(Tensor x, Tensor mask, Tensor keyPaddingMask, boolean isCausal) {
+        return dropout1.forward(selfAttn.forward(x, x, x, keyPaddingMask, false, mask, true, isCausal).output());
+    }
+
+    private Tensor mhaBlock(Tensor x, Tensor mem, Tensor mask, Tensor keyPaddingMask, boolean isCausal) {
+        return dropout2.forward(multiheadAttn.forward(x, mem, mem, keyPaddingMask, false, mask, true, isCausal).output());
+    }
+
+    private Tensor ffBlock(Tensor x) {
+        return dropout3.forward(linear2.forward(dropout.forward(config.activation().apply(linear1.forward(x)))));
+    }
+}

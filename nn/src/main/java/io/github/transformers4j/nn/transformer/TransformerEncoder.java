@@ -1,0 +1,42 @@
+package io.github.transformers4j.nn.transformer;
+
+import io.github.transformers4j.nn.LayerNorm;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.ModuleList;
+import io.github.transformers4j.tensor.Tensor;
+import java.util.function.Supplier;
+
+/**
+ * torch.nn.TransformerEncoder: {@code numLayers} encoder layers ({@code layers.0.*}, {@code layers.1.*}, ...) and an
+ * optional final {@code norm}. Each layer comes from the factory, so layers start with independent weights (PyTorch
+ * deep-copies one layer, so its layers start equal unless re-initialised).
+ *
+ * <p>Padded positions are computed like the others (PyTorch's train-mode math); PyTorch's eval fast path with nested
+ * tensors would output norm(0) there instead. Never rely on padded positions.
+ */
+public class TransformerEncoder extends Module {
+    public final ModuleList<TransformerEncoderLayer> layers;
+    public final LayerNorm norm; // null for none
+
+    public TransformerEncoder(Supplier<TransformerEncoderLayer> layerFactory, int numLayers, LayerNorm norm) {
+        if (numLayers < 1) throw new IllegalArgumentException("TransformerEncoder: numLayers must be >= 1, got " + numLayers);
+        layers = register("layers", new ModuleList<>());
+        for (int i = 0; i < numLayers; i++) layers.add(layerFactory.get());
+        this.norm = norm == null ? null : register("norm", norm);
+    }
+
+    public Tensor forward(Tensor src) {
+        return forward(src, null, null, false);
+    }
+
+    public Tensor forward(Tensor src, Tensor srcKeyPaddingMask) {
+        return forward(src, null, srcKeyPaddingMask, false);
+    }
+
+    /** Arguments as {@link TransformerEncoderLayer#forward(Tensor, Tensor, Tensor, boolean)}, passed to every layer. */
+    public Tensor forward(Tensor src, Tensor mask, Tensor srcKeyPaddingMask, boolean isCausal) {
+        Tensor x = src;
+        for (TransformerEncoderLayer layer : layers) x = layer.forward(x, mask, srcKeyPaddingMask, isCausal);
+        return norm == null ? x : norm.forward(x);
+    }
+}

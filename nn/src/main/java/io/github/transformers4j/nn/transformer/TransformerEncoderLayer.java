@@ -1,0 +1,74 @@
+package io.github.transformers4j.nn.transformer;
+
+import io.github.transformers4j.nn.Dropout;
+import io.github.transformers4j.nn.LayerNorm;
+import io.github.transformers4j.nn.Linear;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.attention.MultiheadAttention;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+
+/**
+ * torch.nn.TransformerEncoderLayer: self-attention then a feed-forward block, each with a residual connection and a
+ * LayerNorm, after (post-norm, "Attention Is All You Need") or before (pre-norm) the block. State-dict keys as PyTorch:
+ * {@code self_attn.*, linear1.*, linear2.*, norm1.*, norm2.*}.
+ */
+public class TransformerEncoderLayer extends Module {
+    public final TransformerLayerConfig config;
+    public final MultiheadAttention selfAttn;
+    public final Linear linear1, linear2;
+    public final Dropout dropout, dropout1, dropout2;
+    public final LayerNorm norm1, norm2;
+
+    public TransformerEncoderLayer(TransformerLayerConfig config) {
+        this(config, Random4j.global());
+    }
+
+    /** rng initialises the weights and drives dropout. */
+    public TransformerEncoderLayer(TransformerLayerConfig c, Random4j rng) {
+        this.config = c;
+        selfAttn = register("self_attn", new MultiheadAttention(c.dModel(), c.nhead(), c.dropout(), c.bias(), c.batchFirst(), c.dModel(), c.dModel(), rng))
+                .dropoutRng(rng);
+        linear1 = register("linear1", new Linear(c.dModel(), c.dimFeedforward(), c.bias(), rng));
+        dropout = register("dropout", new Dropout(c.dropout(), rng));
+        linear2 = register("linear2", new Linear(c.dimFeedforward(), c.dModel(), c.bias(), rng));
+        norm1 = register("norm1", new LayerNorm(new int[] {c.dModel()}, c.layerNormEps(), true, c.bias()));
+        norm2 = register("norm2", new LayerNorm(new int[] {c.dModel()}, c.layerNormEps(), true, c.bias()));
+        dropout1 = register("dropout1", new Dropout(c.dropout(), rng));
+        dropout2 = register("dropout2", new Dropout(c.dropout(), rng));
+    }
+
+    public Tensor forward(Tensor src) {
+        return forward(src, null, null, false);
+    }
+
+    public Tensor forward(Tensor src, Tensor srcKeyPaddingMask) {
+        return forward(src, null, srcKeyPaddingMask, false);
+    }
+
+    /**
+     * @param src (B, L, d_model) if batchFirst else (L, B, d_model)
+     * @param srcMask (L, L) or (B * nhead, L, L), BOOL true = masked or float additive; or null
+     * @param srcKeyPaddingMask BOOL (B, L), true = padding; or null
+     * @param isCausal apply the causal mask
+     */
+    public Tensor forward(Tensor src, Tensor srcMask, Tensor srcKeyPaddingMask, boolean isCausal) {
+        Tensor x = src;
+        if (config.normFirst()) {
+            x = x.add(saBlock(norm1.forward(x), srcMask, srcKeyPaddingMask, isCausal));
+            x = x.add(ffBlock(norm2.forward(x)));
+        } else {
+            x = norm1.forward(x.add(saBlock(x, srcMask, srcKeyPaddingMask, isCausal)));
+            x = norm2.forward(x.add(ffBlock(x)));
+        }
+        return x;
+    }
+
+    private Tensor saBlock(Tensor x, Tensor mask, Tensor keyPaddingMask, boolean isCausal) {
+        return dropout1.forward(selfAttn.forward(x, x, x, keyPaddingMask, false, mask, true, isCausal).output());
+    }
+
+    private Tensor ffBlock(Tensor x) {
+        return dropout2.forward(linear2.forward(dropout.forward(config.activation().apply(linear1.forward(x)))));
+    }
+}
