@@ -209,7 +209,8 @@ public final class CudaBackend implements Backend {
             default -> "indexing op " + op;
         };
         throw new IndexOutOfBoundsException(name + ": index " + value + " out of range for dimension of size " + bound
-                + " (found on " + device + " by a kernel queued earlier; reported at this synchronization)");
+                + " (expected 0 <= index < " + bound + "; found on " + device
+                + " by a kernel queued earlier, reported at this synchronization)");
     }
 
     // ------------------------------------------------------------ copy and fill (copy.cu)

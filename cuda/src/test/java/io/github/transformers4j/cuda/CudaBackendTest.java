@@ -204,8 +204,11 @@ class CudaBackendTest {
         assertThatThrownBy(() -> x.indexSelect(0, idx).toFloatArray())
                 .isInstanceOf(IndexOutOfBoundsException.class)
                 .hasMessageContaining("indexSelect: index 7 out of range for dimension of size 4");
+        assertThatThrownBy(() -> x.gather(1, Tensor.ofLongs(new long[] {0, 1, 2, -1}, 4, 1).to(GPU)).toFloatArray())
+                .isInstanceOf(IndexOutOfBoundsException.class)
+                .hasMessageContaining("gather: index -1 out of range for dimension of size 3");
         // the error is cleared: the backend keeps working
-        Tensor ok = x.indexSelect(0, Tensor.ofLongs(new long[] {3, -1}, 2).to(GPU));
+        Tensor ok = x.indexSelect(0, Tensor.ofLongs(new long[] {3, 3}, 2).to(GPU));
         assertThat(ok.toFloatArray()).containsExactly(x.narrow(0, 3, 1).expand(2, 3).contiguous().toFloatArray());
     }
 

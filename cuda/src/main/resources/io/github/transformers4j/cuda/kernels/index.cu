@@ -1,5 +1,6 @@
 // index_select / index_add (forward and backward of each other, and of embedding) and gather / scatter_add (likewise).
-// Indices are int64; a negative index counts from the end; an index out of range is reported through err
+// Indices are int64 in [0, n) (negative ones are rejected, as PyTorch's index kernels do); one out of range is
+// reported through err
 // (raised by the host at its next synchronization) and the element is skipped.
 // index_add and scatter_add use atomics for F32/F64 (the order of additions varies from run to run: results may
 // differ in the last bits); other dtypes take a serial path per column, in index order.
@@ -7,12 +8,11 @@
 
 enum { OP_INDEX_SELECT = 1, OP_INDEX_ADD = 2, OP_GATHER = 3, OP_SCATTER_ADD = 4 };
 
-__device__ __forceinline__ bool fix_index(i64& v, i64 n, i64* err, int op) {
-    if (v < -n || v >= n) {
+__device__ __forceinline__ bool check_index(i64 v, i64 n, i64* err, int op) {
+    if (v < 0 || v >= n) {
         report_index_error(err, op, v, n);
         return false;
     }
-    if (v < 0) v += n;
     return true;
 }
 
@@ -22,7 +22,7 @@ extern "C" __global__ void index_select(const void* src, i64 outer, i64 n, i64 i
     FOR_EACH(e, outer * m * inner) {
         i64 i = e % inner, j = (e / inner) % m, o = e / (inner * m);
         i64 row = index[j];
-        if (!fix_index(row, n, err, OP_INDEX_SELECT)) continue;
+        if (!check_index(row, n, err, OP_INDEX_SELECT)) continue;
         copy_elem(out, e, src, (o * n + row) * inner + i, esize);
     }
 }
@@ -33,7 +33,7 @@ extern "C" __global__ void index_add_atomic(void* dst, int dt, i64 outer, i64 n,
     FOR_EACH(e, outer * m * inner) {
         i64 i = e % inner, j = (e / inner) % m, o = e / (inner * m);
         i64 row = index[j];
-        if (!fix_index(row, n, err, OP_INDEX_ADD)) continue;
+        if (!check_index(row, n, err, OP_INDEX_ADD)) continue;
         i64 at = (o * n + row) * inner + i;
         if (dt == DT_F32) atomicAdd((float*)dst + at, ((const float*)src)[e]);
         else atomicAdd((double*)dst + at, ((const double*)src)[e]);
@@ -47,7 +47,7 @@ extern "C" __global__ void index_add_serial(void* dst, int dt, i64 outer, i64 n,
         i64 o = c / inner, i = c - o * inner;
         for (i64 j = 0; j < m; j++) {
             i64 row = index[j];
-            if (!fix_index(row, n, err, OP_INDEX_ADD)) continue;
+            if (!check_index(row, n, err, OP_INDEX_ADD)) continue;
             i64 at = (o * n + row) * inner + i;
             store_d(dst, dt, at, load_d(dst, dt, at) + load_d(src, dt, (o * m + j) * inner + i));
         }
@@ -57,7 +57,7 @@ extern "C" __global__ void index_add_serial(void* dst, int dt, i64 outer, i64 n,
 // L.shape = index's shape, L.stride[0] = the strides of src (gather) or dst (scatter_add); dim = the indexed dim,
 // L.shape[MAX_DIMS - 1] unused. Returns the element offset in src/dst of index position p, or -1 when out of range.
 __device__ __forceinline__ i64 indexed_offset(const Layout& L, int dim, i64 p, i64 v, i64 size, i64* err, int op) {
-    if (!fix_index(v, size, err, op)) return -1;
+    if (!check_index(v, size, err, op)) return -1;
     i64 off = 0;
     for (int d = (int)L.ndim - 1; d >= 0; d--) {
         i64 s = L.shape[d];
