@@ -77,6 +77,13 @@ final class Fixtures {
         public int numClasses() {
             return classes;
         }
+
+        record Config(int classes, double dropout) {}
+
+        @Override
+        public Record config() {
+            return new Config(classes, dropout);
+        }
     }
 
     /** AdamW (decoupled weight decay) with linear warmup over {@code warmup} steps, then a constant rate. */
