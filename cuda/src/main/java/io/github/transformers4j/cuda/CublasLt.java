@@ -26,6 +26,9 @@ public final class CublasLt implements AutoCloseable {
     static final int CUBLAS_STATUS_SUCCESS = 0;
     static final int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
     static final int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4;
+    static final int CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
+    /** cublasLtEpilogue_t: plain product; + bias per row of D (column-major); bias gradient of the B operand. */
+    public static final int EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_BGRADB = 512;
     static final int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
     static final int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
     static final int CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES = 6,
@@ -72,7 +75,7 @@ public final class CublasLt implements AutoCloseable {
 
     /** Everything that selects descriptors and algorithm. Alignments are of the pointers and batch strides. */
     private record Key(GemmPlan plan, CudaDataType abType, CudaDataType cType, ComputeType compute,
-                       int alignFirst, int alignSecond, int alignOut) {}
+                       int alignFirst, int alignSecond, int alignOut, int epilogue, int alignBias) {}
 
     /** Descriptors and the chosen algorithm for one Key; lives as long as this handle. */
     private record Prepared(long desc, long layoutFirst, long layoutSecond, long layoutOut, MemorySegment algo,
@@ -84,6 +87,10 @@ public final class CublasLt implements AutoCloseable {
     private final Map<Key, Prepared> plans = new ConcurrentHashMap<>();
     private final Map<Long, DeviceBuffer> workspaces = new ConcurrentHashMap<>();
     private boolean closed;
+    private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
+
+    /** cublasLtMatmul calls since start, over all devices (for counting products per training step). */
+    public static long calls() { return CALLS.sum(); }
 
     CublasLt(CudaDevice device) {
         this.device = device;
@@ -153,19 +160,40 @@ public final class CublasLt implements AutoCloseable {
                        double alpha, long a, long lda, long strideA, long b, long ldb, long strideB,
                        double beta, long c, long ldc, long strideC, int batch,
                        CudaDataType abType, CudaDataType cType, ComputeType computeType) {
+        matmul(stream, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch,
+                abType, cType, computeType, EPILOGUE_DEFAULT, 0);
+    }
+
+    /**
+     * As above with an epilogue: {@link #EPILOGUE_BIAS} adds {@code bias[j]} to every row of the row-major C
+     * (a vector of n, C's columns: a Linear layer's bias), {@link #EPILOGUE_BGRADB} writes into {@code bias} the sums over
+     * k of op(A) (a vector of m: with A = g^T, the bias gradient of a Linear layer next to its weight gradient).
+     * Throws {@link CudaException} when cuBLASLt has no algorithm for the epilogue (callers fall back to separate kernels).
+     */
+    public void matmul(CudaStream stream, boolean transA, boolean transB, int m, int n, int k,
+                       double alpha, long a, long lda, long strideA, long b, long ldb, long strideB,
+                       double beta, long c, long ldc, long strideC, int batch,
+                       CudaDataType abType, CudaDataType cType, ComputeType computeType, int epilogue, long bias) {
         if (stream.device() != device) {
             throw new IllegalArgumentException("matmul on " + device + " given a stream of " + stream.device());
         }
         GemmPlan plan = GemmPlan.rowMajor(transA, transB, m, n, k, lda, strideA, ldb, strideB, ldc, strideC, batch);
         Key key = new Key(plan, abType, cType, computeType,
                 alignment(b, strideB, abType, batch), alignment(a, strideA, abType, batch),
-                alignment(c, strideC, cType, batch));
+                alignment(c, strideC, cType, batch), epilogue, epilogue == EPILOGUE_DEFAULT ? 0 : alignment(bias, 0, cType, 1));
         device.makeCurrent();
         Prepared p = plans.get(key);
         if (p == null) p = plans.computeIfAbsent(key, this::prepare);
         DeviceBuffer ws = p.workspaceSize() == 0 ? null : workspace(stream);
+        CALLS.increment();
         try {
             MemorySegment scratch = Scratch.get();
+            if (epilogue != EPILOGUE_DEFAULT) {
+                MemorySegment ptr = scratch.asSlice(16, 8);
+                ptr.set(JAVA_LONG, 0, bias);
+                check("cublasLtMatmulDescSetAttribute(BIAS_POINTER)", (int) cublasLtMatmulDescSetAttribute.invokeExact(
+                        p.desc(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, ptr, 8L));
+            }
             MemorySegment alphaSeg = scalar(scratch.asSlice(0, 8), computeType, alpha);
             MemorySegment betaSeg = scalar(scratch.asSlice(8, 8), computeType, beta);
             int rc = (int) cublasLtMatmul.invokeExact(handle, p.desc(), alphaSeg,
@@ -205,6 +233,13 @@ public final class CublasLt implements AutoCloseable {
             long desc = out.get(JAVA_LONG, 0);
             setDesc(a, desc, CUBLASLT_MATMUL_DESC_TRANSA, plan.transFirst() ? CUBLAS_OP_T : CUBLAS_OP_N);
             setDesc(a, desc, CUBLASLT_MATMUL_DESC_TRANSB, plan.transSecond() ? CUBLAS_OP_T : CUBLAS_OP_N);
+            if (key.epilogue() != EPILOGUE_DEFAULT) {
+                setDesc(a, desc, CUBLASLT_MATMUL_DESC_EPILOGUE, key.epilogue());
+                // the heuristic reads the pointer's alignment only: a stand-in with the bias's alignment
+                MemorySegment ptr = a.allocateFrom(JAVA_LONG, key.alignBias());
+                check("cublasLtMatmulDescSetAttribute(BIAS_POINTER)", (int) cublasLtMatmulDescSetAttribute.invokeExact(
+                        desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, ptr, 8L));
+            }
             long lFirst = layout(a, key.abType(), plan.first(), plan.batch());
             long lSecond = layout(a, key.abType(), plan.second(), plan.batch());
             long lOut = layout(a, key.cType(), plan.out(), plan.batch());
@@ -265,7 +300,7 @@ public final class CublasLt implements AutoCloseable {
         return "row-major [" + p.n() + ", " + p.k() + "]" + (p.transSecond() ? "^T" : "") + " @ [" + p.k() + ", "
                 + p.m() + "]" + (p.transFirst() ? "^T" : "") + " x" + p.batch() + " " + key.abType() + "->"
                 + key.cType() + " compute " + key.compute() + " (alignments " + key.alignSecond() + "/"
-                + key.alignFirst() + "/" + key.alignOut() + ")";
+                + key.alignFirst() + "/" + key.alignOut() + ")" + (key.epilogue() == EPILOGUE_DEFAULT ? "" : " epilogue " + key.epilogue());
     }
 
     @Override

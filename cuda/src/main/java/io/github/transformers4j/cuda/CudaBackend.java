@@ -20,8 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the CPU backend's ({@code tensor.cpu}); sums accumulate in double, products run in pure fp32 unless TF32 is allowed
  * ({@code -Dt4j.cuda.tf32=true}, env {@code T4J_CUDA_TF32=true} or {@link #allowTf32(boolean)}).
  *
- * <p>Work is asynchronous: only {@link #copyToHost}, {@link #copyFromHost} and {@link #synchronize} wait. A bad index
- * found by a kernel is raised as an {@link IndexOutOfBoundsException} at the next of those (as CUDA reports device-side
+ * <p>Work is asynchronous: only {@link #copyToHost} and {@link #synchronize} wait ({@link #copyFromHost} stages the
+ * bytes in pinned memory and returns). A bad index found by a kernel is raised as an {@link IndexOutOfBoundsException}
+ * at the next of those (as CUDA reports device-side
  * errors late). index_add and scatter_add use float atomics (last-bit differences between runs).
  */
 public final class CudaBackend implements Backend {
@@ -38,6 +39,7 @@ public final class CudaBackend implements Backend {
     private final PinnedBuffer errorsHost;
     private final Object hostLock = new Object();
     private PinnedBuffer staging;
+    private final UploadRing uploads;
     private volatile boolean tf32 = Boolean.getBoolean("t4j.cuda.tf32") || "true".equalsIgnoreCase(System.getenv("T4J_CUDA_TF32"));
     private final Map<String, CudaFunction> functions = new ConcurrentHashMap<>();
     /** Set once cuBLASLt refused a dtype: later products of it take the plain kernel. */
@@ -51,6 +53,7 @@ public final class CudaBackend implements Backend {
         this.errors = gpu.allocate(32);
         stream.memsetD8Async(errors.pointer(), (byte) 0, 32);
         this.errorsHost = new PinnedBuffer(gpu, 32);
+        this.uploads = new UploadRing(gpu, stream);
     }
 
     @Override
@@ -129,27 +132,25 @@ public final class CudaBackend implements Backend {
         return new CudaStorage(device, dtype, numel, gpu.allocate(Math.max(1, numel * dtype.byteSize()), stream));
     }
 
+    /**
+     * Queues the upload and returns without waiting for the GPU: the bytes go through a pinned staging ring
+     * ({@link UploadRing}), so the caller may free or reuse {@code src} at once. Device-side index errors are raised at
+     * the next copy to the host or {@link #synchronize()}, not here.
+     */
     @Override
     public void copyFromHost(MemorySegment src, Tensor dst) {
         long bytes = dst.numel() * dst.dtype().byteSize();
         if (bytes == 0) return;
-        long to = ptr(dst);
         synchronized (hostLock) {
-            if (src.isNative()) {
-                stream.copyToDeviceAsync(src, to, bytes);
-            } else {
-                MemorySegment stage = staging(bytes);
-                for (long done = 0; done < bytes; done += stage.byteSize()) {
-                    long n = Math.min(stage.byteSize(), bytes - done);
-                    if (done > 0) stream.synchronize(); // the previous chunk left the staging buffer
-                    MemorySegment.copy(src, done, stage, 0, n);
-                    stream.copyToDeviceAsync(stage, to + done, n);
-                }
-            }
-            // the caller may free or reuse src as soon as we return
-            stream.synchronize();
+            uploads.upload(src, ptr(dst), bytes);
         }
-        checkErrors();
+    }
+
+    /** Times an upload waited for the GPU to free a staging segment (diagnostics). */
+    public long uploadWaits() {
+        synchronized (hostLock) {
+            return uploads.waits();
+        }
     }
 
     @Override
@@ -364,6 +365,16 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        matmul(a, b, out, 1.0, accumulate);
+    }
+
+    /** out = alpha * a @ b in one product (cuBLASLt's alpha): attention folds its scale in here. */
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out, double alpha) {
+        matmul(a, b, out, alpha, false);
+    }
+
+    private void matmul(Tensor a, Tensor b, Tensor out, double alpha, boolean accumulate) {
         int[] sa = a.shape(), sb = b.shape();
         int batch = sa[0], m = sa[1], k = sa[2], n = sb[2];
         if ((long) batch * m * n == 0) return;
@@ -379,13 +390,13 @@ public final class CudaBackend implements Backend {
             if (ob == null) ob = operand(cb = contiguousCopy(b), k, n);
             if (!blasRefused.containsKey(t)) {
                 try {
-                    blasMatmul(t, oa, ob, batch, m, n, k, ptr(out), accumulate);
+                    blasMatmul(t, oa, ob, batch, m, n, k, ptr(out), alpha, accumulate);
                     return;
                 } catch (CudaException first) {
                     try { // once more with both operands materialized (batch stride 0, unusual pitches)
                         if (ca == null) oa = operand(ca = contiguousCopy(a), m, k);
                         if (cb == null) ob = operand(cb = contiguousCopy(b), k, n);
-                        blasMatmul(t, oa, ob, batch, m, n, k, ptr(out), accumulate);
+                        blasMatmul(t, oa, ob, batch, m, n, k, ptr(out), alpha, accumulate);
                         return;
                     } catch (CudaException again) {
                         blasRefused.put(t, true);
@@ -399,6 +410,7 @@ public final class CudaBackend implements Backend {
                     16, 16, 1, 0, KernelArgs.of().ptr(ptr(a2)).ptr(ptr(b2)).ptr(ptr(out)).i32(m).i32(n).i32(k)
                             .i64(a2.stride(0)).i64(a2.stride(1)).i64(a2.stride(2))
                             .i64(b2.stride(0)).i64(b2.stride(1)).i64(b2.stride(2)).i32(accumulate ? 1 : 0));
+            if (alpha != 1) unary(UnaryOp.AFFINE, alpha, 0, out, out); // (only reached without accumulate)
         } finally {
             if (ca != null) ca.release();
             if (cb != null) cb.release();
@@ -411,7 +423,8 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-    private void blasMatmul(DType t, Operand a, Operand b, int batch, int m, int n, int k, long out, boolean accumulate) {
+    private void blasMatmul(DType t, Operand a, Operand b, int batch, int m, int n, int k, long out, double alpha,
+                            boolean accumulate) {
         // a batch of row-major, untransposed A over contiguous batches with a shared B is one tall product
         if (batch > 1 && b.batchStride() == 0 && !a.trans() && a.batchStride() == (long) m * a.ld()) {
             m *= batch;
@@ -424,9 +437,96 @@ public final class CudaBackend implements Backend {
             case F16 -> CudaDataType.F16;
             default -> throw new IllegalArgumentException("matmul on CUDA needs a floating-point dtype, got " + t);
         };
-        ComputeType compute = t == DType.F64 ? ComputeType.F64 : t == DType.F32 && tf32 ? ComputeType.TF32 : ComputeType.F32;
-        gpu.blas().matmul(stream, a.trans(), b.trans(), m, n, k, 1.0, a.pointer(), a.ld(), a.batchStride(),
-                b.pointer(), b.ld(), b.batchStride(), accumulate ? 1.0 : 0.0, out, n, (long) m * n, batch, ct, compute);
+        gpu.blas().matmul(stream, a.trans(), b.trans(), m, n, k, alpha, a.pointer(), a.ld(), a.batchStride(),
+                b.pointer(), b.ld(), b.batchStride(), accumulate ? 1.0 : 0.0, out, n, (long) m * n, batch, ct, compute(t));
+    }
+
+    private ComputeType compute(DType t) {
+        return t == DType.F64 ? ComputeType.F64 : t == DType.F32 && tf32 ? ComputeType.TF32 : ComputeType.F32;
+    }
+
+    // ------------------------------------------------------------ fused linear (cuBLASLt epilogues)
+
+    /** Epilogues cuBLASLt refused once (no algorithm): later calls take the separate kernels at once. */
+    private volatile boolean biasEpilogueRefused, bgradEpilogueRefused;
+
+    @Override
+    public boolean hasFusedLinear(DType dtype) {
+        return dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noFusedLinear");
+    }
+
+    /** out [M, N] = x [M, K] @ w [N, K]^T + bias: one cuBLASLt call with the bias epilogue. */
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        int m = x.size(0), k = x.size(1), n = w.size(0);
+        if ((long) m * n == 0) return;
+        if (k == 0) {
+            if (bias == null) fill(out, 0);
+            else binary(BinaryOp.ADD, fillZero(out), expandRow(bias, m), out);
+            return;
+        }
+        if (bias != null && !biasEpilogueRefused) {
+            try {
+                gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
+                        CudaDataType.F32, CudaDataType.F32, compute(DType.F32), CublasLt.EPILOGUE_BIAS, ptr(bias));
+                return;
+            } catch (CudaException e) {
+                biasEpilogueRefused = true;
+                System.err.println("transformers4j: cuBLASLt refused the bias epilogue (" + e.getMessage()
+                        + "); linear layers add their bias in a separate kernel");
+            }
+        }
+        gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
+                CudaDataType.F32, compute(DType.F32));
+        if (bias != null) binary(BinaryOp.ADD, out, expandRow(bias, m), out);
+    }
+
+    /** gw [N, K] = g^T @ x, with gb [N] (g's column sums) from the same product's BGRADB epilogue. */
+    @Override
+    public void linearWeightGrad(Tensor g, Tensor x, Tensor gw, Tensor gb) {
+        int m = g.size(0), n = g.size(1), k = x.size(1);
+        if (gw == null) {
+            if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+            return;
+        }
+        if ((long) n * k == 0) {
+            if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+            return;
+        }
+        if (m == 0) {
+            fill(gw, 0);
+            if (gb != null) fill(gb, 0);
+            return;
+        }
+        if (gb != null && !bgradEpilogueRefused) {
+            try {
+                gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(g), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
+                        CudaDataType.F32, CudaDataType.F32, compute(DType.F32), CublasLt.EPILOGUE_BGRADB, ptr(gb));
+                return;
+            } catch (CudaException e) {
+                bgradEpilogueRefused = true;
+                System.err.println("transformers4j: cuBLASLt refused the bias-gradient epilogue (" + e.getMessage()
+                        + "); linear layers sum their bias gradient in a separate kernel");
+            }
+        }
+        gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(g), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
+                CudaDataType.F32, compute(DType.F32));
+        if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+    }
+
+    /** bias [N] seen as [M, N] with row stride 0. */
+    private static Tensor expandRow(Tensor bias, int m) {
+        return bias.view(1, bias.size(0)).expand(m, bias.size(0));
+    }
+
+    private Tensor fillZero(Tensor t) {
+        fill(t, 0);
+        return t;
+    }
+
+    @Override
+    public boolean prefersFusedAttention() {
+        return !Boolean.getBoolean("t4j.cuda.noFusedAttention");
     }
 
     // ------------------------------------------------------------ softmax (softmax.cu)

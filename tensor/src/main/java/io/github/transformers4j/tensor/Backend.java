@@ -87,5 +87,43 @@ public interface Backend {
     /** Blocks until queued work is done (no-op on the CPU). */
     default void synchronize() {}
 
+    // ------------------------------------------------------------ optional fused ops
+    // A backend that offers them says so; otherwise the op layer composes the same maths from the ops above.
+
+    /** Whether {@link #linear} and {@link #linearWeightGrad} are offered for this dtype. */
+    default boolean hasFusedLinear(DType dtype) {
+        return false;
+    }
+
+    /** out [M, N] = x [M, K] @ w [N, K]^T + bias [N] (bias may be null); all contiguous. */
+    default void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        throw new UnsupportedOperationException("fused linear is not offered by " + this);
+    }
+
+    /** gw [N, K] = g [M, N]^T @ x [M, K] and gb [N] = sums of g's columns; either output may be null; all contiguous. */
+    default void linearWeightGrad(Tensor g, Tensor x, Tensor gw, Tensor gb) {
+        throw new UnsupportedOperationException("fused linear is not offered by " + this);
+    }
+
+    /**
+     * Whether multi-head attention should run as one fused op ({@link NnOps#multiHeadAttention}, heads repacked once,
+     * the scale folded into the products) rather than composed from views, products and softmax.
+     */
+    default boolean prefersFusedAttention() {
+        return false;
+    }
+
+    /** out = alpha * a @ b, shapes and strides as {@link #matmul}; the default scales after the product. */
+    default void matmul(Tensor a, Tensor b, Tensor out, double alpha) {
+        if (alpha == 1) {
+            matmul(a, b, out, false);
+            return;
+        }
+        Tensor product = Tensor.emptyLike(out);
+        matmul(a, b, product, false);
+        unary(UnaryOp.AFFINE, alpha, 0, product, out);
+        product.release();
+    }
+
     enum Distribution { UNIFORM, NORMAL, INT }
 }

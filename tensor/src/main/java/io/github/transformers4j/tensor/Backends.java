@@ -16,6 +16,23 @@ public final class Backends {
         return CACHE.computeIfAbsent(device, Backends::load);
     }
 
+    /**
+     * Replaces the backend of {@code device} by {@code wrap} applied to the current one (for diagnostics, e.g. a
+     * profiler that times every op) and returns the one it replaced; pass that to {@link #restore} to undo.
+     * Tensors created before keep working: ops look their backend up by device on every call.
+     */
+    public static Backend instrument(Device device, java.util.function.UnaryOperator<Backend> wrap) {
+        if (device.type() == Device.Type.CPU) throw new IllegalArgumentException("instrument: the CPU backend cannot be replaced");
+        Backend current = of(device);
+        CACHE.put(device, wrap.apply(current));
+        return current;
+    }
+
+    /** Puts back a backend returned by {@link #instrument}. */
+    public static void restore(Device device, Backend original) {
+        CACHE.put(device, original);
+    }
+
     private static Backend load(Device device) {
         StringBuilder reasons = new StringBuilder();
         for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {

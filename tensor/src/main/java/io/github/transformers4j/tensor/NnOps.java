@@ -154,4 +154,228 @@ public final class NnOps {
         if (!p.isContiguous()) throw new IllegalArgumentException("adamStep: parameter must be contiguous");
         p.backend().adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
     }
+
+    // ------------------------------------------------------------------------------------------ linear
+
+    /**
+     * x (..., K) @ weight (N, K)^T + bias (N): (..., N), as torch.nn.functional.linear. On a backend with a fused linear
+     * ({@link Backend#hasFusedLinear}) this is one product with the bias added in its epilogue, and the backward is two
+     * products, the bias gradient coming out of the weight-gradient product; elsewhere it is {@code matmul} then
+     * {@code add}. bias may be null.
+     */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Backend be = x.backend();
+        boolean fused = be.hasFusedLinear(x.dtype()) && weight.dtype() == x.dtype() && weight.device().equals(x.device())
+                && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1)
+                && (bias == null || bias.dtype() == x.dtype() && bias.device().equals(x.device()) && bias.dim() == 1
+                        && bias.size(0) == weight.size(0));
+        if (!fused) {
+            Tensor y = x.matmul(weight.t());
+            return bias == null ? y : y.add(bias);
+        }
+        int k = weight.size(1), n = weight.size(0);
+        int rows = (int) (x.numel() / Math.max(k, 1));
+        int[] outShape = x.shape();
+        outShape[outShape.length - 1] = n;
+        Tensor xc = x.contiguous(), wc = weight.contiguous(), bc = bias == null ? null : bias.contiguous();
+        Tensor x2 = Views.rawView(xc, rows, k);
+        Tensor out = Tensor.empty(x.dtype(), x.device(), outShape);
+        if (rows > 0) be.linear(x2, wc, bc, Views.rawView(out, rows, n));
+        return Autograd.record("linear", out, g -> {
+            Tensor g2 = Views.rawView(g.contiguous(), rows, n);
+            Tensor gx = null, gw = null, gb = null;
+            if (x.requiresGrad) {
+                gx = Tensor.empty(x.dtype(), x.device(), x.shape());
+                if (rows > 0) be.matmul(Views.rawView(g2, 1, rows, n), Views.rawView(wc, 1, n, k), Views.rawView(gx, 1, rows, k), false);
+            }
+            boolean needW = weight.requiresGrad, needB = bias != null && bias.requiresGrad;
+            if (needW || needB) {
+                gw = needW ? Tensor.empty(weight.dtype(), weight.device(), weight.shape()) : null;
+                gb = needB ? Tensor.empty(bias.dtype(), bias.device(), bias.shape()) : null;
+                be.linearWeightGrad(g2, x2, gw, gb);
+            }
+            return new Tensor[] {gx, gw, gb};
+        }, x, weight, bias);
+    }
+
+    // ------------------------------------------------------------------------------------------ fused attention
+
+    /**
+     * Multi-head scaled dot-product attention on head-merged layouts, as ONE autograd op: heads are repacked once into
+     * (B*H, L, E) blocks, the scale rides on the score product, and the backward writes the gradient of the packed
+     * projection directly (no per-head views to zero-fill and add up).
+     *
+     * @param q  the packed self-attention projection (B, L, 3*H*E) (columns q | k | v) when {@code kv} is null; else the
+     *           queries (B, Lq, H*E)
+     * @param kv null, or keys and values (B, Lk, 2*H*E) (columns k | v)
+     * @param masked BOOL broadcastable to (B, H, Lq, Lk), true = not allowed; or null
+     * @param additive floating-point mask broadcastable to (B, H, Lq, Lk), added to the scores; or null
+     * @param dropoutP dropout on the attention weights (the random numbers {@link #dropout} would draw on them)
+     * @return (B, Lq, H*E): the heads' outputs side by side. A query with no allowed key gets zeros.
+     */
+    public static Tensor multiHeadAttention(Tensor q, Tensor kv, int heads, Tensor masked, Tensor additive, double scale,
+            double dropoutP, Random4j rng) {
+        int groups = kv == null ? 3 : 1;
+        if (q.dim() != 3 || q.size(2) % (groups * heads) != 0 || kv != null && (kv.dim() != 3 || kv.size(0) != q.size(0)
+                || kv.size(2) != 2 * q.size(2))) {
+            throw new IllegalArgumentException("multiHeadAttention: expected packed (B, L, 3*H*E) or q (B, Lq, H*E) with kv "
+                    + "(B, Lk, 2*H*E), got q " + Shape.str(q.shape()) + (kv == null ? "" : ", kv " + Shape.str(kv.shape()))
+                    + " for " + heads + " heads");
+        }
+        int b = q.size(0), lq = q.size(1), e = q.size(2) / (groups * heads), lk = kv == null ? lq : kv.size(1);
+        int bh = b * heads;
+        Tensor qh, kh, vh, packed, kvPacked = null;
+        try (var off = Grad.disabled()) {
+            packed = headsFirst(q, groups, heads, e);                      // (G, B*H, Lq, E)
+            qh = packed.select(0, 0);
+            if (kv == null) {
+                kh = packed.select(0, 1);
+                vh = packed.select(0, 2);
+            } else {
+                kvPacked = headsFirst(kv, 2, heads, e);                    // (2, B*H, Lk, E)
+                kh = kvPacked.select(0, 0);
+                vh = kvPacked.select(0, 1);
+            }
+        }
+        AttentionCore core = AttentionCore.forward(q.backend(), qh, kh, vh, b, heads, masked, additive, scale, dropoutP, rng);
+        Tensor out = mergeHeads(core.out, b, heads, lq, e);
+        Backend be = q.backend();
+        Node.Backward backward = g -> {
+            Tensor gh = headsFirst(g, 1, heads, e).select(0, 0);
+            if (kv == null) {
+                Tensor d = Tensor.empty(q.dtype(), q.device(), 3, bh, lq, e);
+                core.backward(be, gh, d.select(0, 0), d.select(0, 1), d.select(0, 2));
+                return new Tensor[] {headsBack(d, b, heads, lq, e)};
+            }
+            Tensor dq = Tensor.empty(q.dtype(), q.device(), 1, bh, lq, e), dkv = Tensor.empty(q.dtype(), q.device(), 2, bh, lk, e);
+            core.backward(be, gh, dq.select(0, 0), dkv.select(0, 0), dkv.select(0, 1));
+            return new Tensor[] {headsBack(dq, b, heads, lq, e), headsBack(dkv, b, heads, lk, e)};
+        };
+        return kv == null ? Autograd.record("multi_head_attention", out, backward, q)
+                : Autograd.record("multi_head_attention", out, backward, q, kv);
+    }
+
+    /**
+     * Fused {@code softmax(q k^T * scale + masks) v} for q (B, H, Lq, E), k (B, H, Lk, E), v (B, H, Lk, Ev) of any
+     * strides: one autograd op (see {@link #multiHeadAttention}); masks as there. Returns (B, H, Lq, Ev), contiguous.
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor masked, Tensor additive, double scale,
+            double dropoutP, Random4j rng) {
+        int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2), ev = v.size(3);
+        Tensor qh, kh, vh;
+        try (var off = Grad.disabled()) {
+            qh = Views.rawView(q.contiguous(), b * h, lq, e);
+            kh = Views.rawView(k.contiguous(), b * h, lk, e);
+            vh = Views.rawView(v.contiguous(), b * h, lk, ev);
+        }
+        Backend be = q.backend();
+        AttentionCore core = AttentionCore.forward(be, qh, kh, vh, b, h, masked, additive, scale, dropoutP, rng);
+        Tensor out = Views.rawView(core.out, b, h, lq, ev);
+        return Autograd.record("scaled_dot_product_attention", out, g -> {
+            Tensor gh = Views.rawView(g.contiguous(), b * h, lq, ev);
+            Tensor dq = Tensor.empty(q.dtype(), q.device(), q.shape());
+            Tensor dk = Tensor.empty(k.dtype(), k.device(), k.shape()), dv = Tensor.empty(v.dtype(), v.device(), v.shape());
+            core.backward(be, gh, Views.rawView(dq, b * h, lq, e), Views.rawView(dk, b * h, lk, e), Views.rawView(dv, b * h, lk, ev));
+            return new Tensor[] {q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null};
+        }, q, k, v);
+    }
+
+    /** (B, L, G*H*E) -> contiguous (G, B*H, L, E): one strided copy. */
+    private static Tensor headsFirst(Tensor x, int groups, int heads, int e) {
+        int b = x.size(0), l = x.size(1);
+        Tensor src = x.contiguous().view(b, l, groups, heads, e).permute(2, 0, 3, 1, 4);
+        Tensor out = Tensor.empty(x.dtype(), x.device(), groups, b * heads, l, e);
+        if (out.numel() > 0) x.backend().copy(src, Views.rawView(out, groups, b, heads, l, e));
+        return out;
+    }
+
+    /** (G, B*H, L, E) contiguous -> (B, L, G*H*E): the inverse of headsFirst. */
+    private static Tensor headsBack(Tensor d, int b, int heads, int l, int e) {
+        int groups = d.size(0);
+        Tensor out = Tensor.empty(d.dtype(), d.device(), b, l, groups * heads * e);
+        if (out.numel() > 0) {
+            d.backend().copy(Views.rawView(d, groups, b, heads, l, e).permute(1, 3, 0, 2, 4), Views.rawView(out, b, l, groups, heads, e));
+        }
+        return out;
+    }
+
+    /** (B*H, L, E) contiguous -> (B, L, H*E). */
+    private static Tensor mergeHeads(Tensor oh, int b, int heads, int l, int e) {
+        Tensor out = Tensor.empty(oh.dtype(), oh.device(), b, l, heads * e);
+        if (out.numel() > 0) oh.backend().copy(Views.rawView(oh, b, heads, l, e).permute(0, 2, 1, 3), Views.rawView(out, b, l, heads, e));
+        return out;
+    }
+
+    /**
+     * The maths of fused attention over contiguous head blocks qh (B*H, Lq, E), kh (B*H, Lk, E), vh (B*H, Lk, Ev):
+     * S = scale q k^T (+ additive, masked = -inf), P = softmax(S), Pd = dropout(P), out = Pd v; the backward
+     * dPd = g v^T, dv = Pd^T g, dP = dropout(dPd), dS = softmax'(P, dP), dq = scale dS k, dk = scale dS^T q.
+     * Runs without autograd; keeps what the backward needs.
+     */
+    private record AttentionCore(Tensor qh, Tensor kh, Tensor vh, Tensor p, Tensor pd, Tensor dropMask, double scale, Tensor out) {
+        static AttentionCore forward(Backend be, Tensor qh, Tensor kh, Tensor vh, int b, int h, Tensor masked, Tensor additive,
+                double scale, double dropoutP, Random4j rng) {
+            if (dropoutP < 0 || dropoutP > 1) throw new IllegalArgumentException("attention: dropout must be in [0, 1], got " + dropoutP);
+            int bh = qh.size(0), lq = qh.size(1), lk = kh.size(1), ev = vh.size(2);
+            int[] full = {b, h, lq, lk};
+            try (var off = Grad.disabled()) {
+                Tensor s = Tensor.empty(qh.dtype(), qh.device(), bh, lq, lk);
+                if (s.numel() > 0) be.matmul(qh, kh.mT(), s, scale);
+                Tensor s4 = Views.rawView(s, full);
+                if (additive != null) {
+                    Tensor t = Tensor.emptyLike(s4);
+                    be.binary(BinaryOp.ADD, s4, Views.broadcastTo("attention", additive.to(s.dtype()), full), t);
+                    s4 = t;
+                }
+                if (masked != null) {
+                    if (masked.dtype() != DType.BOOL) throw new IllegalArgumentException("attention: masked must be BOOL, got " + masked.dtype());
+                    Tensor t = Tensor.emptyLike(s4);
+                    Tensor inf = Tensor.full(Double.NEGATIVE_INFINITY, s.dtype(), s.device());
+                    be.where(Views.broadcastTo("attention", masked, full), Views.broadcastTo("attention", inf, full), s4, t);
+                    s4 = t;
+                }
+                Tensor p = Tensor.empty(s.dtype(), s.device(), bh, lq, lk);
+                if (p.numel() > 0) be.softmax(Views.rawView(s4, bh, lq, lk), p, false);
+                Tensor pd = p, mask = null;
+                if (dropoutP > 0) {
+                    if (dropoutP == 1) {
+                        mask = Tensor.full(0, p.dtype(), p.device(), bh, lq, lk);
+                    } else {
+                        Tensor u = Random.fill(Backend.Distribution.UNIFORM, rng == null ? Random4j.global() : rng, p.dtype(), p.device(), full, 0, 1);
+                        mask = Views.rawView(u.ge(dropoutP).to(p.dtype()).mul(1.0 / (1.0 - dropoutP)), bh, lq, lk);
+                    }
+                    pd = p.mul(mask);
+                }
+                Tensor out = Tensor.empty(vh.dtype(), vh.device(), bh, lq, ev);
+                if (out.numel() > 0) {
+                    if (lk == 0) be.fill(out, 0);
+                    else be.matmul(pd, vh, out, false);
+                }
+                return new AttentionCore(qh, kh, vh, p, pd, mask, scale, out);
+            }
+        }
+
+        /** Writes dq (B*H, Lq, E), dk (B*H, Lk, E), dv (B*H, Lk, Ev) (contiguous) for the output gradient g (B*H, Lq, Ev). */
+        void backward(Backend be, Tensor g, Tensor dq, Tensor dk, Tensor dv) {
+            int bh = qh.size(0), lq = qh.size(1), lk = kh.size(1);
+            if ((long) lq * lk == 0) {
+                be.fill(dq, 0);
+                be.fill(dk, 0);
+                be.fill(dv, 0);
+                return;
+            }
+            Tensor dpd = Tensor.empty(p.dtype(), p.device(), bh, lq, lk);
+            be.matmul(g, vh.mT(), dpd, false);
+            be.matmul(pd.mT(), g, dv, false);
+            Tensor dp = dpd;
+            if (dropMask != null) {
+                dp = Tensor.emptyLike(dpd);
+                be.binary(BinaryOp.MUL, dpd, dropMask, dp);
+            }
+            Tensor ds = Tensor.emptyLike(dp);
+            be.softmaxBackward(p, dp, ds, false);
+            be.matmul(ds, kh, dq, scale);
+            be.matmul(ds.mT(), qh, dk, scale);
+        }
+    }
 }

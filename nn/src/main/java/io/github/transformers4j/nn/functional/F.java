@@ -1,10 +1,16 @@
 package io.github.transformers4j.nn.functional;
 
+import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * torch.nn.functional: stateless layers and losses with PyTorch's names, argument order and defaults.
@@ -29,8 +35,7 @@ public final class F {
         if (bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
             throw new IllegalArgumentException("linear: bias " + shape(bias) + " should be [" + weight.size(0) + "] for weight " + shape(weight));
         }
-        Tensor y = input.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        return NnOps.linear(input, weight, bias); // one fused product where the backend offers it, else matmul + add
     }
 
     public static Tensor relu(Tensor x) {
@@ -165,7 +170,34 @@ public final class F {
         if (v.size(2) != lk) throw new IllegalArgumentException(where + ": k and v sequence lengths differ");
         if (dropoutP < 0 || dropoutP > 1) throw new IllegalArgumentException(where + ": dropoutP must be in [0, 1], got " + dropoutP);
 
-        Tensor masked = null; // BOOL, true = not allowed, broadcast to (B, H, Lq, Lk)
+        Tensor[] masks = attentionMasks(where, b, h, lq, lk, keyPaddingMask, attnMask, causal, q.device());
+        Tensor masked = masks[0], additive = masks[1];
+
+        double s = scale != null ? scale : 1 / Math.sqrt(q.size(3));
+        if (!needWeights && Backends.of(q.device()).prefersFusedAttention()) {
+            // one autograd op: scale folded into the score product, no per-op copies of strided heads
+            return new Attention(NnOps.scaledDotProductAttention(q, k, v, masked, additive, s, dropoutP,
+                    rng == null ? Random4j.global() : rng), null);
+        }
+        Tensor scores = q.matmul(k.mT()).mul(s); // (B, H, Lq, Lk)
+        if (additive != null) scores = scores.add(additive.to(scores.dtype()));
+        if (masked != null) scores = scores.maskedFill(masked, Double.NEGATIVE_INFINITY);
+        Tensor weights = scores.softmax(-1); // a row that is all -inf comes out as zeros, with zero gradient
+        if (dropoutP > 0) weights = NnOps.dropout(weights, dropoutP, true, rng == null ? Random4j.global() : rng);
+        return new Attention(weights.matmul(v), needWeights ? weights : null);
+    }
+
+    /**
+     * The masks of an attention call combined: {BOOL mask, true = not allowed (or null); floating-point mask added to
+     * the scores (or null)}, both broadcastable to (B, H, Lq, Lk).
+     *
+     * @param keyPaddingMask BOOL (B, Lk), true = padding, or null
+     * @param attnMask BOOL (true = masked) or float, broadcastable to (B, H, Lq, Lk), or null
+     * @param causal add the causal mask (query i sees keys j <= i)
+     */
+    public static Tensor[] attentionMasks(String where, int b, int h, int lq, int lk, Tensor keyPaddingMask, Tensor attnMask,
+            boolean causal, Device device) {
+        Tensor masked = null;
         if (keyPaddingMask != null) {
             if (keyPaddingMask.dtype() != DType.BOOL || keyPaddingMask.dim() != 2 || keyPaddingMask.size(0) != b || keyPaddingMask.size(1) != lk) {
                 throw new IllegalArgumentException(where + ": keyPaddingMask must be BOOL (B, Lk) = [" + b + ", " + lk + "], got "
@@ -173,7 +205,7 @@ public final class F {
             }
             masked = keyPaddingMask.view(b, 1, 1, lk);
         }
-        if (causal) masked = or(masked, causalMask(lq, lk, q.device()));
+        if (causal) masked = or(masked, causalMask(lq, lk, device));
         Tensor additive = null;
         if (attnMask != null) {
             int[] full = {b, h, lq, lk};
@@ -185,20 +217,28 @@ public final class F {
             else if (attnMask.dtype().isFloatingPoint()) additive = attnMask;
             else throw new IllegalArgumentException(where + ": attnMask must be BOOL or floating point, got " + attnMask.dtype());
         }
-
-        double s = scale != null ? scale : 1 / Math.sqrt(q.size(3));
-        Tensor scores = q.matmul(k.mT()).mul(s); // (B, H, Lq, Lk)
-        if (additive != null) scores = scores.add(additive.to(scores.dtype()));
-        if (masked != null) scores = scores.maskedFill(masked, Double.NEGATIVE_INFINITY);
-        Tensor weights = scores.softmax(-1); // a row that is all -inf comes out as zeros, with zero gradient
-        if (dropoutP > 0) weights = NnOps.dropout(weights, dropoutP, true, rng == null ? Random4j.global() : rng);
-        return new Attention(weights.matmul(v), needWeights ? weights : null);
+        return new Tensor[] {masked, additive};
     }
 
-    /** BOOL (Lq, Lk): true where key j lies after query i (j > i). */
-    public static Tensor causalMask(int lq, int lk, io.github.transformers4j.tensor.Device device) {
-        Tensor i = Tensor.arange(lq).to(device).view(lq, 1), j = Tensor.arange(lk).to(device).view(1, lk);
-        return j.gt(i);
+    private static final Map<String, Tensor> CAUSAL = new ConcurrentHashMap<>();
+
+    /**
+     * BOOL (Lq, Lk): true where key j lies after query i (j > i). Cached per size and device (made once, kept outside
+     * memory scopes, never written): a training step does not rebuild and upload it.
+     */
+    public static Tensor causalMask(int lq, int lk, Device device) {
+        String key = lq + "x" + lk + "@" + device;
+        Tensor m = CAUSAL.get(key);
+        if (m != null) return m;
+        Tensor made = Memory.unscoped(() -> {
+            try (var g = Grad.disabled()) {
+                Tensor i = Tensor.arange(lq).view(lq, 1), j = Tensor.arange(lk).view(1, lk);
+                return j.gt(i).to(device);
+            }
+        });
+        if (CAUSAL.size() >= 256) return made; // odd sizes galore: do not grow without bound
+        m = CAUSAL.putIfAbsent(key, made);
+        return m != null ? m : made;
     }
 
     private static Tensor or(Tensor a, Tensor b) {
