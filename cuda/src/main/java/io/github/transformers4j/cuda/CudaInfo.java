@@ -12,8 +12,10 @@ public final class CudaInfo {
         try {
             var libs = Cuda.libraries();
             int v = Driver.driverVersion();
-            sb.append(String.format(Locale.ROOT, "CUDA driver API %d.%d, NVRTC %s, cuBLASLt %s%n",
-                    v / 1000, v % 1000 / 10, Nvrtc.versionString(), CublasLt.versionString()));
+            String release = driverRelease();
+            sb.append(String.format(Locale.ROOT, "%sCUDA driver API %d.%d, NVRTC %s, cuBLASLt %s%n",
+                    release == null ? "" : "NVIDIA driver " + release + ", ", v / 1000, v % 1000 / 10, Nvrtc.versionString(),
+                    CublasLt.versionString()));
             for (int i = 0; i < Cuda.deviceCount(); i++) {
                 CudaDevice d = Cuda.device(i);
                 long[] mem = d.memoryInfo();
@@ -27,5 +29,16 @@ public final class CudaInfo {
             sb.append("CUDA error while describing devices: ").append(e.getMessage());
         }
         return sb.toString();
+    }
+
+    /** The kernel driver's release (e.g. 580.159.04) from /proc/driver/nvidia/version, or null where it cannot be read. */
+    static String driverRelease() {
+        try {
+            String text = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/driver/nvidia/version"));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("Kernel Module(?: for [^ ]+)?\\s+([0-9][0-9.]+)").matcher(text);
+            return m.find() ? m.group(1) : null;
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 }

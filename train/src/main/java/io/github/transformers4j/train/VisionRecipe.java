@@ -230,9 +230,18 @@ public final class VisionRecipe {
 
     static Device device(String name) {
         if (name.equals("cpu")) return Device.CPU;
-        int index = name.equals("cuda") ? 0 : Integer.parseInt(name.substring("cuda:".length()));
+        int index;
+        try {
+            index = name.equals("cuda") ? 0 : Integer.parseInt(name.substring("cuda:".length()));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--device must be cpu, cuda or cuda:N, got '" + name + "'");
+        }
         Device d = Device.cuda(index);
-        io.github.transformers4j.tensor.Backends.of(d); // fails with the reason when CUDA cannot be used
+        try {
+            io.github.transformers4j.tensor.Backends.of(d); // fails with the reason (what was searched) when CUDA cannot be used
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(e.getMessage() + "; run with --device cpu to train on the CPU", e);
+        }
         return d;
     }
 
@@ -244,6 +253,12 @@ public final class VisionRecipe {
      * same report as the training's test pass.
      */
     public static Evaluation evaluate(Path checkpoint, String dataset, String split, String dataDir, Session session) {
+        return evaluate(checkpoint, dataset, split, dataDir, "cpu", session);
+    }
+
+    /** As above, on {@code device} ("cpu" or "cuda[:N]"). */
+    public static Evaluation evaluate(Path checkpoint, String dataset, String split, String dataDir, String device, Session session) {
+        Device dev = device(device);
         Checkpoint ck = Checkpoint.load(checkpoint);
         JsonNode root = parse(ck.config());
         RunConfig cfg = runConfig(root);
@@ -262,6 +277,7 @@ public final class VisionRecipe {
         // the preset's name and the data's shape define the model
         ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), new Random4j(cfg.seed()));
         model.loadStateDict(ck.model(), true);
+        if (!dev.equals(Device.CPU)) model.to(dev);
         Splits data = openData(cfg, spec, split.equals("test"));
         if (!data.spec().classes().equals(spec.classes()) && data.spec().classes().size() != spec.classes().size())
             throw new IllegalArgumentException("eval: " + cfg.dataset() + " has " + data.spec().classes().size()
@@ -275,7 +291,7 @@ public final class VisionRecipe {
         if (ds == null) throw new IllegalArgumentException("eval: " + cfg.dataset() + " has no " + split + " split");
         Evaluation e;
         try (var loader = loader(ds, evalBatchSize(cfg), false, 0, cfg.workers())) {
-            e = Trainer.evaluate(model, loader, spec.classes().size(), 0);
+            e = Trainer.evaluate(model, loader, spec.classes().size(), 0, dev);
         }
         session.out().println(Trainer.testReport(e, spec.classes(), checkpoint + " (epoch " + ck.epoch() + "), "
                 + split + " split of " + cfg.dataset()));

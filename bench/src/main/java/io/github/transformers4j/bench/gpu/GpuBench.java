@@ -28,11 +28,12 @@ import java.util.Map;
  * and ratios. Both sides time the same way: warm-up steps, then each step between two CUDA events followed by a
  * synchronisation; the figure is the median.
  * <pre>
- * GpuBench [--workloads vit128,vit1024,bert,s2s,attn] [--warmup 10] [--iters 40] [--profile]
+ * GpuBench [--workloads vit128,vit1024,bert,s2s,attn] [--warmup 10] [--iters 40] [--profile] [--check]
  *          [--torch bench/python/torch_bench.py] [--torch-variants eager-fp32,eager-bf16,compile-bf16,compile-ro-bf16]
  *          [--torch-budget-s 420] [--out DIR]
  * </pre>
- * {@code --profile} adds, per Java workload, the device time per kind of op ({@link ProfilingBackend}).
+ * {@code --profile} adds, per Java workload, the device time per kind of op ({@link ProfilingBackend});
+ * {@code --check} first compares one training step of each model on the CPU and the GPU ({@link ParityCheck}).
  */
 public final class GpuBench {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -58,6 +59,7 @@ public final class GpuBench {
 
         Device dev = Device.cuda(0);
         CudaBackend backend = (CudaBackend) Backends.of(dev);
+        if (o.containsKey("check")) ParityCheck.runAll(dev);
         List<JavaResult> java = new ArrayList<>();
         if (!o.containsKey("no-java")) {
             for (String key : expand(keys)) {
@@ -227,7 +229,7 @@ public final class GpuBench {
             String a = args[i];
             if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument '" + a + "'");
             String name = a.substring(2);
-            if (name.equals("profile") || name.equals("no-java")) o.put(name, "true");
+            if (name.equals("profile") || name.equals("no-java") || name.equals("check")) o.put(name, "true");
             else if (i + 1 < args.length) o.put(name, args[++i]);
             else throw new IllegalArgumentException("--" + name + " needs a value");
         }

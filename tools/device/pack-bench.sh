@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Packs what the GPU harness and a GPU training run need on the GPU machine (it has no Java and no network):
+# the CLI's runtime jars (cli, bench, cuda and their dependencies), the cuda and tensor test classes with JUnit's
+# console launcher and AssertJ (for the @Tag("cuda") tests), a jlink'd Java runtime, bench/python/torch_bench.py,
+# bench/gpu-bench.sh, and optionally the Fashion-MNIST files, into DEST (a folder of the MAIN checkout that the device
+# tool carries, e.g. DEST=/work/main/.device-pack/gpubench; the pack itself is DEST/pack.tar.xz, about 28 MB).
+#
+#   DEST=/work/main/.device-pack/gpubench DATA=/usr/share/datasets/fashion-mnist tools/device/pack-bench.sh
+#
+# On the device (carry the DEST folder):  bash .device-pack/gpubench/gpu-bench.sh [harness options]
+set -euo pipefail
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MAIN=$(cd "$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir)/.." && pwd)
+DEST=${DEST:-$MAIN/.device-pack/gpubench}
+JUNIT_PLATFORM=${JUNIT_PLATFORM:-1.14.1}
+STAGE=$(mktemp -d)/pack
+trap 'rm -rf "$(dirname "$STAGE")"' EXIT
+mkdir -p "$STAGE/lib" "$STAGE/tests" "$DEST"
+
+cd "$ROOT"
+MVN=(./mvnw -q -B ${MVN_OPTS:-})
+"${MVN[@]}" -pl cli,bench,cuda -am -DskipTests install
+cp cli/target/t4j.jar "$STAGE/"
+cp cli/target/lib/*.jar "$STAGE/lib/"
+"${MVN[@]}" -N dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_PLATFORM -DoutputDirectory="$STAGE"
+"${MVN[@]}" -N dependency:copy -Dartifact=org.assertj:assertj-core:3.27.6 -DoutputDirectory="$STAGE/testlib"
+mv "$STAGE"/junit-platform-console-standalone-*.jar "$STAGE/junit-platform-console-standalone.jar"
+cp -r tensor/target/test-classes "$STAGE/tests/tensor"
+cp -r cuda/target/test-classes "$STAGE/tests/cuda"
+
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs \
+  --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
+
+cat > "$STAGE/java.sh" <<'RUN'
+#!/bin/sh
+# java with the packed runtime and every packed jar: java.sh some.Main args...
+D=$(cd "$(dirname "$0")" && pwd)
+exec "$D/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -Djava.awt.headless=true \
+  -cp "$D/t4j.jar:$(ls "$D"/lib/*.jar | tr '\n' ':')" "$@"
+RUN
+cat > "$STAGE/t4j" <<'RUN'
+#!/bin/sh
+D=$(cd "$(dirname "$0")" && pwd)
+exec "$D/java.sh" io.github.transformers4j.cli.T4j "$@"
+RUN
+cat > "$STAGE/cuda-tests.sh" <<'RUN'
+#!/bin/sh
+# the @Tag("cuda") tests of the tensor and cuda modules; extra arguments go to JUnit's console launcher
+D=$(cd "$(dirname "$0")" && pwd)
+CP=$(ls "$D"/lib/*.jar "$D"/testlib/*.jar | tr '\n' ':')$D/tests/tensor:$D/tests/cuda
+exec "$D/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
+  -jar "$D/junit-platform-console-standalone.jar" execute --class-path "$CP" --scan-class-path="$D/tests/tensor:$D/tests/cuda" \
+  --include-tag cuda --disable-banner --disable-ansi-colors --details=tree "$@"
+RUN
+chmod +x "$STAGE/java.sh" "$STAGE/t4j" "$STAGE/cuda-tests.sh"
+
+# uncompressed runtime + xz: 28 MB instead of 39 MB with jlink's zip and gzip (the carried folder has a 64 MiB budget)
+rm -f "$DEST/pack.tgz"
+tar cf - -C "$(dirname "$STAGE")" pack | xz -9 -T2 > "$DEST/pack.tar.xz"
+cp bench/python/torch_bench.py bench/gpu-bench.sh "$DEST/"
+if [ -n "${DATA:-}" ]; then
+  # IDX files recompressed with xz (the device unpacks them to raw IDX): 27 MB instead of 31 MB
+  mkdir -p "$DEST/data"
+  for f in "$DATA"/*-ubyte.gz; do b=$(basename "$f" .gz); [ -f "$DEST/data/$b.xz" ] || gzip -dc "$f" | xz -9 -T2 > "$DEST/data/$b.xz"; done
+  rm -f "$DEST"/data/*.gz
+fi
+du -sh "$DEST"/* | sed 's/^/packed: /'
