@@ -232,6 +232,14 @@ public final class CudaBackend implements Backend {
         }
         StridedLayout layout = StridedLayout.of(dst.shape(), src.stride(), dst.stride());
         long ps = ptr(src), pd = ptr(dst);
+        if (st == dt) {
+            StridedLayout wide = layout.widened(dt.byteSize(), 16, ps, pd);
+            if (wide != null && wide.ndim() <= StridedLayout.MAX_DIMS) {
+                launch("copy.cu", "copy_strided_v16", wide.numel(), KernelArgs.of().struct(wide.words()).ptr(ps).ptr(pd)
+                        .i64(wide.numel()));
+                return;
+            }
+        }
         for (StridedLayout.Chunk c : layout.chunks()) {
             long cn = c.inner().numel();
             launch("copy.cu", "copy_strided", cn, KernelArgs.of().struct(c.inner().words())
@@ -524,6 +532,37 @@ public final class CudaBackend implements Backend {
         return t;
     }
 
+    // ------------------------------------------------------------ fused dropout (random.cu), masked softmax (softmax.cu)
+
+    @Override
+    public boolean hasFusedDropout(DType dtype) {
+        return dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noFusedDropout");
+    }
+
+    @Override
+    public void dropout(Tensor x, Tensor out, double p, long seed, long offset) {
+        if (x.dtype() != DType.F32 || out.dtype() != DType.F32) {
+            throw new IllegalArgumentException("dropout on CUDA: fused kernel is F32 only, got " + x.dtype() + " -> " + out.dtype());
+        }
+        long n = x.numel();
+        launch("random.cu", "dropout_f32", Math.ceilDiv(n, 4), KernelArgs.of().ptr(ptr(x)).ptr(ptr(out)).f64(p)
+                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).i64(n));
+    }
+
+    /** F32: the mask is read inside the softmax kernel (no filled copy of the scores); else the default. */
+    @Override
+    public void maskedSoftmax(Tensor x, Tensor mask, Tensor out) {
+        if (x.dtype() != DType.F32 || mask.dim() != 4 || mask.dtype() != DType.BOOL) {
+            Backend.super.maskedSoftmax(x, mask, out);
+            return;
+        }
+        long d = x.shape()[x.dim() - 1], rows = x.numel() / Math.max(d, 1);
+        if (x.numel() == 0) return;
+        launchRows("softmax.cu", "softmax_masked_forward_f32", rows, d, KernelArgs.of().ptr(ptr(x)).ptr(ptr(mask))
+                .i64(mask.stride(0)).i64(mask.stride(1)).i64(mask.stride(2)).i64(mask.stride(3)).i64(mask.size(1))
+                .i64(mask.size(2)).ptr(ptr(out)).i64(rows).i64(d));
+    }
+
     @Override
     public boolean prefersFusedAttention() {
         return !Boolean.getBoolean("t4j.cuda.noFusedAttention");
@@ -570,7 +609,8 @@ public final class CudaBackend implements Backend {
                 .ptr(ptr(w)).ptr(ptr(mean)).ptr(ptr(rstd)).ptr(ptr(gx)).i64(rows).i64(d));
         if (gw == null && gb == null) return;
         long target = 4L * maxGrid * BLOCK;
-        long chunks = Math.clamp(Math.ceilDiv(target, d), 1, Math.max(1, rows / 32));
+        // at least ~4 x 132 x 8 warps in flight: chunks of as few as 8 rows (32 left a few warps per SM, latency-bound)
+        long chunks = Math.clamp(Math.ceilDiv(target, d), 1, Math.max(1, rows / 8));
         long chunk = Math.ceilDiv(rows, chunks);
         chunks = Math.ceilDiv(rows, chunk);
         try (DeviceBuffer partial = temp(8 * 2 * chunks * d)) {

@@ -41,6 +41,32 @@ record StridedLayout(long[] shape, long[][] strides) {
 
     int ndim() { return shape.length; }
 
+    /**
+     * This layout in units of {@code unit} bytes (elements of {@code elemBytes}) when every tensor's innermost dim is
+     * contiguous and unit-sized runs line up: the innermost length and every other stride a multiple of the unit, and
+     * every base address (in {@code bases}) unit-aligned. Null when it does not apply.
+     */
+    StridedLayout widened(int elemBytes, int unit, long... bases) {
+        if (unit % elemBytes != 0) return null;
+        int k = unit / elemBytes, last = ndim() - 1;
+        if (k == 1) return this;
+        if (shape[last] % k != 0) return null;
+        for (long b : bases) if (b % unit != 0) return null;
+        long[][] st = new long[strides.length][];
+        for (int t = 0; t < strides.length; t++) {
+            if (strides[t][last] != 1) return null;
+            st[t] = new long[ndim()];
+            for (int d = 0; d < last; d++) {
+                if (strides[t][d] % k != 0) return null;
+                st[t][d] = strides[t][d] / k;
+            }
+            st[t][last] = 1;
+        }
+        long[] sh = shape.clone();
+        sh[last] /= k;
+        return new StridedLayout(sh, st);
+    }
+
     long numel() {
         long n = 1;
         for (long v : shape) n *= v;

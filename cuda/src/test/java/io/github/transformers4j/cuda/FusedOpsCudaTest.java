@@ -119,6 +119,54 @@ class FusedOpsCudaTest {
     }
 
     @Test
+    void fusedDropoutKeepsTheCpuElementsAndScalesGradientsAlike() {
+        assertThat(Backends.of(GPU).hasFusedDropout(DType.F32)).isTrue();
+        Tensor x = randn(20, 1001, 33);
+        Tensor xc = x.clone().requiresGrad(true), xg = x.to(GPU).requiresGrad(true);
+        Tensor yc = NnOps.dropout(xc, 0.3, true, new Random4j(77)), yg = NnOps.dropout(xg, 0.3, true, new Random4j(77));
+        float[] a = yc.toFloatArray(), b = yg.toFloatArray();
+        int zeros = 0;
+        for (int i = 0; i < a.length; i++) {
+            assertThat(b[i]).as("element %d", i).isEqualTo(a[i]);
+            if (a[i] == 0) zeros++;
+        }
+        assertThat(zeros / (double) a.length).isBetween(0.28, 0.32);
+        Tensor g = randn(21, 1001, 33);
+        yc.backward(g);
+        yg.backward(g.to(GPU));
+        assertThat(xg.grad().toFloatArray()).isEqualTo(xc.grad().toFloatArray());
+    }
+
+    @Test
+    void maskedSoftmaxEqualsFillingThenSoftmax() {
+        int b = 2, h = 3, lq = 5, lk = 70;
+        Tensor s = randn(22, b * h, lq, lk);
+        boolean[] m = new boolean[b * lk];
+        for (int j = 0; j < lk; j++) m[j] = j % 7 == 3;
+        for (int j = 0; j < lk; j++) m[lk + j] = true; // the second batch entry sees nothing: zeros
+        Tensor mask = Tensor.ofBooleans(m, b, 1, 1, lk);
+        Tensor expect = s.reshape(b, h, lq, lk).maskedFill(mask, Double.NEGATIVE_INFINITY).softmax(-1).reshape(b * h, lq, lk);
+        try (var sc = Memory.scope()) {
+            Tensor out = Tensor.full(0, DType.F32, GPU, b * h, lq, lk);
+            Backends.of(GPU).maskedSoftmax(s.to(GPU), mask.to(GPU).expand(b, h, lq, lk), out);
+            assertThat(relErr(out, expect)).isLessThan(1e-6);
+        }
+    }
+
+    @Test
+    void vectorisedStridedCopiesMatchTheCpu() {
+        Tensor x = randn(30, 3, 5, 3, 4, 8);                   // (B, L, 3, H, E)
+        Tensor[] views = {x.permute(2, 0, 3, 1, 4), x.permute(0, 3, 1, 2, 4), x.narrow(4, 4, 4).permute(1, 0, 2, 3, 4),
+                x.expand(2, 3, 5, 3, 4, 8).permute(1, 0, 2, 3, 4, 5)};
+        Tensor xg = x.to(GPU);
+        Tensor[] onGpu = {xg.permute(2, 0, 3, 1, 4), xg.permute(0, 3, 1, 2, 4), xg.narrow(4, 4, 4).permute(1, 0, 2, 3, 4),
+                xg.expand(2, 3, 5, 3, 4, 8).permute(1, 0, 2, 3, 4, 5)};
+        for (int i = 0; i < views.length; i++) {
+            assertThat(onGpu[i].contiguous().toFloatArray()).as("view %d", i).isEqualTo(views[i].contiguous().toFloatArray());
+        }
+    }
+
+    @Test
     void uploadsDoNotWaitAndArriveIntactPastTheStagingRing() {
         // more bytes than the ring holds, in many small and a few large uploads: every one must arrive as sent
         int n = 60;

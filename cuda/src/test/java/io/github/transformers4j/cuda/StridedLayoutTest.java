@@ -33,6 +33,30 @@ class StridedLayoutTest {
     }
 
     @Test
+    void headPermutationWidensToSixteenByteUnits() {
+        // (B=2, L=3, H=4, E=8) floats read as (B, H, L, E) into a contiguous (B, H, L, E)
+        StridedLayout l = StridedLayout.of(new int[] {2, 4, 3, 8}, new long[] {96, 8, 32, 1}, new long[] {96, 24, 8, 1});
+        StridedLayout w = l.widened(4, 16, 0, 4096);
+        assertThat(w.shape()).containsExactly(2, 4, 3, 2);
+        assertThat(w.strides()[0]).containsExactly(24, 2, 8, 1);
+        assertThat(w.strides()[1]).containsExactly(24, 6, 2, 1);
+        assertThat(w.numel() * 4).isEqualTo(l.numel());
+    }
+
+    @Test
+    void widenRefusesWhatDoesNotLineUp() {
+        StridedLayout odd = StridedLayout.of(new int[] {3, 6}, new long[] {1, 3}, new long[] {6, 1}); // transposed source
+        assertThat(odd.widened(4, 16, 0, 0)).isNull();
+        StridedLayout rows = StridedLayout.of(new int[] {5, 6}, new long[] {12, 1}, new long[] {6, 1}); // 6 floats: not 16 B
+        assertThat(rows.widened(4, 16, 0, 0)).isNull();
+        StridedLayout ok = StridedLayout.of(new int[] {5, 8}, new long[] {12, 1}, new long[] {8, 1});
+        assertThat(ok.widened(4, 16, 0, 0)).isNotNull();
+        assertThat(ok.widened(4, 16, 4, 0)).as("misaligned base").isNull();
+        StridedLayout pitch = StridedLayout.of(new int[] {5, 8}, new long[] {10, 1}, new long[] {8, 1}); // row pitch 40 B
+        assertThat(pitch.widened(4, 16, 0, 0)).isNull();
+    }
+
+    @Test
     void transposeDoesNotMerge() {
         StridedLayout l = StridedLayout.of(new int[] {3, 4}, new long[] {1, 3}, new long[] {4, 1});
         assertThat(l.shape()).containsExactly(3, 4);

@@ -38,6 +38,8 @@ final class Autograd {
                     + " does not match tensor shape " + Shape.str(root.shape()));
         }
         List<Tensor> order = topologicalOrder(root);
+        Set<Storage> adopted = Collections.newSetFromMap(new IdentityHashMap<>());
+        long firstSerial = Storage.nextSerial(); // storage older than the pass may be the caller's: never adopted
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         grads.put(root, gradRoot);
         try (var g = Grad.disabled()) {
@@ -45,7 +47,7 @@ final class Autograd {
                 Tensor t = order.get(i);
                 Tensor grad = grads.remove(t);
                 if (grad == null) continue;
-                if (t.gradFn == null || t.retainsGrad) accumulateInto(t, grad);
+                if (t.gradFn == null || t.retainsGrad) accumulateInto(t, grad, adopted, firstSerial);
                 if (t.gradFn == null) continue;
                 Node node = t.gradFn;
                 Tensor[] inGrads = node.backward.apply(grad);
@@ -65,9 +67,22 @@ final class Autograd {
         }
     }
 
-    private static void accumulateInto(Tensor leaf, Tensor grad) {
+    /**
+     * A leaf's first gradient adopts the gradient tensor itself when that is a whole, contiguous temporary made by this
+     * backward pass in the innermost memory scope and used by no other leaf of this pass (it is kept past the scope instead of copied); anything
+     * else (views, tensors the caller owns, a storage already adopted) is copied out of the scope as before.
+     */
+    private static void accumulateInto(Tensor leaf, Tensor grad, Set<Storage> adopted, long firstSerial) {
         if (leaf.grad == null) {
-            leaf.grad = Memory.unscoped(grad::clone);
+            Storage s = grad.storage;
+            boolean whole = s.serial >= firstSerial && grad.isContiguous() && grad.storageOffset() == 0 && grad.numel() == s.numel()
+                    && !s.kept;
+            if (whole && Memory.ownedByInnermost(s) && adopted.add(s)) {
+                s.kept = true;
+                leaf.grad = grad.detach();
+            } else {
+                leaf.grad = Memory.unscoped(grad::clone);
+            }
         } else {
             leaf.grad.add_(grad, 1.0);
         }

@@ -113,6 +113,33 @@ public interface Backend {
         return false;
     }
 
+    /** Whether {@link #dropout} is offered for this dtype (else dropout is composed from random, compare and multiply). */
+    default boolean hasFusedDropout(DType dtype) {
+        return false;
+    }
+
+    /**
+     * Dropout in one pass with the numbers {@link #random} would draw for UNIFORM [0, 1) at (seed, offset): element i is
+     * kept when u_i >= p and becomes x_i * (float) (1 / (1 - p)), else 0. Applied to the output gradient with the same
+     * (seed, offset) it is the backward. x and out contiguous, same shape and dtype (may be the same tensor).
+     */
+    default void dropout(Tensor x, Tensor out, double p, long seed, long offset) {
+        throw new UnsupportedOperationException("fused dropout is not offered by " + this);
+    }
+
+    /**
+     * Softmax over the last dim of scores x (B*H*Lq, Lk) with entries where {@code mask} is true counted as -inf;
+     * mask is a BOOL view broadcast to (B, H, Lq, Lk). The default fills the masked entries, then takes the softmax.
+     */
+    default void maskedSoftmax(Tensor x, Tensor mask, Tensor out) {
+        int[] full = mask.shape();
+        Tensor filled = Tensor.empty(x.dtype(), x.device(), full);
+        Tensor inf = Tensor.full(Double.NEGATIVE_INFINITY, x.dtype(), x.device());
+        where(mask, Views.broadcastTo("maskedSoftmax", inf, full), Views.rawView(x, full), filled);
+        softmax(Views.rawView(filled, x.shape()), out, false);
+        filled.release();
+    }
+
     /** out = alpha * a @ b, shapes and strides as {@link #matmul}; the default scales after the product. */
     default void matmul(Tensor a, Tensor b, Tensor out, double alpha) {
         if (alpha == 1) {

@@ -1,8 +1,9 @@
 package io.github.transformers4j.tensor;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 
 /**
  * Deterministic release of tensor memory. Every storage allocated while a scope is open on the current thread
@@ -43,6 +44,12 @@ public final class Memory {
         if (top != null) top.owned.add(s);
     }
 
+    /** Whether {@code s} belongs to the innermost open scope of this thread (it would be released when that closes). */
+    static boolean ownedByInnermost(Storage s) {
+        Scope top = SCOPES.get().peek();
+        return top != null && top.owned.contains(s);
+    }
+
     /** Number of storages owned by the innermost open scope (for tests and diagnostics). */
     public static int ownedByCurrentScope() {
         Scope top = SCOPES.get().peek();
@@ -50,7 +57,7 @@ public final class Memory {
     }
 
     public static final class Scope implements AutoCloseable {
-        private final List<Storage> owned = new ArrayList<>();
+        private final Set<Storage> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         private boolean closed;
 
         private Scope() {}

@@ -91,6 +91,19 @@ public final class NnOps {
         if (p < 0 || p > 1) throw new IllegalArgumentException("dropout: probability must be in [0, 1], got " + p);
         if (!training || p == 0) return x;
         if (p == 1) return x.mul(0.0);
+        Backend be = x.backend();
+        if (be.hasFusedDropout(x.dtype())) {
+            // one pass forward and one backward, the keep decisions regenerated from (seed, offset): no mask kept
+            Tensor xc = x.contiguous();
+            long seed = rng.seed(), offset = rng.reserve(x.numel());
+            Tensor out = Tensor.emptyLike(xc);
+            be.dropout(xc, out, p, seed, offset);
+            return Autograd.record("dropout", out, g -> {
+                Tensor gx = Tensor.emptyLike(out);
+                be.dropout(g.contiguous(), gx, p, seed, offset);
+                return new Tensor[] {gx};
+            }, x);
+        }
         Tensor u = Random.fill(Backend.Distribution.UNIFORM, rng, x.dtype(), x.device(), x.shape(), 0, 1);
         Tensor mask = u.ge(p).to(x.dtype()).mul(1.0 / (1.0 - p));
         return x.mul(mask);
@@ -312,7 +325,8 @@ public final class NnOps {
      * dPd = g v^T, dv = Pd^T g, dP = dropout(dPd), dS = softmax'(P, dP), dq = scale dS k, dk = scale dS^T q.
      * Runs without autograd; keeps what the backward needs.
      */
-    private record AttentionCore(Tensor qh, Tensor kh, Tensor vh, Tensor p, Tensor pd, Tensor dropMask, double scale, Tensor out) {
+    private record AttentionCore(Tensor qh, Tensor kh, Tensor vh, Tensor p, Tensor pd, Tensor dropMask, double scale, Tensor out,
+                                 double dropoutP, long dropSeed, long dropOffset) {
         static AttentionCore forward(Backend be, Tensor qh, Tensor kh, Tensor vh, int b, int h, Tensor masked, Tensor additive,
                 double scale, double dropoutP, Random4j rng) {
             if (dropoutP < 0 || dropoutP > 1) throw new IllegalArgumentException("attention: dropout must be in [0, 1], got " + dropoutP);
@@ -327,17 +341,22 @@ public final class NnOps {
                     be.binary(BinaryOp.ADD, s4, Views.broadcastTo("attention", additive.to(s.dtype()), full), t);
                     s4 = t;
                 }
+                Tensor p = Tensor.empty(s.dtype(), s.device(), bh, lq, lk);
                 if (masked != null) {
                     if (masked.dtype() != DType.BOOL) throw new IllegalArgumentException("attention: masked must be BOOL, got " + masked.dtype());
-                    Tensor t = Tensor.emptyLike(s4);
-                    Tensor inf = Tensor.full(Double.NEGATIVE_INFINITY, s.dtype(), s.device());
-                    be.where(Views.broadcastTo("attention", masked, full), Views.broadcastTo("attention", inf, full), s4, t);
-                    s4 = t;
+                    if (p.numel() > 0) be.maskedSoftmax(Views.rawView(s4, bh, lq, lk), Views.broadcastTo("attention", masked, full), p);
+                } else if (p.numel() > 0) {
+                    be.softmax(Views.rawView(s4, bh, lq, lk), p, false);
                 }
-                Tensor p = Tensor.empty(s.dtype(), s.device(), bh, lq, lk);
-                if (p.numel() > 0) be.softmax(Views.rawView(s4, bh, lq, lk), p, false);
                 Tensor pd = p, mask = null;
-                if (dropoutP > 0) {
+                long seed = 0, offset = 0;
+                if (dropoutP > 0 && dropoutP < 1 && be.hasFusedDropout(p.dtype())) {
+                    Random4j r = rng == null ? Random4j.global() : rng;
+                    seed = r.seed();
+                    offset = r.reserve(p.numel());
+                    pd = Tensor.emptyLike(p);
+                    be.dropout(p, pd, dropoutP, seed, offset);
+                } else if (dropoutP > 0) {
                     if (dropoutP == 1) {
                         mask = Tensor.full(0, p.dtype(), p.device(), bh, lq, lk);
                     } else {
@@ -351,7 +370,7 @@ public final class NnOps {
                     if (lk == 0) be.fill(out, 0);
                     else be.matmul(pd, vh, out, false);
                 }
-                return new AttentionCore(qh, kh, vh, p, pd, mask, scale, out);
+                return new AttentionCore(qh, kh, vh, p, pd, mask, scale, out, pd != p && mask == null ? dropoutP : 0, seed, offset);
             }
         }
 
@@ -371,6 +390,8 @@ public final class NnOps {
             if (dropMask != null) {
                 dp = Tensor.emptyLike(dpd);
                 be.binary(BinaryOp.MUL, dpd, dropMask, dp);
+            } else if (dropoutP > 0) {
+                be.dropout(dpd, dpd, dropoutP, dropSeed, dropOffset); // in place: the same keep decisions as forward
             }
             Tensor ds = Tensor.emptyLike(dp);
             be.softmaxBackward(p, dp, ds, false);

@@ -13,10 +13,18 @@ public abstract class Storage {
     /** Shared with the cleaner action so release happens exactly once. */
     protected final AtomicBoolean released = new AtomicBoolean();
     volatile boolean kept;
+    private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
+    /** Allocation order: autograd adopts as a leaf's gradient only storage made during its backward pass. */
+    final long serial = SERIALS.incrementAndGet();
 
     protected Storage(DType dtype, long numel) {
         this.dtype = dtype;
         this.numel = numel;
+    }
+
+    /** The serial the next storage will get. */
+    static long nextSerial() {
+        return SERIALS.get() + 1;
     }
 
     public abstract Device device();

@@ -30,6 +30,43 @@ class AutogradTest {
     }
 
     @Test
+    void leafGradientsMadeInsideAScopeOutliveIt() {
+        Tensor w = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true), b = Tensor.of(new double[] {0.5}, 1).requiresGrad(true);
+        try (var s = Memory.scope()) {
+            w.mul(Tensor.of(new double[] {4, 5, 6}, 3)).add(b).sum().backward();
+        }
+        assertThat(w.grad().toDoubleArray()).containsExactly(4, 5, 6); // adopted from the scope: still readable
+        assertThat(b.grad().toDoubleArray()).containsExactly(3);
+        try (var s = Memory.scope()) {
+            w.mul(2.0).sum().backward(); // accumulates in place
+        }
+        assertThat(w.grad().toDoubleArray()).containsExactly(6, 7, 8);
+    }
+
+    @Test
+    void twoLeavesGivenTheSameGradientObjectDoNotShareStorage() {
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true), y = Tensor.of(new double[] {3, 4}, 2).requiresGrad(true);
+        try (var s = Memory.scope()) {
+            x.add(y).mul(Tensor.of(new double[] {2, 3}, 2)).sum().backward(); // add's backward hands both the same tensor
+        }
+        x.grad().mul_(10);
+        assertThat(x.grad().toDoubleArray()).containsExactly(20, 30);
+        assertThat(y.grad().toDoubleArray()).containsExactly(2, 3);
+    }
+
+    @Test
+    void aGradientTheCallerPassesInIsNeverAdopted() {
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor g;
+        try (var s = Memory.scope()) {
+            g = Tensor.of(new double[] {7, 8}, 2);                // the caller's tensor, inside the scope
+            x.clone().backward(g);                                 // clone's backward passes g through unchanged
+            g.mul_(0);
+        }
+        assertThat(x.grad().toDoubleArray()).containsExactly(7, 8);
+    }
+
+    @Test
     void nonScalarBackwardWithoutGradientIsRejected() {
         Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
         assertThatThrownBy(() -> x.mul(2.0).backward()).hasMessageContaining("scalar").hasMessageContaining("[2]");

@@ -94,6 +94,42 @@ final class OpCases {
         return new Nd(x.shape(), o);
     }
 
+    /**
+     * Attention by loops: out[b, h, i, :] = sum_j softmax_j(scale q_i . k_j, j allowed) v_j with q, k, v read through
+     * accessors (so that packed and 4-D layouts share it); causal allows j <= i only.
+     */
+    interface At {
+        double get(int b, int h, int i, int e);
+    }
+
+    static double[][][][] attnRef(At q, At k, At v, int b, int h, int lq, int lk, int e, int ev, double scale, boolean causal) {
+        double[][][][] out = new double[b][h][lq][ev];
+        for (int bi = 0; bi < b; bi++) for (int hi = 0; hi < h; hi++) for (int i = 0; i < lq; i++) {
+            double[] s = new double[lk];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < lk; j++) {
+                if (causal && j > i) continue;
+                double dot = 0;
+                for (int x = 0; x < e; x++) dot += q.get(bi, hi, i, x) * k.get(bi, hi, j, x);
+                s[j] = dot * scale;
+                max = Math.max(max, s[j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < lk; j++) if (!(causal && j > i)) sum += Math.exp(s[j] - max);
+            for (int j = 0; j < lk; j++) {
+                if (causal && j > i) continue;
+                double w = Math.exp(s[j] - max) / sum;
+                for (int x = 0; x < ev; x++) out[bi][hi][i][x] += w * v.get(bi, hi, j, x);
+            }
+        }
+        return out;
+    }
+
+    /** BOOL (3, 3), true above the diagonal (key after query), on {@code device}. */
+    static Tensor causal3(Device device) {
+        return Tensor.ofBooleans(new boolean[] {false, true, true, false, false, true, false, false, false}, 3, 3).to(device);
+    }
+
     static List<Case> all() {
         List<Case> c = new ArrayList<>();
         int[] s35 = {3, 5}, s5 = {5}, s15 = {1, 5}, s31 = {3, 1};
@@ -205,6 +241,40 @@ final class OpCases {
                         double u = Random4j.uniformFloat(Random4j.bits(99, 0, i));
                         out.data()[i] = u >= 0.3 ? x[0].data()[i] / 0.7 : 0;
                     }
+                    return out;
+                }));
+        c.add(new Case("linear", r -> new Tensor[] {rnd(r, 2, 3, 4), rnd(r, 5, 4), rnd(r, 5)},
+                x -> NnOps.linear(x[0], x[1], x[2]), x -> {
+                    Nd y = matmulRef(x[0], x[1].permute(1, 0));
+                    return Nd.zip(y, x[2], Double::sum);
+                }));
+        c.add(new Case("multiHeadAttention (packed q|k|v, 2 heads, causal)", r -> new Tensor[] {rnd(r, 2, 3, 12)},
+                x -> NnOps.multiHeadAttention(x[0], null, 2, causal3(x[0].device()), null, 0.7, 0, null), x -> {
+                    Nd p = x[0]; // (B, L, 3 * H * E), H = E = 2
+                    double[][][][] o = attnRef((b, h, i, e) -> p.get(b, i, h * 2 + e), (b, h, j, e) -> p.get(b, j, 4 + h * 2 + e),
+                            (b, h, j, e) -> p.get(b, j, 8 + h * 2 + e), 2, 2, 3, 3, 2, 2, 0.7, true);
+                    Nd out = Nd.zeros(2, 3, 4);
+                    for (int b = 0; b < 2; b++) for (int h = 0; h < 2; h++) for (int i = 0; i < 3; i++) for (int e = 0; e < 2; e++)
+                        out.set(o[b][h][i][e], b, i, h * 2 + e);
+                    return out;
+                }));
+        c.add(new Case("multiHeadAttention (q and packed k|v)", r -> new Tensor[] {rnd(r, 2, 2, 4), rnd(r, 2, 3, 8)},
+                x -> NnOps.multiHeadAttention(x[0], x[1], 2, null, null, 0.9, 0, null), x -> {
+                    Nd q = x[0], kv = x[1];
+                    double[][][][] o = attnRef((b, h, i, e) -> q.get(b, i, h * 2 + e), (b, h, j, e) -> kv.get(b, j, h * 2 + e),
+                            (b, h, j, e) -> kv.get(b, j, 4 + h * 2 + e), 2, 2, 2, 3, 2, 2, 0.9, false);
+                    Nd out = Nd.zeros(2, 2, 4);
+                    for (int b = 0; b < 2; b++) for (int h = 0; h < 2; h++) for (int i = 0; i < 2; i++) for (int e = 0; e < 2; e++)
+                        out.set(o[b][h][i][e], b, i, h * 2 + e);
+                    return out;
+                }));
+        c.add(new Case("scaledDotProductAttention (fused, 4-D)", r -> new Tensor[] {rnd(r, 2, 2, 3, 2), rnd(r, 2, 2, 4, 2), rnd(r, 2, 2, 4, 3)},
+                x -> NnOps.scaledDotProductAttention(x[0], x[1], x[2], null, null, 0.6, 0, null), x -> {
+                    double[][][][] o = attnRef((b, h, i, e) -> x[0].get(b, h, i, e), (b, h, j, e) -> x[1].get(b, h, j, e),
+                            (b, h, j, e) -> x[2].get(b, h, j, e), 2, 2, 3, 4, 2, 3, 0.6, false);
+                    Nd out = Nd.zeros(2, 2, 3, 3);
+                    for (int b = 0; b < 2; b++) for (int h = 0; h < 2; h++) for (int i = 0; i < 3; i++) for (int e = 0; e < 3; e++)
+                        out.set(o[b][h][i][e], b, h, i, e);
                     return out;
                 }));
         c.add(new Case("conv2d (patch, stride = kernel)", r -> new Tensor[] {rnd(r, 2, 2, 4, 4), rnd(r, 3, 2, 2, 2), rnd(r, 3)},

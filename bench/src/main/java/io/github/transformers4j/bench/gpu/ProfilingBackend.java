@@ -216,5 +216,13 @@ final class ProfilingBackend implements Backend {
 
     @Override public boolean prefersFusedAttention() { return inner.prefersFusedAttention(); }
 
+    @Override public boolean hasFusedDropout(DType dtype) { return inner.hasFusedDropout(dtype); }
+
+    @Override public void dropout(Tensor x, Tensor out, double p, long seed, long offset) {
+        timed("dropout", () -> inner.dropout(x, out, p, seed, offset));
+    }
+
+    @Override public void maskedSoftmax(Tensor x, Tensor mask, Tensor out) { timed("maskedSoftmax", () -> inner.maskedSoftmax(x, mask, out)); }
+
     @Override public String toString() { return "Profiling[" + inner + "]"; }
 }

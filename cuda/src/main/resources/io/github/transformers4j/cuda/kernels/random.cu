@@ -60,3 +60,19 @@ extern "C" __global__ void random_fill(void* out, int dt, int kind, u64 seed, u6
         }
     }
 }
+
+// Dropout in one pass, with the numbers random_fill draws for UNIFORM [0, 1) at this (seed, offset): element i is
+// kept when u_i >= p, and out[i] = x[i] * scale (scale = (float)(1 / (1 - p))) or 0. The same call on the output
+// gradient is the backward (dropout is linear), so no mask is stored. x, out contiguous float [n]; may alias.
+extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset, i64 n) {
+    FOR_EACH(t, (n + 3) / 4) {
+        u32 w[4];
+        philox(offset + (u64)t, seed, w);
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            i64 i = 4 * t + q;
+            if (i >= n) break;
+            out[i] = (double)uniform_float(w[q]) >= p ? x[i] * scale : 0.0f;
+        }
+    }
+}

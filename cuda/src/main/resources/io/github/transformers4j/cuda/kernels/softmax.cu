@@ -60,6 +60,34 @@ __device__ __forceinline__ void softmax_backward(const void* yp, const void* gyp
     }
 }
 
+// Softmax over the last dim of float scores x [B*H*Lq, Lk] where a BOOL mask (broadcast over (B, H, Lq, Lk) by its
+// element strides sb, sh, si, sj; 0 where a dim is broadcast) says true: such entries count as -inf (attention masks
+// applied inside the softmax instead of a separate masked fill). A row with every entry masked gives zeros.
+extern "C" __global__ void softmax_masked_forward_f32(const float* x, const u8* mask, i64 sb, i64 sh, i64 si, i64 sj,
+                                                      i64 heads, i64 lq, float* y, i64 rows, i64 d) {
+    __shared__ double sd[32];
+    __shared__ float sc[32];
+    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+        i64 base = r * d, i = r % lq, bh = r / lq, h = bh % heads, b = bh / heads;
+        const u8* m = mask + b * sb + h * sh + i * si;
+        float mx = -F_INF;
+        for (i64 k = threadIdx.x; k < d; k += blockDim.x) {
+            float v = m[k * sj] ? -F_INF : x[base + k];
+            mx = v > mx ? v : mx;
+        }
+        mx = block_max<float>(mx, sc);
+        if (mx == -F_INF) {
+            for (i64 k = threadIdx.x; k < d; k += blockDim.x) y[base + k] = 0.0f;
+            continue;
+        }
+        double sum = 0;
+        for (i64 k = threadIdx.x; k < d; k += blockDim.x) sum += m[k * sj] ? 0.0 : (double)m_exp(x[base + k] - mx);
+        sum = block_sum(sum, sd);
+        float inv = (float)(1.0 / sum);
+        for (i64 k = threadIdx.x; k < d; k += blockDim.x) y[base + k] = m[k * sj] ? 0.0f : m_exp(x[base + k] - mx) * inv;
+    }
+}
+
 #define SOFTMAX_KERNELS(name, DT) \
     extern "C" __global__ void softmax_forward_##name(const void* x, void* y, i64 rows, i64 d, int log) { softmax_forward<DT>(x, y, rows, d, log); } \
     extern "C" __global__ void softmax_backward_##name(const void* y, const void* gy, void* gx, i64 rows, i64 d, int log) { softmax_backward<DT>(y, gy, gx, rows, d, log); }
