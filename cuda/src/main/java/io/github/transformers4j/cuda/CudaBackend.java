@@ -616,7 +616,7 @@ public final class CudaBackend implements Backend {
         try (DeviceBuffer partial = temp(8 * 2 * chunks * d)) {
             launch("layernorm.cu", "layernorm_backward_wb_" + sfx, d * chunks, KernelArgs.of().ptr(ptr(gy)).ptr(ptr(x))
                     .ptr(ptr(mean)).ptr(ptr(rstd)).ptr(partial).i64(rows).i64(d).i64(chunk).i64(chunks));
-            launch("layernorm.cu", "layernorm_backward_wb_finish_" + sfx, d, KernelArgs.of().ptr(partial).i64(d)
+            launchRows("layernorm.cu", "layernorm_backward_wb_finish_" + sfx, d, chunks, KernelArgs.of().ptr(partial).i64(d)
                     .i64(chunks).ptr(ptr(gw)).ptr(ptr(gb)));
         }
     }

@@ -95,19 +95,26 @@ __device__ __forceinline__ void layernorm_backward_wb(const void* gyp, const voi
     }
 }
 
-// gw[k] = sum over chunks (in order) of partial[s][0][k]; gb likewise from [s][1][k]. Either may be null.
+// gw[k] = sum over chunks of partial[s][0][k]; gb likewise from [s][1][k]. Either may be null. One block per column:
+// thread t adds chunks t, t + blockDim, ... in order, then a block sum (a fixed order: deterministic). A thread per
+// column adding thousands of chunks one after another was latency-bound (the larger part of the backward's time).
 template <int DT>
 __device__ __forceinline__ void layernorm_backward_wb_finish(const double* partial, i64 D, i64 chunks, void* gw, void* gb) {
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
-    FOR_EACH(k, D) {
+    __shared__ double sd[32];
+    for (i64 k = blockIdx.x; k < D; k += gridDim.x) {
         double aw = 0, ab = 0;
-        for (i64 s = 0; s < chunks; s++) {
+        for (i64 s = threadIdx.x; s < chunks; s += blockDim.x) {
             aw += partial[(s * 2) * D + k];
             ab += partial[(s * 2 + 1) * D + k];
         }
-        if (gw) Ty<DT>::st((S*)gw, k, (C)aw);
-        if (gb) Ty<DT>::st((S*)gb, k, (C)ab);
+        aw = block_sum(aw, sd);
+        ab = block_sum(ab, sd);
+        if (threadIdx.x == 0) {
+            if (gw) Ty<DT>::st((S*)gw, k, (C)aw);
+            if (gb) Ty<DT>::st((S*)gb, k, (C)ab);
+        }
     }
 }
 
