@@ -544,9 +544,9 @@ public final class CudaBackend implements Backend {
         if (x.dtype() != DType.F32 || out.dtype() != DType.F32) {
             throw new IllegalArgumentException("dropout on CUDA: fused kernel is F32 only, got " + x.dtype() + " -> " + out.dtype());
         }
-        long n = x.numel();
-        launch("random.cu", "dropout_f32", Math.ceilDiv(n, 4), KernelArgs.of().ptr(ptr(x)).ptr(ptr(out)).f64(p)
-                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).i64(n));
+        long n = x.numel(), px = ptr(x), po = ptr(out);
+        launch("random.cu", "dropout_f32", Math.ceilDiv(n, 4), KernelArgs.of().ptr(px).ptr(po).f64(p)
+                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).i64(n).i32(px % 16 == 0 && po % 16 == 0 ? 1 : 0));
     }
 
     /** F32: the mask is read inside the softmax kernel (no filled copy of the scores); else the default. */

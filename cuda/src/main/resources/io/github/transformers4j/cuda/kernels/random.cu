@@ -62,17 +62,32 @@ extern "C" __global__ void random_fill(void* out, int dt, int kind, u64 seed, u6
 }
 
 // Dropout in one pass, with the numbers random_fill draws for UNIFORM [0, 1) at this (seed, offset): element i is
-// kept when u_i >= p, and out[i] = x[i] * scale (scale = (float)(1 / (1 - p))) or 0. The same call on the output
-// gradient is the backward (dropout is linear), so no mask is stored. x, out contiguous float [n]; may alias.
-extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset, i64 n) {
+// kept when u_i >= p, and out[i] = x[i] * m with m = scale (= (float)(1 / (1 - p))) or 0, exactly the composed
+// x * mask (so -0.0 and NaN come out as there). The same call on the output gradient is the backward (dropout is
+// linear), so no mask is stored. x, out contiguous float [n]; may alias. vec4: both 16-byte aligned (one float4 load
+// and store per Philox block of 4 numbers).
+extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset, i64 n,
+                                       int vec4) {
     FOR_EACH(t, (n + 3) / 4) {
         u32 w[4];
         philox(offset + (u64)t, seed, w);
+        float m[4];
+#pragma unroll
+        for (int q = 0; q < 4; q++) m[q] = (double)uniform_float(w[q]) >= p ? scale : 0.0f;
+        if (vec4 && 4 * t + 3 < n) {
+            float4 v = ((const float4*)x)[t];
+            v.x *= m[0];
+            v.y *= m[1];
+            v.z *= m[2];
+            v.w *= m[3];
+            ((float4*)out)[t] = v;
+            continue;
+        }
 #pragma unroll
         for (int q = 0; q < 4; q++) {
             i64 i = 4 * t + q;
             if (i >= n) break;
-            out[i] = (double)uniform_float(w[q]) >= p ? x[i] * scale : 0.0f;
+            out[i] = x[i] * m[q];
         }
     }
 }
