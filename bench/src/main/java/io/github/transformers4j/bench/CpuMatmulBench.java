@@ -26,6 +26,9 @@ import java.util.stream.IntStream;
  * on the PATH, times numpy's {@code a @ b} of the same size in the same run for a side-by-side ratio.
  */
 public final class CpuMatmulBench {
+    /** Least warm-up time: the first products run before the JIT has compiled the Vector API kernels. */
+    private static final long WARMUP_NANOS = 1_000_000_000L;
+
     private CpuMatmulBench() {}
 
     /** Seconds per product: median (upper median for an even count), fastest and slowest. */
@@ -61,7 +64,7 @@ public final class CpuMatmulBench {
     }
 
     public static void run(int size, int warmup, int iters, PrintStream out) {
-        out.printf("cpu-matmul: %d x %d x %d float32, %d threads, %d warm-up + %d timed iterations%n",
+        out.printf("cpu-matmul: %d x %d x %d float32, %d threads, %d warm-up (at least 1 s) + %d timed iterations%n",
                 size, size, size, Parallel.threads(), warmup, iters);
         Result r = measure(size, warmup, iters);
         double flop = r.flop();
@@ -93,17 +96,23 @@ public final class CpuMatmulBench {
                 a.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
                 b.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
             }
+            // Warm-up: the requested iterations, and at least WARMUP_NANOS, so the JIT has compiled the kernels.
+            long warmStart = System.nanoTime();
+            for (int it = 0; it < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; it++) product(size, a, b, c);
             double[] seconds = new double[iters];
-            for (int it = 0; it < warmup + iters; it++) {
+            for (int it = 0; it < iters; it++) {
                 long t0 = System.nanoTime();
-                Gemm.sgemm(1, size, size, size, a, 0, 0, n, 1, b, 0, 0, n, 1, c, 0, 0, n, false);
-                long t1 = System.nanoTime();
-                if (it >= warmup) seconds[it - warmup] = (t1 - t0) * 1e-9;
+                product(size, a, b, c);
+                seconds[it] = (System.nanoTime() - t0) * 1e-9;
             }
             double err = relativeError(size, a.toArray(JAVA_FLOAT), b.toArray(JAVA_FLOAT), c.toArray(JAVA_FLOAT));
             Numpy numpy = numpy(size, warmup, iters);
             return new Result(size, Parallel.threads(), Timing.of(seconds), err, numpy);
         }
+    }
+
+    private static void product(int size, MemorySegment a, MemorySegment b, MemorySegment c) {
+        Gemm.sgemm(1, size, size, size, a, 0, 0, size, 1, b, 0, 0, size, 1, c, 0, 0, size, false);
     }
 
     /** ||C - A@B||_F / ||A@B||_F with A@B in float64 (a plain row-parallel loop, independent of Gemm). */

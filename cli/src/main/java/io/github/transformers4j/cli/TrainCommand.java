@@ -58,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit-train", paramLabel = "N", description = "train on a seeded random subset of N images (0 = all)")
     int limitTrain = D.limitTrain();
 
-    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/MODEL_DATASET_TIME)")
+    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/MODEL-TIME)")
     Path out;
 
     @Option(names = "--resume", description = "continue the run in --out from its last checkpoint")
@@ -103,8 +103,7 @@ final class TrainCommand implements Callable<Integer> {
                 optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
                 clipGradNorm, workers, augment);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
-        Path run = out != null ? out : Path.of("runs", model + "_" + dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
         return 0;
     }
