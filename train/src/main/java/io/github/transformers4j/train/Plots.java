@@ -110,8 +110,8 @@ public final class Plots {
         s.setChartBackgroundColor(Color.WHITE);
         s.setShowValue(n <= 30);
         s.setValueFont(new Font(Font.SANS_SERIF, Font.PLAIN, n <= 12 ? 13 : 9));
-        s.setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0x6baed6), new Color(0x08306b)});
-        s.setValueFontColor(new Color(0x555555));
+        s.setRangeColors(new Color[] {new Color(0xf7fbff), new Color(0x9ecae1), new Color(0x4292c6)});
+        s.setValueFontColor(new Color(0x202020));
         s.setHeatMapValueDecimalPattern("#");
         s.setXAxisLabelRotation(n > 6 ? 45 : 0);
         s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));

@@ -1,0 +1,180 @@
+package io.github.transformers4j.bench;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import io.github.transformers4j.tensor.cpu.Gemm;
+import io.github.transformers4j.tensor.cpu.Parallel;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+/**
+ * {@code t4j bench cpu-matmul}: times a square float32 product through {@link Gemm#sgemm} (median after
+ * warm-up, fresh random inputs), checks it against a float64 product, and, where {@code python3} with numpy is
+ * on the PATH, times numpy's {@code a @ b} of the same size in the same run for a side-by-side ratio.
+ */
+public final class CpuMatmulBench {
+    /** Least warm-up time: the first products run before the JIT has compiled the Vector API kernels. */
+    private static final long WARMUP_NANOS = 1_000_000_000L;
+
+    private CpuMatmulBench() {}
+
+    /** Seconds per product: median (upper median for an even count), fastest and slowest. */
+    public record Timing(double medianS, double minS, double maxS) {
+        static Timing of(double[] seconds) {
+            double[] s = seconds.clone();
+            Arrays.sort(s);
+            return new Timing(s[s.length / 2], s[0], s[s.length - 1]);
+        }
+    }
+
+    /** numpy's timing, or why there is none. */
+    public record Numpy(Optional<Timing> timing, String version, String unavailable) {}
+
+    public record Result(int size, int threads, Timing ours, double relError, Numpy numpy) {
+        public double flop() {
+            return 2.0 * size * size * size;
+        }
+    }
+
+    public static void main(String[] args) {
+        int size = 1024, warmup = 3, iters = 10;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--size" -> size = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--iters" -> iters = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("cpu-matmul: unknown argument '" + args[i]
+                        + "'; expected --size N, --warmup W, --iters I");
+            }
+        }
+        run(size, warmup, iters, System.out);
+    }
+
+    public static void run(int size, int warmup, int iters, PrintStream out) {
+        out.printf("cpu-matmul: %d x %d x %d float32, %d threads, %d warm-up (at least 1 s) + %d timed iterations%n",
+                size, size, size, Parallel.threads(), warmup, iters);
+        Result r = measure(size, warmup, iters);
+        double flop = r.flop();
+        out.printf("  transformers4j sgemm  median %9.3f ms  %7.1f GFLOP/s  (best %.1f, worst %.1f)%n",
+                r.ours.medianS * 1e3, flop / r.ours.medianS / 1e9, flop / r.ours.minS / 1e9, flop / r.ours.maxS / 1e9);
+        out.printf("  relative error vs float64 (Frobenius): %.2e%n", r.relError);
+        if (r.numpy.timing.isPresent()) {
+            Timing t = r.numpy.timing.get();
+            out.printf("  numpy %-14s  median %9.3f ms  %7.1f GFLOP/s  (best %.1f, worst %.1f)%n", r.numpy.version,
+                    t.medianS * 1e3, flop / t.medianS / 1e9, flop / t.minS / 1e9, flop / t.maxS / 1e9);
+            out.printf("  ratio transformers4j / numpy (median GFLOP/s): %.2f%n", t.medianS / r.ours.medianS);
+        } else {
+            out.println("  numpy: not measured (" + r.numpy.unavailable + ")");
+        }
+    }
+
+    /** Runs our product and numpy's (one after the other) and returns the figures. */
+    public static Result measure(int size, int warmup, int iters) {
+        if (size < 1 || warmup < 0 || iters < 1) {
+            throw new IllegalArgumentException("cpu-matmul: need size >= 1, warmup >= 0, iters >= 1; got size " + size
+                    + ", warmup " + warmup + ", iters " + iters);
+        }
+        long n = size, elems = n * n;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = arena.allocate(elems * Float.BYTES, 64), b = arena.allocate(elems * Float.BYTES, 64);
+            MemorySegment c = arena.allocate(elems * Float.BYTES, 64);
+            SplittableRandom rng = new SplittableRandom(System.nanoTime());
+            for (long e = 0; e < elems; e++) {
+                a.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
+                b.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
+            }
+            // Warm-up: the requested iterations, and at least WARMUP_NANOS, so the JIT has compiled the kernels.
+            long warmStart = System.nanoTime();
+            for (int it = 0; it < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; it++) product(size, a, b, c);
+            double[] seconds = new double[iters];
+            for (int it = 0; it < iters; it++) {
+                long t0 = System.nanoTime();
+                product(size, a, b, c);
+                seconds[it] = (System.nanoTime() - t0) * 1e-9;
+            }
+            double err = relativeError(size, a.toArray(JAVA_FLOAT), b.toArray(JAVA_FLOAT), c.toArray(JAVA_FLOAT));
+            Numpy numpy = numpy(size, warmup, iters);
+            return new Result(size, Parallel.threads(), Timing.of(seconds), err, numpy);
+        }
+    }
+
+    private static void product(int size, MemorySegment a, MemorySegment b, MemorySegment c) {
+        Gemm.sgemm(1, size, size, size, a, 0, 0, size, 1, b, 0, 0, size, 1, c, 0, 0, size, false);
+    }
+
+    /** ||C - A@B||_F / ||A@B||_F with A@B in float64 (a plain row-parallel loop, independent of Gemm). */
+    static double relativeError(int n, float[] a, float[] b, float[] c) {
+        double[] bd = new double[b.length];
+        for (int e = 0; e < b.length; e++) bd[e] = b[e];
+        double[][] sums = IntStream.range(0, n).parallel().mapToObj(i -> {
+            double[] row = new double[n];
+            for (int p = 0; p < n; p++) {
+                double x = a[i * n + p];
+                int off = p * n;
+                for (int j = 0; j < n; j++) row[j] += x * bd[off + j];
+            }
+            double err = 0, ref = 0;
+            for (int j = 0; j < n; j++) {
+                double d = c[i * n + j] - row[j];
+                err += d * d;
+                ref += row[j] * row[j];
+            }
+            return new double[] {err, ref};
+        }).toArray(double[][]::new);
+        double err = 0, ref = 0;
+        for (double[] s : sums) {
+            err += s[0];
+            ref += s[1];
+        }
+        return Math.sqrt(err / ref);
+    }
+
+    /** Times numpy in a python3 subprocess; explains in one phrase when that is not possible. */
+    static Numpy numpy(int size, int warmup, int iters) {
+        Optional<Path> python = onPath("python3");
+        if (python.isEmpty()) return new Numpy(Optional.empty(), "", "python3 is not on the PATH");
+        Path script = null;
+        try (InputStream in = CpuMatmulBench.class.getResourceAsStream("numpy_matmul.py")) {
+            script = Files.createTempFile("t4j-numpy-matmul", ".py");
+            Files.write(script, in.readAllBytes());
+            Process p = new ProcessBuilder(List.of(python.get().toString(), script.toString(), String.valueOf(size),
+                    String.valueOf(warmup), String.valueOf(iters))).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(1, TimeUnit.HOURS)) p.destroy();
+            if (output.contains("No module named 'numpy'")) {
+                return new Numpy(Optional.empty(), "", "python3 has no numpy");
+            }
+            String[] f = output.lines().reduce((x, y) -> y).orElse("").split(" ");
+            if (p.exitValue() != 0 || f.length != 8 || !f[0].equals("numpy")) {
+                return new Numpy(Optional.empty(), "", "python3 numpy run failed: " + output.lines().reduce((x, y) -> y).orElse(""));
+            }
+            Timing t = new Timing(Double.parseDouble(f[3]), Double.parseDouble(f[5]), Double.parseDouble(f[7]));
+            return new Numpy(Optional.of(t), f[1], "");
+        } catch (IOException | InterruptedException e) {
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+            return new Numpy(Optional.empty(), "", "could not run python3: " + e.getMessage());
+        } finally {
+            if (script != null) script.toFile().delete();
+        }
+    }
+
+    private static Optional<Path> onPath(String exe) {
+        String path = System.getenv("PATH");
+        if (path == null) return Optional.empty();
+        return Arrays.stream(path.split(File.pathSeparator)).filter(d -> !d.isEmpty()).map(d -> Path.of(d, exe))
+                .filter(Files::isExecutable).findFirst();
+    }
+}
