@@ -26,9 +26,13 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
     Integer threads;
 
+    @picocli.CommandLine.Mixin
+    Seq2SeqEvalOptions seq2seq;
+
     @Override
     public Integer call() {
         T4j.threads(threads);
+        if (seq2seq.applies(this)) return seq2seq.run(this);
         VisionRecipe.evaluate(checkpoint, dataset, split, dataDir == null ? null : dataDir.toString(),
                 new VisionRecipe.Session(new PrintStream(System.out, true), false));
         return 0;

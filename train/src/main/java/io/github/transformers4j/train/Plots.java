@@ -54,7 +54,7 @@ public final class Plots {
         XYChart acc = chart("Accuracy - " + runDir.toAbsolutePath().normalize().getFileName(), "epoch", "accuracy (%)");
         line(acc, "train", c.epochs, c.trainAcc, PALETTE[0], 2.5f, true, null);
         line(acc, "validation", c.epochs, c.valAcc, PALETTE[1], 2.5f, true, null);
-        line(acc, "test", c.testX, c.testAcc, PALETTE[2], 2.5f, true, null);
+        line(acc, "test (tested checkpoint)", c.testX, c.testAcc, PALETTE[2], 2.5f, true, null);
         if (!acc.getSeriesMap().isEmpty()) written.add(save(acc, runDir.resolve(ACCURACY)));
         return written;
     }

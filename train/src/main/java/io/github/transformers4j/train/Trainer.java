@@ -152,7 +152,7 @@ public final class Trainer {
             if (resume) say("no checkpoint at " + last + ": starting from scratch");
             log = MetricsLog.create(runDir);
         }
-        callbacks.forEach(c -> c.onFitStart(this, 1));
+        for (Callback c : callbacks) c.onFitStart(this, firstEpoch);
         List<EpochResult> results = new ArrayList<>();
         int epoch = firstEpoch;
         boolean stoppedEarly = false;

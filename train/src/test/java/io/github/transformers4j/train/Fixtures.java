@@ -8,17 +8,12 @@ import io.github.transformers4j.data.vision.InMemoryImageDataset;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.nn.Parameter;
-import io.github.transformers4j.tensor.Grad;
-import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
-/** Tiny data, model and optimizer so trainer tests run in a second or two. */
+/** Tiny data and model so trainer tests run in a second or two. */
 final class Fixtures {
     private Fixtures() {}
 
@@ -76,75 +71,6 @@ final class Fixtures {
         @Override
         public int numClasses() {
             return classes;
-        }
-    }
-
-    /** AdamW (decoupled weight decay) with linear warmup over {@code warmup} steps, then a constant rate. */
-    static final class TestAdamW implements Optimization {
-        final List<Parameter> params;
-        final List<Tensor> m = new ArrayList<>(), v = new ArrayList<>();
-        final double baseLr, wd;
-        final int warmup;
-        long t;
-
-        TestAdamW(List<Parameter> params, double lr, double wd, int warmup) {
-            this.params = params;
-            this.baseLr = lr;
-            this.wd = wd;
-            this.warmup = warmup;
-            for (Parameter p : params) {
-                m.add(Memory.unscoped(() -> Tensor.zeros(p.shape())).keep());
-                v.add(Memory.unscoped(() -> Tensor.zeros(p.shape())).keep());
-            }
-        }
-
-        @Override
-        public double lr(long step) {
-            return step < warmup ? baseLr * (step + 1) / warmup : baseLr;
-        }
-
-        @Override
-        public void step(long step) {
-            double lr = lr(step);
-            t++;
-            try (var g = Grad.disabled()) {
-                for (int i = 0; i < params.size(); i++) {
-                    Parameter p = params.get(i);
-                    if (p.grad() == null) continue;
-                    NnOps.adamStep(p.data(), p.grad().contiguous(), m.get(i), v.get(i), lr, 0.9, 0.999, 1e-8, wd, t, true);
-                }
-            }
-        }
-
-        @Override
-        public void zeroGrad() {
-            params.forEach(Parameter::zeroGrad);
-        }
-
-        @Override
-        public Map<String, Tensor> stateTensors() {
-            Map<String, Tensor> s = new LinkedHashMap<>();
-            for (int i = 0; i < params.size(); i++) {
-                s.put("m." + i, m.get(i));
-                s.put("v." + i, v.get(i));
-            }
-            return s;
-        }
-
-        @Override
-        public String stateJson() {
-            return "{\"t\":" + t + "}";
-        }
-
-        @Override
-        public void loadState(Map<String, Tensor> tensors, String json) {
-            t = Long.parseLong(json.replaceAll("\\D", ""));
-            for (int i = 0; i < params.size(); i++) {
-                try (var g = Grad.disabled()) {
-                    m.get(i).copy_(tensors.get("m." + i));
-                    v.get(i).copy_(tensors.get("v." + i));
-                }
-            }
         }
     }
 }

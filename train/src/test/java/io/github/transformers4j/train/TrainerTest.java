@@ -25,7 +25,8 @@ class TrainerTest {
     Trainer trainer(Path run, int epochs, PrintStream out) {
         Random4j rng = new Random4j(SEED);
         var model = new Fixtures.TinyMlp(64, 32, 4, 0.1, rng);
-        var opt = new Fixtures.TestAdamW(model.parameters(), 0.01, 0.01, 5);
+        // 512 / 32 = 16 steps per epoch; AdamW with 5 warm-up steps, then cosine over the whole run
+        Optimization opt = Optimizers.create(model, "adamw", 0.01, 0.01, "cosine", 5, 16L * epochs, 1.0);
         return new Trainer(model, opt, rng, run, Trainer.Config.of(epochs).withLogEvery(4), "{\"test\":true}", out);
     }
 
@@ -127,7 +128,7 @@ class TrainerTest {
     void earlyStoppingStopsWhenTheMonitorStallsAndBestCheckpointKeepsTheBestEpoch(@TempDir Path run) {
         Random4j rng = new Random4j(SEED);
         var model = new Fixtures.TinyMlp(64, 32, 4, 0.0, rng);
-        var opt = new Fixtures.TestAdamW(model.parameters(), 0.0, 0.0, 1); // lr 0: val loss never improves
+        Optimization opt = Optimizers.create(model, "sgd", 0.0, 0.0, "constant", 0, 80, 0); // lr 0: val loss never improves
         Trainer t = new Trainer(model, opt, rng, run,
                 Trainer.Config.of(10).withMonitor("val_loss", EarlyStopping.Mode.MIN, 2), "{}", quiet());
         FitResult r;
