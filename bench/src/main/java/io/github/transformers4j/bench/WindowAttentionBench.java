@@ -44,12 +44,20 @@ public final class WindowAttentionBench {
 
     public static void run(int[] sizes, int dim, int heads, int window, int batch, int warmup, int iters, PrintStream out) {
         out.printf(Locale.ROOT, "window-attention: one post-norm encoder layer (d %d, %d heads, FFN %d), forward + backward, batch %d, "
-                + "patch 4, window %dx%d, %d threads, median of %d after %d warm-up%n", dim, heads, 4 * dim, batch, window, window,
+                + "patch 4, window %dx%d, %d threads, median of %d after %d (and at least 0.5 s of) warm-up runs%n", dim, heads, 4 * dim, batch, window, window,
                 Parallel.threads(), iters, warmup);
         out.println("| image | patches N | full attention (ms) | windowed, mask (ms) | windowed, blocked (ms) | full / blocked | attention FLOPs full / blocked |");
         out.println("|---|---|---|---|---|---|---|");
         var cfg = TransformerLayerConfig.of(dim, heads).withDimFeedforward(4 * dim).withDropout(0).withActivation(Activation.GELU)
                 .withBatchFirst(true);
+        // JIT warm-up of all three paths before the first timed size, so that the first row is not the compiler's
+        var w0 = new WindowAttention(sizes[0] / 4, sizes[0] / 4, window, 1);
+        for (var impl : WindowedEncoderLayer.Impl.values()) {
+            var l = new WindowedEncoderLayer(cfg, w0, impl, new Random4j(0));
+            time(x -> l.forward(x), batch, w0.length(), dim, 3, 1);
+        }
+        var f0 = new TransformerEncoderLayer(cfg, new Random4j(0));
+        time(x -> f0.forward(x), batch, w0.length(), dim, 3, 1);
         for (int s : sizes) {
             int g = s / 4;
             var w = new WindowAttention(g, g, window, 1);
@@ -65,18 +73,23 @@ public final class WindowAttentionBench {
         }
     }
 
+    /** Median seconds of {@code iters} runs after at least {@code warmup} runs and half a second of warm-up (JIT). */
     private static double time(java.util.function.Function<Tensor, Tensor> layer, int batch, int len, int dim, int warmup, int iters) {
         double[] t = new double[iters];
         Random4j rng = new Random4j(1);
-        for (int i = 0; i < warmup + iters; i++) {
-            try (var scope = Memory.scope()) {
-                Tensor x = Tensor.randn(rng, batch, len, dim).requiresGrad(true);
-                long t0 = System.nanoTime();
-                layer.apply(x).square().mean().backward();
-                if (i >= warmup) t[i - warmup] = (System.nanoTime() - t0) / 1e9;
-            }
-        }
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < warmup || System.nanoTime() - warmStart < 500_000_000L; i++) step(layer, rng, batch, len, dim);
+        for (int i = 0; i < iters; i++) t[i] = step(layer, rng, batch, len, dim);
         Arrays.sort(t);
         return t[t.length / 2];
+    }
+
+    private static double step(java.util.function.Function<Tensor, Tensor> layer, Random4j rng, int batch, int len, int dim) {
+        try (var scope = Memory.scope()) {
+            Tensor x = Tensor.randn(rng, batch, len, dim).requiresGrad(true);
+            long t0 = System.nanoTime();
+            layer.apply(x).square().mean().backward();
+            return (System.nanoTime() - t0) / 1e9;
+        }
     }
 }
