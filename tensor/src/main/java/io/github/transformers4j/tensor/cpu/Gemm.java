@@ -164,6 +164,10 @@ public final class Gemm {
         if (m > 1 && ldc < n) {
             throw new IllegalArgumentException(op + ": ldc " + ldc + " < n " + n + ": rows of C [" + m + ", " + n + "] would overlap");
         }
+        if (batch > 1 && cBatch != 0 && cBatch < (m - 1) * ldc + n) {
+            throw new IllegalArgumentException(op + ": C batch stride " + cBatch + " < " + ((m - 1) * ldc + n)
+                    + ": the [" + m + ", " + n + "] items of C would overlap (0 sums them into one)");
+        }
         Operand ao = new Operand(a, aOff, aBatch, aRs, aCs), bo = new Operand(b, bOff, bBatch, bRs, bCs);
         Operand co = new Operand(c, cOff, cBatch, ldc, 1);
         if (k > 0) {

@@ -326,6 +326,8 @@ class GemmTest {
                 .hasMessageContaining("reaches element 100 but the segment holds 100");
         assertThatThrownBy(() -> Gemm.sgemm(1, 4, 4, 4, s, 0, 0, 4, 1, s, 0, 0, 4, 1, s, 0, 0, 3, false))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ldc 3 < n 4");
+        assertThatThrownBy(() -> Gemm.sgemm(2, 3, 4, 2, s, 0, 0, 2, 1, s, 0, 0, 4, 1, s, 20, 8, 4, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("C batch stride 8 < 12");
     }
 
     // ---- determinism -----------------------------------------------------------------------------------------
