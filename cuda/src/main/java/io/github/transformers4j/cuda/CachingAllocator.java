@@ -14,8 +14,8 @@ import java.util.Map;
  * steady state with no cuMemAlloc/cuMemFree at all (which CUDA graph capture also needs).
  *
  * <p>When cuMemAlloc runs out of memory, the cache is released (after a device synchronize) and the allocation tried
- * once more; if that fails too, a {@link CudaOutOfMemoryException} names the request and the device's free and
- * total memory. Thread-safe.
+ * once more; then once more after a garbage collection has let unreachable tensors go; if that fails too, a
+ * {@link CudaOutOfMemoryException} names the request and the device's free and total memory. Thread-safe.
  */
 public final class CachingAllocator {
     static final long MIN_BLOCK = 512;
@@ -76,11 +76,35 @@ public final class CachingAllocator {
                 pointer = memory.malloc(capacity);
             } catch (CudaException again) {
                 if (again.code() != Driver.CUDA_ERROR_OUT_OF_MEMORY) throw again;
-                throw outOfMemory(bytes, capacity);
+                pointer = afterCollectingGarbage(capacity);
+                if (pointer == 0) throw outOfMemory(bytes, capacity);
             }
         }
         deviceMallocs++;
         return handOut(pointer, bytes, capacity, stream);
+    }
+
+    /**
+     * Tensors that became unreachable outside any memory scope hold their blocks until the cleaner releases them, and
+     * the Java heap may be too quiet for a collection to come by itself: collect, give the cleaner thread the lock for a
+     * moment, empty the cache and try once more. 0 when the device is still out of memory.
+     */
+    private long afterCollectingGarbage(long capacity) {
+        long inUse = bytesInUse;
+        System.gc();
+        try {
+            for (int i = 0; i < 10 && bytesInUse == inUse; i++) wait(20); // releases the lock for the cleaner's frees
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (bytesInUse == inUse) return 0;
+        emptyCache();
+        try {
+            return memory.malloc(capacity);
+        } catch (CudaException e) {
+            if (e.code() != Driver.CUDA_ERROR_OUT_OF_MEMORY) throw e;
+            return 0;
+        }
     }
 
     private DeviceBuffer handOut(long pointer, long bytes, long capacity, long stream) {

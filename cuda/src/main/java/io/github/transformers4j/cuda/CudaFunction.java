@@ -1,13 +1,13 @@
 package io.github.transformers4j.cuda;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.MemorySegment;
 
 /** One kernel of a loaded module. */
 public final class CudaFunction {
     /** CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: needed for more than 48 KB of dynamic shared memory. */
     public static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+
+    private static final java.util.concurrent.atomic.LongAdder LAUNCHES = new java.util.concurrent.atomic.LongAdder();
 
     private final CudaDevice device;
     private final String name;
@@ -20,6 +20,9 @@ public final class CudaFunction {
     }
 
     public String name() { return name; }
+
+    /** Kernel launches since start, over all functions (for counting launches per training step). */
+    public static long launches() { return LAUNCHES.sum(); }
     public long handle() { return handle; }
 
     public void setAttribute(int attribute, int value) {
@@ -40,17 +43,19 @@ public final class CudaFunction {
         }
         device.makeCurrent();
         int n = args.size();
-        if (n > KernelArgs.MAX) throw new IllegalArgumentException("kernel " + name + ": " + n + " arguments, at most " + KernelArgs.MAX);
+        if (n > KernelArgs.MAX || args.valueBytes() > KernelArgs.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("kernel " + name + ": " + n + " arguments of " + args.valueBytes()
+                    + " bytes, at most " + KernelArgs.MAX + " and " + KernelArgs.MAX_VALUE_BYTES);
+        }
         try {
-            // Scratch layout: n 8-byte value slots, then n pointers to them (cuLaunchKernel copies both).
+            // Scratch layout: pointers to the values, then the values (cuLaunchKernel copies both).
             MemorySegment scratch = Scratch.get();
-            MemorySegment values = scratch.asSlice(0, 8L * KernelArgs.MAX);
-            MemorySegment pointers = scratch.asSlice(8L * KernelArgs.MAX, 8L * KernelArgs.MAX);
-            args.writeTo(values);
-            long base = values.address();
-            for (int i = 0; i < n; i++) pointers.setAtIndex(JAVA_LONG, i, base + 8L * i);
+            MemorySegment pointers = scratch.asSlice(0, 8L * KernelArgs.MAX);
+            MemorySegment values = scratch.asSlice(8L * KernelArgs.MAX, KernelArgs.MAX_VALUE_BYTES);
+            args.writeTo(values, pointers);
             Driver.launchKernel(handle, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream.handle(),
                     pointers);
+            LAUNCHES.increment();
         } catch (CudaException e) {
             throw new CudaException("launching kernel " + name + " grid (" + gridX + "," + gridY + "," + gridZ
                     + ") block (" + blockX + "," + blockY + "," + blockZ + ") shared " + sharedMemBytes + ": "

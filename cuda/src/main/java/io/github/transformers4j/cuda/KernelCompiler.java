@@ -58,8 +58,33 @@ public final class KernelCompiler {
     }
 
     public CudaModule load(CudaDevice device, String resourceName) {
-        return load(device, resourceName, readResource(resourceName));
+        return load(device, resourceName, source(resourceName));
     }
+
+    /**
+     * The text NVRTC compiles for a kernel resource: the file with each {@code #include "x.cuh"} line replaced by the
+     * resource {@code x.cuh} from the same folder (once per file; NVRTC itself sees no include paths).
+     */
+    public static String source(String resourceName) {
+        StringBuilder out = new StringBuilder();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        expand(resourceName, out, seen);
+        return out.toString();
+    }
+
+    private static void expand(String resourceName, StringBuilder out, java.util.Set<String> seen) {
+        for (String line : readResource(resourceName).split("\n", -1)) {
+            java.util.regex.Matcher m = INCLUDE.matcher(line);
+            if (m.matches()) {
+                if (seen.add(m.group(1))) expand(m.group(1), out, seen);
+                out.append("// (end of ").append(m.group(1)).append(")\n");
+            } else if (!line.trim().equals("#pragma once")) {
+                out.append(line).append('\n');
+            }
+        }
+    }
+
+    private static final java.util.regex.Pattern INCLUDE = java.util.regex.Pattern.compile("\\s*#include\\s+\"([^\"]+)\"\\s*");
 
     /** The compiler target for {@code device}: "sm_90" when NVRTC can build a cubin for it, else "compute_XX". */
     public synchronized String target(CudaDevice device) {

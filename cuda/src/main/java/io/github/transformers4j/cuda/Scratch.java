@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * cuBLASLt copy them before returning, so one buffer is reused instead of an arena per call.
  */
 final class Scratch {
-    static final long BYTES = 4096;
+    static final long BYTES = 8L * KernelArgs.MAX + KernelArgs.MAX_VALUE_BYTES;
     private static final ThreadLocal<MemorySegment> BUFFER =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BYTES, 16));
 

@@ -42,7 +42,17 @@ final class Linalg {
         }
         return Autograd.record("matmul", out, g -> new Tensor[] {
             a.requiresGrad ? Reductions.sumTo(matmul(g, b.mT()), sa) : null,
-            b.requiresGrad ? Reductions.sumTo(matmul(a.mT(), g), sb) : null}, a, b);
+            b.requiresGrad ? sharedRightGrad(a, b, g, sa, sb, k, n) : null}, a, b);
+    }
+
+    /**
+     * Gradient of b in a @ b. When a 2-D b is shared by a batch of a's (x @ W in a linear layer), it is
+     * sum_i a_i^T g_i = a.reshape(-1, k)^T @ g.reshape(-1, n): one product over all rows instead of a batch of
+     * small products and a reduction over the batch.
+     */
+    private static Tensor sharedRightGrad(Tensor a, Tensor b, Tensor g, int[] sa, int[] sb, int k, int n) {
+        if (sb.length == 2 && sa.length > 2) return matmul(a.reshape(-1, k).mT(), g.reshape(-1, n));
+        return Reductions.sumTo(matmul(a.mT(), g), sb);
     }
 
     /** x broadcast to batch + [r, c] as a strided [bn, r, c] tensor whose inner layout is row-major or transposed. */

@@ -91,7 +91,7 @@ public final class NnOps {
         if (p < 0 || p > 1) throw new IllegalArgumentException("dropout: probability must be in [0, 1], got " + p);
         if (!training || p == 0) return x;
         if (p == 1) return x.mul(0.0);
-        Tensor u = Random.fill(Backend.Distribution.UNIFORM, rng, x.dtype(), x.shape(), 0, 1);
+        Tensor u = Random.fill(Backend.Distribution.UNIFORM, rng, x.dtype(), x.device(), x.shape(), 0, 1);
         Tensor mask = u.ge(p).to(x.dtype()).mul(1.0 / (1.0 - p));
         return x.mul(mask);
     }

@@ -5,7 +5,12 @@ final class Random {
     private Random() {}
 
     static Tensor fill(Backend.Distribution kind, Random4j rng, DType dtype, int[] shape, double a, double b) {
-        Tensor t = Tensor.empty(dtype, Device.CPU, shape);
+        return fill(kind, rng, dtype, Device.CPU, shape, a, b);
+    }
+
+    /** Made on {@code device} itself: the same numbers as on the CPU for the same generator state. */
+    static Tensor fill(Backend.Distribution kind, Random4j rng, DType dtype, Device device, int[] shape, double a, double b) {
+        Tensor t = Tensor.empty(dtype, device, shape);
         long offset = rng.reserve(t.numel());
         t.backend().random(t, kind, rng.seed(), offset, a, b);
         return t;

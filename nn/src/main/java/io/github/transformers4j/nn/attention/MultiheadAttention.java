@@ -128,6 +128,52 @@ public class MultiheadAttention extends Module {
         return new Attention(in.outputLayout(out, batchFirst), in.weightsLayout(w));
     }
 
+    // ------------------------------------------------------------------ pieces for incremental (cached) decoding
+
+    /** Self-attention projections of a batch-first x (B, L, E), split into heads: q, k, v each (B, H, L, hd). */
+    public Tensor[] selfProjections(Tensor x) {
+        checkBatchFirstInput("selfProjections", x, embedDim);
+        Tensor[] qkv = project(x, x, x, true, true);
+        return new Tensor[] {AttentionInputs.splitHeads(qkv[0], numHeads), AttentionInputs.splitHeads(qkv[1], numHeads),
+                AttentionInputs.splitHeads(qkv[2], numHeads)};
+    }
+
+    /** The query projection of a batch-first x (B, L, E), split into heads: (B, H, L, hd). */
+    public Tensor queryProjection(Tensor x) {
+        checkBatchFirstInput("queryProjection", x, embedDim);
+        Tensor b = inProjBias == null ? null : inProjBias.data().narrow(0, 0, embedDim);
+        Tensor w = inProjWeight == null ? qProjWeight.data() : inProjWeight.data().narrow(0, 0, embedDim);
+        return AttentionInputs.splitHeads(F.linear(x, w, b), numHeads);
+    }
+
+    /** Key and value projections of a batch-first key/value input (B, S, kdim), split into heads: k, v each (B, H, S, hd). */
+    public Tensor[] keyValueProjections(Tensor kv) {
+        checkBatchFirstInput("keyValueProjections", kv, kdim);
+        Tensor[] qkv = project(kv, kv, kv, false, true);
+        return new Tensor[] {AttentionInputs.splitHeads(qkv[1], numHeads), AttentionInputs.splitHeads(qkv[2], numHeads)};
+    }
+
+    /**
+     * Attention of projected queries q (B, H, L, hd) over projected keys and values (B, H, S, hd) (e.g. cached ones), then
+     * the output projection: (B, L, E) batch-first. Dropout on the weights applies in training mode, as in forward.
+     *
+     * @param keyPaddingMask BOOL (B, S), true = padding, or null
+     * @param attnMask BOOL (L, S), true = masked, or null
+     */
+    public Tensor attendHeads(Tensor q, Tensor k, Tensor v, Tensor keyPaddingMask, Tensor attnMask) {
+        Attention a = F.scaledDotProductAttention(q, k, v, keyPaddingMask, attnMask, false, isTraining() ? dropout : 0, null, rng,
+                weightsHook != null);
+        if (weightsHook != null) weightsHook.accept(a.weights());
+        return outProj.forward(AttentionInputs.mergeHeads(a.output()));
+    }
+
+    private static void checkBatchFirstInput(String op, Tensor x, int features) {
+        if (x.dim() != 3 || x.size(2) != features) {
+            throw new IllegalArgumentException("MultiheadAttention." + op + ": expected a batch-first (B, L, " + features + ") input, got "
+                    + AttentionInputs.str(x));
+        }
+    }
+
     /** Batch-first q, k, v projections (B, L|S, E); one product for self-attention, as PyTorch's packed path. */
     private Tensor[] project(Tensor query, Tensor key, Tensor value, boolean self, boolean kvSame) {
         int e = embedDim;

@@ -31,4 +31,22 @@ public class TransformerDecoder extends Module {
         }
         return norm == null ? x : norm.forward(x);
     }
+
+    /** A cache for {@link #forwardCached}, one entry per layer. */
+    public KVCache newCache() {
+        return new KVCache(layers.size());
+    }
+
+    /**
+     * Incremental decoding: the new positions {@code tgt} through every layer with its cached keys and values (see
+     * {@link TransformerDecoderLayer#forwardCached}), then the final norm.
+     */
+    public Tensor forwardCached(Tensor tgt, Tensor memory, Tensor memoryKeyPaddingMask, KVCache cache) {
+        if (cache.numLayers() != layers.size())
+            throw new IllegalArgumentException("TransformerDecoder.forwardCached: the cache has " + cache.numLayers() + " layers, the decoder " + layers.size());
+        Tensor x = tgt;
+        int i = 0;
+        for (TransformerDecoderLayer layer : layers) x = layer.forwardCached(x, memory, memoryKeyPaddingMask, cache.layer(i++));
+        return norm == null ? x : norm.forward(x);
+    }
 }

@@ -70,6 +70,49 @@ public class TransformerDecoderLayer extends Module {
         return x;
     }
 
+    /**
+     * Incremental decoding (inference): {@code tgt} holds only the new positions (usually one), which attend to the
+     * cached keys and values of all earlier positions and to themselves causally; their keys and values are appended
+     * to {@code cache}. The encoder memory's keys and values are computed at the first call and kept in the cache.
+     * Gives the same outputs at the new positions as {@link #forward} over the whole prefix with a causal mask.
+     *
+     * @param tgt the new positions, (B, L, d_model) if batchFirst else (L, B, d_model)
+     * @param memory the encoder output (only read on the first call)
+     * @param memoryKeyPaddingMask BOOL (B, S), true = padding; or null
+     */
+    public Tensor forwardCached(Tensor tgt, Tensor memory, Tensor memoryKeyPaddingMask, KVCache.Layer cache) {
+        Tensor x = config.batchFirst() ? tgt : tgt.transpose(0, 1);
+        if (cache.crossKey == null) {
+            Tensor[] kv = multiheadAttn.keyValueProjections(config.batchFirst() ? memory : memory.transpose(0, 1));
+            cache.setCross(kv[0], kv[1]);
+        }
+        if (config.normFirst()) {
+            x = x.add(dropout1.forward(saCached(norm1.forward(x), cache)));
+            x = x.add(dropout2.forward(multiheadAttn.attendHeads(multiheadAttn.queryProjection(norm2.forward(x)), cache.crossKey,
+                    cache.crossValue, memoryKeyPaddingMask, null)));
+            x = x.add(ffBlock(norm3.forward(x)));
+        } else {
+            x = norm1.forward(x.add(dropout1.forward(saCached(x, cache))));
+            x = norm2.forward(x.add(dropout2.forward(multiheadAttn.attendHeads(multiheadAttn.queryProjection(x), cache.crossKey,
+                    cache.crossValue, memoryKeyPaddingMask, null))));
+            x = norm3.forward(x.add(ffBlock(x)));
+        }
+        return config.batchFirst() ? x : x.transpose(0, 1);
+    }
+
+    /** Causal self-attention of the new positions over the cache plus themselves. */
+    private Tensor saCached(Tensor x, KVCache.Layer cache) {
+        Tensor[] qkv = selfAttn.selfProjections(x);
+        int past = cache.length(), l = x.size(1);
+        cache.appendSelf(qkv[1], qkv[2]);
+        Tensor mask = null; // new position i (absolute past + i) sees keys j <= past + i
+        if (l > 1) {
+            Tensor i = Tensor.arange(l).to(x.device()).view(l, 1).add(past), j = Tensor.arange(past + l).to(x.device()).view(1, past + l);
+            mask = j.gt(i);
+        }
+        return selfAttn.attendHeads(qkv[0], cache.selfKey, cache.selfValue, null, mask);
+    }
+
     private Tensor saBlock(Tensor x, Tensor mask, Tensor keyPaddingMask, boolean isCausal) {
         return dropout1.forward(selfAttn.forward(x, x, x, keyPaddingMask, false, mask, true, isCausal).output());
     }

@@ -1,0 +1,48 @@
+package io.github.transformers4j.cli;
+
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Micro-benchmarks. cpu-matmul: N x N x N float32 products on the CPU, GFLOP/s.")
+final class BenchCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "WHAT", description = "cpu-matmul")
+    String what;
+
+    @Option(names = "--size", paramLabel = "N", description = "matrix size (default: ${DEFAULT-VALUE})")
+    int size = 1024;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "untimed runs first (default: ${DEFAULT-VALUE})")
+    int warmup = 3;
+
+    @Option(names = "--iters", paramLabel = "N", description = "timed runs (default: ${DEFAULT-VALUE})")
+    int iters = 10;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        T4j.threads(threads);
+        if (!what.equals("cpu-matmul")) throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: cpu-matmul");
+        if (size < 1 || warmup < 0 || iters < 1)
+            throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");
+        Method run;
+        try {
+            run = Class.forName("io.github.transformers4j.bench.CpuMatmulBench")
+                    .getMethod("run", int.class, int.class, int.class, PrintStream.class);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the CPU matmul benchmark (bench module, CpuMatmulBench) is not in this build");
+        }
+        try {
+            run.invoke(null, size, warmup, iters, System.out);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause() instanceof Exception ex ? ex : new RuntimeException(e.getCause());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,40 @@
+package io.github.transformers4j.cli;
+
+import io.github.transformers4j.train.VisionRecipe;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Evaluate a checkpoint: loss, accuracy, confusion matrix and per-class table (the same report as "
+                + "the training's test pass). The model, its input normalisation and the data split come from the checkpoint.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "a checkpoint, e.g. runs/NAME/checkpoints/best.safetensors")
+    Path checkpoint;
+
+    @Option(names = "--dataset", description = "data set (default: the one the checkpoint was trained on)")
+    String dataset;
+
+    @Option(names = "--split", description = "test, val or train (default: ${DEFAULT-VALUE})")
+    String split = "test";
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set")
+    Path dataDir;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
+    Integer threads;
+
+    @picocli.CommandLine.Mixin
+    Seq2SeqEvalOptions seq2seq;
+
+    @Override
+    public Integer call() {
+        T4j.threads(threads);
+        if (seq2seq.applies(this)) return seq2seq.run(this);
+        VisionRecipe.evaluate(checkpoint, dataset, split, dataDir == null ? null : dataDir.toString(),
+                new VisionRecipe.Session(new PrintStream(System.out, true), false));
+        return 0;
+    }
+}

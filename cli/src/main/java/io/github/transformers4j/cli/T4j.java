@@ -1,0 +1,69 @@
+package io.github.transformers4j.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code t4j} command: train, evaluate, plot, inspect and benchmark transformers. */
+@Command(name = "t4j", mixinStandardHelpOptions = true, versionProvider = T4j.Version.class,
+        description = "transformers4j: build, train and evaluate transformers on the JVM (CPU or CUDA).",
+        subcommands = {TrainCommand.class, EvalCommand.class, PlotCommand.class, InfoCommand.class, BenchCommand.class,
+                ModelsCommand.class, SummarizeCommand.class, DataCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Examples:",
+                "  t4j train --model vit-mini-p4 --dataset fashion-mnist --epochs 3",
+                "  t4j eval --checkpoint runs/NAME/checkpoints/best.safetensors --dataset fashion-mnist --split test",
+                "  t4j plot runs/A runs/B --out plots",
+                "  t4j data debian-descriptions --out data/debian && t4j train --model summarizer-4x512 --dataset jsonl:data/debian",
+                "Run 't4j COMMAND --help' for the options of a command."})
+public final class T4j implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line and returns the exit code (0 ok, 1 failure, 2 bad usage). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new T4j());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            boolean debug = System.getenv("T4J_DEBUG") != null;
+            line.getErr().println("t4j " + line.getCommandName() + ": error: " + message(ex));
+            if (debug) ex.printStackTrace(line.getErr());
+            else line.getErr().println("(set T4J_DEBUG=1 for the stack trace)");
+            line.getErr().flush();
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    private static String message(Throwable ex) {
+        String m = ex.getMessage();
+        if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || m != null && ex.getCause() == null)
+            return m == null ? ex.toString() : m;
+        return m == null ? ex.toString() : ex.getClass().getSimpleName() + ": " + m;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Picks up {@code --threads} before any tensor code runs (the CPU thread pool is sized once). */
+    static void threads(Integer n) {
+        if (n == null) return;
+        if (n < 1) throw new CommandLine.ParameterException(new CommandLine(new T4j()), "--threads must be >= 1, got " + n);
+        System.setProperty("t4j.threads", String.valueOf(n));
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = T4j.class.getPackage().getImplementationVersion();
+            return new String[] {"t4j " + (v == null ? "0.1.0-SNAPSHOT" : v) + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.github.transformers4j.cli;
+
+import io.github.transformers4j.train.RunConfig;
+import io.github.transformers4j.train.VisionRecipe;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train an image classifier and write a run folder: config.json, metrics.csv/.jsonl, train.log, "
+                + "checkpoints/last|best.safetensors, loss/accuracy/confusion-matrix PNGs, test_report.txt.",
+                "The defaults reach about 86-88%% test accuracy on Fashion-MNIST in 3 epochs."},
+        footer = {"", "Resume an interrupted run with the same --out and --resume: it continues after the last completed "
+                + "epoch with the run's saved configuration, and ends as an uninterrupted run would."})
+final class TrainCommand implements Callable<Integer> {
+    static final RunConfig D = RunConfig.defaults();
+
+    @Option(names = "--model", description = "model preset: vit-mini-p4, vit-tiny-p4, summarizer-4x512, summarizer-tiny (default: ${DEFAULT-VALUE})")
+    String model = D.model();
+
+    @Option(names = "--dataset", description = "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse or imagefolder:PATH; for summarizers jsonl:DIR (default: ${DEFAULT-VALUE})")
+    String dataset = D.dataset();
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set (default: search ./data, ~/.cache/transformers4j, system folders; download when possible)")
+    Path dataDir;
+
+    @Option(names = "--epochs", description = "epochs (default: ${DEFAULT-VALUE})")
+    int epochs = D.epochs();
+
+    @Option(names = "--batch-size", description = "training batch size (default: ${DEFAULT-VALUE})")
+    int batchSize = D.batchSize();
+
+    @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})")
+    double lr = D.lr();
+
+    @Option(names = "--optimizer", description = "adamw, adam or sgd (momentum 0.9) (default: ${DEFAULT-VALUE})")
+    String optimizer = D.optimizer();
+
+    @Option(names = "--weight-decay", description = "weight decay on weight matrices (default: ${DEFAULT-VALUE})")
+    double weightDecay = D.weightDecay();
+
+    @Option(names = "--warmup", description = "linear warm-up: fraction of all steps if < 1, else steps (default: ${DEFAULT-VALUE})")
+    double warmup = D.warmup();
+
+    @Option(names = "--schedule", description = "cosine, linear, step or constant, after the warm-up (default: ${DEFAULT-VALUE})")
+    String schedule = D.schedule();
+
+    @Option(names = "--seed", description = "seed of initialisation, shuffling, splits and dropout (default: ${DEFAULT-VALUE})")
+    long seed = D.seed();
+
+    @Option(names = "--val-split", description = "fraction of the training set held out for validation (default: ${DEFAULT-VALUE})")
+    double valSplit = D.valSplit();
+
+    @Option(names = "--limit-train", paramLabel = "N", description = "train on a seeded random subset of N images (0 = all)")
+    int limitTrain = D.limitTrain();
+
+    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/MODEL-TIME)")
+    Path out;
+
+    @Option(names = "--resume", description = "continue the run in --out from its last checkpoint")
+    boolean resume;
+
+    @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
+    String device = D.device();
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--workers", paramLabel = "N", description = "data-loader threads (default: ${DEFAULT-VALUE})")
+    int workers = D.workers();
+
+    @Option(names = "--augment", description = "random crop (padding 4) and horizontal flip of training images")
+    boolean augment;
+
+    @Option(names = "--monitor", description = "val_loss, val_acc, train_loss or train_acc: picks the best checkpoint (default: ${DEFAULT-VALUE})")
+    String monitor = D.monitor();
+
+    @Option(names = "--patience", paramLabel = "N", description = "stop after N epochs without improvement of --monitor (0 = never) (default: ${DEFAULT-VALUE})")
+    int patience = D.patience();
+
+    @Option(names = "--clip-grad-norm", paramLabel = "X", description = "clip the global gradient norm (0 = off) (default: ${DEFAULT-VALUE})")
+    double clipGradNorm = D.clipGradNorm();
+
+    @Option(names = "--log-every", paramLabel = "N", description = "a training-loss row in metrics.csv every N steps (default: ${DEFAULT-VALUE})")
+    int logEvery = D.logEvery();
+
+    @Option(names = "--no-progress", description = "no progress bar")
+    boolean noProgress;
+
+    @picocli.CommandLine.Mixin
+    Seq2SeqTrainOptions seq2seq;
+
+    @Override
+    public Integer call() {
+        T4j.threads(threads);
+        if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
+        if (resume && out == null) throw new IllegalArgumentException("--resume needs --out DIR (the run folder to continue)");
+        RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
+                optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
+                clipGradNorm, workers, augment);
+        io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
+        Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
+        return 0;
+    }
+}

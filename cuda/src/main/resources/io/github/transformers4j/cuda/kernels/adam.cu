@@ -1,0 +1,36 @@
+// One Adam/AdamW step in place over p, g, m, v [n] (CpuMisc.adamStep's order of operations and roundings:
+// decoupled decay p *= 1 - lr*wd, else g += wd*p; m, v in double then rounded; denom = sqrt(v)/sqrt(bc2) + eps;
+// p -= (lr/bc1) * m / denom). The _rn intrinsics stop the compiler from fusing multiply-adds, which Java never does,
+// so a step gives the same bits as the CPU.
+#include "common.cuh"
+
+extern "C" __global__ void adam_f32(float* p, const float* g, float* m, float* v, double lr, double beta1, double beta2,
+                                    double eps, double wd, double stepSize, double bc2Sqrt, int decoupled, i64 n) {
+    float decay = (float)(1.0 - __dmul_rn(lr, wd)), wdf = (float)wd;
+    FOR_EACH(i, n) {
+        float pv = p[i], gv = g[i];
+        if (decoupled) pv = __fmul_rn(pv, decay);
+        else gv = __fadd_rn(gv, __fmul_rn(wdf, pv));
+        float mv = (float)__dadd_rn(__dmul_rn(beta1, (double)m[i]), __dmul_rn(1.0 - beta1, (double)gv));
+        float vv = (float)__dadd_rn(__dmul_rn(beta2, (double)v[i]), __dmul_rn(__dmul_rn(1.0 - beta2, (double)gv), (double)gv));
+        m[i] = mv;
+        v[i] = vv;
+        float denom = (float)__dadd_rn(::sqrt((double)vv) / bc2Sqrt, eps);
+        p[i] = (float)__dadd_rn((double)pv, -(__dmul_rn(stepSize, (double)mv) / (double)denom));
+    }
+}
+
+extern "C" __global__ void adam_f64(double* p, const double* g, double* m, double* v, double lr, double beta1,
+                                    double beta2, double eps, double wd, double stepSize, double bc2Sqrt, int decoupled,
+                                    i64 n) {
+    FOR_EACH(i, n) {
+        double pv = p[i], gv = g[i];
+        if (decoupled) pv = __dmul_rn(pv, 1.0 - __dmul_rn(lr, wd));
+        else gv = __dadd_rn(gv, __dmul_rn(wd, pv));
+        double mv = __dadd_rn(__dmul_rn(beta1, m[i]), __dmul_rn(1.0 - beta1, gv));
+        double vv = __dadd_rn(__dmul_rn(beta2, v[i]), __dmul_rn(__dmul_rn(1.0 - beta2, gv), gv));
+        m[i] = mv;
+        v[i] = vv;
+        p[i] = __dadd_rn(pv, -(__dmul_rn(stepSize, mv) / __dadd_rn(::sqrt(vv) / bc2Sqrt, eps)));
+    }
+}

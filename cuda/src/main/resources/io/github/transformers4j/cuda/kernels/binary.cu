@@ -1,0 +1,68 @@
+// out = a op b and out = cond ? a : b over strided operands already expanded to out's shape (stride 0 where
+// broadcast). Shapes and strides come in a Layout: stride[0] a, stride[1] b, stride[2] out (where: cond, a, b, out).
+// The gradients of these ops are compositions of other ops (tensor/Elementwise.java), so no backward kernels here.
+#include "common.cuh"
+
+// = io.github.transformers4j.tensor.BinaryOp ordinals (checked by a test against the Java enum)
+// enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE, AND, OR }
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR };
+
+template <typename C>
+__device__ __forceinline__ C binary_op(int op, C a, C b) {
+    switch (op) {
+        case B_ADD: return a + b;
+        case B_SUB: return a - b;
+        case B_MUL: return a * b;
+        case B_DIV: return a / b;
+        case B_POW: return m_pow(a, b);
+        case B_MAXIMUM: return m_isnan(a) || m_isnan(b) ? m_nan<C>() : (a > b ? a : b);
+        case B_MINIMUM: return m_isnan(a) || m_isnan(b) ? m_nan<C>() : (a < b ? a : b);
+        case B_EQ: return a == b;
+        case B_NE: return a != b;
+        case B_LT: return a < b;
+        case B_LE: return a <= b;
+        case B_GT: return a > b;
+        case B_GE: return a >= b;
+        case B_AND: return a != C(0) && b != C(0);
+        default: return a != C(0) || b != C(0);  // B_OR
+    }
+}
+
+template <int DT>
+__device__ __forceinline__ void binary_typed(int op, Layout L, const void* a, const void* b, void* out, i64 n) {
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    bool cmp = op >= B_EQ;
+    FOR_EACH(i, n) {
+        i64 off[3];
+        offsets<3>(L, i, off);
+        C r = binary_op<C>(op, Ty<DT>::ld((const S*)a, off[0]), Ty<DT>::ld((const S*)b, off[1]));
+        if (cmp) ((u8*)out)[off[2]] = r != C(0);
+        else Ty<DT>::st((S*)out, off[2], r);
+    }
+}
+
+// a, b of one floating-point dtype; out of that dtype, or BOOL for comparisons.
+extern "C" __global__ void binary_f32(int op, Layout L, const void* a, const void* b, void* out, i64 n) { binary_typed<DT_F32>(op, L, a, b, out, n); }
+extern "C" __global__ void binary_f64(int op, Layout L, const void* a, const void* b, void* out, i64 n) { binary_typed<DT_F64>(op, L, a, b, out, n); }
+extern "C" __global__ void binary_bf16(int op, Layout L, const void* a, const void* b, void* out, i64 n) { binary_typed<DT_BF16>(op, L, a, b, out, n); }
+extern "C" __global__ void binary_f16(int op, Layout L, const void* a, const void* b, void* out, i64 n) { binary_typed<DT_F16>(op, L, a, b, out, n); }
+
+// Integer and BOOL operands: computed in double, as the CPU's generic path.
+extern "C" __global__ void binary_generic(int op, Layout L, const void* a, const void* b, int dt, void* out, int odt, i64 n) {
+    FOR_EACH(i, n) {
+        i64 off[3];
+        offsets<3>(L, i, off);
+        store_d(out, odt, off[2], binary_op<double>(op, load_d(a, dt, off[0]), load_d(b, dt, off[1])));
+    }
+}
+
+// out = cond ? a : b; cond BOOL, a, b and out of one dtype of esize bytes.
+extern "C" __global__ void where_strided(Layout L, const u8* cond, const void* a, const void* b, void* out, int esize, i64 n) {
+    FOR_EACH(i, n) {
+        i64 off[4];
+        offsets<4>(L, i, off);
+        if (cond[off[0]]) copy_elem(out, off[3], a, off[1], esize);
+        else copy_elem(out, off[3], b, off[2], esize);
+    }
+}

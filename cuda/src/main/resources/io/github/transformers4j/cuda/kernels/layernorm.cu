@@ -1,0 +1,122 @@
+// Layer norm over the last dim, forward and backward (llm.c's layernorm_forward / layernorm_backward split in
+// kernels). x, y, gy, gx [rows, D]; mean, rstd [rows] (in x's dtype); w, b, gw, gb [D] (w, b may be null).
+// One block per row for the row-wise parts; gw/gb are column sums over rows done in chunks of rows whose partials
+// are combined in chunk order (deterministic, no atomics). Statistics accumulate in double.
+#include "common.cuh"
+
+// y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps) with the biased variance (two passes over the row).
+template <int DT>
+__device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp, const void* bp, double eps, void* yp,
+                                                  void* meanp, void* rstdp, i64 rows, i64 D) {
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    const S* x = (const S*)xp;
+    const S* w = (const S*)wp;
+    const S* b = (const S*)bp;
+    S* y = (S*)yp;
+    __shared__ double sd[32];
+    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+        i64 base = r * D;
+        double sum = 0;
+        for (i64 k = threadIdx.x; k < D; k += blockDim.x) sum += (double)Ty<DT>::ld(x, base + k);
+        double mu = block_sum(sum, sd) / (double)D;
+        double sq = 0;
+        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+            double c = (double)Ty<DT>::ld(x, base + k) - mu;
+            sq += c * c;
+        }
+        double rs = 1.0 / ::sqrt(block_sum(sq, sd) / (double)D + eps);
+        if (threadIdx.x == 0) {
+            Ty<DT>::st((S*)meanp, r, (C)mu);
+            Ty<DT>::st((S*)rstdp, r, (C)rs);
+        }
+        C muc = (C)mu, rsc = (C)rs;
+        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+            C v = (Ty<DT>::ld(x, base + k) - muc) * rsc;
+            if (w) v *= Ty<DT>::ld(w, k);
+            if (b) v += Ty<DT>::ld(b, k);
+            Ty<DT>::st(y, base + k, v);
+        }
+    }
+}
+
+// gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w, xhat = (x - mean) * rstd.
+template <int DT>
+__device__ __forceinline__ void layernorm_backward(const void* gyp, const void* xp, const void* wp, const void* meanp,
+                                                   const void* rstdp, void* gxp, i64 rows, i64 D) {
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    const S* gy = (const S*)gyp;
+    const S* x = (const S*)xp;
+    const S* w = (const S*)wp;
+    S* gx = (S*)gxp;
+    __shared__ double sd[32];
+    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+        i64 base = r * D;
+        C mu = Ty<DT>::ld((const S*)meanp, r), rs = Ty<DT>::ld((const S*)rstdp, r);
+        double s1 = 0, s2 = 0;
+        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+            C g = Ty<DT>::ld(gy, base + k) * (w ? Ty<DT>::ld(w, k) : C(1));
+            C xh = (Ty<DT>::ld(x, base + k) - mu) * rs;
+            s1 += (double)g;
+            s2 += (double)g * (double)xh;
+        }
+        C m1 = (C)(block_sum(s1, sd) / (double)D);
+        C m2 = (C)(block_sum(s2, sd) / (double)D);
+        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+            C g = Ty<DT>::ld(gy, base + k) * (w ? Ty<DT>::ld(w, k) : C(1));
+            C xh = (Ty<DT>::ld(x, base + k) - mu) * rs;
+            Ty<DT>::st(gx, base + k, rs * (g - m1 - xh * m2));
+        }
+    }
+}
+
+// Partial column sums over a chunk of rows: thread per (column k, chunk s) with rows [s * chunk, (s+1) * chunk).
+// partial [chunks, 2, D] doubles: [s][0][k] = sum gy * xhat (for gw), [s][1][k] = sum gy (for gb).
+template <int DT>
+__device__ __forceinline__ void layernorm_backward_wb(const void* gyp, const void* xp, const void* meanp, const void* rstdp,
+                                                      double* partial, i64 rows, i64 D, i64 chunk, i64 chunks) {
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    const S* gy = (const S*)gyp;
+    const S* x = (const S*)xp;
+    FOR_EACH(t, D * chunks) {
+        i64 k = t % D, s = t / D;
+        i64 r0 = s * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
+        double aw = 0, ab = 0;
+        for (i64 r = r0; r < r1; r++) {
+            C mu = Ty<DT>::ld((const S*)meanp, r), rs = Ty<DT>::ld((const S*)rstdp, r);
+            C g = Ty<DT>::ld(gy, r * D + k);
+            ab += (double)g;
+            aw += (double)g * (double)((Ty<DT>::ld(x, r * D + k) - mu) * rs);
+        }
+        partial[(s * 2) * D + k] = aw;
+        partial[(s * 2 + 1) * D + k] = ab;
+    }
+}
+
+// gw[k] = sum over chunks (in order) of partial[s][0][k]; gb likewise from [s][1][k]. Either may be null.
+template <int DT>
+__device__ __forceinline__ void layernorm_backward_wb_finish(const double* partial, i64 D, i64 chunks, void* gw, void* gb) {
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    FOR_EACH(k, D) {
+        double aw = 0, ab = 0;
+        for (i64 s = 0; s < chunks; s++) {
+            aw += partial[(s * 2) * D + k];
+            ab += partial[(s * 2 + 1) * D + k];
+        }
+        if (gw) Ty<DT>::st((S*)gw, k, (C)aw);
+        if (gb) Ty<DT>::st((S*)gb, k, (C)ab);
+    }
+}
+
+#define LAYERNORM_KERNELS(name, DT) \
+    extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_backward_wb_##name(const void* gy, const void* x, const void* mean, const void* rstd, double* partial, i64 rows, i64 D, i64 chunk, i64 chunks) { layernorm_backward_wb<DT>(gy, x, mean, rstd, partial, rows, D, chunk, chunks); } \
+    extern "C" __global__ void layernorm_backward_wb_finish_##name(const double* partial, i64 D, i64 chunks, void* gw, void* gb) { layernorm_backward_wb_finish<DT>(partial, D, chunks, gw, gb); }
+LAYERNORM_KERNELS(f32, DT_F32)
+LAYERNORM_KERNELS(f64, DT_F64)
+LAYERNORM_KERNELS(bf16, DT_BF16)
+LAYERNORM_KERNELS(f16, DT_F16)

@@ -1,0 +1,62 @@
+// Random fills from the counter-based Philox4x32-10 generator, bit for bit as tensor/Random4j.java: number i of a
+// draw is word i % 4 of block (offset + i / 4) under key = seed, so CPU and GPU give the same numbers for a seed.
+// One thread per block of 4 numbers. Arithmetic uses __dadd_rn/__dmul_rn so that no multiply-add is fused (Java
+// rounds every operation); log/cos/sin may differ from Java's in the last bit of a double (not of a float).
+#include "common.cuh"
+
+// = io.github.transformers4j.tensor.Backend.Distribution ordinals
+// enum Distribution { UNIFORM, NORMAL, INT }
+enum { D_UNIFORM, D_NORMAL, D_INT };
+
+__device__ __forceinline__ void philox(u64 block, u64 seed, u32 out[4]) {
+    u32 c0 = (u32)block, c1 = (u32)(block >> 32), c2 = 0, c3 = 0;
+    u32 k0 = (u32)seed, k1 = (u32)(seed >> 32);
+#pragma unroll
+    for (int r = 0; r < 10; r++) {
+        u64 p0 = (u64)0xD2511F53u * c0;
+        u64 p1 = (u64)0xCD9E8D57u * c2;
+        u32 n0 = (u32)(p1 >> 32) ^ c1 ^ k0;
+        u32 n2 = (u32)(p0 >> 32) ^ c3 ^ k1;
+        c0 = n0;
+        c1 = (u32)p1;
+        c2 = n2;
+        c3 = (u32)p0;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+// Random4j.uniformFloat: 24 random bits in [0, 1)
+__device__ __forceinline__ float uniform_float(u32 bits) { return (float)(bits >> 8) * 5.9604644775390625e-8f; }
+// Random4j.uniformOpen: (0, 1]
+__device__ __forceinline__ double uniform_open(u32 bits) { return (double)((bits >> 8) + 1) * 5.9604644775390625e-8; }
+
+// out [n] of dtype dt: UNIFORM a + (b - a) u, NORMAL a + b z, INT a + floor(bits * (b - a) / 2^32).
+extern "C" __global__ void random_fill(void* out, int dt, int kind, u64 seed, u64 offset, double a, double b, i64 n) {
+    const double TWO_PI = 6.283185307179586;  // 2.0 * Math.PI, exact doubling
+    FOR_EACH(t, (n + 3) / 4) {
+        u32 w[4];
+        philox(offset + (u64)t, seed, w);
+        double z[4];
+        if (kind == D_NORMAL) {
+#pragma unroll
+            for (int p = 0; p < 4; p += 2) {
+                double r = ::sqrt(__dmul_rn(-2.0, ::log(uniform_open(w[p]))));
+                double theta = __dmul_rn(TWO_PI, uniform_open(w[p + 1]));
+                z[p] = __dmul_rn(r, ::cos(theta));
+                z[p + 1] = __dmul_rn(r, ::sin(theta));
+            }
+        }
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            i64 i = 4 * t + q;
+            if (i >= n) break;
+            double v;
+            if (kind == D_UNIFORM) v = __dadd_rn(a, __dmul_rn(b - a, (double)uniform_float(w[q])));
+            else if (kind == D_NORMAL) v = __dadd_rn(a, __dmul_rn(b, z[q]));
+            else v = a + (double)(((u64)w[q] * (u64)(i64)(b - a)) >> 32);
+            store_d(out, dt, i, v);
+        }
+    }
+}

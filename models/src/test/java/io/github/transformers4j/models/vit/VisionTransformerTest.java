@@ -1,0 +1,104 @@
+package io.github.transformers4j.models.vit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+class VisionTransformerTest {
+    static final ViTConfig SMALL = new ViTConfig(8, 3, 4, 16, 2, 2, 32, 0.0, 5, "cls", false);
+
+    /**
+     * Parameters of the PyTorch twin (nn.Linear patch projection, cls token, positions, nn.TransformerEncoderLayer x depth,
+     * nn.LayerNorm, nn.Linear head), with P = C p^2 values per patch, N patches, d width, m FFN width, k classes:
+     * patch (P d + d) + cls d + pos (N + 1) d
+     * + depth * [in_proj 3 d^2 + 3 d, out_proj d^2 + d, linear1 d m + m, linear2 m d + d, norm1 2 d, norm2 2 d]
+     * + norm 2 d + head (d k + k).
+     */
+    static long formula(int c, int p, int n, int d, int depth, int m, int k) {
+        long pdim = (long) c * p * p;
+        long layer = (3L * d * d + 3L * d) + ((long) d * d + d) + ((long) d * m + m) + ((long) m * d + d) + 2L * d + 2L * d;
+        return (pdim * d + d) + d + (long) (n + 1) * d + depth * layer + 2L * d + ((long) d * k + k);
+    }
+
+    @Test
+    void parameterCountsMatchThePyTorchFormula() {
+        var small = new VisionTransformer(SMALL, new Random4j(0));
+        assertThat(small.numParameters()).isEqualTo(formula(3, 4, 4, 16, 2, 32, 5));
+
+        var mini = ModelZoo.create("vit-mini-p4", 28, 1, 10, new Random4j(0));
+        assertThat(mini.numParameters()).isEqualTo(formula(1, 4, 49, 128, 4, 512, 10)).isEqualTo(803_338L);
+
+        var tiny = ModelZoo.create("vit-tiny-p4", 32, 3, 10, new Random4j(0));
+        assertThat(tiny.numParameters()).isEqualTo(formula(3, 4, 64, 256, 4, 1024, 10));
+        assertThat(ModelZoo.describe("vit-mini-p4", mini)).contains("803,338 parameters").contains("50 tokens");
+    }
+
+    @Test
+    void stateDictKeysFollowPyTorchNames() {
+        var m = new VisionTransformer(SMALL, new Random4j(0));
+        assertThat(m.stateDict().keySet()).contains("cls_token", "pos_embed", "patch_embed.weight", "patch_embed.bias",
+                "encoder.layers.0.self_attn.in_proj_weight", "encoder.layers.1.linear2.bias", "encoder.layers.1.norm2.weight",
+                "norm.weight", "head.weight", "head.bias");
+        assertThat(m.stateDict().get("pos_embed").shape()).containsExactly(1, 5, 16);
+        assertThat(m.stateDict().get("patch_embed.weight").shape()).containsExactly(16, 48);
+    }
+
+    @Test
+    void forwardGivesLogitsPerImageForClsAndMeanPooling() {
+        Tensor x = Tensor.randn(new Random4j(1), 3, 3, 8, 8);
+        assertThat(new VisionTransformer(SMALL, new Random4j(0)).forward(x).shape()).containsExactly(3, 5);
+        var mean = new VisionTransformer(SMALL.withPooling("mean").withNormFirst(true), new Random4j(0));
+        assertThat(mean.forward(x).shape()).containsExactly(3, 5);
+        assertThat(mean.features(x).shape()).containsExactly(3, 16);
+    }
+
+    @Test
+    void backwardReachesEveryParameter() {
+        var m = new VisionTransformer(SMALL, new Random4j(0));
+        Tensor x = Tensor.randn(new Random4j(1), 2, 3, 8, 8);
+        m.forward(x).square().mean().backward();
+        m.namedParameters().forEach((k, p) -> {
+            assertThat(p.grad()).as(k).isNotNull();
+            assertThat(p.grad().abs().sum().item()).as(k).isGreaterThan(0);
+        });
+    }
+
+    @Test
+    void patchifyTakesRowMajorPatchesChannelFirst() {
+        // x[b, c, y, x] = 1000 b + 100 c + 10 y + x, images 2x2x4x4, patch 2
+        float[] v = new float[2 * 2 * 4 * 4];
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 2; c++)
+                for (int y = 0; y < 4; y++)
+                    for (int xx = 0; xx < 4; xx++) v[((b * 2 + c) * 4 + y) * 4 + xx] = 1000 * b + 100 * c + 10 * y + xx;
+        Tensor p = VisionTransformer.patchify(Tensor.of(v, 2, 2, 4, 4), 2);
+        assertThat(p.shape()).containsExactly(2, 4, 8);
+        // image 1, patch 3 = bottom-right (rows 2-3, cols 2-3): channel 0 then channel 1, each row-major
+        assertThat(p.select(0, 1).select(0, 3).toFloatArray())
+                .containsExactly(1022, 1023, 1032, 1033, 1122, 1123, 1132, 1133);
+        // image 0, patch 1 = top-right
+        assertThat(p.select(0, 0).select(0, 1).toFloatArray()).containsExactly(2, 3, 12, 13, 102, 103, 112, 113);
+    }
+
+    @Test
+    void unpatchifyInvertsPatchify() {
+        Tensor x = Tensor.randn(new Random4j(3), 2, 3, 8, 12);
+        Tensor back = VisionTransformer.unpatchify(VisionTransformer.patchify(x, 4), 4, 3, 8);
+        assertThat(back.shape()).containsExactly(2, 3, 8, 12);
+        assertThat(back.toFloatArray()).containsExactly(x.toFloatArray());
+    }
+
+    @Test
+    void wrongInputsGiveClearErrors() {
+        var m = new VisionTransformer(SMALL, new Random4j(0));
+        assertThatThrownBy(() -> m.forward(Tensor.zeros(2, 1, 8, 8))).hasMessageContaining("expected images (B, 3, 8, 8)")
+                .hasMessageContaining("[2, 1, 8, 8]");
+        assertThatThrownBy(() -> new ViTConfig(30, 3, 4, 16, 2, 2, 32, 0, 5, "cls", false)).hasMessageContaining("not a multiple of patch size 4");
+        assertThatThrownBy(() -> new ViTConfig(32, 3, 4, 18, 2, 4, 32, 0, 5, "cls", false)).hasMessageContaining("not divisible by heads");
+        assertThatThrownBy(() -> ModelZoo.preset("vit-huge")).hasMessageContaining("known: vit-mini-p4, vit-tiny-p4");
+    }
+}

@@ -1,0 +1,172 @@
+package io.github.transformers4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The run's metric files, appended row by row and flushed after each row:
+ * <ul>
+ *   <li>{@code metrics.csv}: {@link MetricsRow#COLUMNS}, only values that a rerun with the same seed reproduces
+ *       bit for bit (so two such runs give byte-identical files);</li>
+ *   <li>{@code metrics.jsonl}: one JSON object per row with the same keys plus wall-clock figures
+ *       ({@code time}, {@code elapsed_s}, {@code epoch_time_s}, {@code images_per_s}, ...).</li>
+ * </ul>
+ * Resuming keeps the rows of completed epochs ({@code epoch <= lastEpoch}, kinds step and epoch) and drops the rest
+ * (steps of an interrupted epoch, a half-written last line), so a resumed run ends with the same metrics.csv as an
+ * uninterrupted one.
+ */
+public final class MetricsLog implements AutoCloseable {
+    public static final String CSV = "metrics.csv", JSONL = "metrics.jsonl";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final BufferedWriter csv, jsonl;
+
+    private MetricsLog(BufferedWriter csv, BufferedWriter jsonl) {
+        this.csv = csv;
+        this.jsonl = jsonl;
+    }
+
+    /** Starts fresh files in {@code dir} (replacing old ones). */
+    public static MetricsLog create(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
+            Files.writeString(dir.resolve(JSONL), "");
+            return appendTo(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("metrics log: cannot create files in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Keeps the rows of epochs 1..lastEpoch of an existing log and appends after them. */
+    public static MetricsLog resume(Path dir, int lastEpoch) {
+        Path csvPath = dir.resolve(CSV), jsonlPath = dir.resolve(JSONL);
+        if (!Files.isRegularFile(csvPath)) return create(dir);
+        try {
+            List<String> keptCsv = new ArrayList<>();
+            keptCsv.add(String.join(",", MetricsRow.COLUMNS));
+            for (MetricsRow r : read(csvPath)) if (keep(r.kind(), r.epoch(), lastEpoch)) keptCsv.add(csvLine(r));
+            AtomicFiles.writeString(csvPath, String.join("\n", keptCsv) + "\n");
+            StringBuilder keptJson = new StringBuilder();
+            if (Files.isRegularFile(jsonlPath)) {
+                for (String line : Files.readAllLines(jsonlPath, StandardCharsets.UTF_8)) {
+                    JsonNode n;
+                    try {
+                        n = JSON.readTree(line);
+                    } catch (IOException halfWritten) {
+                        continue;
+                    }
+                    if (n != null && n.has("kind") && keep(n.get("kind").asText(), n.path("epoch").asInt(), lastEpoch))
+                        keptJson.append(line).append('\n');
+                }
+            }
+            AtomicFiles.writeString(jsonlPath, keptJson.toString());
+            return appendTo(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("metrics log: cannot resume " + csvPath + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean keep(String kind, int epoch, int lastEpoch) {
+        return (kind.equals(MetricsRow.STEP) || kind.equals(MetricsRow.EPOCH)) && epoch <= lastEpoch;
+    }
+
+    /** Appends to the existing files of {@code dir} (creating them if missing). */
+    public static MetricsLog appendTo(Path dir) {
+        try {
+            if (!Files.isRegularFile(dir.resolve(CSV))) {
+                Files.createDirectories(dir);
+                Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
+            }
+            return new MetricsLog(open(dir.resolve(CSV)), open(dir.resolve(JSONL)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("metrics log: cannot open files in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static BufferedWriter open(Path p) throws IOException {
+        return Files.newBufferedWriter(p, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** Appends {@code row} to both files; {@code extra} (wall-clock figures, may be empty) goes to the JSONL only. */
+    public synchronized void log(MetricsRow row, Map<String, Object> extra) {
+        try {
+            csv.write(csvLine(row));
+            csv.write('\n');
+            csv.flush();
+            ObjectNode n = JSON.createObjectNode();
+            n.put("kind", row.kind());
+            n.put("epoch", row.epoch());
+            n.put("step", row.step());
+            double[] v = row.values();
+            for (int i = 0; i < v.length; i++) if (!Double.isNaN(v[i])) n.put(MetricsRow.COLUMNS[i + 3], v[i]);
+            extra.forEach((k, val) -> n.putPOJO(k, val));
+            jsonl.write(JSON.writeValueAsString(n));
+            jsonl.write('\n');
+            jsonl.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("metrics log: write failed: " + e.getMessage(), e);
+        }
+    }
+
+    static String csvLine(MetricsRow r) {
+        StringBuilder sb = new StringBuilder(r.kind()).append(',').append(r.epoch()).append(',').append(r.step());
+        for (double v : r.values()) sb.append(',').append(format(v));
+        return sb.toString();
+    }
+
+    /** Nine significant digits: enough to tell runs apart, short enough to read. Empty for NaN. */
+    static String format(double v) {
+        if (Double.isNaN(v)) return "";
+        return String.format(Locale.ROOT, "%.9g", v).replaceFirst("(\\.\\d*?)0+(e|$)", "$1$2").replaceFirst("\\.(e|$)", "$1");
+    }
+
+    /** Reads metrics.csv (a run folder or the file itself); malformed lines (a crash mid-write) are skipped. */
+    public static List<MetricsRow> read(Path csvOrRunDir) {
+        Path p = Files.isDirectory(csvOrRunDir) ? csvOrRunDir.resolve(CSV) : csvOrRunDir;
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read metrics " + p + ": " + e.getMessage(), e);
+        }
+        if (lines.isEmpty() || !lines.get(0).equals(String.join(",", MetricsRow.COLUMNS)))
+            throw new IllegalArgumentException(p + ": not a transformers4j metrics.csv (expected header "
+                    + String.join(",", MetricsRow.COLUMNS) + ")");
+        List<MetricsRow> rows = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] c = line.split(",", -1);
+            if (c.length != MetricsRow.COLUMNS.length) continue;
+            try {
+                double[] v = new double[7];
+                for (int i = 0; i < 7; i++) v[i] = c[i + 3].isEmpty() ? Double.NaN : Double.parseDouble(c[i + 3]);
+                rows.add(new MetricsRow(c[0], Integer.parseInt(c[1]), Long.parseLong(c[2]), v[0], v[1], v[2], v[3], v[4], v[5], v[6]));
+            } catch (NumberFormatException halfWritten) {
+                // skip
+            }
+        }
+        return rows;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            csv.close();
+            jsonl.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("metrics log: close failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.github.transformers4j.train;
+
+import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.nn.Parameter;
+import io.github.transformers4j.optim.Adam;
+import io.github.transformers4j.optim.AdamW;
+import io.github.transformers4j.optim.GradClip;
+import io.github.transformers4j.optim.LrSchedule;
+import io.github.transformers4j.optim.LrScheduler;
+import io.github.transformers4j.optim.Optimizer;
+import io.github.transformers4j.optim.ParamGroup;
+import io.github.transformers4j.optim.ParamGroups;
+import io.github.transformers4j.optim.SGD;
+import io.github.transformers4j.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Builds the trainer's {@link Optimization} from an {@code optim} optimizer and learning-rate schedule. */
+public final class Optimizers {
+    private Optimizers() {}
+
+    /**
+     * The optimizer named {@code adamw}, {@code adam} or {@code sgd} (momentum 0.9) over the model's parameters, with
+     * weight decay on matrices only (no decay on biases, norms, the class token and positions), and the schedule
+     * {@code cosine}, {@code linear}, {@code step} (x0.1 at 1/3 and 2/3 of the run) or {@code constant} after a
+     * linear warmup of {@code warmupSteps}. {@code clipNorm > 0} clips the global gradient norm.
+     */
+    public static Optimization create(ImageClassifier model, String optimizer, double lr, double weightDecay,
+                                      String schedule, long warmupSteps, long totalSteps, double clipNorm) {
+        List<ParamGroup> groups = ParamGroups.weightDecaySplit(model, weightDecay);
+        Optimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
+            case "adamw" -> new AdamW(groups, AdamW.options(lr).weightDecay(weightDecay));
+            case "adam" -> new Adam(groups, Adam.options(lr).weightDecay(weightDecay));
+            case "sgd" -> new SGD(groups, SGD.options(lr).momentum(0.9).weightDecay(weightDecay));
+            default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer + "'; use adamw, adam or sgd");
+        };
+        LrSchedule.Warmup warmup = LrSchedule.Warmup.steps(Math.min(warmupSteps, totalSteps));
+        LrSchedule s = switch (schedule.toLowerCase(Locale.ROOT)) {
+            case "cosine" -> LrSchedule.cosine(warmup, totalSteps, 0);
+            case "linear" -> LrSchedule.linear(warmup, totalSteps);
+            case "step" -> LrSchedule.step(warmup, Math.max(1, (totalSteps - warmup.steps()) / 3), 0.1);
+            case "constant" -> LrSchedule.constant(warmup);
+            default -> throw new IllegalArgumentException("unknown schedule '" + schedule + "'; use cosine, linear, step or constant");
+        };
+        return of(opt, s, lr, clipNorm, model.parameters());
+    }
+
+    /** Wraps an optimizer and a schedule (applied to every group's initial rate). */
+    public static Optimization of(Optimizer optimizer, LrSchedule schedule, double baseLr, double clipNorm, List<Parameter> params) {
+        LrScheduler scheduler = new LrScheduler(optimizer, schedule);
+        return new Optimization() {
+            @Override
+            public double lr(long step) {
+                return schedule.lr(step, baseLr);
+            }
+
+            @Override
+            public void step(long step) {
+                if (scheduler.currentStep() != step)
+                    throw new IllegalStateException("optimizer: update " + step + " requested but the schedule is at step "
+                            + scheduler.currentStep() + " (state not restored?)");
+                if (clipNorm > 0) GradClip.clipGradNorm(params, clipNorm);
+                optimizer.step();
+                scheduler.step();
+            }
+
+            @Override
+            public void zeroGrad() {
+                optimizer.zeroGrad();
+            }
+
+            @Override
+            public Map<String, Tensor> stateTensors() {
+                Map<String, Tensor> s = new LinkedHashMap<>();
+                optimizer.stateDict().forEach(s::put);
+                scheduler.stateDict().forEach((k, v) -> s.put("scheduler." + k, v));
+                return s;
+            }
+
+            @Override
+            public String stateJson() {
+                return "{\"optimizer\":\"" + optimizer.getClass().getSimpleName() + "\",\"schedule_step\":" + scheduler.currentStep() + "}";
+            }
+
+            @Override
+            public void loadState(Map<String, Tensor> tensors, String json) {
+                Map<String, Tensor> opt = new LinkedHashMap<>(), sched = new LinkedHashMap<>();
+                tensors.forEach((k, v) -> (k.startsWith("scheduler.") ? sched : opt).put(k.replaceFirst("^scheduler\\.", ""), v));
+                optimizer.loadStateDict(opt);
+                scheduler.loadStateDict(sched);
+            }
+        };
+    }
+}

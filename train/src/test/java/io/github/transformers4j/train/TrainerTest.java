@@ -1,0 +1,176 @@
+package io.github.transformers4j.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.data.vision.Batch;
+import io.github.transformers4j.data.vision.ImageClassificationDataset;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    static final long SEED = 7;
+    final ImageClassificationDataset train = Fixtures.quadrants(512, 1), val = Fixtures.quadrants(128, 2);
+
+    /** A fresh model, optimizer and trainer for a run folder: what a (re)started process builds. */
+    Trainer trainer(Path run, int epochs, PrintStream out) {
+        Random4j rng = new Random4j(SEED);
+        var model = new Fixtures.TinyMlp(64, 32, 4, 0.1, rng);
+        // 512 / 32 = 16 steps per epoch; AdamW with 5 warm-up steps, then cosine over the whole run
+        Optimization opt = Optimizers.create(model, "adamw", 0.01, 0.01, "cosine", 5, 16L * epochs, 1.0);
+        return new Trainer(model, opt, rng, run, Trainer.Config.of(epochs).withLogEvery(4), "{\"test\":true}", out);
+    }
+
+    static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream());
+    }
+
+    @Test
+    void learnsSyntheticDataLossFallsAccuracyBeatsChance(@TempDir Path run) {
+        FitResult r;
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            r = trainer(run, 3, quiet()).fit(tl, vl, false);
+        }
+        assertThat(r.epochs()).hasSize(3);
+        double first = r.epochs().get(0).trainLoss(), last = r.epochs().get(2).trainLoss();
+        assertThat(last).isLessThan(first).isLessThan(Math.log(4) * 0.5);
+        assertThat(r.epochs().get(2).valAcc()).isGreaterThan(0.9); // chance is 0.25
+        assertThat(run.resolve(Trainer.LAST)).isRegularFile();
+        assertThat(run.resolve(Trainer.BEST)).isRegularFile();
+        assertThat(run.resolve(Plots.LOSS)).isRegularFile();
+        List<MetricsRow> rows = MetricsLog.read(run);
+        assertThat(rows.stream().filter(x -> x.kind().equals("epoch"))).hasSize(3);
+        // 512 / 32 = 16 steps per epoch, a step row every 4 steps
+        assertThat(rows.stream().filter(x -> x.kind().equals("step"))).hasSize(12);
+        assertThat(rows.get(rows.size() - 1).step()).isEqualTo(48);
+    }
+
+    @Test
+    void evaluationDoesNotUpdateOrRecordGradients(@TempDir Path run) {
+        Trainer t = trainer(run, 1, quiet());
+        Map<String, Tensor> before = copy(t.model().stateDict());
+        Evaluation e;
+        try (var vl = Fixtures.loader(val, 64, false, 0)) {
+            e = t.evaluate(vl, 4, 1);
+        }
+        assertThat(e.samples()).isEqualTo(128);
+        assertThat(e.confusion().total()).isEqualTo(128);
+        assertThat(t.model().isTraining()).isTrue();
+        t.model().parameters().forEach(p -> assertThat(p.grad()).isNull());
+        assertSameState(before, t.model().stateDict());
+    }
+
+    @Test
+    void sameSeedGivesIdenticalMetricsCsv(@TempDir Path a, @TempDir Path b) throws Exception {
+        for (Path run : List.of(a, b)) {
+            try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+                trainer(run, 2, quiet()).fit(tl, vl, false);
+            }
+        }
+        assertThat(Files.readString(a.resolve("metrics.csv"))).isEqualTo(Files.readString(b.resolve("metrics.csv")));
+        assertThat(Files.readAllLines(a.resolve("metrics.csv"))).hasSizeGreaterThan(5);
+    }
+
+    @Test
+    void resumeAfterCrashMidEpochEndsLikeAnUninterruptedRun(@TempDir Path full, @TempDir Path crashed) throws Exception {
+        Trainer uninterrupted = trainer(full, 3, quiet());
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            uninterrupted.fit(tl, vl, false);
+        }
+
+        // Process 1 dies at step 5 of epoch 2 (step 21 overall), after epoch 1's checkpoint.
+        Trainer first = trainer(crashed, 3, quiet());
+        first.addCallback(new Callback() {
+            @Override
+            public void onStepEnd(Trainer t, int epoch, long step, double loss) {
+                if (step == 21) throw new IllegalStateException("simulated kill");
+            }
+        });
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            assertThatThrownBy(() -> first.fit(tl, vl, false)).hasMessage("simulated kill");
+        }
+        assertThat(Checkpoint.load(crashed.resolve(Trainer.LAST)).epoch()).isEqualTo(1);
+        assertThat(MetricsLog.read(crashed).stream().anyMatch(r -> r.epoch() == 2)).isTrue(); // steps of the lost epoch
+
+        // Process 2 starts from scratch (fresh model, optimizer, RNG) and resumes.
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        Trainer second = trainer(crashed, 3, new PrintStream(said));
+        FitResult r;
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            r = second.fit(tl, vl, true);
+        }
+        assertThat(said.toString()).contains("resuming from").contains("epoch 1 done");
+        assertThat(r.epochs()).extracting(EpochResult::epoch).containsExactly(2, 3);
+        assertThat(Files.readString(crashed.resolve("metrics.csv"))).isEqualTo(Files.readString(full.resolve("metrics.csv")));
+        assertSameState(uninterrupted.model().stateDict(), second.model().stateDict());
+    }
+
+    @Test
+    void resumeWithoutCheckpointStartsFresh(@TempDir Path run) {
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        try (var tl = Fixtures.loader(train, 32, true, SEED)) {
+            FitResult r = trainer(run, 1, new PrintStream(said)).fit(tl, null, true);
+            assertThat(r.epochs()).hasSize(1);
+        }
+        assertThat(said.toString()).contains("starting from scratch");
+    }
+
+    @Test
+    void earlyStoppingStopsWhenTheMonitorStallsAndBestCheckpointKeepsTheBestEpoch(@TempDir Path run) {
+        Random4j rng = new Random4j(SEED);
+        var model = new Fixtures.TinyMlp(64, 32, 4, 0.0, rng);
+        Optimization opt = Optimizers.create(model, "sgd", 0.0, 0.0, "constant", 0, 80, 0); // lr 0: val loss never improves
+        Trainer t = new Trainer(model, opt, rng, run,
+                Trainer.Config.of(10).withMonitor("val_loss", EarlyStopping.Mode.MIN, 2), "{}", quiet());
+        FitResult r;
+        try (var tl = Fixtures.loader(train, 64, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            r = t.fit(tl, vl, false);
+        }
+        assertThat(r.stoppedEarly()).isTrue();
+        assertThat(r.lastEpoch()).isEqualTo(3);
+        assertThat(r.bestEpoch()).isEqualTo(1);
+        assertThat(Checkpoint.load(run.resolve(Trainer.BEST)).epoch()).isEqualTo(1);
+        assertThat(Checkpoint.load(run.resolve(Trainer.LAST)).epoch()).isEqualTo(3);
+    }
+
+    @Test
+    void testPassPrintsConfusionMatrixAndPerClassTable(@TempDir Path run) throws Exception {
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        Trainer t = trainer(run, 2, new PrintStream(said));
+        Evaluation e;
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0);
+             var test = Fixtures.loader(Fixtures.quadrants(200, 3), 64, false, 0)) {
+            t.fit(tl, vl, false);
+            e = t.test(test, Fixtures.CLASSES);
+        }
+        String text = said.toString();
+        assertThat(text).contains("confusion matrix").contains("macro avg").contains("weighted avg")
+                .contains("bottom-right").contains(String.format(java.util.Locale.ROOT, "test accuracy %.2f%%", 100 * e.accuracy()));
+        assertThat(e.confusion().total()).isEqualTo(200);
+        assertThat(run.resolve("test_report.txt")).isRegularFile();
+        assertThat(Files.size(run.resolve(Plots.CONFUSION))).isGreaterThan(5_000);
+        MetricsRow last = MetricsLog.read(run).getLast();
+        assertThat(last.kind()).isEqualTo("test");
+        assertThat(last.testAcc()).isEqualTo(e.accuracy());
+    }
+
+    static Map<String, Tensor> copy(Map<String, Tensor> state) {
+        Map<String, Tensor> c = new java.util.LinkedHashMap<>();
+        state.forEach((k, v) -> c.put(k, Tensor.of(v.toFloatArray(), v.shape())));
+        return c;
+    }
+
+    static void assertSameState(Map<String, Tensor> a, Map<String, Tensor> b) {
+        assertThat(b.keySet()).isEqualTo(a.keySet());
+        a.forEach((k, v) -> assertThat(b.get(k).toFloatArray()).as(k).containsExactly(v.toFloatArray()));
+    }
+}
