@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
     static final RunConfig D = RunConfig.defaults();
 
-    @Option(names = "--model", description = "model preset: vit-mini-p4, vit-tiny-p4, summarizer-4x512, summarizer-tiny (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", description = "model preset (list them with 't4j models'): vit-mini-p4, vit-tiny-p4, vit-conv-p16, "
+            + "vit-sincos-p8, vit-window-p4, vit-bert12-p4, vit-einsum-p16, gru-p16, lstm-p16, rnn-p16, mae-tiny; summarizers: "
+            + "summarizer-4x512, summarizer-tiny (default: ${DEFAULT-VALUE})")
     String model = D.model();
 
     @Option(names = "--dataset", description = "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse or imagefolder:PATH; for summarizers jsonl:DIR (default: ${DEFAULT-VALUE})")
@@ -88,6 +90,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", paramLabel = "N", description = "a training-loss row in metrics.csv every N steps (default: ${DEFAULT-VALUE})")
     int logEvery = D.logEvery();
 
+    @Option(names = "--init-from", paramLabel = "FILE", description = "start from a checkpoint's weights (for mae-tiny: the encoder of a 't4j pretrain' checkpoint)")
+    Path initFrom;
+
+    @Option(names = "--freeze-encoder", description = "linear probe: train only the head on a frozen encoder (mae-tiny)")
+    boolean freezeEncoder;
+
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
@@ -101,7 +109,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume && out == null) throw new IllegalArgumentException("--resume needs --out DIR (the run folder to continue)");
         RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
                 optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
-                clipGradNorm, workers, augment);
+                clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));

@@ -9,4 +9,9 @@ public abstract class ImageClassifier extends Module {
     public abstract Tensor forward(Tensor images);
 
     public abstract int numClasses();
+
+    /** The record that defines this model's shape (written into config.json and checkpoints); null if it has none. */
+    public Record config() {
+        return null;
+    }
 }

@@ -1,6 +1,6 @@
 package io.github.transformers4j.train;
 
-import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.optim.Adam;
 import io.github.transformers4j.optim.AdamW;
@@ -27,7 +27,7 @@ public final class Optimizers {
      * {@code cosine}, {@code linear}, {@code step} (x0.1 at 1/3 and 2/3 of the run) or {@code constant} after a
      * linear warmup of {@code warmupSteps}. {@code clipNorm > 0} clips the global gradient norm.
      */
-    public static Optimization create(ImageClassifier model, String optimizer, double lr, double weightDecay,
+    public static Optimization create(Module model, String optimizer, double lr, double weightDecay,
                                       String schedule, long warmupSteps, long totalSteps, double clipNorm) {
         List<ParamGroup> groups = ParamGroups.weightDecaySplit(model, weightDecay);
         Optimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {

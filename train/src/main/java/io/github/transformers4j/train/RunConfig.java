@@ -14,11 +14,23 @@ import java.util.Locale;
  * @param clipGradNorm clip the global gradient norm to this value (0: no clipping)
  * @param workers      data-loader threads preparing batches ahead (0: on the training thread)
  * @param augment      random crop (padding 4) and horizontal flip of training images (for CIFAR-like data)
+ * @param initFrom     a checkpoint whose weights start the model (null: random initialisation); for {@code mae-tiny}
+ *                     a {@code t4j pretrain} checkpoint, whose encoder is loaded
+ * @param freezeEncoder train only the head on a frozen encoder (linear probe); models with an encoder only
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
                         int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
-                        int workers, boolean augment) {
+                        int workers, boolean augment, String initFrom, boolean freezeEncoder) {
+    /** A run that starts from random weights and trains everything. */
+    public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
+                     String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
+                     int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
+                     int workers, boolean augment) {
+        this(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain,
+                device, logEvery, monitor, patience, clipGradNorm, workers, augment, null, false);
+    }
+
     public RunConfig {
         require(epochs > 0, "--epochs must be positive, got " + epochs);
         require(batchSize > 0, "--batch-size must be positive, got " + batchSize);

@@ -20,7 +20,8 @@ import io.github.transformers4j.data.vision.VisionDatasets;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
-import io.github.transformers4j.models.vit.ViTConfig;
+import io.github.transformers4j.models.mae.MaeClassifier;
+import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.cpu.Parallel;
@@ -165,9 +166,9 @@ public final class VisionRecipe {
         Device device = device(cfg.device());
         Splits data = openData(cfg, null, true);
         DataSpec spec = data.spec();
-        ViTConfig vit = ModelZoo.config(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size());
         Random4j rng = new Random4j(cfg.seed());
-        ImageClassifier model = ModelZoo.create(vit, rng);
+        ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), rng);
+        Module trainable = initialize(model, cfg, out);
         if (!device.equals(Device.CPU)) model.to(device);
 
         try (var trainLoader = loader(data.train(), cfg.batchSize(), true, cfg.seed(), cfg.workers());
@@ -176,9 +177,9 @@ public final class VisionRecipe {
             long steps = trainLoader.numBatches();
             long total = steps * cfg.epochs();
             long warmup = cfg.warmupSteps(total);
-            Optimization opt = Optimizers.create(model, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(),
+            Optimization opt = Optimizers.create(trainable, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(),
                     warmup, total, cfg.clipGradNorm());
-            String configJson = configJson(cfg, spec, vit, model.numParameters(), steps, total, warmup);
+            String configJson = configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup);
             if (!(resume && Files.isRegularFile(configPath))) writeConfig(configPath, configJson);
 
             out.println(ModelZoo.describe(cfg.model(), model));
@@ -199,6 +200,32 @@ public final class VisionRecipe {
             else out.println("no test split for " + cfg.dataset() + ": skipping the test pass");
             return r;
         }
+    }
+
+    /**
+     * Applies {@code --init-from} and {@code --freeze-encoder} and returns the module whose parameters the optimizer
+     * updates: the whole model, or only the head of a frozen {@link MaeClassifier}.
+     */
+    static Module initialize(ImageClassifier model, RunConfig cfg, PrintStream out) {
+        if (cfg.initFrom() != null) {
+            Checkpoint ck = Checkpoint.load(Path.of(cfg.initFrom()));
+            if (model instanceof MaeClassifier mae) {
+                mae.loadEncoder(ck.model());
+                out.println("init: encoder weights from " + cfg.initFrom() + " (" + ck.model().keySet().stream()
+                        .filter(k -> k.startsWith("encoder.")).count() + " tensors)");
+            } else {
+                model.loadStateDict(ck.model(), true);
+                out.println("init: all weights from " + cfg.initFrom());
+            }
+        }
+        if (!cfg.freezeEncoder()) return model;
+        if (!(model instanceof MaeClassifier mae))
+            throw new IllegalArgumentException("--freeze-encoder: model " + cfg.model() + " has no separate encoder to freeze (use mae-tiny)");
+        if (cfg.initFrom() == null) out.println("warning: --freeze-encoder without --init-from probes a randomly initialised encoder");
+        mae.freezeEncoder(true);
+        out.printf(Locale.ROOT, "linear probe: encoder frozen, training the head only (%,d of %,d parameters)%n",
+                mae.head.numParameters(), mae.numParameters());
+        return mae.head;
     }
 
     static Device device(String name) {
@@ -224,17 +251,16 @@ public final class VisionRecipe {
             cfg = new RunConfig(cfg.model(), dataset != null ? dataset : cfg.dataset(), dataDir != null ? dataDir : cfg.dataDir(),
                     cfg.epochs(), cfg.batchSize(), cfg.lr(), cfg.optimizer(), cfg.weightDecay(), cfg.warmup(), cfg.schedule(),
                     cfg.seed(), cfg.valSplit(), cfg.limitTrain(), cfg.device(), cfg.logEvery(), cfg.monitor(), cfg.patience(),
-                    cfg.clipGradNorm(), cfg.workers(), cfg.augment());
+                    cfg.clipGradNorm(), cfg.workers(), cfg.augment(), cfg.initFrom(), cfg.freezeEncoder());
         }
         DataSpec spec;
-        ViTConfig vit;
         try {
             spec = JSON.treeToValue(root.get("data"), DataSpec.class);
-            vit = JSON.treeToValue(root.get("model"), ViTConfig.class);
         } catch (IOException e) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + ": bad config: " + e.getMessage(), e);
         }
-        ImageClassifier model = ModelZoo.create(vit, new Random4j(cfg.seed()));
+        // the preset's name and the data's shape define the model
+        ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), new Random4j(cfg.seed()));
         model.loadStateDict(ck.model(), true);
         Splits data = openData(cfg, spec, split.equals("test"));
         if (!data.spec().classes().equals(spec.classes()) && data.spec().classes().size() != spec.classes().size())
@@ -258,12 +284,12 @@ public final class VisionRecipe {
 
     // -------------------------------------------------------------------------------------------- config.json
 
-    static String configJson(RunConfig cfg, DataSpec spec, ViTConfig vit, long params, long stepsPerEpoch, long total, long warmup) {
+    static String configJson(RunConfig cfg, DataSpec spec, Record modelConfig, long params, long stepsPerEpoch, long total, long warmup) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.set("run", JSON.valueToTree(cfg));
         root.set("data", JSON.valueToTree(spec));
-        root.set("model", JSON.valueToTree(vit));
+        root.set("model", JSON.valueToTree(modelConfig));
         root.put("parameters", params);
         root.put("steps_per_epoch", stepsPerEpoch);
         root.put("total_steps", total);

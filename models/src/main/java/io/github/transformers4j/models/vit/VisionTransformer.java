@@ -75,6 +75,11 @@ public class VisionTransformer extends ImageClassifier {
         return config.numClasses();
     }
 
+    @Override
+    public ViTConfig config() {
+        return config;
+    }
+
     /**
      * {@code b c (h p1) (w p2) -> b (h w) (c p1 p2)}: images (B, C, H, W) to patch rows (B, H/p * W/p, C p p),
      * patches in row-major order, each flattened channel-first.

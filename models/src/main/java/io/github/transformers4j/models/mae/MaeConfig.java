@@ -1,0 +1,73 @@
+package io.github.transformers4j.models.mae;
+
+/**
+ * Configuration of a {@link MaskedAutoencoder} (and of the encoder that {@link MaeClassifier} fine-tunes).
+ *
+ * @param imageSize     image side, a multiple of patchSize (the reconstruction target is the patchified image)
+ * @param encoderDim    encoder token width
+ * @param encoderDepth  encoder layers (pre-norm, GELU)
+ * @param encoderHeads  encoder heads
+ * @param encoderMlpDim encoder feed-forward width
+ * @param decoderDim    decoder token width
+ * @param decoderDepth  decoder layers
+ * @param decoderHeads  decoder heads
+ * @param decoderMlpDim decoder feed-forward width
+ * @param maskRatio     fraction of patches hidden from the encoder; it sees floor(N (1 - maskRatio)) of them
+ * @param normPixLoss   reconstruct each patch's pixels normalised by the patch's mean and variance (MAE's option)
+ * @param numClasses    classes of the classifier built on the encoder
+ */
+public record MaeConfig(int imageSize, int channels, int patchSize, int encoderDim, int encoderDepth, int encoderHeads,
+                        int encoderMlpDim, int decoderDim, int decoderDepth, int decoderHeads, int decoderMlpDim,
+                        double maskRatio, boolean normPixLoss, int numClasses) {
+    public MaeConfig {
+        if (imageSize < 1 || channels < 1 || patchSize < 1 || encoderDim < 1 || encoderDepth < 1 || encoderHeads < 1
+                || encoderMlpDim < 1 || decoderDim < 1 || decoderDepth < 1 || decoderHeads < 1 || decoderMlpDim < 1 || numClasses < 1)
+            throw new IllegalArgumentException("MaeConfig: sizes must be positive: " + this);
+        if (imageSize % patchSize != 0)
+            throw new IllegalArgumentException("MaeConfig: image size " + imageSize + " is not a multiple of patch size " + patchSize
+                    + " (the reconstruction target is the patchified image)");
+        if (encoderDim % encoderHeads != 0 || decoderDim % decoderHeads != 0)
+            throw new IllegalArgumentException("MaeConfig: widths must be divisible by the heads: encoder " + encoderDim + "/" + encoderHeads
+                    + ", decoder " + decoderDim + "/" + decoderHeads);
+        if (!(maskRatio >= 0 && maskRatio < 1)) throw new IllegalArgumentException("MaeConfig: maskRatio must be in [0, 1), got " + maskRatio);
+        if (numVisible(imageSize, patchSize, maskRatio) < 1)
+            throw new IllegalArgumentException("MaeConfig: mask ratio " + maskRatio + " leaves no visible patch of " + numPatches(imageSize, patchSize));
+    }
+
+    private static int numPatches(int imageSize, int patchSize) {
+        return (imageSize / patchSize) * (imageSize / patchSize);
+    }
+
+    private static int numVisible(int imageSize, int patchSize, double maskRatio) {
+        return (int) (numPatches(imageSize, patchSize) * (1 - maskRatio));
+    }
+
+    public int numPatches() {
+        return numPatches(imageSize, patchSize);
+    }
+
+    /** Patches the encoder sees: floor(N (1 - maskRatio)), as MAE's {@code len_keep}. */
+    public int numVisible() {
+        return numVisible(imageSize, patchSize, maskRatio);
+    }
+
+    /** Values per patch, C p^2: the width of the reconstruction. */
+    public int patchDim() {
+        return channels * patchSize * patchSize;
+    }
+
+    public MaeConfig withData(int imageSize, int channels, int numClasses) {
+        return new MaeConfig(imageSize, channels, patchSize, encoderDim, encoderDepth, encoderHeads, encoderMlpDim, decoderDim,
+                decoderDepth, decoderHeads, decoderMlpDim, maskRatio, normPixLoss, numClasses);
+    }
+
+    public MaeConfig withMaskRatio(double r) {
+        return new MaeConfig(imageSize, channels, patchSize, encoderDim, encoderDepth, encoderHeads, encoderMlpDim, decoderDim,
+                decoderDepth, decoderHeads, decoderMlpDim, r, normPixLoss, numClasses);
+    }
+
+    public MaeConfig withNormPixLoss(boolean on) {
+        return new MaeConfig(imageSize, channels, patchSize, encoderDim, encoderDepth, encoderHeads, encoderMlpDim, decoderDim,
+                decoderDepth, decoderHeads, decoderMlpDim, maskRatio, on, numClasses);
+    }
+}

@@ -1,0 +1,225 @@
+package io.github.transformers4j.train;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.data.Dataset;
+import io.github.transformers4j.data.vision.LabeledImage;
+import io.github.transformers4j.data.vision.Batch;
+import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.mae.MaeConfig;
+import io.github.transformers4j.models.mae.MaskedAutoencoder;
+import io.github.transformers4j.models.vit.VisionTransformer;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Self-supervised pre-training of a masked autoencoder ({@code t4j pretrain --model mae-tiny}) on the images of a data
+ * set (labels unused), and the reconstruction picture. The run folder gets:
+ * <pre>
+ * RUN/config.json                        format transformers4j-pretrain-1: run options, data, MAE configuration
+ * RUN/pretrain_metrics.csv               epoch, train_loss, val_loss, seconds, images_per_s
+ * RUN/checkpoints/last.safetensors       after every epoch: model.encoder.*, model.decoder.*, optimizer state
+ * RUN/reconstruction.png                 original / masked / reconstruction / reconstruction + visible, validation images
+ * </pre>
+ * The encoder then starts a classifier: {@code t4j train --model mae-tiny --init-from RUN/checkpoints/last.safetensors}
+ * (fine-tuning) or with {@code --freeze-encoder} as well (linear probe). The validation loss uses a fixed mask
+ * per image (drawn from a generator seeded with 0 at every evaluation), so it is comparable across epochs.
+ */
+public final class PretrainRecipe {
+    public static final String FORMAT = "transformers4j-pretrain-1", METRICS = "pretrain_metrics.csv", PNG = "reconstruction.png";
+
+    private PretrainRecipe() {}
+
+    /** Options of the MAE beyond the run's: its mask ratio, the normalised-pixel loss, and the images in the PNG. */
+    public record MaeOptions(double maskRatio, boolean normPixLoss, int samples) {
+        public MaeOptions {
+            if (!(maskRatio > 0 && maskRatio < 1)) throw new IllegalArgumentException("--mask-ratio must be in (0, 1), got " + maskRatio);
+            if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
+        }
+    }
+
+    /** One epoch's figures. */
+    public record EpochLoss(int epoch, double trainLoss, double valLoss, double seconds) {}
+
+    /** Pre-trains for cfg.epochs() and returns the per-epoch losses. */
+    public static List<EpochLoss> pretrain(RunConfig cfg, MaeOptions mo, Path runDir, VisionRecipe.Session session) {
+        PrintStream out = session.out();
+        Device device = VisionRecipe.device(cfg.device());
+        VisionRecipe.Splits data = VisionRecipe.openData(cfg, null, false);
+        VisionRecipe.DataSpec spec = data.spec();
+        Random4j rng = new Random4j(cfg.seed());
+        MaskedAutoencoder base = ModelZoo.createPretrainer(cfg.model(), spec.imageSize(), spec.channels(), rng);
+        MaeConfig mc = base.config.withMaskRatio(mo.maskRatio()).withNormPixLoss(mo.normPixLoss()).withData(spec.imageSize(),
+                spec.channels(), spec.classes().size());
+        MaskedAutoencoder mae = mc.equals(base.config) ? base : new MaskedAutoencoder(mc, new Random4j(cfg.seed()));
+        if (!device.equals(Device.CPU)) mae.to(device);
+
+        try (var trainLoader = VisionRecipe.loader(data.train(), cfg.batchSize(), true, cfg.seed(), cfg.workers());
+             var valLoader = data.val() == null ? null : VisionRecipe.loader(data.val(), VisionRecipe.evalBatchSize(cfg), false, 0, cfg.workers())) {
+            long steps = trainLoader.numBatches(), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
+            Optimization opt = Optimizers.create(mae, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(), warmup, total,
+                    cfg.clipGradNorm());
+            writeConfig(runDir, cfg, spec, mc, mae.numParameters(), steps, total, warmup);
+            out.printf(Locale.ROOT, "%s: masked autoencoder, encoder %d-d x %d, decoder %d-d x %d, patch %d, mask ratio %.2f%s; "
+                            + "%,d parameters (encoder %,d)%n", cfg.model(), mc.encoderDim(), mc.encoderDepth(), mc.decoderDim(),
+                    mc.decoderDepth(), mc.patchSize(), mc.maskRatio(), mc.normPixLoss() ? ", normalised-pixel loss" : "",
+                    mae.numParameters(), mae.encoder.numParameters());
+            out.printf(Locale.ROOT, "data: %s %dx%dx%d, %,d train / %,d val images; %d patches, %d visible%n", spec.name(),
+                    spec.channels(), spec.imageSize(), spec.imageSize(), spec.trainSize(), spec.valSize(), mc.numPatches(), mc.numVisible());
+            out.printf(Locale.ROOT, "pre-training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d, %s), weight decay %.3g, seed %d, %s%n"
+                            + "run folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(), cfg.lr(), warmup, cfg.schedule(),
+                    cfg.weightDecay(), cfg.seed(), device, runDir.toAbsolutePath().normalize());
+
+            List<EpochLoss> results = new ArrayList<>();
+            long step = 0;
+            for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
+                long t0 = System.nanoTime();
+                mae.train();
+                double lossSum = 0;
+                long seen = 0;
+                try (Progress bar = Progress.start(session.progress(), String.format("pretrain %d/%d", epoch, cfg.epochs()), steps, System.err)) {
+                    for (Batch batch : trainLoader.epoch(epoch)) {
+                        double loss;
+                        try (var scope = Memory.scope(); batch) {
+                            opt.zeroGrad();
+                            Tensor lossT = mae.forward(batch.images().to(device), rng).loss();
+                            lossT.backward();
+                            opt.step(step);
+                            loss = lossT.item();
+                        }
+                        if (!Double.isFinite(loss))
+                            throw new IllegalStateException(String.format(Locale.ROOT, "pre-training diverged: loss %s at epoch %d step %d; "
+                                    + "try a lower --lr or a longer --warmup", loss, epoch, step + 1));
+                        step++;
+                        lossSum += loss * batch.size();
+                        seen += batch.size();
+                        bar.step(lossSum / seen);
+                    }
+                }
+                double trainLoss = lossSum / seen, seconds = (System.nanoTime() - t0) / 1e9;
+                double valLoss = valLoader == null ? Double.NaN : validate(mae, valLoader, device);
+                EpochLoss r = new EpochLoss(epoch, trainLoss, valLoss, (System.nanoTime() - t0) / 1e9);
+                results.add(r);
+                appendMetrics(runDir, r, seen / seconds);
+                out.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f, val loss %.4f, %.1f s (%.0f img/s)%n", epoch, cfg.epochs(),
+                        trainLoss, valLoss, r.seconds(), seen / seconds);
+                new Checkpoint(mae.stateDict(), opt.stateTensors(), Map.of("epoch", String.valueOf(epoch), "global_step",
+                        String.valueOf(step), "rng_seed", String.valueOf(rng.seed()), "rng_counter", String.valueOf(rng.counter()),
+                        "config", readConfig(runDir), "optimizer", opt.stateJson(), "kind", "pretrain"))
+                        .save(runDir.resolve(Trainer.LAST));
+                var pics = data.val() != null ? data.val() : data.train();
+                writeReconstruction(mae, pics, mo.samples(), spec, device, runDir.resolve(PNG));
+            }
+            out.println("reconstructions: " + runDir.resolve(PNG));
+            out.println("next: t4j train --model " + cfg.model() + " --init-from " + runDir.resolve(Trainer.LAST) + " [--freeze-encoder]");
+            return results;
+        }
+    }
+
+    /** Mean masked-patch loss over a loader with masks from a generator seeded 0 (the same masks every epoch). */
+    static double validate(MaskedAutoencoder mae, DataLoader<?, Batch> loader, Device device) {
+        boolean was = mae.isTraining();
+        mae.eval();
+        Random4j maskRng = new Random4j(0);
+        double sum = 0;
+        long n = 0;
+        try (var g = Grad.disabled()) {
+            for (Batch batch : loader.epoch(0)) {
+                try (var scope = Memory.scope(); batch) {
+                    sum += mae.forward(batch.images().to(device), maskRng).loss().item() * batch.size();
+                    n += batch.size();
+                }
+            }
+        } finally {
+            mae.train(was);
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /**
+     * Rows: the images, the visible patches (hidden ones grey), the reconstruction, and the reconstruction with the
+     * visible patches pasted back; pixels un-normalised with the data set's mean and std.
+     */
+    public static void writeReconstruction(MaskedAutoencoder mae, Dataset<LabeledImage> ds,
+                                           int samples, VisionRecipe.DataSpec spec, Device device, Path png) {
+        int n = Math.min(samples, ds.size());
+        List<LabeledImage> items = new ArrayList<>();
+        for (int i = 0; i < n; i++) items.add(ds.get(i));
+        boolean was = mae.isTraining();
+        mae.eval();
+        try (var g = Grad.disabled(); var scope = Memory.scope(); Batch batch = Batch.collate(items)) {
+            Tensor x = batch.images().to(device);
+            MaskedAutoencoder.Output o = mae.forward(x, new Random4j(1));
+            Tensor recon = mae.reconstruct(o.pred(), x);
+            MaeConfig c = mae.config;
+            Tensor visible = o.masking().mask().neg().add(1).unsqueeze(-1);     // (B, N, 1): 1 = visible
+            Tensor patches = VisionTransformer.patchify(x, c.patchSize());
+            Tensor grey = Tensor.full(0, patches.dtype(), patches.device(), 1, 1, 1); // the mean pixel after normalisation
+            Tensor masked = VisionTransformer.unpatchify(patches.mul(visible).add(grey.mul(visible.neg().add(1))), c.patchSize(), c.channels(), c.imageSize());
+            Tensor pasted = VisionTransformer.unpatchify(patches.mul(visible).add(VisionTransformer.patchify(recon, c.patchSize())
+                    .mul(visible.neg().add(1))), c.patchSize(), c.channels(), c.imageSize());
+            ReconstructionGrid.write(png, List.of(unnormalize(x, spec), unnormalize(masked, spec), unnormalize(recon, spec),
+                    unnormalize(pasted, spec)), List.of("original", "masked 75%".replace("75", String.valueOf(Math.round(100 * c.maskRatio()))),
+                    "reconstruction", "recon + visible"), 4);
+        } finally {
+            mae.train(was);
+        }
+    }
+
+    static Tensor unnormalize(Tensor x, VisionRecipe.DataSpec spec) {
+        int c = spec.channels();
+        Tensor mean = Tensor.of(spec.mean(), 1, c, 1, 1).to(x.device()), std = Tensor.of(spec.std(), 1, c, 1, 1).to(x.device());
+        return x.mul(std).add(mean).to(Device.CPU);
+    }
+
+    private static void writeConfig(Path runDir, RunConfig cfg, VisionRecipe.DataSpec spec, MaeConfig mc, long params, long steps,
+                                    long total, long warmup) {
+        ObjectNode root = VisionRecipe.JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.set("run", VisionRecipe.JSON.valueToTree(cfg));
+        root.set("data", VisionRecipe.JSON.valueToTree(spec));
+        root.set("model", VisionRecipe.JSON.valueToTree(mc));
+        root.put("parameters", params);
+        root.put("steps_per_epoch", steps);
+        root.put("total_steps", total);
+        root.put("warmup_steps", warmup);
+        try {
+            Files.createDirectories(runDir);
+            AtomicFiles.writeString(runDir.resolve(VisionRecipe.CONFIG), VisionRecipe.JSON.writeValueAsString(root) + "\n");
+            Files.writeString(runDir.resolve(METRICS), "epoch,train_loss,val_loss,seconds,images_per_s\n", StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the run's config in " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String readConfig(Path runDir) {
+        try {
+            return Files.readString(runDir.resolve(VisionRecipe.CONFIG));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void appendMetrics(Path runDir, EpochLoss r, double imagesPerSecond) {
+        try {
+            Files.writeString(runDir.resolve(METRICS), String.format(Locale.ROOT, "%d,%.6f,%.6f,%.3f,%.1f%n", r.epoch(), r.trainLoss(),
+                    r.valLoss(), r.seconds(), imagesPerSecond), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to " + METRICS + ": " + e.getMessage(), e);
+        }
+    }
+}
