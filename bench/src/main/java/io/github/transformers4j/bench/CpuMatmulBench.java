@@ -26,8 +26,8 @@ import java.util.stream.IntStream;
  * on the PATH, times numpy's {@code a @ b} of the same size in the same run for a side-by-side ratio.
  */
 public final class CpuMatmulBench {
-    /** Least warm-up time: the first products run before the JIT has compiled the Vector API kernels. */
-    private static final long WARMUP_NANOS = 1_000_000_000L;
+    /** Least warm-up time: on two busy cores the JIT takes a second or two to compile the Vector API kernels. */
+    private static final long WARMUP_NANOS = 3_000_000_000L;
 
     private CpuMatmulBench() {}
 
@@ -64,7 +64,7 @@ public final class CpuMatmulBench {
     }
 
     public static void run(int size, int warmup, int iters, PrintStream out) {
-        out.printf("cpu-matmul: %d x %d x %d float32, %d threads, %d warm-up (at least 1 s) + %d timed iterations%n",
+        out.printf("cpu-matmul: %d x %d x %d float32, %d threads, %d warm-up (at least 3 s) + %d timed iterations%n",
                 size, size, size, Parallel.threads(), warmup, iters);
         Result r = measure(size, warmup, iters);
         double flop = r.flop();

@@ -1,7 +1,6 @@
 package io.github.transformers4j.cli;
 
-import java.io.PrintStream;
-import java.lang.reflect.Method;
+import io.github.transformers4j.bench.CpuMatmulBench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,23 +25,12 @@ final class BenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         T4j.threads(threads);
         if (!what.equals("cpu-matmul")) throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: cpu-matmul");
         if (size < 1 || warmup < 0 || iters < 1)
             throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");
-        Method run;
-        try {
-            run = Class.forName("io.github.transformers4j.bench.CpuMatmulBench")
-                    .getMethod("run", int.class, int.class, int.class, PrintStream.class);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the CPU matmul benchmark (bench module, CpuMatmulBench) is not in this build");
-        }
-        try {
-            run.invoke(null, size, warmup, iters, System.out);
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause() instanceof Exception ex ? ex : new RuntimeException(e.getCause());
-        }
+        CpuMatmulBench.run(size, warmup, iters, System.out);
         return 0;
     }
 }

@@ -23,16 +23,18 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set")
     Path dataDir;
 
-    @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
-    String device = "cpu";
-
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
     Integer threads;
+
+    @picocli.CommandLine.Mixin
+    Seq2SeqEvalOptions seq2seq;
 
     @Override
     public Integer call() {
         T4j.threads(threads);
-        VisionRecipe.evaluate(checkpoint, dataset, split, dataDir == null ? null : dataDir.toString(), device,
+        if (seq2seq.applies(this)) return seq2seq.run(this);
+        VisionRecipe.evaluate(checkpoint, dataset, split, dataDir == null ? null : dataDir.toString(),
+                seq2seq.device == null ? "cpu" : seq2seq.device,
                 new VisionRecipe.Session(new PrintStream(System.out, true), false));
         return 0;
     }

@@ -13,5 +13,6 @@ final class ModelsCommand implements Runnable {
             System.out.println(ModelZoo.describe(name, ModelZoo.create(name, 28, 1, 10, new Random4j(0))));
             System.out.println(ModelZoo.describe(name, ModelZoo.create(name, 32, 3, 10, new Random4j(0))));
         }
+        for (var p : io.github.transformers4j.models.seq2seq.Seq2SeqPresets.all()) System.out.println(p.name() + ": " + p.description());
     }
 }

@@ -20,10 +20,11 @@ final class TrainCommand implements Callable<Integer> {
     static final RunConfig D = RunConfig.defaults();
 
     @Option(names = "--model", description = "model preset (list them with 't4j models'): vit-mini-p4, vit-tiny-p4, vit-conv-p16, "
-            + "vit-sincos-p8, vit-window-p4, vit-bert12-p4, vit-einsum-p16, gru-p16, lstm-p16, rnn-p16, mae-tiny (default: ${DEFAULT-VALUE})")
+            + "vit-sincos-p8, vit-window-p4, vit-bert12-p4, vit-einsum-p16, gru-p16, lstm-p16, rnn-p16, mae-tiny; summarizers: "
+            + "summarizer-4x512, summarizer-tiny (default: ${DEFAULT-VALUE})")
     String model = D.model();
 
-    @Option(names = "--dataset", description = "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse or imagefolder:PATH (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dataset", description = "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse or imagefolder:PATH; for summarizers jsonl:DIR (default: ${DEFAULT-VALUE})")
     String dataset = D.dataset();
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set (default: search ./data, ~/.cache/transformers4j, system folders; download when possible)")
@@ -98,9 +99,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @picocli.CommandLine.Mixin
+    Seq2SeqTrainOptions seq2seq;
+
     @Override
     public Integer call() {
         T4j.threads(threads);
+        if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
         if (resume && out == null) throw new IllegalArgumentException("--resume needs --out DIR (the run folder to continue)");
         RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
                 optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,

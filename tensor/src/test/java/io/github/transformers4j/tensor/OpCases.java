@@ -193,6 +193,9 @@ final class OpCases {
                 x -> x[0].matmul(x[1]), x -> matmulRef(x[0], x[1])));
         c.add(new Case("matmul (transposed operands)", r -> new Tensor[] {rnd(r, 3, 4), rnd(r, 5, 3)},
                 x -> x[0].t().matmul(x[1].t()), x -> matmulRef(x[0].permute(1, 0), x[1].permute(1, 0))));
+        // a [1, 3] row whose elements are 4 apart (a column of a [3, 4] matrix, transposed): no unit stride on its inner dim
+        c.add(new Case("matmul (strided single row @ matrix)", r -> new Tensor[] {rnd(r, 3, 4), rnd(r, 3, 5)},
+                x -> x[0].narrow(1, 2, 1).mT().matmul(x[1]), x -> matmulRef(sliceRef(x[0], 1, 2, 3, 1).permute(1, 0), x[1])));
         c.add(new Case("matmul (matrix @ vector)", r -> new Tensor[] {rnd(r, 4, 3), rnd(r, 3)}, x -> x[0].matmul(x[1]),
                 x -> matmulRef(x[0], x[1].reshape(3, 1)).reshape(4)));
         c.add(new Case("einsum (attention scores bhqd,bhkd->bhqk)", r -> new Tensor[] {rnd(r, 2, 2, 3, 4), rnd(r, 2, 2, 5, 4)},

@@ -25,7 +25,7 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        Path tmp = createTemp(dir, abs.getFileName().toString());
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
                  OutputStream out = Channels.newOutputStream(ch)) {
@@ -47,6 +47,18 @@ public final class AtomicFiles {
             throw t;
         }
         forceDirectory(dir);
+    }
+
+    /** An empty hidden file next to the target, with the default permissions (createTempFile would make it 0600). */
+    private static Path createTemp(Path dir, String base) throws IOException {
+        while (true) {
+            Path tmp = dir.resolve("." + base + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                // try another name
+            }
+        }
     }
 
     public static void writeString(Path target, String text) throws IOException {

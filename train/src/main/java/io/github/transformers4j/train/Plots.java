@@ -54,7 +54,7 @@ public final class Plots {
         XYChart acc = chart("Accuracy - " + runDir.toAbsolutePath().normalize().getFileName(), "epoch", "accuracy (%)");
         line(acc, "train", c.epochs, c.trainAcc, PALETTE[0], 2.5f, true, null);
         line(acc, "validation", c.epochs, c.valAcc, PALETTE[1], 2.5f, true, null);
-        line(acc, "test", c.testX, c.testAcc, PALETTE[2], 2.5f, true, null);
+        line(acc, "test (tested checkpoint)", c.testX, c.testAcc, PALETTE[2], 2.5f, true, null);
         if (!acc.getSeriesMap().isEmpty()) written.add(save(acc, runDir.resolve(ACCURACY)));
         return written;
     }
@@ -67,10 +67,10 @@ public final class Plots {
         if (runDirs.isEmpty()) throw new IllegalArgumentException("plot: no run folders given");
         XYChart loss = chart("Loss by run", "epoch", "cross-entropy loss");
         XYChart acc = chart("Accuracy by run", "epoch", "accuracy (%)");
-        List<String> names = new ArrayList<>();
+        List<String> names = labels(runDirs);
         for (int i = 0; i < runDirs.size(); i++) {
             Path run = runDirs.get(i);
-            String name = uniqueName(names, run);
+            String name = names.get(i);
             Curves c = Curves.of(MetricsLog.read(run));
             Color color = PALETTE[i % PALETTE.length];
             line(loss, name + " validation", c.epochs, c.valLoss, color, 2.5f, true, null);
@@ -84,14 +84,23 @@ public final class Plots {
         return written;
     }
 
-    private static String uniqueName(List<String> taken, Path run) {
-        Path abs = run.toAbsolutePath().normalize();
-        String name = abs.getFileName() == null ? abs.toString() : abs.getFileName().toString();
-        if (taken.contains(name) && abs.getParent() != null && abs.getParent().getFileName() != null)
-            name = abs.getParent().getFileName() + "/" + name;
-        while (taken.contains(name)) name = name + "'";
-        taken.add(name);
-        return name;
+    /** Legend names: each run's folder name, with its parent folder when two runs share a name. */
+    static List<String> labels(List<Path> runs) {
+        List<String> names = new ArrayList<>();
+        for (Path run : runs) {
+            Path abs = run.toAbsolutePath().normalize();
+            names.add(abs.getFileName() == null ? abs.toString() : abs.getFileName().toString());
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Path abs = runs.get(i).toAbsolutePath().normalize();
+            String name = names.get(i);
+            if (java.util.Collections.frequency(names, name) > 1 && abs.getParent() != null && abs.getParent().getFileName() != null)
+                name = abs.getParent().getFileName() + "/" + name;
+            while (out.contains(name)) name = name + "'";
+            out.add(name);
+        }
+        return out;
     }
 
     /** A heat map of the confusion matrix: true classes top to bottom, predictions left to right, counts shown. */

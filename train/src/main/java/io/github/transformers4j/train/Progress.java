@@ -32,7 +32,7 @@ final class Progress implements AutoCloseable {
 
     void step(double runningLoss) {
         if (bar == null) return;
-        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", runningLoss));
+        bar.setExtraMessage(String.format(Locale.ROOT, "  loss %.4f", runningLoss));
         bar.step();
     }
 

@@ -61,5 +61,6 @@ class PlotsTest {
         assertThat(written).containsExactly(root.resolve("compare_loss.png"), root.resolve("compare_accuracy.png"));
         png(root.resolve("compare_loss.png"));
         assertThatThrownBy(() -> Plots.compare(List.of(), root)).hasMessageContaining("no run folders");
+        assertThat(Plots.labels(List.of(Path.of("/x/a/run"), Path.of("/x/b/run"), Path.of("/x/c")))).containsExactly("a/run", "b/run", "c");
     }
 }

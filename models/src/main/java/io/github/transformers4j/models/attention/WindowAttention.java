@@ -108,7 +108,9 @@ public record WindowAttention(int gridH, int gridW, int size, int prefix) {
         if (dropoutP > 0) w = NnOps.dropout(w, dropoutP, true, rng == null ? Random4j.global() : rng);
         Tensor out = w.narrow(-1, prefix, kk).unsqueeze(-1).mul(vn).sum(3, false); // (B, H, N, E)
         if (prefix == 0) return out;
-        out = out.add(w.narrow(-1, 0, prefix).matmul(v.narrow(2, 0, prefix)));
+        // (B, H, N, P, 1) * (B, H, 1, P, E) summed over P; elementwise rather than a matmul whose left operand would be
+        // a strided column of w (the CPU matmul mishandles a 1-row operand with a non-unit column stride: see the notes)
+        out = out.add(w.narrow(-1, 0, prefix).unsqueeze(-1).mul(v.narrow(2, 0, prefix).unsqueeze(2)).sum(3, false));
         // prefix queries attend to all L tokens
         Tensor qc = q.narrow(2, 0, prefix);
         Tensor wc = qc.matmul(k.mT()).mul(scale).softmax(-1);

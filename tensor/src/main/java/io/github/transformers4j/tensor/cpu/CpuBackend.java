@@ -74,11 +74,18 @@ public final class CpuBackend implements Backend {
         long[] ta = a.stride(), tb = b.stride();
         int batch = sa[0], m = sa[1], k = sa[2], n = sb[2];
         long ldc = n, cBatch = (long) m * n;
-        // a row or column of length 1 has an arbitrary stride: normalise so one stride is 1
-        long aRs = m == 1 ? (ta[2] == 1 ? k : ta[1]) : ta[1], aCs = k == 1 ? 1 : ta[2];
-        if (m == 1 && ta[2] != 1) aRs = ta[1];
-        long bRs = k == 1 ? (tb[2] == 1 ? n : tb[1]) : tb[1], bCs = n == 1 ? 1 : tb[2];
-        if (aRs != 1 && aCs != 1) aCs = 1; // unreachable by construction (Linalg guarantees a unit stride)
+        // Gemm needs one unit stride per operand. A dim of size 1 never moves the offset, so its stride may be set to 1.
+        long aRs = ta[1], aCs = ta[2], bRs = tb[1], bCs = tb[2];
+        if (aRs != 1 && aCs != 1) {
+            if (m == 1) aRs = 1;
+            else if (k == 1) aCs = 1;
+            else throw new IllegalStateException("matmul: left operand has no unit stride " + java.util.Arrays.toString(ta));
+        }
+        if (bRs != 1 && bCs != 1) {
+            if (k == 1) bRs = 1;
+            else if (n == 1) bCs = 1;
+            else throw new IllegalStateException("matmul: right operand has no unit stride " + java.util.Arrays.toString(tb));
+        }
         if (a.dtype() == DType.F32) {
             Gemm.sgemm(batch, m, n, k, Access.seg(a), a.storageOffset(), ta[0], aRs, aCs,
                     Access.seg(b), b.storageOffset(), tb[0], bRs, bCs, Access.seg(out), out.storageOffset(), cBatch, ldc, accumulate);

@@ -118,21 +118,21 @@ final class CpuElementwise {
             case SQUARE -> v.mul(v);
             case RELU -> v.max(0f);
             case AFFINE -> v.fma(p0, p1);
-            case EXP -> v.lanewise(VectorOperators.EXP);
-            case TANH -> v.lanewise(VectorOperators.TANH);
+            case EXP -> VecMath.exp(v);
+            case TANH -> VecMath.tanh(v);
             case SQRT -> v.sqrt();
             case RECIPROCAL -> v.broadcast(1f).div(v);
-            case SIGMOID -> v.broadcast(1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
-            case SILU -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SIGMOID -> v.broadcast(1f).div(VecMath.exp(v.neg()).add(1f));
+            case SILU -> v.div(VecMath.exp(v.neg()).add(1f));
             case GELU -> v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f));
             case GELU_GRAD -> {
                 FloatVector cdf = erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
-                FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul((float) (1 / Math.sqrt(2 * Math.PI)));
+                FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul((float) (1 / Math.sqrt(2 * Math.PI)));
                 yield cdf.add(v.mul(pdf));
             }
             case GELU_TANH -> {
                 FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2 / Math.PI));
-                yield v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+                yield v.mul(0.5f).mul(VecMath.tanh(inner).add(1f));
             }
             default -> throw new IllegalStateException(op.name());
         };
@@ -145,7 +145,7 @@ final class CpuElementwise {
         t = t.broadcast(1f).div(t);
         FloatVector poly = t.mul(1.061405429f).add(-1.453152027f).mul(t).add(1.421413741f).mul(t).add(-0.284496736f).mul(t)
                 .add(0.254829592f).mul(t);
-        FloatVector y = poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
+        FloatVector y = poly.mul(VecMath.exp(ax.mul(ax).neg())).neg().add(1f);
         VectorMask<Float> neg = x.compare(VectorOperators.LT, 0f);
         return y.blend(y.neg(), neg);
     }

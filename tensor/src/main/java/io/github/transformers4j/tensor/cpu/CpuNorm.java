@@ -51,14 +51,15 @@ final class CpuNorm {
             for (int k = 0; k < d; k++) os.setAtIndex(JAVA_FLOAT, ob + k, log ? Float.NEGATIVE_INFINITY : 0f);
             return;
         }
-        double sum = 0;
+        FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < upper; i += S.length()) {
-            FloatVector e = FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO).sub(max));
             if (!log) e.intoMemorySegment(os, (ob + i) * 4, NO);
-            sum += e.reduceLanes(VectorOperators.ADD);
+            acc = acc.add(e);
         }
+        double sum = VecMath.sum(acc);
         for (; i < d; i++) {
-            float e = (float) Math.exp(xs.getAtIndex(JAVA_FLOAT, xb + i) - max);
+            float e = VecMath.exp(xs.getAtIndex(JAVA_FLOAT, xb + i) - max);
             if (!log) os.setAtIndex(JAVA_FLOAT, ob + i, e);
             sum += e;
         }
@@ -165,7 +166,7 @@ final class CpuNorm {
         int upper = S.loopBound(d), i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO));
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = VecMath.sum(acc);
         for (; i < d; i++) sum += xs.getAtIndex(JAVA_FLOAT, xb + i);
         float mu = (float) (sum / d);
         FloatVector sq = FloatVector.zero(S);
@@ -173,7 +174,7 @@ final class CpuNorm {
             FloatVector c = FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO).sub(mu);
             sq = c.fma(c, sq);
         }
-        double var = sq.reduceLanes(VectorOperators.ADD);
+        double var = VecMath.sum(sq);
         for (; i < d; i++) {
             float c = xs.getAtIndex(JAVA_FLOAT, xb + i) - mu;
             var += c * c;

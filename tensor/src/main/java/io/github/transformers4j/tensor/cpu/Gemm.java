@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (row-major or transposed, runs of contiguous floats; zero rows up to a multiple of {@link #MR}), and a
  * register-blocked micro-kernel (12 x 2 vectors of accumulators, 12 x 32 on AVX-512) reads A with strides,
  * B sliver by sliver, and multiplies with {@code fma}. Work is split into tiles of C over batch x row blocks x
- * column chunks; a big product packs B (and A where tiles would repeat the copy) once, shared by all tiles.
+ * column chunks; a big product packs B once, shared by all tiles.
  *
  * <p>Determinism: every element of C is, for each K block in order, a sequential {@code fma} chain over that
  * block starting from zero, added to C block after block. How C is tiled, which kernel variant or thread
@@ -51,8 +51,8 @@ public final class Gemm {
     private static final int TASKS = 8;
     /** Widest column panel of a task that packs its own B block (KC x NC1 floats, about the L2 size). */
     static final int NC1 = 512 / NR * NR;
-    /** Caps on the floats of the shared packed B panel (all of K) and of the shared packed A. */
-    private static final long SHARED_B_MAX = 1 << 22, SHARED_A_MAX = 1 << 22;
+    /** Cap on the floats of the shared packed B panel (all of K). */
+    private static final long SHARED_B_MAX = 1 << 22;
     /** At or below this many multiply-adds a product takes the simple loop. */
     private static final long SMALL = 16 * 16 * 16;
     /**
@@ -164,6 +164,10 @@ public final class Gemm {
         if (m > 1 && ldc < n) {
             throw new IllegalArgumentException(op + ": ldc " + ldc + " < n " + n + ": rows of C [" + m + ", " + n + "] would overlap");
         }
+        if (batch > 1 && cBatch != 0 && cBatch < (m - 1) * ldc + n) {
+            throw new IllegalArgumentException(op + ": C batch stride " + cBatch + " < " + ((m - 1) * ldc + n)
+                    + ": the [" + m + ", " + n + "] items of C would overlap (0 sums them into one)");
+        }
         Operand ao = new Operand(a, aOff, aBatch, aRs, aCs), bo = new Operand(b, bOff, bBatch, bRs, bCs);
         Operand co = new Operand(c, cOff, cBatch, ldc, 1);
         if (k > 0) {
@@ -206,7 +210,6 @@ public final class Gemm {
         final float[] a = new float[MC * (KC + 32)];
         final float[] tile = new float[MR * NR];
         float[] b = new float[0];
-        float[] sharedA = new float[0];
         float[] sharedB = new float[0];
         float[] row = new float[0];
         double[] drow = new double[0];
@@ -258,8 +261,7 @@ public final class Gemm {
     /**
      * Large products: for each batch item and column panel, pack all of B[:, panel] once (in parallel), then
      * cut C[:, panel] into about TASKS tiles (row blocks of equal size, at most MC rows, times column chunks)
-     * that read the shared B. A is packed once into a shared buffer too when tiles would otherwise each copy
-     * the same A blocks (several column chunks or panels); else each tile copies its own.
+     * that each copy their own A blocks and read the shared B.
      */
     private static void shared(Job job) {
         int m = job.m, n = job.n, k = job.k, kBlocks = (k + KC - 1) / KC;
@@ -267,42 +269,30 @@ public final class Gemm {
         int mc = (rowSlivers + mBlocks - 1) / mBlocks * MR, mb = (m + mc - 1) / mc;
         int nc = (int) Math.min(n, SHARED_B_MAX / k / NR * NR);
         int chunks = Math.min((nc + NR - 1) / NR, (TASKS + mb - 1) / mb);
-        int aBlock = mc * (KC + 16);
-        boolean shareA = (chunks > 1 || nc < n) && (long) mb * kBlocks * aBlock <= SHARED_A_MAX;
         Scratch caller = SCRATCH.get();
-        if (shareA && caller.sharedA.length < mb * kBlocks * aBlock) caller.sharedA = new float[mb * kBlocks * aBlock];
-        float[] ap = caller.sharedA;
         for (int b = 0; b < job.batch; b++) {
             for (int j0 = 0; j0 < n; j0 += nc) {
                 int ncur = Math.min(nc, n - j0), pw = packedWidth(ncur), slivers = (ncur + NR - 1) / NR;
                 if (caller.sharedB.length < (long) k * pw) caller.sharedB = new float[k * pw];
                 float[] bp = caller.sharedB;
-                int bb = b, jj = j0, aTasks = shareA && j0 == 0 ? mb * kBlocks : 0;
-                job.forRange(aTasks + kBlocks * slivers, 2, (lo, hi) -> {
+                int bb = b, jj = j0;
+                job.forRange(kBlocks * slivers, 2, (lo, hi) -> {
                     for (int t = lo; t < hi; t++) {
-                        if (t < aTasks) { // A block (row block t / kBlocks, K block t % kBlocks)
-                            int i0 = t / kBlocks * mc, rows = Math.min(mc, m - i0), p0 = t % kBlocks * KC;
-                            int kc = Math.min(KC, k - p0);
-                            packA(ap, t * aBlock, job.a, job.a.index(bb, i0, p0), rows, kc, aStrides(job.a, rows, kc));
-                        } else { // B sliver
-                            int u = t - aTasks, p0 = u / slivers * KC, js = u % slivers * NR, kc = Math.min(KC, k - p0);
-                            packB(bp, p0 * pw + js * kc, job.b, job.b.index(bb, p0, jj + js), kc, Math.min(NR, ncur - js));
-                        }
+                        int p0 = t / slivers * KC, js = t % slivers * NR, kc = Math.min(KC, k - p0);
+                        packB(bp, p0 * pw + js * kc, job.b, job.b.index(bb, p0, jj + js), kc, Math.min(NR, ncur - js));
                     }
                 });
                 int chunk = (slivers + chunks - 1) / chunks * NR, nChunks = (ncur + chunk - 1) / chunk;
                 job.forRange(mb * nChunks, 1, (lo, hi) -> {
                     Scratch s = SCRATCH.get();
                     for (int t = lo; t < hi; t++) {
-                        int ib = t / nChunks, i0 = ib * mc, rows = Math.min(mc, m - i0);
+                        int i0 = t / nChunks * mc, rows = Math.min(mc, m - i0);
                         int jc = t % nChunks * chunk, cols = Math.min(chunk, ncur - jc);
-                        for (int p0 = 0, q = 0; p0 < k; p0 += KC, q++) {
+                        for (int p0 = 0; p0 < k; p0 += KC) {
                             int kc = Math.min(KC, k - p0);
                             long as = aStrides(job.a, rows, kc);
-                            float[] a = shareA ? ap : s.a;
-                            int aBase = shareA ? (ib * kBlocks + q) * aBlock : 0;
-                            if (!shareA) packA(a, 0, job.a, job.a.index(bb, i0, p0), rows, kc, as);
-                            macroKernel(a, aBase, as, rows, cols, kc, bp, p0 * pw + jc * kc, job.c.seg,
+                            packA(s.a, 0, job.a, job.a.index(bb, i0, p0), rows, kc, as);
+                            macroKernel(s.a, 0, as, rows, cols, kc, bp, p0 * pw + jc * kc, job.c.seg,
                                     job.c.index(bb, i0, jj + jc), job.c.rs, job.accumulate || p0 > 0, s.tile);
                         }
                     }

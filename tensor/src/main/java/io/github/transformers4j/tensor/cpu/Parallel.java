@@ -1,11 +1,14 @@
 package io.github.transformers4j.tensor.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Data-parallel loops for CPU kernels. The work split depends only on {@code n} and {@code grain},
- * never on the thread count, so kernels that reduce within a chunk stay bit-for-bit deterministic.
+ * Data-parallel loops for CPU kernels. The caller works on chunks itself while {@code threads() - 1} helper threads
+ * take the rest; helpers spin briefly between calls before parking, because training runs many short kernels back
+ * to back and waking a parked thread costs more than most of them. Kernels only ever combine values inside one
+ * chunk in a fixed order, so results do not depend on the thread count.
  * Thread count: {@code T4J_NUM_THREADS} (environment) or {@code -Dt4j.threads}, else all processors.
  */
 public final class Parallel {
@@ -16,7 +19,9 @@ public final class Parallel {
     }
 
     private static final int THREADS = configuredThreads();
-    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+    private static final long SPIN_NANOS = 1_000_000;
+    private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
+    private static final Pool POOL = THREADS > 1 ? new Pool(THREADS - 1) : null;
 
     private Parallel() {}
 
@@ -37,41 +42,103 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} items. Runs inline when the
-     * range is small, when there is one thread, or when already inside a parallel region (no nesting).
+     * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} items. Runs inline when the range is
+     * small, with one thread, inside another parallel region (no nesting), or while another thread holds the pool.
      */
     public static void forRange(int n, int grain, Range body) {
         if (n <= 0) return;
         grain = Math.max(1, grain);
-        if (POOL == null || n <= grain || java.util.concurrent.ForkJoinTask.getPool() == POOL) {
+        boolean[] inside = INSIDE.get();
+        if (POOL == null || n <= grain || inside[0] || !POOL.lock.tryLock()) {
             body.run(0, n);
             return;
         }
-        int chunks = Math.min((n + grain - 1) / grain, THREADS * 4);
-        int step = (n + chunks - 1) / chunks;
-        POOL.invoke(new Split(body, 0, n, step));
+        try {
+            int chunks = Math.min((n + grain - 1) / grain, THREADS * 4);
+            Job job = new Job(body, n, chunks);
+            POOL.publish(job);
+            inside[0] = true;
+            try {
+                job.work();
+            } finally {
+                inside[0] = false;
+            }
+            job.awaitDone();
+        } finally {
+            POOL.lock.unlock();
+        }
     }
 
-    private static final class Split extends RecursiveAction {
-        private final Range body;
-        private final int start, end, step;
+    private static final class Job {
+        final Range body;
+        final int n, chunks, step;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile Throwable error;
 
-        Split(Range body, int start, int end, int step) {
+        Job(Range body, int n, int chunks) {
             this.body = body;
-            this.start = start;
-            this.end = end;
-            this.step = step;
+            this.n = n;
+            this.chunks = chunks;
+            this.step = (n + chunks - 1) / chunks;
         }
 
-        @Override
-        protected void compute() {
-            if (end - start <= step) {
-                body.run(start, end);
-                return;
+        void work() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                int start = c * step, end = Math.min(n, start + step);
+                try {
+                    if (start < end) body.run(start, end);
+                } catch (Throwable t) {
+                    error = t;
+                } finally {
+                    done.incrementAndGet();
+                }
             }
-            int chunks = (end - start + step - 1) / step;
-            int mid = start + (chunks / 2) * step;
-            invokeAll(new Split(body, start, mid, step), new Split(body, mid, end, step));
+        }
+
+        void awaitDone() {
+            while (done.get() < chunks) Thread.onSpinWait();
+            Throwable t = error;
+            if (t instanceof RuntimeException re) throw re;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new RuntimeException(t);
+        }
+    }
+
+    private static final class Pool {
+        final ReentrantLock lock = new ReentrantLock();
+        final Thread[] workers;
+        volatile Job job;
+        volatile long generation;
+
+        Pool(int size) {
+            workers = new Thread[size];
+            for (int i = 0; i < size; i++) {
+                workers[i] = Thread.ofPlatform().daemon().name("t4j-cpu-" + (i + 1)).start(this::loop);
+            }
+        }
+
+        void publish(Job j) {
+            job = j;
+            generation++; // single publisher (under lock)
+            for (Thread w : workers) LockSupport.unpark(w);
+        }
+
+        private void loop() {
+            INSIDE.get()[0] = true;
+            long seen = 0;
+            while (true) {
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (generation == seen) {
+                    if (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.park(this);
+                    }
+                }
+                seen = generation;
+                Job j = job;
+                if (j != null) j.work();
+            }
         }
     }
 }

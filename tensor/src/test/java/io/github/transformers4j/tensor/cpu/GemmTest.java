@@ -326,6 +326,8 @@ class GemmTest {
                 .hasMessageContaining("reaches element 100 but the segment holds 100");
         assertThatThrownBy(() -> Gemm.sgemm(1, 4, 4, 4, s, 0, 0, 4, 1, s, 0, 0, 4, 1, s, 0, 0, 3, false))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ldc 3 < n 4");
+        assertThatThrownBy(() -> Gemm.sgemm(2, 3, 4, 2, s, 0, 0, 2, 1, s, 0, 0, 4, 1, s, 20, 8, 4, false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("C batch stride 8 < 12");
     }
 
     // ---- determinism -----------------------------------------------------------------------------------------
@@ -349,7 +351,9 @@ class GemmTest {
         }
     }
 
-    static final int[][] DETERMINISM_CASES = {{1, 517, 300, 600}, {6, 70, 65, 64}, {2, 250, 90, 513}};
+    /** Small (the child JVMs run them before the JIT has compiled anything) but through the shared-B path with
+     * two K blocks and ragged edges, and the per-task path of a batch. */
+    static final int[][] DETERMINISM_CASES = {{1, 200, 40, 520}, {5, 30, 20, 40}};
 
     static float[] allDeterminismCases() {
         List<float[]> parts = new ArrayList<>();

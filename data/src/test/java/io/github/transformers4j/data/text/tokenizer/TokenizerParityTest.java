@@ -56,8 +56,13 @@ class TokenizerParityTest {
         bpe.save(bpeFile);
     }
 
+    /** The library's tokenizer for a file, without DJL's default truncation to 512 tokens. */
+    static HuggingFaceTokenizer reference(Path file) throws java.io.IOException {
+        return HuggingFaceTokenizer.builder().optTokenizerPath(file).optTruncation(false).build();
+    }
+
     private static void assertSameAsLibrary(Tokenizer ours, Path file, List<String> probes) throws Exception {
-        try (HuggingFaceTokenizer ref = HuggingFaceTokenizer.newInstance(file)) {
+        try (HuggingFaceTokenizer ref = reference(file)) {
             for (String text : probes) {
                 for (boolean special : new boolean[] {true, false}) {
                     var enc = ref.encode(text, special, false);
@@ -187,5 +192,35 @@ class TokenizerParityTest {
         String json = UNIGRAM.replace("{\"type\":\"NFKC\"}", "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"AAAA\"}");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Tokenizer.fromJson(json))
                 .hasMessageContaining("Precompiled").hasMessageContaining("NFKC");
+    }
+
+    /**
+     * Opt-in check of a real tokenizer on a real corpus (e.g. the 16k BPE learned on the Debian corpus):
+     * {@code -Dt4j.tokenizer.file=tok.json -Dt4j.tokenizer.corpus=DIR/test.jsonl [-Dt4j.tokenizer.limit=2000]}.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "t4j.tokenizer.file", matches = ".+")
+    void realTokenizerOnARealCorpusMatchesTheLibrary() throws Exception {
+        Path file = Path.of(System.getProperty("t4j.tokenizer.file"));
+        int limit = Integer.getInteger("t4j.tokenizer.limit", 2000);
+        var pairs = io.github.transformers4j.data.text.TextPairDataset.read(Path.of(System.getProperty("t4j.tokenizer.corpus")),
+                io.github.transformers4j.data.text.TextPairDataset.Fields.DEFAULT).pairs();
+        List<String> texts = new ArrayList<>();
+        for (var p : pairs.subList(0, Math.min(limit, pairs.size()))) {
+            texts.add(p.document());
+            texts.add(p.summary());
+        }
+        Tokenizer ours = Tokenizer.load(file);
+        long tokens = 0;
+        try (HuggingFaceTokenizer ref = reference(file)) {
+            for (String text : texts) {
+                long[] expected = ref.encode(text, true, false).getIds();
+                int[] actual = ours.encode(text, true);
+                assertThat(actual).as("ids of '%s'", text).containsExactly(Arrays.stream(expected).mapToInt(x -> (int) x).toArray());
+                assertThat(ours.decode(actual, true)).isEqualTo(ref.decode(expected, true));
+                tokens += actual.length;
+            }
+        }
+        System.out.printf("real corpus parity: %d texts, %d tokens identical%n", texts.size(), tokens);
     }
 }

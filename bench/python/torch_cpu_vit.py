@@ -1,0 +1,45 @@
+"""PyTorch side of the CPU ViT training-step comparison (same model as ../../shared/reference/torch_workloads.py's
+ClassificationViT: 256-d, 4 layers, 4 heads, FFN 1024, patch 4 on 32x32x3, batch 128, AdamW), timed like
+VitTrainStepBench: median of N steps after warm-up, wall clock. Usage: python3 torch_cpu_vit.py [threads] [warmup] [iters]"""
+import statistics, sys, time
+import torch, torch.nn as nn, torch.nn.functional as F
+
+def patchify(x, p):
+    b, c, h, w = x.shape
+    x = x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
+    return x.reshape(b, (h // p) * (w // p), c * p * p)
+
+class ClassificationViT(nn.Module):
+    def __init__(self, n_classes=10, dim=256, layers=4, heads=4, ffn=1024, patch=4, img=32, ch=3):
+        super().__init__()
+        n = (img // patch) ** 2
+        self.patch = patch
+        self.proj = nn.Linear(patch * patch * ch, dim)
+        self.cls = nn.Parameter(torch.randn(1, 1, dim) * .02)
+        self.pos = nn.Parameter(torch.randn(1, n + 1, dim) * .02)
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(dim, heads, ffn, 0.0, F.gelu, batch_first=True), layers)
+        self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, n_classes))
+    def forward(self, x):
+        t = self.proj(patchify(x, self.patch))
+        t = torch.cat([self.cls.expand(t.shape[0], -1, -1), t], 1) + self.pos
+        return self.head(self.enc(t)[:, 0])
+
+if __name__ == '__main__':
+    threads, warm, iters = (int(a) for a in (sys.argv[1:] + ['2', '3', '10'][len(sys.argv) - 1:]))
+    torch.set_num_threads(threads)
+    for name, kw, batch in (('vit-tiny-p4 3x32x32', dict(dim=256, ffn=1024, img=32, ch=3), 128),
+                            ('vit-mini-p4 1x28x28', dict(dim=128, ffn=512, img=28, ch=1), 128)):
+        torch.manual_seed(0)
+        m = ClassificationViT(**kw)
+        opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.05)
+        x = torch.randn(batch, kw['ch'], kw['img'], kw['img']); y = torch.randint(0, 10, (batch,))
+        def step():
+            loss = F.cross_entropy(m(x), y); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        for _ in range(warm): step()
+        ts = []
+        for _ in range(iters):
+            t0 = time.perf_counter(); step(); ts.append(time.perf_counter() - t0)
+        med = statistics.median(ts)
+        print(f'torch {torch.__version__} {name} batch {batch}, {threads} threads: median step {med*1e3:.1f} ms '
+              f'(best {min(ts)*1e3:.1f}, worst {max(ts)*1e3:.1f}), {batch/med:.0f} images/s, '
+              f'{sum(p.numel() for p in m.parameters())} parameters', flush=True)

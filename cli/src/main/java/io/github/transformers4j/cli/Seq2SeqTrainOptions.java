@@ -1,0 +1,69 @@
+package io.github.transformers4j.cli;
+
+import io.github.transformers4j.train.SummarizationConfig;
+import io.github.transformers4j.train.SummarizationRecipe;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The options {@code t4j train} takes for sequence-to-sequence presets ({@code --model summarizer-4x512}, ...), and the
+ * hand-over to {@link SummarizationRecipe}. Shared options (--epochs, --batch-size, --lr, ...) are read from the train
+ * command; where the user did not give one, the summarization recipe's defaults apply (AdamW lr 1e-4, weight decay
+ * 0.01, 10% warm-up then linear decay, 10 epochs, batch 16).
+ */
+final class Seq2SeqTrainOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "seq2seq: a tokenizer.json (default: DIR/tokenizer.json, else learn a byte-level BPE)")
+    Path tokenizer;
+
+    @Option(names = "--vocab-size", paramLabel = "N", description = "seq2seq: size of the BPE vocabulary to learn (default: 16000)")
+    Integer vocabSize;
+
+    @Option(names = "--max-source-length", paramLabel = "N", description = "seq2seq: source tokens kept, EOS included (default: 512)")
+    Integer maxSourceLength;
+
+    @Option(names = "--max-target-length", paramLabel = "N", description = "seq2seq: summary tokens kept, EOS included (default: 64)")
+    Integer maxTargetLength;
+
+    @Option(names = "--limit-eval", paramLabel = "N", description = "seq2seq: score ROUGE on the first N test pairs (0 = all; default: 1000)")
+    Integer limitEval;
+
+    @Option(names = "--beam-size", paramLabel = "N", description = "seq2seq: beams for the test summaries (1 = greedy; default: 4)")
+    Integer beamSize;
+
+    @Option(names = "--document-field", paramLabel = "NAME", description = "seq2seq: JSON field / CSV column of the documents (default: document)")
+    String documentField;
+
+    @Option(names = "--summary-field", paramLabel = "NAME", description = "seq2seq: JSON field / CSV column of the summaries (default: summary)")
+    String summaryField;
+
+    private boolean given(String option) {
+        return mixee.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    int train(TrainCommand c) {
+        SummarizationConfig d = SummarizationConfig.defaults(c.model, c.dataset);
+        SummarizationConfig cfg = new SummarizationConfig(c.model, c.dataset, tokenizer == null ? null : tokenizer.toString(),
+                vocabSize != null ? vocabSize : d.vocabSize(), maxSourceLength != null ? maxSourceLength : d.maxSourceLength(),
+                maxTargetLength != null ? maxTargetLength : d.maxTargetLength(), given("--epochs") ? c.epochs : d.epochs(),
+                given("--batch-size") ? c.batchSize : d.batchSize(), given("--lr") ? c.lr : d.lr(),
+                given("--weight-decay") ? c.weightDecay : d.weightDecay(), given("--warmup") ? c.warmup : d.warmup(),
+                given("--clip-grad-norm") ? c.clipGradNorm : d.clipGradNorm(), c.seed, c.device, c.logEvery, c.patience, c.workers,
+                c.limitTrain, limitEval != null ? limitEval : d.limitEval(), beamSize != null ? beamSize : d.beamSize(), d.lengthPenalty(),
+                d.noRepeatNgramSize(), d.maxGenLength(), documentField != null ? documentField : d.documentField(),
+                summaryField != null ? summaryField : d.summaryField());
+        if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
+            throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
+        Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true), !c.noProgress));
+        return 0;
+    }
+}

@@ -1,0 +1,56 @@
+package io.github.transformers4j.models.zoo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.vit.PatchEmbedding;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** Every preset at its real size turns Fashion-MNIST-shaped and CIFAR-shaped batches into logits. */
+class ZooShapesTest {
+    static java.util.List<String> presets() {
+        return ModelZoo.names();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("presets")
+    void forwardGivesLogitsForGreyAndColourImages(String name) {
+        for (int[] shape : new int[][] {{28, 1, 10}, {32, 3, 100}}) {
+            ImageClassifier m = ModelZoo.create(name, shape[0], shape[1], shape[2], new Random4j(0));
+            m.eval();
+            try (var g = Grad.disabled()) {
+                Tensor logits = m.forward(Tensor.randn(new Random4j(1), 2, shape[1], shape[0], shape[0]));
+                assertThat(logits.shape()).as(name).containsExactly(2, shape[2]);
+                assertThat(Double.isFinite(logits.abs().sum().item())).isTrue();
+            }
+            assertThat(m.numClasses()).isEqualTo(shape[2]);
+            assertThat(m.config()).as(name + " has a config record").isNotNull();
+            assertThat(ModelZoo.describe(name, m)).startsWith(name + ": ").endsWith(String.format("%,d parameters", m.numParameters()));
+        }
+    }
+
+    @Test
+    void patchEmbeddingPadsImagesThatAreNotAMultipleOfThePatch() {
+        assertThat(PatchEmbedding.paddingFor(28, 16)).isEqualTo(2);
+        assertThat(PatchEmbedding.gridFor(28, 16)).isEqualTo(2);
+        assertThat(PatchEmbedding.gridFor(28, 8)).isEqualTo(4);
+        assertThat(PatchEmbedding.gridFor(28, 4)).isEqualTo(7);
+        assertThat(PatchEmbedding.paddingFor(32, 16)).isZero();
+        var pe = new PatchEmbedding(28, 1, 16, 8, true, new Random4j(0));
+        assertThat(pe.forward(Tensor.zeros(3, 1, 28, 28)).shape()).containsExactly(3, 4, 8);
+        assertThatThrownBy(() -> pe.forward(Tensor.zeros(3, 1, 32, 32))).hasMessageContaining("expected images (B, 1, 28, 28)");
+    }
+
+    @Test
+    void unknownPresetNamesTheKnownOnes() {
+        assertThatThrownBy(() -> ModelZoo.create("vit-huge", 28, 1, 10, new Random4j(0))).hasMessageContaining("vit-bert12-p4")
+                .hasMessageContaining("mae-tiny");
+    }
+}
