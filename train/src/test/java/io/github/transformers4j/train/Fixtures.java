@@ -72,12 +72,5 @@ final class Fixtures {
         public int numClasses() {
             return classes;
         }
-
-        record Config(int classes, double dropout) {}
-
-        @Override
-        public Record config() {
-            return new Config(classes, dropout);
-        }
     }
 }
