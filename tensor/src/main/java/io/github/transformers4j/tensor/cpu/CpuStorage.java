@@ -51,10 +51,16 @@ public final class CpuStorage extends Storage {
         return Pool.allocated.get();
     }
 
-    /** Size classes: 4 per power of two (at most 25% slack); whole segments are reused. */
+    /**
+     * Size classes: 4 per power of two (at most 25% slack); whole blocks are reused. Each block has its own shared
+     * arena, closed (memory returned to the OS at once, not when the GC gets round to it) when the pool is full.
+     * The cap: {@code -Dt4j.cpu.poolBytes}, else a quarter of the heap limit, between 256 MiB and 2 GiB.
+     */
     static final class Pool {
-        static final long MAX_POOLED = Math.max(1L << 30, Runtime.getRuntime().maxMemory());
+        static final long MAX_POOLED = Long.getLong("t4j.cpu.poolBytes",
+                Math.max(256L << 20, Math.min(2L << 30, Runtime.getRuntime().maxMemory() / 4)));
         static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<MemorySegment>> FREE = new ConcurrentHashMap<>();
+        static final ConcurrentHashMap<MemorySegment, Arena> ARENAS = new ConcurrentHashMap<>();
         static final AtomicLong pooled = new AtomicLong(), allocated = new AtomicLong();
 
         static long sizeClass(long bytes) {
@@ -73,25 +79,42 @@ public final class CpuStorage extends Storage {
                 pooled.addAndGet(-cls);
                 return s;
             }
-            allocated.addAndGet(cls);
+            Arena arena = Arena.ofShared();
             try {
-                return Arena.ofAuto().allocate(cls, 64);
+                s = arena.allocate(cls, 64);
             } catch (OutOfMemoryError e) {
-                FREE.clear(); // drop the pool and retry once
-                pooled.set(0);
-                System.gc();
-                return Arena.ofAuto().allocate(cls, 64);
+                trim();
+                s = arena.allocate(cls, 64);
             }
+            ARENAS.put(s, arena);
+            allocated.addAndGet(cls);
+            return s;
         }
 
         static void give(MemorySegment s) {
             long cls = s.byteSize();
             if (pooled.get() + cls > MAX_POOLED) {
-                allocated.addAndGet(-cls);
-                return; // unreachable now: the automatic arena frees it
+                free(s);
+                return;
             }
             pooled.addAndGet(cls);
             FREE.computeIfAbsent(cls, k -> new ConcurrentLinkedDeque<>()).addFirst(s);
+        }
+
+        private static void free(MemorySegment s) {
+            Arena a = ARENAS.remove(s);
+            allocated.addAndGet(-s.byteSize());
+            if (a != null) a.close();
+        }
+
+        /** Returns every pooled block to the operating system. */
+        static void trim() {
+            for (var q : FREE.values()) {
+                for (MemorySegment s; (s = q.pollFirst()) != null; ) {
+                    pooled.addAndGet(-s.byteSize());
+                    free(s);
+                }
+            }
         }
     }
 }
