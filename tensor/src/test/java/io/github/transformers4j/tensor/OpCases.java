@@ -68,15 +68,11 @@ final class OpCases {
                 int[] ia = idx.clone(), ib = idx.clone();
                 ia[os.length - 1] = p;
                 ib[os.length - 2] = p;
-                s += a.getBroadcast(trim(ia, ra)) * b.getBroadcast(trim(ib, rb));
+                s += a.getBroadcast(ia) * b.getBroadcast(ib);
             }
             out.data()[f] = s;
         }
         return out;
-    }
-
-    private static int[] trim(int[] idx, int rank) {
-        return idx; // getBroadcast right-aligns; leading extra dims are ignored
     }
 
     static Nd softmaxRef(Nd x, boolean log) {

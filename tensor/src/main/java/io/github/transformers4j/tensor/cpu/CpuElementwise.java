@@ -107,7 +107,7 @@ final class CpuElementwise {
         }
         for (; i < b; i++) {
             float v = xs.getAtIndex(JAVA_FLOAT, xo + i);
-            os.setAtIndex(JAVA_FLOAT, oo + i, (float) Scalar.unaryF(op, p0, p1, v));
+            os.setAtIndex(JAVA_FLOAT, oo + i, (float) Scalar.unary(op, p0, p1, v));
         }
     }
 

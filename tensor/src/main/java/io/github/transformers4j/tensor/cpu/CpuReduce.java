@@ -19,7 +19,6 @@ final class CpuReduce {
         long xo = x.storageOffset(), vo = values == null ? 0 : values.storageOffset(), io = indices == null ? 0 : indices.storageOffset();
         DType t = x.dtype(), vt = values == null ? null : values.dtype();
         boolean f32 = t == DType.F32;
-        long columns = outer * inner;
         int grain = (int) Math.max(1, 32768 / Math.max(n, 1));
         if (inner == 1) {
             Parallel.forRange((int) outer, grain, (a, b) -> {
@@ -62,7 +61,6 @@ final class CpuReduce {
                 }
             }
         });
-        if (columns < 0) throw new IllegalStateException();
     }
 
     private static void extreme(ReduceOp op, MemorySegment xs, DType t, long base, long stride, long n,

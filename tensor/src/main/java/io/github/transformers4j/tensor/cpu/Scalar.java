@@ -45,11 +45,6 @@ public final class Scalar {
         };
     }
 
-    /** Float-path scalar fallback (tails of vector loops); same definitions. */
-    static double unaryF(UnaryOp op, float p0, float p1, float x) {
-        return unary(op, p0, p1, x);
-    }
-
     public static double binary(BinaryOp op, double a, double b) {
         return switch (op) {
             case ADD -> a + b;
