@@ -32,6 +32,13 @@ class MemoryTest {
         assertThat(state.storage().isReleased()).isFalse();
     }
 
+    /** Resident memory not explained by the JVM's own committed heap and non-heap (code cache, metaspace) pools. */
+    private static long nativeRssKb() throws Exception {
+        var mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+        long jvmCommitted = mx.getHeapMemoryUsage().getCommitted() + mx.getNonHeapMemoryUsage().getCommitted();
+        return rssKb() - jvmCommitted / 1024;
+    }
+
     private static long rssKb() throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
@@ -64,13 +71,15 @@ class MemoryTest {
             if (step == 1000) {
                 System.gc();
                 allocatedAfterWarmup = CpuStorage.allocatedBytes();
-                rssAfterWarmup = rssKb();
+                rssAfterWarmup = nativeRssKb();
             }
         }
         System.gc();
         assertThat(lastLoss).isLessThan(firstLoss);
         // the pool serves every step after warm-up: no growth of allocated off-heap memory beyond a little slack
         assertThat(CpuStorage.allocatedBytes()).isLessThanOrEqualTo(allocatedAfterWarmup + (1 << 20));
-        assertThat(rssKb() - rssAfterWarmup).as("RSS growth in KiB over 9,000 steps").isLessThan(64 * 1024);
+        // The JVM may grow its heap and code cache as it likes (not a leak): what must stay flat is the rest of RSS.
+        assertThat(nativeRssKb() - rssAfterWarmup).as("RSS growth beyond JVM-committed memory, KiB, over 9,000 steps")
+                .isLessThan(64 * 1024);
     }
 }
