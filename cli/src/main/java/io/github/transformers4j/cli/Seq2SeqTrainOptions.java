@@ -44,6 +44,10 @@ final class Seq2SeqTrainOptions {
     @Option(names = "--summary-field", paramLabel = "NAME", description = "seq2seq: JSON field / CSV column of the summaries (default: summary)")
     String summaryField;
 
+    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "seq2seq: start no epoch that would end past this many minutes "
+            + "of training (0 = none; the schedule still spans --epochs)")
+    double timeLimitMinutes;
+
     private boolean given(String option) {
         return mixee.commandLine().getParseResult().hasMatchedOption(option);
     }
@@ -63,7 +67,8 @@ final class Seq2SeqTrainOptions {
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true), !c.noProgress));
+        SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true), !c.noProgress,
+                timeLimitMinutes));
         return 0;
     }
 }

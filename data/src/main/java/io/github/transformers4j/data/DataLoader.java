@@ -12,6 +12,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Batches a dataset, like torch.utils.data.DataLoader.
@@ -30,6 +31,10 @@ import java.util.function.Function;
  * out in order, so the output does not depend on the number of workers. With {@code numWorkers == 0} batches
  * are made on the calling thread.
  *
+ * <p>Length grouping ({@code groupByLength}, Hugging Face's {@code group_by_length}): the permutation is cut into
+ * mega-batches of {@code 50 * batchSize} samples, each sorted by length (longest first), then cut into batches, and
+ * the full batches are shuffled (the last, partial one stays last). Batches of similar length waste little padding.
+ *
  * <p>Threads: one fixed pool per loader, started at the first epoch and stopped by {@link #close()}; epochs
  * reuse it. An epoch abandoned part-way leaves at most {@code prefetch} batches being finished in the background.
  */
@@ -44,6 +49,7 @@ public final class DataLoader<T, B> implements AutoCloseable {
     private final boolean dropLast;
     private final int numWorkers;
     private final int prefetch;
+    private final IntUnaryOperator lengthOf;
     private final int id = LOADERS.incrementAndGet();
     private ExecutorService pool;
     private boolean closed;
@@ -57,6 +63,7 @@ public final class DataLoader<T, B> implements AutoCloseable {
         this.dropLast = b.dropLast;
         this.numWorkers = b.numWorkers;
         this.prefetch = b.prefetch > 0 ? b.prefetch : 2 * Math.max(1, b.numWorkers);
+        this.lengthOf = b.lengthOf;
     }
 
     public static <T, B> Builder<T, B> builder(Dataset<T> dataset, Function<List<T>, B> collate) {
@@ -85,10 +92,34 @@ public final class DataLoader<T, B> implements AutoCloseable {
     /** The dataset indices epoch {@code epoch} visits, in order (all of them, before drop_last). */
     public int[] order(int epoch) {
         int n = dataset.size();
-        if (shuffle) return SampleRng.forEpoch(seed, epoch).permutation(n);
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        return order;
+        SampleRng rng = shuffle ? SampleRng.forEpoch(seed, epoch) : null;
+        int[] order;
+        if (rng != null) {
+            order = rng.permutation(n);
+        } else {
+            order = new int[n];
+            for (int i = 0; i < n; i++) order[i] = i;
+        }
+        return lengthOf == null ? order : groupedByLength(order, rng);
+    }
+
+    private int[] groupedByLength(int[] order, SampleRng rng) {
+        int n = order.length, mega = 50 * batchSize;
+        int[] len = new int[n];
+        for (int i = 0; i < n; i++) len[i] = lengthOf.applyAsInt(order[i]);
+        Integer[] pos = new Integer[n];
+        for (int i = 0; i < n; i++) pos[i] = i;
+        for (int start = 0; start < n; start += mega) {
+            // stable: equal lengths keep their (shuffled) order
+            java.util.Arrays.sort(pos, start, Math.min(n, start + mega), (a, b) -> Integer.compare(len[b], len[a]));
+        }
+        int full = n / batchSize;
+        int[] batchOrder = rng != null ? rng.permutation(full) : java.util.stream.IntStream.range(0, full).toArray();
+        int[] out = new int[n];
+        int k = 0;
+        for (int b : batchOrder) for (int i = 0; i < batchSize; i++) out[k++] = order[pos[b * batchSize + i]];
+        for (int i = full * batchSize; i < n; i++) out[k++] = order[pos[i]];
+        return out;
     }
 
     /** One pass over the data; each call to {@code iterator()} starts the pass again. */
@@ -187,6 +218,7 @@ public final class DataLoader<T, B> implements AutoCloseable {
         private boolean dropLast;
         private int numWorkers;
         private int prefetch;
+        private IntUnaryOperator lengthOf;
 
         private Builder(Dataset<T> dataset, Function<List<T>, B> collate) {
             this.dataset = dataset;
@@ -225,6 +257,15 @@ public final class DataLoader<T, B> implements AutoCloseable {
         public Builder<T, B> prefetch(int prefetch) {
             if (prefetch < 0) throw new IllegalArgumentException("DataLoader: prefetch must be >= 0, got " + prefetch);
             this.prefetch = prefetch;
+            return this;
+        }
+
+        /**
+         * Batches of samples of similar length (see the class comment); {@code lengthOf} maps a dataset index to its
+         * length (any cheap proxy: characters, tokens).
+         */
+        public Builder<T, B> groupByLength(IntUnaryOperator lengthOf) {
+            this.lengthOf = lengthOf;
             return this;
         }
 

@@ -68,6 +68,39 @@ class DataLoaderTest {
     }
 
     @Test
+    void groupByLengthMakesBatchesOfSimilarLengthAndStillVisitsEverySampleOnce() {
+        int n = 1003, batch = 4;
+        // length of sample i: a scrambled value in 0..996
+        java.util.function.IntUnaryOperator len = i -> (i * 7919) % 997;
+        try (var grouped = DataLoader.builder(DatasetsTest.range(n)).batchSize(batch).shuffle(true).seed(3).groupByLength(len).build();
+             var again = DataLoader.builder(DatasetsTest.range(n)).batchSize(batch).shuffle(true).seed(3).groupByLength(len).numWorkers(2).build();
+             var plain = DataLoader.builder(DatasetsTest.range(n)).batchSize(batch).shuffle(true).seed(3).build()) {
+            List<List<Integer>> e0 = collect(grouped.epoch(0));
+            assertThat(e0.stream().flatMap(List::stream).toList()).containsExactlyInAnyOrderElementsOf(IntStream.range(0, n).boxed().toList());
+            assertThat(e0).extracting(List::size).last().isEqualTo(n % batch);
+            assertThat(collect(again.epoch(0))).isEqualTo(e0);
+            assertThat(collect(grouped.epoch(1))).isNotEqualTo(e0);
+            // padding waste = sum over batches of (batch max - each length); grouping must cut it far below random batching
+            assertThat(padding(e0, len)).isLessThan(padding(collect(plain.epoch(0)), len) / 10);
+            // batches are not in length order: the full batches are shuffled
+            List<Integer> firstLengths = e0.subList(0, 10).stream().map(b -> len.applyAsInt(b.get(0))).toList();
+            assertThat(firstLengths).isNotEqualTo(firstLengths.stream().sorted(java.util.Comparator.reverseOrder()).toList());
+        }
+        try (var unshuffled = DataLoader.builder(DatasetsTest.range(10)).batchSize(3).groupByLength(i -> i).build()) {
+            assertThat(collect(unshuffled.epoch(0))).containsExactly(List.of(9, 8, 7), List.of(6, 5, 4), List.of(3, 2, 1), List.of(0));
+        }
+    }
+
+    private static long padding(List<List<Integer>> batches, java.util.function.IntUnaryOperator len) {
+        long waste = 0;
+        for (List<Integer> b : batches) {
+            int max = b.stream().mapToInt(len::applyAsInt).max().orElse(0);
+            for (int i : b) waste += max - len.applyAsInt(i);
+        }
+        return waste;
+    }
+
+    @Test
     void workerCountDoesNotChangeBatchesEvenWithRandomTransforms() {
         // Each sample becomes (index, a random number from its own generator): both must match across thread counts.
         Dataset<long[]> data = DatasetsTest.range(203).map((Integer i, SampleRng rng) -> new long[] {i, rng.nextLong()}, 77);

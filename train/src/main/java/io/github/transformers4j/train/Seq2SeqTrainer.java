@@ -50,6 +50,7 @@ public final class Seq2SeqTrainer {
     private final PrintStream out;
     private Device device = Device.CPU;
     private long globalStep;
+    private double timeLimitSeconds;
 
     /** @param meta metadata stored in every checkpoint (config, tokenizer, task) */
     public Seq2SeqTrainer(Seq2SeqTransformer model, Optimization optimization, Random4j rng, Path runDir, Trainer.Config config,
@@ -65,6 +66,16 @@ public final class Seq2SeqTrainer {
 
     public Seq2SeqTrainer onDevice(Device d) {
         this.device = d;
+        return this;
+    }
+
+    /**
+     * A wall-clock budget for {@link #fit} in seconds (0 = none): no epoch starts that would, at the last epoch's pace,
+     * end past it. The learning-rate schedule still spans all epochs, so a stopped run ends before its decay does.
+     */
+    public Seq2SeqTrainer timeLimit(double seconds) {
+        if (!(seconds >= 0)) throw new IllegalArgumentException("time limit must be >= 0 seconds, got " + seconds);
+        this.timeLimitSeconds = seconds;
         return this;
     }
 
@@ -104,6 +115,14 @@ public final class Seq2SeqTrainer {
                 if (early.shouldStop() && epoch < config.epochs()) {
                     say(String.format(Locale.ROOT, "early stop: %s has not improved for %d epochs (best %.4f at epoch %d)", monitor,
                             early.badEpochs(), early.best(), early.bestEpoch()));
+                    stopped = true;
+                    epoch++;
+                    break;
+                }
+                double elapsed = (System.nanoTime() - fitStart) / 1e9, pace = results.getLast().seconds();
+                if (timeLimitSeconds > 0 && epoch < config.epochs() && elapsed + pace > timeLimitSeconds) {
+                    say(String.format(Locale.ROOT, "time limit: %.0f s used of %.0f s; the next epoch (about %.0f s) would end past it: "
+                            + "stopping after epoch %d of %d", elapsed, timeLimitSeconds, pace, epoch, config.epochs()));
                     stopped = true;
                     epoch++;
                     break;

@@ -65,4 +65,22 @@ class SummarizationRecipeTest {
         assertThat(rep.model().n()).isEqualTo(3);
         assertThat(rep.leadWords()).isEqualTo(4); // training summaries have 4 words ("web server in Python")
     }
+
+    @Test
+    void aTimeLimitStopsBeforeAnEpochThatWouldEndPastIt(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        TextPairDataset.writeJsonl(data.resolve("train.jsonl"), corpus(16, 0));
+        TextPairDataset.writeJsonl(data.resolve("validation.jsonl"), corpus(4, 16));
+        SummarizationConfig d = SummarizationConfig.defaults("summarizer-tiny", "jsonl:" + data);
+        SummarizationConfig cfg = new SummarizationConfig(d.model(), d.dataset(), null, 300, 32, 8, 5, 8, 1e-3, 0.01, 0.1, 1.0, 7, "cpu",
+                2, 0, 0, 0, 4, 1, 1.0, 0, 8, "document", "summary");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        // a budget of 0.001 minutes (60 ms) is spent by the first epoch: the run stops after it
+        FitResult r = SummarizationRecipe.train(cfg, dir.resolve("run"), false,
+                new SummarizationRecipe.Session(new PrintStream(buf, true, StandardCharsets.UTF_8), false, 0.001));
+        assertThat(r.epochs()).hasSize(1);
+        assertThat(r.stoppedEarly()).isTrue();
+        assertThat(buf.toString(StandardCharsets.UTF_8)).contains("time limit:", "stopping after epoch 1 of 5");
+        assertThat(dir.resolve("run/checkpoints/best.safetensors")).exists();
+    }
 }
