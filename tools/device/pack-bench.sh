@@ -29,7 +29,7 @@ mv "$STAGE"/junit-platform-console-standalone-*.jar "$STAGE/junit-platform-conso
 cp -r tensor/target/test-classes "$STAGE/tests/tensor"
 cp -r cuda/target/test-classes "$STAGE/tests/cuda"
 
-"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,jdk.incubator.vector,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
 
 cat > "$STAGE/java.sh" <<'RUN'

@@ -62,7 +62,7 @@ final class Seq2SeqTrainOptions {
                 given("--clip-grad-norm") ? c.clipGradNorm : d.clipGradNorm(), c.seed, c.device, c.logEvery, c.patience, c.workers,
                 c.limitTrain, limitEval != null ? limitEval : d.limitEval(), beamSize != null ? beamSize : d.beamSize(), d.lengthPenalty(),
                 d.noRepeatNgramSize(), d.maxGenLength(), documentField != null ? documentField : d.documentField(),
-                summaryField != null ? summaryField : d.summaryField());
+                summaryField != null ? summaryField : d.summaryField(), c.precision);
         if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"

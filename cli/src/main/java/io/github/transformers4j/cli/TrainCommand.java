@@ -99,6 +99,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @Option(names = "--precision", description = "fp32, or bf16: products with bf16 operands and fp32 accumulation, weights, "
+            + "optimizer and everything else in fp32 (default: ${DEFAULT-VALUE})")
+    String precision = "fp32";
+
     @picocli.CommandLine.Mixin
     Seq2SeqTrainOptions seq2seq;
 
@@ -109,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume && out == null) throw new IllegalArgumentException("--resume needs --out DIR (the run folder to continue)");
         RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
                 optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
-                clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder);
+                clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));

@@ -23,6 +23,12 @@ final class Linalg {
         if (!a.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("matmul: needs floating-point tensors, got " + a.dtype());
         }
+        DType low = Autocast.lowFor(a);
+        if (low != null) {
+            try (var off = Autocast.enable(null)) {
+                return matmul(a.to(low), b.to(low)).to(a.dtype());
+            }
+        }
         if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
         if (b.dim() == 1) return matmul(a, b.unsqueeze(-1)).squeeze(-1);
         int[] sa = a.shape(), sb = b.shape();

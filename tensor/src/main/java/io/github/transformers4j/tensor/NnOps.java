@@ -177,6 +177,14 @@ public final class NnOps {
      * {@code add}. bias may be null.
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        DType low = Autocast.lowFor(x);
+        if (low != null && weight.dtype() == x.dtype()) {
+            Tensor y;
+            try (var off = Autocast.enable(null)) {
+                y = linear(x.to(low), weight.to(low), null).to(x.dtype());
+            }
+            return bias == null ? y : y.add(bias); // the bias is added in the wide type
+        }
         Backend be = x.backend();
         boolean fused = be.hasFusedLinear(x.dtype()) && weight.dtype() == x.dtype() && weight.device().equals(x.device())
                 && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1)

@@ -1,5 +1,6 @@
 package io.github.transformers4j.train;
 
+import io.github.transformers4j.tensor.Autocast;
 import java.util.Locale;
 
 /**
@@ -17,18 +18,28 @@ import java.util.Locale;
  * @param initFrom     a checkpoint whose weights start the model (null: random initialisation); for {@code mae-tiny}
  *                     a {@code t4j pretrain} checkpoint, whose encoder is loaded
  * @param freezeEncoder train only the head on a frozen encoder (linear probe); models with an encoder only
+ * @param precision    fp32, or bf16: products with bf16 operands and fp32 accumulation, everything else fp32 (Autocast)
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
                         int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
-                        int workers, boolean augment, String initFrom, boolean freezeEncoder) {
+                        int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision) {
     /** A run that starts from random weights and trains everything. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
                      int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
                      int workers, boolean augment) {
         this(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain,
-                device, logEvery, monitor, patience, clipGradNorm, workers, augment, null, false);
+                device, logEvery, monitor, patience, clipGradNorm, workers, augment, null, false, "fp32");
+    }
+
+    /** A run in fp32. */
+    public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
+                     String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
+                     int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
+                     int workers, boolean augment, String initFrom, boolean freezeEncoder) {
+        this(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain,
+                device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, "fp32");
     }
 
     public RunConfig {
@@ -43,6 +54,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         require(patience >= 0, "--patience must be >= 0, got " + patience);
         require(clipGradNorm >= 0, "--clip-grad-norm must be >= 0, got " + clipGradNorm);
         require(workers >= 0, "--workers must be >= 0, got " + workers);
+        precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
+        Autocast.parse(precision);
         optimizer = optimizer.toLowerCase(Locale.ROOT);
         schedule = schedule.toLowerCase(Locale.ROOT);
         require(optimizer.equals("adamw") || optimizer.equals("adam") || optimizer.equals("sgd"),

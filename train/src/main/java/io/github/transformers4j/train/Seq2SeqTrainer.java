@@ -3,6 +3,7 @@ package io.github.transformers4j.train;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.text.Seq2SeqBatch;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
@@ -49,6 +50,7 @@ public final class Seq2SeqTrainer {
     private final Map<String, String> meta;
     private final PrintStream out;
     private Device device = Device.CPU;
+    private DType autocast;
     private long globalStep;
     private double timeLimitSeconds;
 
@@ -62,6 +64,12 @@ public final class Seq2SeqTrainer {
         this.config = config;
         this.meta = meta;
         this.out = out;
+    }
+
+    /** Mixed precision for the forward pass and loss ({@link Autocast}; null = fp32); the backward and the optimizer run outside it. */
+    public Seq2SeqTrainer precision(DType autocast) {
+        this.autocast = autocast;
+        return this;
     }
 
     public Seq2SeqTrainer onDevice(Device d) {
@@ -146,9 +154,11 @@ public final class Seq2SeqTrainer {
                 long[] acc;
                 try (var scope = Memory.scope(); batch) {
                     optimization.zeroGrad();
-                    Tensor labels = batch.labels().to(device);
-                    Tensor logits = model.forward(batch.inputIds().to(device), batch.decoderInputIds().to(device));
-                    Tensor lossT = Seq2SeqTransformer.loss(logits, labels);
+                    Tensor labels = batch.labels().to(device), logits, lossT;
+                    try (var ac = Autocast.enable(autocast)) {
+                        logits = model.forward(batch.inputIds().to(device), batch.decoderInputIds().to(device));
+                        lossT = Seq2SeqTransformer.loss(logits, labels);
+                    }
                     lossT.backward();
                     optimization.step(globalStep);
                     loss = lossT.item();

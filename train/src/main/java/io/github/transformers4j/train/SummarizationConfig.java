@@ -11,12 +11,26 @@ package io.github.transformers4j.train;
  * @param limitTrain      train on a seeded random subset of this many pairs (0 = all)
  * @param limitEval       generate and score ROUGE on the first this many test pairs (0 = all)
  * @param maxGenLength    most generated tokens per summary
+ * @param precision       fp32, or bf16 (products with bf16 operands and fp32 accumulation; see Autocast)
  */
 public record SummarizationConfig(String model, String dataset, String tokenizer, int vocabSize, int maxSourceLength, int maxTargetLength,
                                   int epochs, int batchSize, double lr, double weightDecay, double warmup, double clipGradNorm, long seed,
                                   String device, int logEvery, int patience, int workers, int limitTrain, int limitEval, int beamSize,
-                                  double lengthPenalty, int noRepeatNgramSize, int maxGenLength, String documentField, String summaryField) {
+                                  double lengthPenalty, int noRepeatNgramSize, int maxGenLength, String documentField, String summaryField,
+                                  String precision) {
+    /** A run in fp32. */
+    public SummarizationConfig(String model, String dataset, String tokenizer, int vocabSize, int maxSourceLength, int maxTargetLength,
+                               int epochs, int batchSize, double lr, double weightDecay, double warmup, double clipGradNorm, long seed,
+                               String device, int logEvery, int patience, int workers, int limitTrain, int limitEval, int beamSize,
+                               double lengthPenalty, int noRepeatNgramSize, int maxGenLength, String documentField, String summaryField) {
+        this(model, dataset, tokenizer, vocabSize, maxSourceLength, maxTargetLength, epochs, batchSize, lr, weightDecay, warmup, clipGradNorm,
+                seed, device, logEvery, patience, workers, limitTrain, limitEval, beamSize, lengthPenalty, noRepeatNgramSize, maxGenLength,
+                documentField, summaryField, "fp32");
+    }
+
     public SummarizationConfig {
+        precision = precision == null ? "fp32" : precision; // configs written before the option: fp32
+        io.github.transformers4j.tensor.Autocast.parse(precision);
         req(epochs > 0, "--epochs must be positive, got " + epochs);
         req(batchSize > 0, "--batch-size must be positive, got " + batchSize);
         req(lr > 0 && Double.isFinite(lr), "--lr must be positive, got " + lr);

@@ -21,6 +21,7 @@ import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.optim.AdamW;
 import io.github.transformers4j.optim.LrSchedule;
 import io.github.transformers4j.optim.ParamGroups;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Random4j;
@@ -175,7 +176,7 @@ public final class SummarizationRecipe {
             String monitor = valLoader == null ? "train_loss" : "val_loss";
             Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor, EarlyStopping.Mode.MIN, cfg.patience());
             Seq2SeqTrainer trainer = new Seq2SeqTrainer(model, optimization, rng, runDir, tc, meta, out).onDevice(device)
-                    .timeLimit(session.timeLimitMinutes() * 60);
+                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60);
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(), r.seconds(), monitor,
                     r.bestValue(), r.bestEpoch());
@@ -346,7 +347,7 @@ public final class SummarizationRecipe {
                 c.maxTargetLength(), c.epochs(), c.batchSize(), c.lr(), c.weightDecay(), c.warmup(), c.clipGradNorm(), c.seed(),
                 deviceName != null ? deviceName : "cpu", c.logEvery(), c.patience(), c.workers(), c.limitTrain(), limit != null ? limit : c.limitEval(),
                 beamSize != null ? beamSize : c.beamSize(), c.lengthPenalty(), c.noRepeatNgramSize(), maxGenLength != null ? maxGenLength : c.maxGenLength(),
-                c.documentField(), c.summaryField());
+                c.documentField(), c.summaryField(), c.precision());
         Device device = device(c.device());
         if (!device.equals(Device.CPU)) l.model().to(device);
         Path dir = Path.of(c.dataDir());

@@ -3,6 +3,7 @@ package io.github.transformers4j.train;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
@@ -89,6 +90,7 @@ public final class Trainer {
     private long globalStep;
     private volatile boolean stopRequested;
     private Device device = Device.CPU;
+    private DType autocast;
 
     /**
      * @param rng        the generator the model draws from (dropout); its counter is checkpointed
@@ -104,6 +106,12 @@ public final class Trainer {
         this.config = config;
         this.configJson = configJson;
         this.out = out;
+    }
+
+    /** Mixed precision for the forward pass and loss ({@link Autocast}; null = fp32); the backward and the optimizer run outside it. */
+    public Trainer precision(DType autocast) {
+        this.autocast = autocast;
+        return this;
     }
 
     /** Runs on {@code device} (the model must already be there); batches are moved to it. */
@@ -191,9 +199,11 @@ public final class Trainer {
                 long ok;
                 try (var scope = Memory.scope(); batch) {
                     optimization.zeroGrad();
-                    Tensor labels = batch.labels().to(device);
-                    Tensor logits = model.forward(batch.images().to(device));
-                    Tensor lossT = Losses.crossEntropy(logits, labels);
+                    Tensor labels = batch.labels().to(device), logits, lossT;
+                    try (var ac = Autocast.enable(autocast)) {
+                        logits = model.forward(batch.images().to(device));
+                        lossT = Losses.crossEntropy(logits, labels);
+                    }
                     lossT.backward();
                     optimization.step(globalStep);
                     loss = lossT.item();

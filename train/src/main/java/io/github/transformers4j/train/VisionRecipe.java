@@ -22,6 +22,7 @@ import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.cpu.Parallel;
@@ -192,7 +193,8 @@ public final class VisionRecipe {
             String monitor = valLoader == null ? cfg.monitor().replace("val_", "train_") : cfg.monitor();
             Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor,
                     EarlyStopping.defaultMode(monitor), cfg.patience());
-            Trainer trainer = new Trainer(model, opt, rng, runDir, tc, configJson, out).onDevice(device);
+            Trainer trainer = new Trainer(model, opt, rng, runDir, tc, configJson, out).onDevice(device)
+                    .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(),
                     r.seconds(), monitor, r.bestValue(), r.bestEpoch());
@@ -266,7 +268,7 @@ public final class VisionRecipe {
             cfg = new RunConfig(cfg.model(), dataset != null ? dataset : cfg.dataset(), dataDir != null ? dataDir : cfg.dataDir(),
                     cfg.epochs(), cfg.batchSize(), cfg.lr(), cfg.optimizer(), cfg.weightDecay(), cfg.warmup(), cfg.schedule(),
                     cfg.seed(), cfg.valSplit(), cfg.limitTrain(), cfg.device(), cfg.logEvery(), cfg.monitor(), cfg.patience(),
-                    cfg.clipGradNorm(), cfg.workers(), cfg.augment(), cfg.initFrom(), cfg.freezeEncoder());
+                    cfg.clipGradNorm(), cfg.workers(), cfg.augment(), cfg.initFrom(), cfg.freezeEncoder(), cfg.precision());
         }
         DataSpec spec;
         try {

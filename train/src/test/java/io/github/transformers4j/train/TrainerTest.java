@@ -55,6 +55,24 @@ class TrainerTest {
     }
 
     @Test
+    void bf16MixedPrecisionLearnsLikeFp32AndKeepsWeightsInFp32(@TempDir Path fp32Run, @TempDir Path bf16Run) {
+        FitResult fp32, bf16;
+        Trainer mixed = trainer(bf16Run, 3, quiet()).precision(io.github.transformers4j.tensor.DType.BF16);
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            fp32 = trainer(fp32Run, 3, quiet()).fit(tl, vl, false);
+            bf16 = mixed.fit(tl, vl, false);
+        }
+        assertThat(mixed.model().parameters()).allSatisfy(p -> assertThat(p.dtype()).isEqualTo(io.github.transformers4j.tensor.DType.F32));
+        for (int e = 0; e < 3; e++) {
+            assertThat(bf16.epochs().get(e).trainLoss()).isFinite().isCloseTo(fp32.epochs().get(e).trainLoss(),
+                    org.assertj.core.data.Percentage.withPercentage(5));
+        }
+        assertThat(bf16.epochs().get(2).valAcc()).isGreaterThan(0.9);
+        // the rounding is real: the two runs do not produce the same numbers
+        assertThat(bf16.epochs().get(2).trainLoss()).isNotEqualTo(fp32.epochs().get(2).trainLoss());
+    }
+
+    @Test
     void evaluationDoesNotUpdateOrRecordGradients(@TempDir Path run) {
         Trainer t = trainer(run, 1, quiet());
         Map<String, Tensor> before = copy(t.model().stateDict());

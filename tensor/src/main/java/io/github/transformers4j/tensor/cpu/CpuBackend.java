@@ -70,6 +70,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        if (a.dtype() == DType.BF16 || a.dtype() == DType.F16) {
+            halfMatmul(a, b, out, accumulate);
+            return;
+        }
         int[] sa = a.shape(), sb = b.shape();
         long[] ta = a.stride(), tb = b.stride();
         int batch = sa[0], m = sa[1], k = sa[2], n = sb[2];
@@ -94,6 +98,23 @@ public final class CpuBackend implements Backend {
                     Access.seg(b), b.storageOffset(), tb[0], bRs, bCs, Access.seg(out), out.storageOffset(), cBatch, ldc, accumulate);
         } else {
             throw new IllegalArgumentException("matmul on the CPU supports F32 and F64, got " + a.dtype() + "; convert with to(DType.F32)");
+        }
+    }
+
+    /** 16-bit operands, fp32 accumulation (as cuBLASLt's fp32 compute type): exact fp32 copies multiplied, the result rounded once. */
+    private void halfMatmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        Tensor a32 = Tensor.full(0, DType.F32, Device.CPU, a.shape()), b32 = Tensor.full(0, DType.F32, Device.CPU, b.shape());
+        Tensor out32 = Tensor.full(0, DType.F32, Device.CPU, out.shape());
+        try {
+            copy(a, a32);
+            copy(b, b32);
+            if (accumulate) copy(out, out32);
+            matmul(a32, b32, out32, accumulate);
+            copy(out32, out);
+        } finally {
+            a32.release();
+            b32.release();
+            out32.release();
         }
     }
 

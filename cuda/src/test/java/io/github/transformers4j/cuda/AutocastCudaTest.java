@@ -1,0 +1,59 @@
+package io.github.transformers4j.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.transformers4j.tensor.Autocast;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.NnOps;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * bf16 autocast on the GPU (cuBLASLt bf16 operands, fp32 accumulation) against the same autocast on the CPU (rounded
+ * operands multiplied in fp32) and against plain fp32: a linear layer forward and all gradients.
+ */
+@Tag("cuda")
+class AutocastCudaTest {
+    static final Device GPU = Device.cuda(0);
+
+    /** ||a - b|| / ||b||, every element finite. */
+    private static double normRel(Tensor a, Tensor b) {
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        double d = 0, n = 0;
+        for (int i = 0; i < x.length; i++) {
+            assertThat(Float.isFinite(x[i])).as("element %d finite", i).isTrue();
+            d += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            n += y[i] * (double) y[i];
+        }
+        return Math.sqrt(d / Math.max(n, 1e-30));
+    }
+
+    @Test
+    void bf16LinearOnTheGpuMatchesTheCpuAutocastAndStaysNearFp32() {
+        Random4j rng = new Random4j(11);
+        Tensor x = Tensor.randn(rng, 4, 65, 256), w = Tensor.randn(rng, 768, 256).mul(0.05), bias = Tensor.randn(rng, 768);
+        Tensor g = Tensor.randn(rng, 4, 65, 768);
+        Tensor[] cpu = run(x, w, bias, g, Device.CPU, DType.BF16), gpu = run(x, w, bias, g, GPU, DType.BF16);
+        Tensor[] exact = run(x, w, bias, g, Device.CPU, null);
+        String[] names = {"y", "dx", "dw", "db"};
+        for (int i = 0; i < 4; i++) {
+            assertThat(gpu[i].dtype()).as(names[i]).isEqualTo(DType.F32);
+            // same rounded operands, fp32 accumulation on both sides: only summation order differs
+            assertThat(normRel(gpu[i].to(Device.CPU), cpu[i])).as("gpu vs cpu autocast, %s", names[i]).isLessThan(1e-2);
+            assertThat(normRel(gpu[i].to(Device.CPU), exact[i])).as("gpu autocast vs fp32, %s", names[i]).isLessThan(1e-2);
+        }
+    }
+
+    private static Tensor[] run(Tensor x0, Tensor w0, Tensor b0, Tensor g, Device d, DType autocast) {
+        Tensor x = x0.to(d).requiresGrad(true), w = w0.to(d).requiresGrad(true), b = b0.to(d).requiresGrad(true);
+        Tensor y;
+        try (var ac = Autocast.enable(autocast)) {
+            y = NnOps.linear(x, w, b);
+        }
+        y.backward(g.to(d));
+        return new Tensor[] {y.to(Device.CPU), x.grad().to(Device.CPU), w.grad().to(Device.CPU), b.grad().to(Device.CPU)};
+    }
+}

@@ -1,0 +1,52 @@
+package io.github.transformers4j.tensor;
+
+/**
+ * Mixed precision, per thread, as {@code torch.autocast}: inside {@code try (var a = Autocast.enable(DType.BF16)) {...}}
+ * the products — {@code matmul} (and through it einsum and conv2d) and {@code linear} — take
+ * F32 operands rounded to the autocast type, accumulate in fp32 (cuBLASLt's fp32 compute type;
+ * on the CPU the rounded operands are multiplied in fp32) and return their result in the operands' own dtype again.
+ * Everything else (softmax, layer norm, losses, reductions, the optimizer) stays in fp32, and so do the weights
+ * (master copies): the rounding is an autograd op, so gradients arrive back in fp32. The fused attention op
+ * ({@code NnOps.multiHeadAttention}) still runs in its inputs' dtype: its projections are rounded, its score and
+ * value products are not (yet).
+ *
+ * <p>Run the backward pass outside the scope, as with PyTorch: recorded products already hold their rounded operands.
+ */
+public final class Autocast {
+    private static final ThreadLocal<DType[]> TYPE = ThreadLocal.withInitial(() -> new DType[1]);
+
+    private Autocast() {}
+
+    /** Products in {@code dtype} (BF16 or F16) until the returned scope closes; null switches autocast off. */
+    public static Grad.Mode enable(DType dtype) {
+        if (dtype != null && dtype != DType.BF16 && dtype != DType.F16)
+            throw new IllegalArgumentException("autocast: BF16 or F16, got " + dtype);
+        DType[] slot = TYPE.get();
+        DType before = slot[0];
+        slot[0] = dtype;
+        return () -> slot[0] = before;
+    }
+
+    /** The autocast type, or null when autocast is off. */
+    public static DType dtype() {
+        return TYPE.get()[0];
+    }
+
+    /** The type the product's operands should be rounded to, or null to leave them (autocast off, or not F32: F64 stays, as in PyTorch). */
+    static DType lowFor(Tensor a) {
+        DType low = TYPE.get()[0];
+        return low == null || a.dtype() != DType.F32 ? null : low;
+    }
+
+    /**
+     * The CLI's {@code --precision}: {@code fp32} (null: autocast off) or {@code bf16}. fp16 training would need loss
+     * scaling (its 5-bit exponent underflows small gradients), which this library does not do.
+     */
+    public static DType parse(String precision) {
+        return switch (precision) {
+            case "fp32" -> null;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("--precision must be fp32 or bf16, got '" + precision + "'");
+        };
+    }
+}

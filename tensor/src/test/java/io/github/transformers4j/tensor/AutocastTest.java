@@ -1,0 +1,129 @@
+package io.github.transformers4j.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** bf16 autocast: products take rounded operands and fp32 accumulation; results, weights and gradients stay fp32. */
+class AutocastTest {
+    /** bf16 rounding of a float (round to nearest even), written out here as the reference. */
+    static double bf16(double v) {
+        int bits = Float.floatToRawIntBits((float) v);
+        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+        return Float.intBitsToFloat(rounded & 0xFFFF0000);
+    }
+
+    /** Reference: (round(a) @ round(b)) in double, then rounded to bf16 (the product's output type). */
+    static double[] reference(float[] a, float[] b, int m, int k, int n) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += bf16(a[i * k + p]) * bf16(b[p * n + j]);
+                out[i * n + j] = bf16(s);
+            }
+        return out;
+    }
+
+    static double maxRel(float[] got, double[] want) {
+        double worst = 0;
+        for (int i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1e-3, Math.abs(want[i])));
+        return worst;
+    }
+
+    @Test
+    void matmulRoundsItsOperandsAndReturnsFp32() {
+        Random4j rng = new Random4j(1);
+        int m = 7, k = 33, n = 5;
+        Tensor a = Tensor.randn(rng, m, k), b = Tensor.randn(rng, k, n);
+        Tensor exact = a.matmul(b), mixed;
+        try (var ac = Autocast.enable(DType.BF16)) {
+            mixed = a.matmul(b);
+        }
+        assertThat(mixed.dtype()).isEqualTo(DType.F32);
+        double[] want = reference(a.toFloatArray(), b.toFloatArray(), m, k, n);
+        // fp32 accumulation vs the double reference: at most one bf16 rounding step apart (2^-8 relative)
+        assertThat(maxRel(mixed.toFloatArray(), want)).isLessThan(1.0 / 256);
+        // and it really is not the fp32 product
+        assertThat(maxRel(mixed.toFloatArray(), toDouble(exact.toFloatArray()))).isGreaterThan(1e-4);
+        // off again after the scope
+        assertThat(a.matmul(b).toFloatArray()).containsExactly(exact.toFloatArray());
+    }
+
+    @Test
+    void linearAddsTheBiasInFp32AndGradientsComeBackInFp32() {
+        Random4j rng = new Random4j(2);
+        Tensor x = Tensor.randn(rng, 4, 16).requiresGrad(true);
+        Tensor w = Tensor.randn(rng, 8, 16).mul(0.25).detach().requiresGrad(true);
+        Tensor bias = Tensor.full(1000.125, 8).requiresGrad(true); // 1000.125 is not a bf16 number: it must survive
+        Tensor y;
+        try (var ac = Autocast.enable(DType.BF16)) {
+            y = NnOps.linear(x, w, bias);
+        }
+        assertThat(y.dtype()).isEqualTo(DType.F32);
+        Tensor fp32 = NnOps.linear(x.detach(), w.detach(), bias.detach());
+        float[] got = y.toFloatArray(), want = fp32.toFloatArray();
+        for (int i = 0; i < got.length; i++) assertThat((double) got[i]).isCloseTo(want[i], org.assertj.core.data.Offset.offset(0.05));
+        y.square().mean().backward();
+        assertThat(x.grad().dtype()).isEqualTo(DType.F32);
+        assertThat(w.grad().dtype()).isEqualTo(DType.F32);
+        assertThat(bias.grad().dtype()).isEqualTo(DType.F32);
+        // the gradients are those of the fp32 layer within bf16 rounding
+        Tensor x2 = x.detach().requiresGrad(true), w2 = w.detach().requiresGrad(true), b2 = bias.detach().requiresGrad(true);
+        NnOps.linear(x2, w2, b2).square().mean().backward();
+        assertThat(normRel(w.grad(), w2.grad())).isLessThan(1e-2).isGreaterThan(0);
+        assertThat(normRel(x.grad(), x2.grad())).isLessThan(1e-2).isGreaterThan(0);
+        assertThat(normRel(bias.grad(), b2.grad())).isLessThan(1e-2);
+        assertThat(x.grad().toFloatArray()).doesNotContain(Float.NaN);
+    }
+
+    @Test
+    void f64AndIntegerTensorsAreLeftAlone() {
+        Tensor a = Tensor.randn(new Random4j(3), 3, 3).to(DType.F64);
+        try (var ac = Autocast.enable(DType.BF16)) {
+            Tensor p = a.matmul(a);
+            assertThat(p.dtype()).isEqualTo(DType.F64);
+            assertThat(p.toDoubleArray()).containsExactly(withoutAutocast(() -> a.matmul(a)).toDoubleArray());
+        }
+    }
+
+    @Test
+    void scopesNestAndRejectWideTypes() {
+        assertThat(Autocast.dtype()).isNull();
+        try (var outer = Autocast.enable(DType.BF16)) {
+            try (var inner = Autocast.enable(null)) {
+                assertThat(Autocast.dtype()).isNull();
+            }
+            assertThat(Autocast.dtype()).isEqualTo(DType.BF16);
+        }
+        assertThat(Autocast.dtype()).isNull();
+        assertThatThrownBy(() -> Autocast.enable(DType.F32)).hasMessageContaining("BF16 or F16");
+        assertThat(Autocast.parse("bf16")).isEqualTo(DType.BF16);
+        assertThat(Autocast.parse("fp32")).isNull();
+        assertThatThrownBy(() -> Autocast.parse("fp16")).hasMessageContaining("fp32 or bf16");
+    }
+
+    /** ||got - want|| / ||want||: element-wise ratios mean little where a sum cancels. */
+    static double normRel(Tensor got, Tensor want) {
+        float[] g = got.toFloatArray(), w = want.toFloatArray();
+        double d = 0, n = 0;
+        for (int i = 0; i < g.length; i++) {
+            d += (g[i] - w[i]) * (double) (g[i] - w[i]);
+            n += w[i] * (double) w[i];
+        }
+        return Math.sqrt(d / n);
+    }
+
+    private static Tensor withoutAutocast(java.util.function.Supplier<Tensor> f) {
+        try (var off = Autocast.enable(null)) {
+            return f.get();
+        }
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+}
