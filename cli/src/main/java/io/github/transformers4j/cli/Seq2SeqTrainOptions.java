@@ -44,10 +44,6 @@ final class Seq2SeqTrainOptions {
     @Option(names = "--summary-field", paramLabel = "NAME", description = "seq2seq: JSON field / CSV column of the summaries (default: summary)")
     String summaryField;
 
-    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "seq2seq: start no epoch that would end past this many minutes "
-            + "of training (0 = none; the schedule still spans --epochs)")
-    double timeLimitMinutes;
-
     private boolean given(String option) {
         return mixee.commandLine().getParseResult().hasMatchedOption(option);
     }
@@ -68,7 +64,7 @@ final class Seq2SeqTrainOptions {
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true), !c.noProgress,
-                timeLimitMinutes));
+                c.timeLimitMinutes));
         return 0;
     }
 }

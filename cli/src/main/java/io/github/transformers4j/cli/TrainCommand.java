@@ -99,6 +99,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "start no epoch that would end past this many minutes "
+            + "of training (0 = none; the schedule still spans --epochs)")
+    double timeLimitMinutes;
+
     @Option(names = "--precision", description = "fp32, or bf16: products with bf16 operands and fp32 accumulation, weights, "
             + "optimizer and everything else in fp32 (default: ${DEFAULT-VALUE})")
     String precision = "fp32";
@@ -116,7 +120,7 @@ final class TrainCommand implements Callable<Integer> {
                 clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
+        VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes));
         return 0;
     }
 }

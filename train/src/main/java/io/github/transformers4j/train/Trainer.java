@@ -13,14 +13,9 @@ import io.github.transformers4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,10 +38,7 @@ import java.util.Map;
  * metrics.csv holds no wall-clock values. So a run resumed from its last completed epoch ends with the same
  * metrics.csv as an uninterrupted one.
  */
-public final class Trainer {
-    public static final String LAST = "checkpoints/last.safetensors", BEST = "checkpoints/best.safetensors";
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
-
+public final class Trainer extends TrainingLoop<Batch> {
     /**
      * @param epochs     total epochs of the run (a resumed run continues up to this number)
      * @param logEvery   a step row in metrics.csv every this many steps (mean loss of those steps)
@@ -80,17 +72,8 @@ public final class Trainer {
     }
 
     private final ImageClassifier model;
-    private final Optimization optimization;
-    private final Random4j rng;
-    private final Path runDir;
-    private final Config config;
     private final String configJson;
-    private final PrintStream out;
     private final List<Callback> callbacks = new ArrayList<>();
-    private long globalStep;
-    private volatile boolean stopRequested;
-    private Device device = Device.CPU;
-    private DType autocast;
 
     /**
      * @param rng        the generator the model draws from (dropout); its counter is checkpointed
@@ -99,24 +82,26 @@ public final class Trainer {
      */
     public Trainer(ImageClassifier model, Optimization optimization, Random4j rng, Path runDir, Config config,
                    String configJson, PrintStream out) {
+        super(model, optimization, rng, runDir, config, out);
         this.model = model;
-        this.optimization = optimization;
-        this.rng = rng;
-        this.runDir = runDir;
-        this.config = config;
         this.configJson = configJson;
-        this.out = out;
-    }
-
-    /** Mixed precision for the forward pass and loss ({@link Autocast}; null = fp32); the backward and the optimizer run outside it. */
-    public Trainer precision(DType autocast) {
-        this.autocast = autocast;
-        return this;
     }
 
     /** Runs on {@code device} (the model must already be there); batches are moved to it. */
     public Trainer onDevice(Device d) {
-        this.device = d;
+        setDevice(d);
+        return this;
+    }
+
+    /** Mixed precision for the forward pass and loss ({@link Autocast}; null = fp32); the backward and the optimizer run outside it. */
+    public Trainer precision(DType autocast) {
+        setAutocast(autocast);
+        return this;
+    }
+
+    /** Stops before an epoch that would end past this many seconds of {@link #fit} (0 = no limit). */
+    public Trainer timeLimit(double seconds) {
+        setTimeLimit(seconds);
         return this;
     }
 
@@ -126,173 +111,60 @@ public final class Trainer {
     }
 
     public ImageClassifier model() { return model; }
-    public Path runDir() { return runDir; }
-    public Config config() { return config; }
-    public long globalStep() { return globalStep; }
-
-    /** Asks {@link #fit} to stop after the current epoch (from a callback). */
-    public void requestStop() {
-        stopRequested = true;
-    }
 
     // ------------------------------------------------------------------------------------------------ training
 
-    /**
-     * Trains for the configured epochs. With {@code resume} and a {@code last} checkpoint in the run folder, the
-     * model, optimizer, schedule, RNG and early-stopping state are restored and training continues with the epoch
-     * after the last completed one. {@code val} may be null (then the monitor falls back to training metrics).
-     */
-    public FitResult fit(DataLoader<?, Batch> train, DataLoader<?, Batch> val, boolean resume) {
-        long fitStart = System.nanoTime();
-        String monitor = val == null && config.monitor().startsWith("val_") ? config.monitor().replace("val_", "train_") : config.monitor();
-        EarlyStopping early = new EarlyStopping(monitor, config.mode(), config.patience(), 0);
-        int firstEpoch = 1;
-        globalStep = 0;
-        Path last = runDir.resolve(LAST);
-        MetricsLog log;
-        if (resume && Files.isRegularFile(last)) {
-            Checkpoint ck = Checkpoint.load(last);
-            restore(ck, early);
-            firstEpoch = ck.epoch() + 1;
-            log = MetricsLog.resume(runDir, ck.epoch());
-            say(String.format(Locale.ROOT, "resuming from %s: epoch %d done, step %d", last, ck.epoch(), globalStep));
-        } else {
-            if (resume) say("no checkpoint at " + last + ": starting from scratch");
-            log = MetricsLog.create(runDir);
+    @Override
+    protected StepStats trainStep(Batch batch) {
+        optimization.zeroGrad();
+        Tensor labels = batch.labels().to(device), logits, loss;
+        try (var ac = Autocast.enable(autocast)) {
+            logits = model.forward(batch.images().to(device));
+            loss = Losses.crossEntropy(logits, labels);
         }
+        loss.backward();
+        optimization.step(globalStep);
+        return new StepStats(loss.item(), Losses.correct(logits, labels), batch.size(), batch.size());
+    }
+
+    @Override
+    protected ValStats validate(DataLoader<?, Batch> val, int epoch) {
+        Evaluation v = evaluate(model, val, model.numClasses(), epoch, device);
+        return new ValStats(v.loss(), v.accuracy(), Map.of("val_images_per_s", v.imagesPerSecond()));
+    }
+
+    @Override
+    protected Map<String, String> checkpointMeta() {
+        return Map.of("config", configJson);
+    }
+
+    @Override
+    protected String accuracyName() { return "acc"; }
+
+    @Override
+    protected String throughputUnit() { return "img/s"; }
+
+    @Override
+    protected String throughputKey() { return "images_per_s"; }
+
+    @Override
+    protected void onFitStart(int firstEpoch) {
         for (Callback c : callbacks) c.onFitStart(this, firstEpoch);
-        List<EpochResult> results = new ArrayList<>();
-        int epoch = firstEpoch;
-        boolean stoppedEarly = false;
-        try (log) {
-            for (; epoch <= config.epochs() && !stopRequested; epoch++) {
-                EpochResult r = runEpoch(epoch, train, val, log, early);
-                results.add(r);
-                for (Callback c : callbacks) c.onEpochEnd(this, r);
-                if (early.shouldStop() && epoch < config.epochs()) {
-                    say(String.format(Locale.ROOT, "early stop: %s has not improved for %d epochs (best %.4f at epoch %d)",
-                            monitor, early.badEpochs(), early.best(), early.bestEpoch()));
-                    stoppedEarly = true;
-                    epoch++;
-                    break;
-                }
-            }
-        }
-        FitResult fr = new FitResult(List.copyOf(results), epoch - 1, early.bestEpoch(), early.best(), stoppedEarly,
-                (System.nanoTime() - fitStart) / 1e9);
-        callbacks.forEach(c -> c.onFitEnd(this, fr));
-        return fr;
     }
 
-    private EpochResult runEpoch(int epoch, DataLoader<?, Batch> train, DataLoader<?, Batch> val, MetricsLog log,
-                                 EarlyStopping early) {
-        long t0 = System.nanoTime();
-        model.train();
-        int steps = train.numBatches();
-        double lossSum = 0, windowLoss = 0, lr = 0;
-        long correct = 0, seen = 0;
-        int windowSteps = 0, done = 0;
-        try (Progress bar = Progress.start(config.progress(), String.format("epoch %d/%d", epoch, config.epochs()), steps, System.err)) {
-            for (Batch batch : train.epoch(epoch)) {
-                lr = optimization.lr(globalStep);
-                double loss;
-                long ok;
-                try (var scope = Memory.scope(); batch) {
-                    optimization.zeroGrad();
-                    Tensor labels = batch.labels().to(device), logits, lossT;
-                    try (var ac = Autocast.enable(autocast)) {
-                        logits = model.forward(batch.images().to(device));
-                        lossT = Losses.crossEntropy(logits, labels);
-                    }
-                    lossT.backward();
-                    optimization.step(globalStep);
-                    loss = lossT.item();
-                    ok = Losses.correct(logits, labels);
-                }
-                if (!Double.isFinite(loss))
-                    throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d step %d (lr %.3g); "
-                            + "try a lower --lr or a longer --warmup", loss, epoch, globalStep + 1, lr));
-                int b = batch.size();
-                globalStep++;
-                done++;
-                lossSum += loss * b;
-                correct += ok;
-                seen += b;
-                windowLoss += loss;
-                windowSteps++;
-                if (windowSteps == config.logEvery() || done == steps) {
-                    log.log(MetricsRow.step(epoch, globalStep, lr, windowLoss / windowSteps),
-                            Map.of("time", now(), "elapsed_s", round((System.nanoTime() - t0) / 1e9)));
-                    windowLoss = 0;
-                    windowSteps = 0;
-                }
-                bar.step(lossSum / seen);
-                for (Callback c : callbacks) c.onStepEnd(this, epoch, globalStep, loss);
-            }
-        }
-        double trainSeconds = (System.nanoTime() - t0) / 1e9;
-        double trainLoss = seen == 0 ? Double.NaN : lossSum / seen, trainAcc = seen == 0 ? Double.NaN : (double) correct / seen;
-        Evaluation v = val == null ? null : evaluate(model, val, model.numClasses(), epoch, device);
-        double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        double ips = seen / trainSeconds;
-        EpochResult partial = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, ips, false);
-        boolean best = early.update(epoch, partial.get(early.monitor()));
-        EpochResult r = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, ips, best);
-
-        LinkedHashMap<String, Object> extra = new LinkedHashMap<>();
-        extra.put("time", now());
-        extra.put("epoch_time_s", round(seconds));
-        extra.put("train_time_s", round(trainSeconds));
-        extra.put("images_per_s", round(ips));
-        if (v != null) extra.put("val_images_per_s", round(v.imagesPerSecond()));
-        extra.put("best", best);
-        log.log(MetricsRow.epoch(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc), extra);
-
-        Checkpoint ck = checkpoint(epoch, early);
-        if (best) ck.save(runDir.resolve(BEST));
-        ck.save(runDir.resolve(LAST));
-        say(summary(r));
-        try {
-            Plots.writeRunPlots(runDir);
-        } catch (RuntimeException | Error e) {
-            say("warning: plots not written: " + e);
-        }
-        return r;
+    @Override
+    protected void onStepEnd(int epoch, long step, double loss) {
+        for (Callback c : callbacks) c.onStepEnd(this, epoch, step, loss);
     }
 
-    private String summary(EpochResult r) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s epoch %d/%d  train loss %.4f acc %.2f%%",
-                LocalDateTime.now().format(TIME), r.epoch(), config.epochs(), r.trainLoss(), 100 * r.trainAcc()));
-        if (!Double.isNaN(r.valLoss())) sb.append(String.format(Locale.ROOT, "  val loss %.4f acc %.2f%%", r.valLoss(), 100 * r.valAcc()));
-        sb.append(String.format(Locale.ROOT, "  %.1f s  %.0f img/s  lr %.3g", r.seconds(), r.imagesPerSecond(), r.lr()));
-        if (r.best()) sb.append("  *best*");
-        return sb.toString();
+    @Override
+    protected void onEpochEnd(EpochResult r) {
+        for (Callback c : callbacks) c.onEpochEnd(this, r);
     }
 
-    private Checkpoint checkpoint(int epoch, EarlyStopping early) {
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("epoch", String.valueOf(epoch));
-        meta.put("global_step", String.valueOf(globalStep));
-        meta.put("rng_seed", String.valueOf(rng.seed()));
-        meta.put("rng_counter", String.valueOf(rng.counter()));
-        meta.put("config", configJson);
-        meta.put("optimizer", optimization.stateJson());
-        meta.put("early_stopping", early.state());
-        meta.put("monitor", early.monitor());
-        return new Checkpoint(model.stateDict(), optimization.stateTensors(), meta);
-    }
-
-    private void restore(Checkpoint ck, EarlyStopping early) {
-        model.loadStateDict(ck.model(), true);
-        optimization.loadState(ck.optimizer(), ck.require("optimizer"));
-        long seed = Long.parseLong(ck.require("rng_seed"));
-        if (seed != rng.seed())
-            throw new IllegalArgumentException("resume: the checkpoint's RNG seed " + seed + " differs from this run's "
-                    + rng.seed() + "; resume with the same --seed");
-        rng.setCounter(Long.parseLong(ck.require("rng_counter")));
-        early.restore(ck.require("early_stopping"));
-        globalStep = ck.globalStep();
+    @Override
+    protected void onFitEnd(FitResult r) {
+        for (Callback c : callbacks) c.onFitEnd(this, r);
     }
 
     // ---------------------------------------------------------------------------------------------- evaluation
@@ -377,29 +249,6 @@ public final class Trainer {
                         + "confusion matrix (rows: true class, columns: predicted class)%n%s%n%s",
                 which, e.loss(), 100 * e.accuracy(), e.confusion().correct(), e.samples(), e.seconds(), e.imagesPerSecond(),
                 e.confusion().format(classNames), e.confusion().report(classNames).format());
-    }
-
-    // ------------------------------------------------------------------------------------------------ helpers
-
-    /** Prints a line and appends it to RUN/train.log. */
-    public void say(String line) {
-        out.println(line);
-        out.flush();
-        try {
-            Files.createDirectories(runDir);
-            Files.writeString(runDir.resolve("train.log"), line + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException ignored) {
-            // the log file is a convenience; the line was printed
-        }
-    }
-
-    private static String now() {
-        return LocalDateTime.now().format(TIME);
-    }
-
-    private static double round(double v) {
-        return Math.round(v * 1000) / 1000.0;
     }
 
     /** Cross-entropy and accuracy counting on logits (B, C) and int64 labels (B,). */

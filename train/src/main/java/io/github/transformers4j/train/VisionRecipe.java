@@ -62,7 +62,12 @@ public final class VisionRecipe {
     public record Splits(Dataset<LabeledImage> train, Dataset<LabeledImage> val, Dataset<LabeledImage> test, DataSpec spec) {}
 
     /** Options of one call that are not part of the run's definition. */
-    public record Session(PrintStream out, boolean progress) {}
+    /** @param timeLimitMinutes stop training before an epoch that would end past this wall-clock budget (0 = none) */
+    public record Session(PrintStream out, boolean progress, double timeLimitMinutes) {
+        public Session(PrintStream out, boolean progress) {
+            this(out, progress, 0);
+        }
+    }
 
     // --------------------------------------------------------------------------------------------------- data
 
@@ -194,7 +199,7 @@ public final class VisionRecipe {
             Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor,
                     EarlyStopping.defaultMode(monitor), cfg.patience());
             Trainer trainer = new Trainer(model, opt, rng, runDir, tc, configJson, out).onDevice(device)
-                    .precision(Autocast.parse(cfg.precision()));
+                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60);
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(),
                     r.seconds(), monitor, r.bestValue(), r.bestEpoch());

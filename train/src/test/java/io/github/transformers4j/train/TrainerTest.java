@@ -62,7 +62,7 @@ class TrainerTest {
             fp32 = trainer(fp32Run, 3, quiet()).fit(tl, vl, false);
             bf16 = mixed.fit(tl, vl, false);
         }
-        assertThat(mixed.model().parameters()).allSatisfy(p -> assertThat(p.dtype()).isEqualTo(io.github.transformers4j.tensor.DType.F32));
+        assertThat(mixed.model().parameters()).allSatisfy(p -> assertThat(p.data().dtype()).isEqualTo(io.github.transformers4j.tensor.DType.F32));
         for (int e = 0; e < 3; e++) {
             assertThat(bf16.epochs().get(e).trainLoss()).isFinite().isCloseTo(fp32.epochs().get(e).trainLoss(),
                     org.assertj.core.data.Percentage.withPercentage(5));

@@ -1,0 +1,300 @@
+package io.github.transformers4j.train;
+
+import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Memory;
+import io.github.transformers4j.tensor.Random4j;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The epoch loop that {@link Trainer} (images) and {@link Seq2SeqTrainer} (text) share: resume from the last
+ * checkpoint, one {@link Memory#scope()} per step, a step row in metrics.csv every {@code logEvery} steps, then per epoch
+ * validation, an epoch row, last/best checkpoints, a summary line (also appended to RUN/train.log), plots, early
+ * stopping and an optional wall-clock budget. A subclass says what one step and one validation pass are.
+ *
+ * <p>Losses and accuracies are weighted means: a step reports its mean loss over {@code count} targets (images, or
+ * non-padding tokens), and the epoch's loss is the sum of {@code loss * count} over the sum of {@code count}.
+ */
+public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Trainer, Seq2SeqTrainer {
+    public static final String LAST = "checkpoints/last.safetensors", BEST = "checkpoints/best.safetensors";
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+    /** One training step: mean loss over {@code count} targets of which {@code correct} were right; {@code items} for throughput. */
+    protected record StepStats(double loss, long correct, long count, long items) {}
+
+    /** A validation pass: weighted loss and accuracy, and extra fields for the epoch row of metrics.jsonl. */
+    protected record ValStats(double loss, double accuracy, Map<String, Object> extra) {}
+
+    protected final Module module;
+    protected final Optimization optimization;
+    protected final Random4j rng;
+    protected final Path runDir;
+    protected final Trainer.Config config;
+    protected final PrintStream out;
+    protected Device device = Device.CPU;
+    protected DType autocast;
+    private double timeLimitSeconds;
+    protected long globalStep;
+    private volatile boolean stopRequested;
+
+    TrainingLoop(Module module, Optimization optimization, Random4j rng, Path runDir, Trainer.Config config, PrintStream out) {
+        this.module = module;
+        this.optimization = optimization;
+        this.rng = rng;
+        this.runDir = runDir;
+        this.config = config;
+        this.out = out;
+    }
+
+    // ------------------------------------------------------------------------------------------ what a task defines
+
+    /** Zero the gradients, forward and loss (under {@link #autocast}), backward, optimizer step at {@link #globalStep}. */
+    protected abstract StepStats trainStep(B batch);
+
+    /** Loss and accuracy over {@code val} in eval mode without gradients. */
+    protected abstract ValStats validate(DataLoader<?, B> val, int epoch);
+
+    /** What every checkpoint carries besides the loop's own state (run configuration, tokenizer, ...). */
+    protected abstract Map<String, String> checkpointMeta();
+
+    /** How the summary line names the accuracy ("acc", "tok-acc") and the throughput ("img/s", "tok/s"), and the jsonl key of the latter. */
+    protected abstract String accuracyName();
+
+    protected abstract String throughputUnit();
+
+    protected abstract String throughputKey();
+
+    protected void onFitStart(int firstEpoch) {}
+
+    protected void onStepEnd(int epoch, long step, double loss) {}
+
+    protected void onEpochEnd(EpochResult r) {}
+
+    protected void onFitEnd(FitResult r) {}
+
+    // ------------------------------------------------------------------------------------------------ settings
+
+    public Path runDir() { return runDir; }
+    public Trainer.Config config() { return config; }
+    public long globalStep() { return globalStep; }
+
+    /** Asks {@link #fit} to stop after the current epoch (from a callback). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    void setDevice(Device d) {
+        this.device = d;
+    }
+
+    void setAutocast(DType dtype) {
+        this.autocast = dtype;
+    }
+
+    /**
+     * A wall-clock budget for {@link #fit} in seconds (0 = none): no epoch starts that would, at the last epoch's pace,
+     * end past it. The learning-rate schedule still spans all epochs, so a stopped run ends before its decay does.
+     */
+    void setTimeLimit(double seconds) {
+        if (!(seconds >= 0)) throw new IllegalArgumentException("time limit must be >= 0 seconds, got " + seconds);
+        this.timeLimitSeconds = seconds;
+    }
+
+    // ------------------------------------------------------------------------------------------------ the loop
+
+    /**
+     * Trains for the configured epochs. With {@code resume} and a {@code last} checkpoint in the run folder, the
+     * model, optimizer, schedule, RNG and early-stopping state are restored and training continues with the epoch
+     * after the last completed one. {@code val} may be null (then the monitor falls back to training metrics).
+     */
+    public FitResult fit(DataLoader<?, B> train, DataLoader<?, B> val, boolean resume) {
+        long fitStart = System.nanoTime();
+        String monitor = val == null && config.monitor().startsWith("val_") ? config.monitor().replace("val_", "train_") : config.monitor();
+        EarlyStopping early = new EarlyStopping(monitor, config.mode(), config.patience(), 0);
+        int firstEpoch = 1;
+        globalStep = 0;
+        Path last = runDir.resolve(LAST);
+        MetricsLog log;
+        if (resume && Files.isRegularFile(last)) {
+            Checkpoint ck = Checkpoint.load(last);
+            restore(ck, early);
+            firstEpoch = ck.epoch() + 1;
+            log = MetricsLog.resume(runDir, ck.epoch());
+            say(String.format(Locale.ROOT, "resuming from %s: epoch %d done, step %d", last, ck.epoch(), globalStep));
+        } else {
+            if (resume) say("no checkpoint at " + last + ": starting from scratch");
+            log = MetricsLog.create(runDir);
+        }
+        onFitStart(firstEpoch);
+        List<EpochResult> results = new ArrayList<>();
+        int epoch = firstEpoch;
+        boolean stopped = false;
+        try (log) {
+            for (; epoch <= config.epochs() && !stopRequested; epoch++) {
+                EpochResult r = runEpoch(epoch, train, val, log, early);
+                results.add(r);
+                onEpochEnd(r);
+                String why = epoch < config.epochs() ? stopReason(early, monitor, fitStart, r, epoch) : null;
+                if (why != null) {
+                    say(why);
+                    stopped = true;
+                    epoch++;
+                    break;
+                }
+            }
+        }
+        FitResult fr = new FitResult(List.copyOf(results), epoch - 1, early.bestEpoch(), early.best(), stopped,
+                (System.nanoTime() - fitStart) / 1e9);
+        onFitEnd(fr);
+        return fr;
+    }
+
+    private String stopReason(EarlyStopping early, String monitor, long fitStart, EpochResult r, int epoch) {
+        if (early.shouldStop())
+            return String.format(Locale.ROOT, "early stop: %s has not improved for %d epochs (best %.4f at epoch %d)", monitor,
+                    early.badEpochs(), early.best(), early.bestEpoch());
+        double elapsed = (System.nanoTime() - fitStart) / 1e9;
+        if (timeLimitSeconds > 0 && elapsed + r.seconds() > timeLimitSeconds)
+            return String.format(Locale.ROOT, "time limit: %.0f s used of %.0f s; the next epoch (about %.0f s) would end past it: "
+                    + "stopping after epoch %d of %d", elapsed, timeLimitSeconds, r.seconds(), epoch, config.epochs());
+        return null;
+    }
+
+    private EpochResult runEpoch(int epoch, DataLoader<?, B> train, DataLoader<?, B> val, MetricsLog log, EarlyStopping early) {
+        long t0 = System.nanoTime();
+        module.train();
+        int steps = train.numBatches(), done = 0, windowSteps = 0;
+        double lossSum = 0, windowLoss = 0, lr = 0;
+        long correct = 0, counted = 0, items = 0;
+        try (Progress bar = Progress.start(config.progress(), String.format("epoch %d/%d", epoch, config.epochs()), steps, System.err)) {
+            for (B batch : train.epoch(epoch)) {
+                lr = optimization.lr(globalStep);
+                StepStats s;
+                try (var scope = Memory.scope(); batch) {
+                    s = trainStep(batch);
+                } catch (Exception e) {
+                    if (e instanceof RuntimeException re) throw re;
+                    throw new IllegalStateException(e);
+                }
+                if (!Double.isFinite(s.loss()))
+                    throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d step %d (lr %.3g); "
+                            + "try a lower --lr or a longer --warmup", s.loss(), epoch, globalStep + 1, lr));
+                globalStep++;
+                done++;
+                lossSum += s.loss() * s.count();
+                correct += s.correct();
+                counted += s.count();
+                items += s.items();
+                windowLoss += s.loss();
+                windowSteps++;
+                if (windowSteps == config.logEvery() || done == steps) {
+                    log.log(MetricsRow.step(epoch, globalStep, lr, windowLoss / windowSteps),
+                            Map.of("time", now(), "elapsed_s", round((System.nanoTime() - t0) / 1e9)));
+                    windowLoss = 0;
+                    windowSteps = 0;
+                }
+                bar.step(lossSum / Math.max(1, counted));
+                onStepEnd(epoch, globalStep, s.loss());
+            }
+        }
+        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        double trainLoss = counted == 0 ? Double.NaN : lossSum / counted, trainAcc = counted == 0 ? Double.NaN : (double) correct / counted;
+        ValStats v = val == null ? null : validate(val, epoch);
+        double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
+        double seconds = (System.nanoTime() - t0) / 1e9, rate = items / trainSeconds;
+        EpochResult partial = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, false);
+        boolean best = early.update(epoch, partial.get(early.monitor()));
+        EpochResult r = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, best);
+
+        LinkedHashMap<String, Object> extra = new LinkedHashMap<>();
+        extra.put("time", now());
+        extra.put("epoch_time_s", round(seconds));
+        extra.put("train_time_s", round(trainSeconds));
+        extra.put(throughputKey(), round(rate));
+        if (v != null) v.extra().forEach((k, x) -> extra.put(k, x instanceof Double d ? round(d) : x));
+        extra.put("best", best);
+        log.log(MetricsRow.epoch(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc), extra);
+
+        Checkpoint ck = checkpoint(epoch, early);
+        if (best) ck.save(runDir.resolve(BEST));
+        ck.save(runDir.resolve(LAST));
+        say(summary(r));
+        try {
+            Plots.writeRunPlots(runDir);
+        } catch (RuntimeException | Error e) {
+            say("warning: plots not written: " + e);
+        }
+        return r;
+    }
+
+    private String summary(EpochResult r) {
+        String acc = accuracyName();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s epoch %d/%d  train loss %.4f %s %.2f%%", now(), r.epoch(),
+                config.epochs(), r.trainLoss(), acc, 100 * r.trainAcc()));
+        if (!Double.isNaN(r.valLoss())) sb.append(String.format(Locale.ROOT, "  val loss %.4f %s %.2f%%", r.valLoss(), acc, 100 * r.valAcc()));
+        sb.append(String.format(Locale.ROOT, "  %.1f s  %.0f %s  lr %.3g", r.seconds(), r.imagesPerSecond(), throughputUnit(), r.lr()));
+        if (r.best()) sb.append("  *best*");
+        return sb.toString();
+    }
+
+    private Checkpoint checkpoint(int epoch, EarlyStopping early) {
+        Map<String, String> meta = new LinkedHashMap<>(checkpointMeta());
+        meta.put("epoch", String.valueOf(epoch));
+        meta.put("global_step", String.valueOf(globalStep));
+        meta.put("rng_seed", String.valueOf(rng.seed()));
+        meta.put("rng_counter", String.valueOf(rng.counter()));
+        meta.put("optimizer", optimization.stateJson());
+        meta.put("early_stopping", early.state());
+        meta.put("monitor", early.monitor());
+        return new Checkpoint(module.stateDict(), optimization.stateTensors(), meta);
+    }
+
+    private void restore(Checkpoint ck, EarlyStopping early) {
+        module.loadStateDict(ck.model(), true);
+        optimization.loadState(ck.optimizer(), ck.require("optimizer"));
+        long seed = Long.parseLong(ck.require("rng_seed"));
+        if (seed != rng.seed())
+            throw new IllegalArgumentException("resume: the checkpoint's RNG seed " + seed + " differs from this run's "
+                    + rng.seed() + "; resume with the same --seed");
+        rng.setCounter(Long.parseLong(ck.require("rng_counter")));
+        early.restore(ck.require("early_stopping"));
+        globalStep = ck.globalStep();
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    /** Prints a line and appends it to RUN/train.log. */
+    public void say(String line) {
+        out.println(line);
+        out.flush();
+        try {
+            Files.createDirectories(runDir);
+            Files.writeString(runDir.resolve("train.log"), line + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException ignored) {
+            // the log file is a convenience; the line was printed
+        }
+    }
+
+    static String now() {
+        return LocalDateTime.now().format(TIME);
+    }
+
+    static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}
