@@ -9,7 +9,9 @@ import io.github.transformers4j.cuda.CudaBackend;
 import io.github.transformers4j.cuda.CudaInfo;
 import io.github.transformers4j.cuda.CublasLt;
 import io.github.transformers4j.tensor.Backend;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.Backends;
+import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,8 +32,10 @@ import java.util.Map;
  * <pre>
  * GpuBench [--workloads vit128,vit1024,bert,s2s,attn] [--warmup 10] [--iters 40] [--profile] [--check]
  *          [--torch bench/python/torch_bench.py] [--torch-variants eager-fp32,eager-bf16,compile-bf16,compile-ro-bf16]
- *          [--torch-budget-s 420] [--out DIR]
+ *          [--torch-budget-s 420] [--out DIR] [--precision fp32|bf16]
  * </pre>
+ * {@code --precision bf16} runs the Java training steps with bf16 autocast ({@code t4j train --precision bf16}); the
+ * attention micro-benchmark stays fp32.
  * {@code --profile} adds, per Java workload, the device time per kind of op ({@link ProfilingBackend});
  * {@code --check} first compares one training step of each model on the CPU and the GPU ({@link ParityCheck}).
  */
@@ -44,6 +48,9 @@ public final class GpuBench {
             return w.perStep() / (t.medianMs() / 1e3);
         }
     }
+
+    /** The table's header for the Java column ("Java fp32" or "Java bf16"). */
+    private static String javaColumn = "Java fp32";
 
     private GpuBench() {}
 
@@ -58,12 +65,14 @@ public final class GpuBench {
         System.out.println(CudaInfo.describe());
 
         Device dev = Device.cuda(0);
+        DType autocast = Autocast.parse(o.getOrDefault("precision", "fp32"));
+        javaColumn = "Java " + o.getOrDefault("precision", "fp32");
         CudaBackend backend = (CudaBackend) Backends.of(dev);
         if (o.containsKey("check")) ParityCheck.runAll(dev);
         List<JavaResult> java = new ArrayList<>();
         if (!o.containsKey("no-java")) {
             for (String key : expand(keys)) {
-                JavaResult r = runJava(key, dev, backend, warmup, iters, profile);
+                JavaResult r = runJava(key, dev, backend, warmup, iters, profile, autocast);
                 java.add(r);
             }
         }
@@ -88,12 +97,12 @@ public final class GpuBench {
         return r;
     }
 
-    static Workload workload(String key, Device dev) {
+    static Workload workload(String key, Device dev, DType ac) {
         return switch (key) {
-            case "vit128" -> JavaWorkloads.classifier(key, "ViT 256-d x 4, 4 heads, FFN 1024, patch 4, 32x32x3", "vit-tiny-p4", 128, dev);
-            case "vit1024" -> JavaWorkloads.classifier(key, "ViT 256-d x 4, 4 heads, FFN 1024, patch 4, 32x32x3", "vit-tiny-p4", 1024, dev);
-            case "bert" -> JavaWorkloads.classifier(key, "BERT-style ViT 256-d x 12, 8 heads, patch 4", "vit-bert12-p4", 192, dev);
-            case "s2s" -> JavaWorkloads.seq2seq(16, 512, 64, dev);
+            case "vit128" -> JavaWorkloads.classifier(key, "ViT 256-d x 4, 4 heads, FFN 1024, patch 4, 32x32x3", "vit-tiny-p4", 128, dev, ac);
+            case "vit1024" -> JavaWorkloads.classifier(key, "ViT 256-d x 4, 4 heads, FFN 1024, patch 4, 32x32x3", "vit-tiny-p4", 1024, dev, ac);
+            case "bert" -> JavaWorkloads.classifier(key, "BERT-style ViT 256-d x 12, 8 heads, patch 4", "vit-bert12-p4", 192, dev, ac);
+            case "s2s" -> JavaWorkloads.seq2seq(16, 512, 64, dev, ac);
             default -> {
                 if (key.startsWith("attn")) yield JavaWorkloads.attention(128, 4, Integer.parseInt(key.substring(4)), 64, dev);
                 throw new IllegalArgumentException("unknown workload '" + key + "'; known: vit128, vit1024, bert, s2s, attn (attn65, attn257, attn1024)");
@@ -101,9 +110,9 @@ public final class GpuBench {
         };
     }
 
-    static JavaResult runJava(String key, Device dev, CudaBackend backend, int warmup, int iters, boolean profile) {
+    static JavaResult runJava(String key, Device dev, CudaBackend backend, int warmup, int iters, boolean profile, DType autocast) {
         long t0 = System.nanoTime();
-        Workload w = workload(key, dev);
+        Workload w = workload(key, dev, autocast);
         // the JVM compiles hot code during the first steps: warm up for the given steps and at least 3 s
         long warmEnd = System.nanoTime() + 3_000_000_000L;
         int done = 0;
@@ -170,7 +179,7 @@ public final class GpuBench {
         }
         StringBuilder sb = new StringBuilder();
         if (torch != null) sb.append("PyTorch: ").append(torch.path("info").toString()).append("\n\n");
-        sb.append("| workload | unit | Java fp32 | PyTorch eager fp32 | eager bf16 | compile bf16 | compile reduce-overhead bf16 "
+        sb.append("| workload | unit | " + javaColumn + " | PyTorch eager fp32 | eager bf16 | compile bf16 | compile reduce-overhead bf16 "
                 + "| Java / eager fp32 | Java / best PyTorch | params Java / PyTorch |\n");
         sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (JavaResult r : java) {

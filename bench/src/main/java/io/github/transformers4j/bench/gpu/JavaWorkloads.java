@@ -9,6 +9,8 @@ import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.optim.Adam;
 import io.github.transformers4j.optim.AdamW;
 import io.github.transformers4j.optim.Optimizer;
+import io.github.transformers4j.tensor.Autocast;
+import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
@@ -18,7 +20,8 @@ import io.github.transformers4j.tensor.Tensor;
 /**
  * The Java side of the workloads of {@code bench/python/torch_bench.py}: same shapes, same optimizer settings,
  * synthetic data created once on the GPU. Each step is {@code zero_grad(set_to_none)}, forward, cross-entropy,
- * backward and an AdamW step inside one {@link Memory#scope()}, with no host synchronisation.
+ * backward and an AdamW step inside one {@link Memory#scope()}, with no host synchronisation. With a non-null
+ * {@code autocast} (bf16) the forward pass and the loss run under {@link Autocast}, as {@code t4j train --precision bf16}.
  */
 final class JavaWorkloads {
     private JavaWorkloads() {}
@@ -28,7 +31,7 @@ final class JavaWorkloads {
         return new AdamW(m, new Adam.Options(1e-3, 0.9, 0.95, 1e-8, 0.05, false));
     }
 
-    static Workload classifier(String key, String title, String preset, int batch, Device device) {
+    static Workload classifier(String key, String title, String preset, int batch, Device device, DType autocast) {
         Random4j rng = new Random4j(0);
         ImageClassifier model = ModelZoo.preset(preset).create(32, 3, 10, rng);
         model.to(device);
@@ -39,7 +42,10 @@ final class JavaWorkloads {
         Runnable step = () -> {
             try (var s = Memory.scope()) {
                 opt.zeroGrad();
-                Tensor loss = F.crossEntropy(model.forward(x), y);
+                Tensor loss;
+                try (var ac = Autocast.enable(autocast)) {
+                    loss = F.crossEntropy(model.forward(x), y);
+                }
                 loss.backward();
                 opt.step();
             }
@@ -53,7 +59,7 @@ final class JavaWorkloads {
     }
 
     /** Encoder-decoder 4+4 x 512, vocabulary 32128, 512 source + 64 target tokens; AdamW lr 1e-4, weight decay 0.01. */
-    static Workload seq2seq(int batch, int srcLen, int tgtLen, Device device) {
+    static Workload seq2seq(int batch, int srcLen, int tgtLen, Device device, DType autocast) {
         Random4j rng = new Random4j(0);
         Seq2SeqTransformer model = new Seq2SeqTransformer(Seq2SeqConfig.summarizer4x512(32128, 0, 1), rng);
         model.to(device);
@@ -65,7 +71,10 @@ final class JavaWorkloads {
         Runnable step = () -> {
             try (var s = Memory.scope()) {
                 opt.zeroGrad();
-                Tensor loss = Seq2SeqTransformer.loss(model.forward(src, tin), lab);
+                Tensor loss;
+                try (var ac = Autocast.enable(autocast)) {
+                    loss = Seq2SeqTransformer.loss(model.forward(src, tin), lab);
+                }
                 loss.backward();
                 opt.step();
             }
