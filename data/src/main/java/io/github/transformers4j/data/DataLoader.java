@@ -52,6 +52,7 @@ public final class DataLoader<T, B> implements AutoCloseable {
     private final IntUnaryOperator lengthOf;
     private final int id = LOADERS.incrementAndGet();
     private ExecutorService pool;
+    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean closed;
 
     private DataLoader(Builder<T, B> b) {
@@ -135,6 +136,9 @@ public final class DataLoader<T, B> implements AutoCloseable {
             try {
                 if (!pool.awaitTermination(10, TimeUnit.SECONDS))
                     throw new IllegalStateException("DataLoader: worker threads did not stop within 10 s");
+                // the pool is terminated once its workers leave their loops; wait until the threads have ended too
+                for (Thread t : threads) t.join(10_000);
+                threads.clear();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -149,6 +153,7 @@ public final class DataLoader<T, B> implements AutoCloseable {
             pool = Executors.newFixedThreadPool(numWorkers, r -> {
                 Thread t = new Thread(r, "t4j-data-" + id + "-worker-" + n.incrementAndGet());
                 t.setDaemon(true);
+                threads.add(t);
                 return t;
             });
         }
