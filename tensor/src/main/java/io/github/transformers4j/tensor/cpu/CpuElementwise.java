@@ -1,6 +1,7 @@
 package io.github.transformers4j.tensor.cpu;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.github.transformers4j.tensor.BinaryOp;
 import io.github.transformers4j.tensor.DType;
@@ -40,6 +41,10 @@ final class CpuElementwise {
                 long i0 = so + off[0], j0 = dof + off[1];
                 if (st == DType.F32 && dt == DType.F32) {
                     for (long i = 0; i < n; i++) d.setAtIndex(JAVA_FLOAT, j0 + i * ds, s.getAtIndex(JAVA_FLOAT, i0 + i * ss));
+                } else if (st == DType.F32 && dt == DType.BF16) { // the mixed-precision casts, without the double round trip
+                    for (long i = 0; i < n; i++) d.setAtIndex(JAVA_SHORT, j0 + i * ds, Access.floatToBf16(s.getAtIndex(JAVA_FLOAT, i0 + i * ss)));
+                } else if (st == DType.BF16 && dt == DType.F32) {
+                    for (long i = 0; i < n; i++) d.setAtIndex(JAVA_FLOAT, j0 + i * ds, Access.bf16ToFloat(s.getAtIndex(JAVA_SHORT, i0 + i * ss)));
                 } else if (st == dt && (st == DType.I64 || st == DType.F64)) {
                     for (long i = 0; i < n; i++) {
                         long bits = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i0 + i * ss);
