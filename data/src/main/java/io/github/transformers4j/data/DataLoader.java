@@ -2,9 +2,11 @@ package io.github.transformers4j.data;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -13,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
+import java.util.stream.IntStream;
 
 /**
  * Batches a dataset, like torch.utils.data.DataLoader.
@@ -52,7 +55,7 @@ public final class DataLoader<T, B> implements AutoCloseable {
     private final IntUnaryOperator lengthOf;
     private final int id = LOADERS.incrementAndGet();
     private ExecutorService pool;
-    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private boolean closed;
 
     private DataLoader(Builder<T, B> b) {
@@ -112,10 +115,10 @@ public final class DataLoader<T, B> implements AutoCloseable {
         for (int i = 0; i < n; i++) pos[i] = i;
         for (int start = 0; start < n; start += mega) {
             // stable: equal lengths keep their (shuffled) order
-            java.util.Arrays.sort(pos, start, Math.min(n, start + mega), (a, b) -> Integer.compare(len[b], len[a]));
+            Arrays.sort(pos, start, Math.min(n, start + mega), (a, b) -> Integer.compare(len[b], len[a]));
         }
         int full = n / batchSize;
-        int[] batchOrder = rng != null ? rng.permutation(full) : java.util.stream.IntStream.range(0, full).toArray();
+        int[] batchOrder = rng != null ? rng.permutation(full) : IntStream.range(0, full).toArray();
         int[] out = new int[n];
         int k = 0;
         for (int b : batchOrder) for (int i = 0; i < batchSize; i++) out[k++] = order[pos[b * batchSize + i]];

@@ -166,8 +166,8 @@ public final class SummarizationRecipe {
             out.printf(Locale.ROOT, "data: %s; %,d train / %,d validation / %,d test pairs; source <= %d, target <= %d tokens%n", cfg.dataDir(),
                     data.train().size(), size(data.validation()), size(data.test()), cfg.maxSourceLength(), cfg.maxTargetLength());
             out.printf(Locale.ROOT, "training: %d epochs x %d steps of %d, adamw lr %.3g (warm-up %d steps, linear decay), weight decay %.3g, "
-                            + "seed %d, %s, %d threads%nrun folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.lr(), warmup, cfg.weightDecay(),
-                    cfg.seed(), device, Parallel.threads(), runDir.toAbsolutePath().normalize());
+                            + "seed %d, %s, %s, %d threads%nrun folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.lr(), warmup, cfg.weightDecay(),
+                    cfg.seed(), device, cfg.precision(), Parallel.threads(), runDir.toAbsolutePath().normalize());
 
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("task", TASK);

@@ -192,8 +192,9 @@ public final class VisionRecipe {
             out.printf(Locale.ROOT, "data: %s, %d classes, %dx%dx%d; %,d train / %,d val / %,d test images%n", spec.name(),
                     spec.classes().size(), spec.channels(), spec.imageSize(), spec.imageSize(), spec.trainSize(), spec.valSize(), spec.testSize());
             out.printf(Locale.ROOT, "training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d steps, %s), weight decay %.3g, "
-                            + "seed %d, %s, %d threads%nrun folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(),
-                    cfg.lr(), warmup, cfg.schedule(), cfg.weightDecay(), cfg.seed(), device, Parallel.threads(), runDir.toAbsolutePath().normalize());
+                            + "seed %d, %s, %s, %d threads%nrun folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(),
+                    cfg.lr(), warmup, cfg.schedule(), cfg.weightDecay(), cfg.seed(), device, cfg.precision(), Parallel.threads(),
+                    runDir.toAbsolutePath().normalize());
 
             String monitor = valLoader == null ? cfg.monitor().replace("val_", "train_") : cfg.monitor();
             Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor,
