@@ -26,11 +26,11 @@ def patchify(x, p):
 
 
 class ClassificationViT(nn.Module):  # emb 256, 4 layers, 4 heads, ffn 1024, gelu, patch 4
-    def __init__(self, n_classes=10, dim=256, layers=4, heads=4, ffn=1024, patch=4, img=32):
+    def __init__(self, n_classes=10, dim=256, layers=4, heads=4, ffn=1024, patch=4, img=32, ch=3):
         super().__init__()
         n = (img // patch) ** 2
         self.patch = patch
-        self.proj = nn.Linear(patch * patch * 3, dim)
+        self.proj = nn.Linear(patch * patch * ch, dim)
         self.cls = nn.Parameter(torch.randn(1, 1, dim) * .02)
         self.pos = nn.Parameter(torch.randn(1, n + 1, dim) * .02)
         self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(dim, heads, ffn, 0.0, F.gelu, batch_first=True), layers)

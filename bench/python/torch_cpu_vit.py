@@ -2,27 +2,9 @@
 ClassificationViT: 256-d, 4 layers, 4 heads, FFN 1024, patch 4 on 32x32x3, batch 128, AdamW), timed like
 VitTrainStepBench: median of N steps after warm-up, wall clock. Usage: python3 torch_cpu_vit.py [threads] [warmup] [iters]"""
 import statistics, sys, time
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn.functional as F
 
-def patchify(x, p):
-    b, c, h, w = x.shape
-    x = x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
-    return x.reshape(b, (h // p) * (w // p), c * p * p)
-
-class ClassificationViT(nn.Module):
-    def __init__(self, n_classes=10, dim=256, layers=4, heads=4, ffn=1024, patch=4, img=32, ch=3):
-        super().__init__()
-        n = (img // patch) ** 2
-        self.patch = patch
-        self.proj = nn.Linear(patch * patch * ch, dim)
-        self.cls = nn.Parameter(torch.randn(1, 1, dim) * .02)
-        self.pos = nn.Parameter(torch.randn(1, n + 1, dim) * .02)
-        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(dim, heads, ffn, 0.0, F.gelu, batch_first=True), layers)
-        self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, n_classes))
-    def forward(self, x):
-        t = self.proj(patchify(x, self.patch))
-        t = torch.cat([self.cls.expand(t.shape[0], -1, -1), t], 1) + self.pos
-        return self.head(self.enc(t)[:, 0])
+from torch_bench import ClassificationViT  # the same model as the GPU harness (its defaults: 3 channels)
 
 if __name__ == '__main__':
     threads, warm, iters = (int(a) for a in (sys.argv[1:] + ['2', '3', '10'][len(sys.argv) - 1:]))
