@@ -28,6 +28,7 @@ cp cli/target/lib/*.jar "$STAGE/lib/"
 mv "$STAGE"/junit-platform-console-standalone-*.jar "$STAGE/junit-platform-console-standalone.jar"
 cp -r tensor/target/test-classes "$STAGE/tests/tensor"
 cp -r cuda/target/test-classes "$STAGE/tests/cuda"
+cp -r bench/target/test-classes "$STAGE/tests/bench"
 
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,jdk.incubator.vector,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
@@ -46,11 +47,11 @@ exec "$D/java.sh" io.github.transformers4j.cli.T4j "$@"
 RUN
 cat > "$STAGE/cuda-tests.sh" <<'RUN'
 #!/bin/sh
-# the @Tag("cuda") tests of the tensor and cuda modules; extra arguments go to JUnit's console launcher
+# the @Tag("cuda") tests of the tensor, cuda and bench modules; extra arguments go to JUnit's console launcher
 D=$(cd "$(dirname "$0")" && pwd)
-CP=$(ls "$D"/lib/*.jar "$D"/testlib/*.jar | tr '\n' ':')$D/tests/tensor:$D/tests/cuda
+CP=$(ls "$D"/lib/*.jar "$D"/testlib/*.jar | tr '\n' ':')$D/tests/tensor:$D/tests/cuda:$D/tests/bench
 exec "$D/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
-  -jar "$D/junit-platform-console-standalone.jar" execute --class-path "$CP" --scan-class-path="$D/tests/tensor:$D/tests/cuda" \
+  -jar "$D/junit-platform-console-standalone.jar" execute --class-path "$CP" --scan-class-path="$D/tests/tensor:$D/tests/cuda:$D/tests/bench" \
   --include-tag cuda --disable-banner --disable-ansi-colors --details=tree "$@"
 RUN
 chmod +x "$STAGE/java.sh" "$STAGE/t4j" "$STAGE/cuda-tests.sh"

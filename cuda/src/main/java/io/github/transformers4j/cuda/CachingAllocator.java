@@ -3,6 +3,8 @@ package io.github.transformers4j.cuda;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,12 +27,16 @@ public final class CachingAllocator {
     public record Stats(long requests, long cacheHits, long deviceMallocs, long deviceFrees,
                         long bytesInUse, long bytesCached, long peakBytesInUse) {}
 
-    private record Bucket(long stream, long capacity) {}
+    private record Bucket(long stream, int pool, long capacity) {}
 
     private final int deviceIndex;
     private final DeviceMemory memory;
     private final Map<Bucket, ArrayDeque<Long>> free = new HashMap<>();
     private long requests, cacheHits, deviceMallocs, deviceFrees, bytesInUse, bytesCached, peakBytesInUse;
+    /** The private pool the capturing thread allocates from (0: none), and pools whose graph was closed. */
+    private int activePool, lastPool;
+    private Thread poolThread;
+    private final Set<Integer> closedPools = new HashSet<>();
 
     public CachingAllocator(int deviceIndex, DeviceMemory memory) {
         this.deviceIndex = deviceIndex;
@@ -59,11 +65,12 @@ public final class CachingAllocator {
     public synchronized DeviceBuffer allocate(long bytes, long stream) {
         long capacity = roundSize(bytes);
         requests++;
-        ArrayDeque<Long> list = free.get(new Bucket(stream, capacity));
+        int pool = activePool != 0 && Thread.currentThread() == poolThread ? activePool : 0;
+        ArrayDeque<Long> list = free.get(new Bucket(stream, pool, capacity));
         if (list != null && !list.isEmpty()) {
             cacheHits++;
             bytesCached -= capacity;
-            return handOut(list.pop(), bytes, capacity, stream);
+            return handOut(list.pop(), bytes, capacity, stream, pool);
         }
         if (capacity > memory.totalMemory()) throw outOfMemory(bytes, capacity);
         long pointer;
@@ -81,7 +88,37 @@ public final class CachingAllocator {
             }
         }
         deviceMallocs++;
-        return handOut(pointer, bytes, capacity, stream);
+        return handOut(pointer, bytes, capacity, stream, pool);
+    }
+
+    /**
+     * Graph capture: from now on the calling thread allocates from a new private pool, whose blocks (free or not) are
+     * never handed to anyone else while the graph that records them lives (a replay writes to them at any time).
+     * Returns the pool's id.
+     */
+    public synchronized int beginPool() {
+        if (activePool != 0) throw new IllegalStateException("allocator: a private pool is already active");
+        activePool = ++lastPool;
+        poolThread = Thread.currentThread();
+        return activePool;
+    }
+
+    /** Stops allocating from the private pool (its blocks stay reserved for the graph). */
+    public synchronized void endPool() {
+        activePool = 0;
+        poolThread = null;
+    }
+
+    /** The graph of {@code pool} is gone: its cached blocks, and those freed later, go back to the shared cache. */
+    public synchronized void releasePool(int pool) {
+        if (pool == 0) return;
+        closedPools.add(pool);
+        for (var e : new ArrayList<>(free.entrySet())) {
+            Bucket b = e.getKey();
+            if (b.pool() != pool) continue;
+            free.remove(b);
+            free.computeIfAbsent(new Bucket(b.stream(), 0, b.capacity()), k -> new ArrayDeque<>()).addAll(e.getValue());
+        }
     }
 
     /**
@@ -107,10 +144,10 @@ public final class CachingAllocator {
         }
     }
 
-    private DeviceBuffer handOut(long pointer, long bytes, long capacity, long stream) {
+    private DeviceBuffer handOut(long pointer, long bytes, long capacity, long stream, int pool) {
         bytesInUse += capacity;
         peakBytesInUse = Math.max(peakBytesInUse, bytesInUse);
-        return new DeviceBuffer(this, pointer, bytes, capacity, stream);
+        return new DeviceBuffer(this, pointer, bytes, capacity, stream, pool);
     }
 
     /** Returns the block to the cache (no cuMemFree). */
@@ -118,7 +155,8 @@ public final class CachingAllocator {
         buffer.markClosed();
         bytesInUse -= buffer.capacity();
         bytesCached += buffer.capacity();
-        free.computeIfAbsent(new Bucket(buffer.stream(), buffer.capacity()), b -> new ArrayDeque<>())
+        int pool = closedPools.contains(buffer.pool()) ? 0 : buffer.pool();
+        free.computeIfAbsent(new Bucket(buffer.stream(), pool, buffer.capacity()), b -> new ArrayDeque<>())
                 .push(buffer.pointer());
     }
 
@@ -128,13 +166,14 @@ public final class CachingAllocator {
         memory.synchronize();
         List<Map.Entry<Bucket, ArrayDeque<Long>>> entries = new ArrayList<>(free.entrySet());
         for (var e : entries) {
+            if (e.getKey().pool() != 0) continue; // a live graph's private pool
             for (long p : e.getValue()) {
                 memory.free(p);
                 deviceFrees++;
                 bytesCached -= e.getKey().capacity();
             }
+            free.remove(e.getKey());
         }
-        free.clear();
     }
 
     public synchronized Stats stats() {

@@ -4,6 +4,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.github.transformers4j.tensor.Backend;
 import io.github.transformers4j.tensor.BinaryOp;
+import io.github.transformers4j.tensor.Capture;
+import io.github.transformers4j.tensor.FusedOp;
+import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.ReduceOp;
@@ -11,7 +14,10 @@ import io.github.transformers4j.tensor.Storage;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.tensor.UnaryOp;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -139,6 +145,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void copyFromHost(MemorySegment src, Tensor dst) {
+        Capture.checkHost("a host-to-device copy");
         long bytes = dst.numel() * dst.dtype().byteSize();
         if (bytes == 0) return;
         synchronized (hostLock) {
@@ -155,6 +162,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copyToHost(Tensor src, MemorySegment dst) {
+        Capture.checkHost("a device-to-host copy");
         long bytes = src.numel() * src.dtype().byteSize();
         long from = ptr(src);
         synchronized (hostLock) {
@@ -185,6 +193,7 @@ public final class CudaBackend implements Backend {
     /** Waits for the stream and raises the first bad index a kernel found since the last check. */
     @Override
     public void synchronize() {
+        Capture.checkHost("a synchronisation");
         checkErrors();
     }
 
@@ -546,7 +555,7 @@ public final class CudaBackend implements Backend {
         }
         long n = x.numel(), px = ptr(x), po = ptr(out);
         launch("random.cu", "dropout_f32", Math.ceilDiv(n, 4), KernelArgs.of().ptr(px).ptr(po).f64(p)
-                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).i64(n).i32(px % 16 == 0 && po % 16 == 0 ? 1 : 0));
+                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).ptr(offsetShift(seed)).i64(n).i32(px % 16 == 0 && po % 16 == 0 ? 1 : 0));
     }
 
     /** F32: the mask is read inside the softmax kernel (no filled copy of the scores); else the default. */
@@ -685,6 +694,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void random(Tensor out, Distribution kind, long seed, long offset, double a, double b) {
+        if (capture != null) throw new Capture.CaptureException("random draws other than fused dropout cannot be replayed");
         long n = out.numel();
         launch("random.cu", "random_fill", Math.ceilDiv(n, 4), KernelArgs.of().ptr(ptr(out)).i32(code(out))
                 .i32(kind.ordinal()).i64(seed).i64(offset).f64(a).f64(b).i64(n));
@@ -724,4 +734,214 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String toString() { return "CudaBackend[" + gpu + "]"; }
+
+    // ------------------------------------------------------------ optional kernels (Backend.kernel)
+
+    private final NnOps.MixedLinearKernel mixedLinear = new MixedLinear();
+    private final NnOps.MultiAdamKernel multiAdam = this::adamMulti;
+    private final Capture.Graphs graphs = this::capture;
+
+    @Override
+    public <K> Optional<K> kernel(FusedOp<K> op, DType dtype) {
+        Object k = null;
+        if (op.equals(NnOps.MIXED_LINEAR) && dtype == DType.BF16) k = mixedLinear;
+        else if (op.equals(NnOps.MULTI_ADAM) && dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noMultiAdam")) k = multiAdam;
+        else if (op.equals(Capture.GRAPHS) && !Boolean.getBoolean("t4j.cuda.noGraphs")) k = graphs;
+        return Optional.ofNullable(op.type().cast(k));
+    }
+
+    /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, fp32 output, fp32 bias epilogue. */
+    private final class MixedLinear implements NnOps.MixedLinearKernel {
+        private volatile boolean biasRefused, bgradRefused;
+
+        @Override
+        public void forward(Tensor x, Tensor w, Tensor bias, Tensor out) {
+            int m = x.size(0), k = x.size(1), n = w.size(0);
+            if ((long) m * n == 0) return;
+            if (k == 0) {
+                if (bias == null) fill(out, 0);
+                else binary(BinaryOp.ADD, fillZero(out), expandRow(bias, m), out);
+                return;
+            }
+            if (bias != null && !biasRefused) {
+                try {
+                    gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
+                            CudaDataType.BF16, CudaDataType.F32, ComputeType.F32, CublasLt.EPILOGUE_BIAS, ptr(bias));
+                    return;
+                } catch (CudaException e) {
+                    biasRefused = true;
+                    System.err.println("transformers4j: cuBLASLt refused the bias epilogue for bf16 products (" + e.getMessage()
+                            + "); the bias is added in a separate kernel");
+                }
+            }
+            gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
+                    CudaDataType.BF16, CudaDataType.F32, ComputeType.F32);
+            if (bias != null) binary(BinaryOp.ADD, out, expandRow(bias, m), out);
+        }
+
+        @Override
+        public void inputGrad(Tensor g, Tensor w, Tensor gx) {
+            int m = g.size(0), n = g.size(1), k = w.size(1);
+            if ((long) m * k == 0) return;
+            if (n == 0) {
+                fill(gx, 0);
+                return;
+            }
+            gpu.blas().matmul(stream, false, false, m, k, n, 1.0, ptr(g), n, 0, ptr(w), k, 0, 0.0, ptr(gx), k, 0, 1,
+                    CudaDataType.BF16, CudaDataType.F32, ComputeType.F32);
+        }
+
+        @Override
+        public void weightGrad(Tensor gLow, Tensor x, Tensor g, Tensor gw, Tensor gb) {
+            int m = gLow.size(0), n = gLow.size(1), k = x.size(1);
+            if (gw == null || (long) n * k == 0 || m == 0) {
+                if (gw != null) fill(gw, 0);
+                if (gb != null) {
+                    if (m == 0) fill(gb, 0);
+                    else reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+                }
+                return;
+            }
+            if (gb != null && !bgradRefused) {
+                try {
+                    gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(gLow), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
+                            CudaDataType.BF16, CudaDataType.F32, ComputeType.F32, CublasLt.EPILOGUE_BGRADB, ptr(gb));
+                    return;
+                } catch (CudaException e) {
+                    bgradRefused = true;
+                    System.err.println("transformers4j: cuBLASLt refused the bias-gradient epilogue for bf16 products ("
+                            + e.getMessage() + "); the bias gradient is summed in a separate kernel");
+                }
+            }
+            gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(gLow), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
+                    CudaDataType.BF16, CudaDataType.F32, ComputeType.F32);
+            if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+        }
+    }
+
+    /** Tensors per adam_multi_f32 launch (ADAM_MULTI in adam.cu: the table is passed by value, 6 x 48 words). */
+    static final int ADAM_MULTI = 48;
+
+    private void adamMulti(List<Tensor> p, List<Tensor> g, List<Tensor> m, List<Tensor> v, List<Tensor> lows, Tensor hyper) {
+        for (int s = 0; s < p.size(); s += ADAM_MULTI) {
+            int c = Math.min(ADAM_MULTI, p.size() - s);
+            long[] table = new long[6 * ADAM_MULTI];
+            long end = 0;
+            for (int i = 0; i < ADAM_MULTI; i++) {
+                if (i < c) {
+                    Tensor low = lows.get(s + i);
+                    table[i] = ptr(p.get(s + i));
+                    table[ADAM_MULTI + i] = ptr(g.get(s + i));
+                    table[2 * ADAM_MULTI + i] = ptr(m.get(s + i));
+                    table[3 * ADAM_MULTI + i] = ptr(v.get(s + i));
+                    table[4 * ADAM_MULTI + i] = low == null ? 0 : ptr(low);
+                    end += p.get(s + i).numel();
+                }
+                table[5 * ADAM_MULTI + i] = end;
+            }
+            launch("adam.cu", "adam_multi_f32", end, KernelArgs.of().struct(table).i32(c).ptr(ptr(hyper) + 8L * 8 * s));
+        }
+    }
+
+    // ------------------------------------------------------------ graph capture (Capture.GRAPHS)
+
+    /** The capture in progress on this backend, or null; a zero the eager dropout kernels read as their offset shift. */
+    private CaptureState capture;
+    private DeviceBuffer zeroShift;
+
+    /** Per generator seed, the device word a captured step's dropout kernels add to their offsets. */
+    private record CaptureState(Map<Long, DeviceBuffer> shifts) {}
+
+    private long offsetShift(long seed) {
+        if (capture != null) return capture.shifts().computeIfAbsent(seed, k -> gpu.allocate(8, stream)).pointer();
+        if (zeroShift == null) {
+            zeroShift = gpu.allocate(8, stream);
+            stream.memsetD8Async(zeroShift.pointer(), (byte) 0, 8);
+        }
+        return zeroShift.pointer();
+    }
+
+    /**
+     * Runs {@code step} once for real with its memory from a private pool, then records it (not run) into a graph
+     * that replays with the same memory. Relaxed capture mode: allocator calls are allowed while recording.
+     */
+    private Capture.Graph capture(Runnable step) {
+        synchronize();
+        offsetShift(0); // the eager zero exists before any capture
+        CachingAllocator allocator = gpu.allocator();
+        int pool = allocator.beginPool();
+        try {
+            step.run();
+        } catch (RuntimeException | Error e) {
+            allocator.endPool();
+            allocator.releasePool(pool);
+            throw e;
+        }
+        CaptureState state = new CaptureState(new HashMap<>());
+        Capture.Session session = Capture.begin();
+        capture = state;
+        RuntimeException failure = null;
+        CudaGraph graph = null;
+        stream.beginCapture(Driver.CU_STREAM_CAPTURE_MODE_RELAXED);
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            graph = stream.endCapture();
+        } catch (RuntimeException e) {
+            if (failure == null) failure = e;
+        } finally {
+            capture = null;
+            allocator.endPool();
+            try {
+                Capture.end();
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+            }
+        }
+        if (failure != null) {
+            if (graph != null) graph.close();
+            state.shifts().values().forEach(DeviceBuffer::close);
+            allocator.releasePool(pool);
+            throw failure instanceof Capture.CaptureException ce ? ce
+                    : new Capture.CaptureException("recording failed: " + failure);
+        }
+        return new CapturedStep(graph, session, state, pool);
+    }
+
+    private final class CapturedStep implements Capture.Graph {
+        private final CudaGraph graph;
+        private final Capture.Session session;
+        private final CaptureState state;
+        private final int pool;
+
+        CapturedStep(CudaGraph graph, Capture.Session session, CaptureState state, int pool) {
+            this.graph = graph;
+            this.session = session;
+            this.state = state;
+            this.pool = pool;
+        }
+
+        @Override
+        public void replay() {
+            Map<Long, Long> deltas = session.prepareReplay();
+            synchronized (hostLock) {
+                for (var e : state.shifts().entrySet()) {
+                    long[] delta = {deltas.getOrDefault(e.getKey(), 0L)};
+                    uploads.upload(MemorySegment.ofArray(delta), e.getValue().pointer(), 8);
+                }
+            }
+            graph.launch(stream);
+        }
+
+        @Override
+        public void close() {
+            synchronize();
+            graph.close();
+            state.shifts().values().forEach(DeviceBuffer::close);
+            gpu.allocator().releasePool(pool);
+        }
+    }
 }

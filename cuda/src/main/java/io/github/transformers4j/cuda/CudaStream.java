@@ -94,8 +94,13 @@ public final class CudaStream implements AutoCloseable {
      * state (after one eager warm-up step) satisfies that.
      */
     public void beginCapture() {
+        beginCapture(Driver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+    }
+
+    /** As {@link #beginCapture()} in the given CU_STREAM_CAPTURE_MODE_* (relaxed lets other API calls, cuMemAlloc, run). */
+    public void beginCapture(int mode) {
         device.makeCurrent();
-        Driver.streamBeginCapture(handle, Driver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        Driver.streamBeginCapture(handle, mode);
     }
 
     /** Ends capture and instantiates the recorded graph, ready to {@link CudaGraph#launch(CudaStream)}. */

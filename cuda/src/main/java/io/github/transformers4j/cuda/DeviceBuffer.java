@@ -11,14 +11,16 @@ public final class DeviceBuffer implements AutoCloseable {
     private final long bytes;
     private final long capacity;
     private final long stream;
+    private final int pool;
     private boolean closed;
 
-    DeviceBuffer(CachingAllocator allocator, long pointer, long bytes, long capacity, long stream) {
+    DeviceBuffer(CachingAllocator allocator, long pointer, long bytes, long capacity, long stream, int pool) {
         this.allocator = allocator;
         this.pointer = pointer;
         this.bytes = bytes;
         this.capacity = capacity;
         this.stream = stream;
+        this.pool = pool;
     }
 
     /** The CUdeviceptr. */
@@ -30,6 +32,8 @@ public final class DeviceBuffer implements AutoCloseable {
     /** The CUstream it was allocated for. */
     public long stream() { return stream; }
     public int deviceIndex() { return allocator.deviceIndex(); }
+    /** The allocator pool it came from: 0, or a captured graph's private pool. */
+    public int pool() { return pool; }
     public boolean isClosed() { return closed; }
 
     void markClosed() {

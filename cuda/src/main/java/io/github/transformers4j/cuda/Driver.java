@@ -206,7 +206,13 @@ public final class Driver {
         catch (Throwable t) { throw Native.rethrow(t); }
     }
 
+    private static final java.util.concurrent.atomic.LongAdder SYNCS = new java.util.concurrent.atomic.LongAdder();
+
+    /** Host waits for the device since start (context, stream and event synchronisations): tests count them. */
+    public static long synchronizations() { return SYNCS.sum(); }
+
     public static void ctxSynchronize() {
+        SYNCS.increment();
         try { check("cuCtxSynchronize", (int) cuCtxSynchronize.invokeExact()); }
         catch (Throwable t) { throw Native.rethrow(t); }
     }
@@ -311,6 +317,7 @@ public final class Driver {
     }
 
     public static void streamSynchronize(long stream) {
+        SYNCS.increment();
         try { check("cuStreamSynchronize", (int) cuStreamSynchronize.invokeExact(stream)); }
         catch (Throwable t) { throw Native.rethrow(t); }
     }
@@ -340,6 +347,7 @@ public final class Driver {
     }
 
     public static void eventSynchronize(long event) {
+        SYNCS.increment();
         try { check("cuEventSynchronize", (int) cuEventSynchronize.invokeExact(event)); }
         catch (Throwable t) { throw Native.rethrow(t); }
     }

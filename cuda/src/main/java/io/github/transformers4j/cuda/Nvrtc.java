@@ -22,7 +22,16 @@ public final class Nvrtc {
     /** What one compilation produced: a cubin (machine code) or PTX (NUL-terminated), and the compiler's log. */
     public record Result(byte[] image, boolean cubin, String log) {}
 
-    private static final SymbolLookup LIB = load(Cuda.libraries().nvrtc());
+    private static final SymbolLookup LIB = load(libraryPath());
+
+    /** CUDA's NVRTC; without a driver and cuBLASLt (compile checks on a machine with no GPU), NVRTC alone. */
+    private static Path libraryPath() {
+        try {
+            return Cuda.libraries().nvrtc();
+        } catch (IllegalStateException e) {
+            return CudaLibraries.fromEnvironment().find(CudaLibraries.NVRTC).orElseThrow(() -> e);
+        }
+    }
 
     private static MethodHandle h(String name, java.lang.foreign.MemoryLayout... args) {
         return Native.downcall(LIB, name, FunctionDescriptor.of(JAVA_INT, args));

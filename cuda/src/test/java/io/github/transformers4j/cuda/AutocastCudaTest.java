@@ -48,7 +48,9 @@ class AutocastCudaTest {
     }
 
     private static Tensor[] run(Tensor x0, Tensor w0, Tensor b0, Tensor g, Device d, DType autocast) {
-        Tensor x = x0.to(d).requiresGrad(true), w = w0.to(d).requiresGrad(true), b = b0.to(d).requiresGrad(true);
+        // detached: the first CPU run marks x0, w0, b0 as requiring grad, and .to(GPU) of such a tensor is not a leaf
+        Tensor x = x0.detach().to(d).requiresGrad(true), w = w0.detach().to(d).requiresGrad(true),
+                b = b0.detach().to(d).requiresGrad(true);
         Tensor y;
         try (var ac = Autocast.enable(autocast)) {
             y = NnOps.linear(x, w, b);

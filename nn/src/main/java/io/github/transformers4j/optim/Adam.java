@@ -2,8 +2,15 @@ package io.github.transformers4j.optim;
 
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
+import io.github.transformers4j.tensor.Capture;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +86,78 @@ public class Adam extends Optimizer {
             if (!(b >= 0 && b < 1)) throw new IllegalArgumentException(getClass().getSimpleName() + ": param group " + index + ": " + beta + " must be in [0, 1), got " + b);
         }
         if (!(group.get("eps") >= 0)) throw new IllegalArgumentException(getClass().getSimpleName() + ": param group " + index + ": eps must be >= 0, got " + group.get("eps"));
+    }
+
+    /** The last multi-tensor step's parameters and its device scalars (kept while the parameter set stays the same). */
+    private List<Tensor> multiParams = List.of();
+    private Tensor hyper;
+
+    /**
+     * One update of every parameter that has a gradient. Where the backend offers a multi-tensor Adam kernel
+     * ({@link NnOps#adamStepMulti}: F32 parameters on one GPU, no amsgrad) this is one pass over all parameters,
+     * with the step counts and learning rates written to a device buffer (host work that a captured step redoes
+     * before every replay, see {@link Capture#onReplay}); the result is the same, bit for bit, as the per-parameter
+     * update.
+     */
+    @Override
+    public void step() {
+        List<Parameter> params = new ArrayList<>();
+        List<ParamGroup> owners = new ArrayList<>();
+        for (ParamGroup group : paramGroups()) {
+            if (group.flag("amsgrad")) {
+                super.step();
+                return;
+            }
+            for (Parameter p : group.params()) {
+                if (p.grad() == null) continue;
+                params.add(p);
+                owners.add(group);
+            }
+        }
+        if (params.isEmpty() || params.get(0).data().device().type() == Device.Type.CPU) {
+            super.step();
+            return;
+        }
+        try (var off = Grad.disabled()) {
+            List<Tensor> ps = new ArrayList<>(), gs = new ArrayList<>(), ms = new ArrayList<>(), vs = new ArrayList<>();
+            List<State> states = new ArrayList<>();
+            for (Parameter param : params) {
+                Tensor p = param.data(), g = param.grad();
+                if (!Arrays.equals(g.shape(), p.shape())) {
+                    throw new IllegalStateException(getClass().getSimpleName() + ": gradient shape " + Arrays.toString(g.shape())
+                            + " differs from parameter " + param);
+                }
+                State s = state(param);
+                ps.add(p);
+                gs.add(g);
+                ms.add(s.zerosLike("exp_avg", p));
+                vs.add(s.zerosLike("exp_avg_sq", p));
+                states.add(s);
+            }
+            if (!ps.equals(multiParams) || hyper == null) {
+                multiParams = List.copyOf(ps);
+                Device device = ps.get(0).device();
+                hyper = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 8 * ps.size())).keep();
+            }
+            Tensor h = hyper;
+            if (!NnOps.adamStepMultiOffered(ps, gs, ms, vs)) {
+                super.step();
+                return;
+            }
+            // the upload is queued before the kernel: the scalars reach the device before it reads them
+            double[] scalars = new double[8 * ps.size()];
+            Capture.onReplay(() -> {
+                for (int i = 0; i < ps.size(); i++) {
+                    ParamGroup group = owners.get(i);
+                    State s = states.get(i);
+                    s.step++;
+                    NnOps.adamScalars(scalars, i, group.lr(), group.get("beta1"), group.get("beta2"), group.get("eps"),
+                            group.weightDecay(), s.step(), decoupled);
+                }
+                h.copyFrom(scalars);
+            });
+            NnOps.adamStepMulti(ps, gs, ms, vs, h);
+        }
     }
 
     @Override

@@ -88,6 +88,11 @@ public abstract class Optimizer {
         }
     }
 
+    /** The state of {@code p}, created empty on first use (for optimizers that update many parameters in one pass). */
+    protected State state(Parameter p) {
+        return state.computeIfAbsent(p, k -> new State());
+    }
+
     /** Updates one parameter with its gradient; {@code state.step()} already counts this update (from 1). */
     protected abstract void update(ParamGroup group, Parameter p, Tensor grad, State state);
 

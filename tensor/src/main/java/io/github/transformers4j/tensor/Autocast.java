@@ -39,6 +39,44 @@ public final class Autocast {
     }
 
     /**
+     * The copy of weight {@code w} in {@code low} that products read under autocast, without autograd. A leaf (a
+     * parameter) keeps its copy between uses, outside every memory scope, refreshed in place only when the weight
+     * changed in place since (an optimizer step; a fused optimizer refreshes it in its own pass): a weight is cast once
+     * per step, not at every use. Other tensors are converted afresh.
+     */
+    public static Tensor weightCopy(Tensor w, DType low) {
+        if (!w.isLeaf() || !w.isContiguous()) {
+            Tensor c = Tensor.empty(low, w.device(), w.shape());
+            w.backend().copy(w, c);
+            return c;
+        }
+        Tensor c = w.lowCopy;
+        if (c == null || c.dtype() != low || c.storage.isReleased() || !c.device().equals(w.device())) {
+            Tensor fresh = Memory.unscoped(() -> Tensor.empty(low, w.device(), w.shape()));
+            fresh.keep();
+            w.lowCopy = c = fresh;
+            w.lowCopyVersion = -1;
+        }
+        long version = w.storage.version;
+        if (w.lowCopyVersion != version) {
+            w.backend().copy(w, c);
+            w.lowCopyVersion = version;
+        }
+        return c;
+    }
+
+    /** The cached copy of leaf {@code w} when one exists (for an optimizer to refresh in its pass), else null. */
+    static Tensor cachedCopy(Tensor w) {
+        Tensor c = w.lowCopy;
+        return c == null || c.storage.isReleased() || !c.device().equals(w.device()) ? null : c;
+    }
+
+    /** Marks the cached copy of {@code w} as current after an optimizer wrote both in one pass. */
+    static void markFresh(Tensor w) {
+        w.lowCopyVersion = w.storage.version;
+    }
+
+    /**
      * The CLI's {@code --precision}: {@code fp32} (null: autocast off) or {@code bf16}. fp16 training would need loss
      * scaling (its 5-bit exponent underflows small gradients), which this library does not do.
      */

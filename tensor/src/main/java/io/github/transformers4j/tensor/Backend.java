@@ -90,6 +90,15 @@ public interface Backend {
     // ------------------------------------------------------------ optional fused ops
     // A backend that offers them says so; otherwise the op layer composes the same maths from the ops above.
 
+    /**
+     * The backend's kernel for {@code op} on {@code dtype} (null where the op has no single dtype), or empty when it
+     * offers none and the op layer should run its reference composite. New fused kernels come through here; the
+     * older {@code has...}/{@code prefers...} pairs below predate it.
+     */
+    default <K> java.util.Optional<K> kernel(FusedOp<K> op, DType dtype) {
+        return java.util.Optional.empty();
+    }
+
     /** Whether {@link #linear} and {@link #linearWeightGrad} are offered for this dtype. */
     default boolean hasFusedLinear(DType dtype) {
         return false;

@@ -165,7 +165,74 @@ public final class NnOps {
             }
         }
         if (!p.isContiguous()) throw new IllegalArgumentException("adamStep: parameter must be contiguous");
+        p.storage.version++;
         p.backend().adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+    }
+
+    /**
+     * Kernel of {@link #adamStepMulti}: for every i, {@link #adamStep}'s update of (p, g, m, v)[i] with the scalars
+     * read from device memory, {@code hyper} (F64, 8 per parameter: lr, beta1, beta2, eps, weight decay, lr / (1 -
+     * beta1^t), sqrt(1 - beta2^t), decoupled 0/1), so that a captured step replays with the current learning rate
+     * and step count; {@code lows[i]}, when not null, receives the new p rounded to its dtype (autocast's weight copy).
+     * Must give the same bits as {@link Backend#adamStep}.
+     */
+    public interface MultiAdamKernel {
+        void step(java.util.List<Tensor> p, java.util.List<Tensor> g, java.util.List<Tensor> m, java.util.List<Tensor> v,
+                java.util.List<Tensor> lows, Tensor hyper);
+    }
+
+    public static final FusedOp<MultiAdamKernel> MULTI_ADAM = FusedOp.of("adam_multi_tensor", MultiAdamKernel.class);
+
+    /** Whether {@link #adamStepMulti} would run (one device, F32, contiguous, a kernel offered). */
+    public static boolean adamStepMultiOffered(java.util.List<Tensor> p, java.util.List<Tensor> g, java.util.List<Tensor> m,
+            java.util.List<Tensor> v) {
+        if (p.isEmpty()) return false;
+        Device device = p.get(0).device();
+        for (java.util.List<Tensor> list : java.util.List.of(p, g, m, v)) {
+            if (list.size() != p.size()) return false;
+            for (int i = 0; i < list.size(); i++) {
+                Tensor t = list.get(i);
+                if (t.dtype() != DType.F32 || !t.isContiguous() || !t.device().equals(device) || t.numel() != p.get(i).numel()) return false;
+            }
+        }
+        return p.get(0).backend().kernel(MULTI_ADAM, DType.F32).isPresent();
+    }
+
+    /** The 8 scalars per parameter that {@link MultiAdamKernel} reads, in {@link Backend#adamStep}'s arithmetic. */
+    public static void adamScalars(double[] out, int index, double lr, double beta1, double beta2, double eps,
+            double weightDecay, long step, boolean decoupled) {
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        int o = 8 * index;
+        out[o] = lr;
+        out[o + 1] = beta1;
+        out[o + 2] = beta2;
+        out[o + 3] = eps;
+        out[o + 4] = weightDecay;
+        out[o + 5] = lr / bc1;
+        out[o + 6] = Math.sqrt(bc2);
+        out[o + 7] = decoupled ? 1 : 0;
+    }
+
+    /**
+     * Adam/AdamW over many parameters in one pass where the backend offers {@link #MULTI_ADAM} (F32, contiguous,
+     * one device); returns false, changing nothing, where it does not (the caller then updates per parameter).
+     * {@code hyper} is a device F64 tensor [8 * p.size()] the caller filled (see {@link #adamScalars}). The autocast
+     * weight copies of the parameters, where they exist, are refreshed in the same pass.
+     */
+    public static boolean adamStepMulti(java.util.List<Tensor> p, java.util.List<Tensor> g, java.util.List<Tensor> m,
+            java.util.List<Tensor> v, Tensor hyper) {
+        if (p.isEmpty()) return true;
+        if (!adamStepMultiOffered(p, g, m, v)) return false;
+        var kernel = p.get(0).backend().kernel(MULTI_ADAM, DType.F32);
+        java.util.List<Tensor> lows = new java.util.ArrayList<>(p.size());
+        for (Tensor t : p) {
+            Tensor c = Autocast.cachedCopy(t);
+            lows.add(c != null && c.dtype() == DType.BF16 ? c : null); // an F16 copy is recast at its next use
+        }
+        for (Tensor t : p) t.storage.version++;
+        kernel.get().step(p, g, m, v, lows, hyper);
+        for (int i = 0; i < p.size(); i++) if (lows.get(i) != null) Autocast.markFresh(p.get(i));
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------ linear
@@ -179,9 +246,15 @@ public final class NnOps {
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         DType low = Autocast.lowFor(x);
         if (low != null && weight.dtype() == x.dtype()) {
+            var mixed = x.backend().kernel(MIXED_LINEAR, low);
+            if (mixed.isPresent() && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1)
+                    && weight.device().equals(x.device())
+                    && (bias == null || bias.dtype() == x.dtype() && bias.dim() == 1 && bias.size(0) == weight.size(0))) {
+                return mixedLinear(mixed.get(), x, weight, bias, low);
+            }
             Tensor y;
             try (var off = Autocast.enable(null)) {
-                y = linear(x.to(low), weight.to(low), null).to(x.dtype());
+                y = linear(x.to(low), castWeight(weight, low), null).to(x.dtype());
             }
             return bias == null ? y : y.add(bias); // the bias is added in the wide type
         }
@@ -214,6 +287,72 @@ public final class NnOps {
                 gw = needW ? Tensor.empty(weight.dtype(), weight.device(), weight.shape()) : null;
                 gb = needB ? Tensor.empty(bias.dtype(), bias.device(), bias.shape()) : null;
                 be.linearWeightGrad(g2, x2, gw, gb);
+            }
+            return new Tensor[] {gx, gw, gb};
+        }, x, weight, bias);
+    }
+
+    /**
+     * Kernel of {@link #linear} under autocast: low-precision operands (bf16), fp32 accumulation, results and gradients
+     * in the wide type (fp32), bias in the epilogue. All tensors contiguous; any output may be passed null when not wanted.
+     */
+    public interface MixedLinearKernel {
+        /** out [M, N] = xLow [M, K] @ wLow [N, K]^T + bias [N] (bias wide, may be null). */
+        void forward(Tensor xLow, Tensor wLow, Tensor bias, Tensor out);
+
+        /** gx [M, K] = gLow [M, N] @ wLow [N, K]. */
+        void inputGrad(Tensor gLow, Tensor wLow, Tensor gx);
+
+        /** gw [N, K] = gLow^T @ xLow; gb [N] = column sums of the wide gradient g [M, N]; either may be null. */
+        void weightGrad(Tensor gLow, Tensor xLow, Tensor g, Tensor gw, Tensor gb);
+    }
+
+    public static final FusedOp<MixedLinearKernel> MIXED_LINEAR = FusedOp.of("linear_autocast", MixedLinearKernel.class);
+
+    /** Autocast's weight cast as an autograd op: the cached copy forward, the gradient back in the weight's dtype. */
+    private static Tensor castWeight(Tensor w, DType low) {
+        if (!w.isLeaf()) return w.to(low);
+        Tensor view = Views.rawView(Autocast.weightCopy(w, low), w.shape()); // a tensor of its own: the record is on it
+        return Autograd.record("to", view, g -> new Tensor[] {g.to(w.dtype())}, w);
+    }
+
+    /** Low-precision conversion without autograd (operands handed to a kernel). */
+    private static Tensor lowCopy(Tensor x, DType low) {
+        Tensor out = Tensor.empty(low, x.device(), x.shape());
+        if (out.numel() > 0) x.backend().copy(x, out);
+        return out;
+    }
+
+    /** {@link #linear} under autocast in one op: x and the gradient rounded once, the weight's cached copy, fp32 out. */
+    private static Tensor mixedLinear(MixedLinearKernel kernel, Tensor x, Tensor weight, Tensor bias, DType low) {
+        int k = weight.size(1), n = weight.size(0);
+        int rows = (int) (x.numel() / Math.max(k, 1));
+        int[] outShape = x.shape();
+        outShape[outShape.length - 1] = n;
+        Tensor xLow = Views.rawView(lowCopy(x.contiguous(), low), rows, k);
+        Tensor wLow = weight.isLeaf() && weight.isContiguous() ? Autocast.weightCopy(weight, low) : lowCopy(weight.contiguous(), low);
+        Tensor bc = bias == null ? null : bias.contiguous();
+        Tensor out = Tensor.empty(x.dtype(), x.device(), outShape);
+        if (rows > 0) kernel.forward(xLow, wLow, bc, Views.rawView(out, rows, n));
+        return Autograd.record("linear", out, g -> {
+            Tensor g2 = Views.rawView(g.contiguous(), rows, n);
+            Tensor gLow = rows > 0 ? lowCopy(g2, low) : g2;
+            Tensor gx = null, gw = null, gb = null;
+            if (x.requiresGrad) {
+                gx = Tensor.empty(x.dtype(), x.device(), x.shape());
+                if (rows > 0) kernel.inputGrad(gLow, wLow, Views.rawView(gx, rows, k));
+                else gx.fill_(0);
+            }
+            boolean needW = weight.requiresGrad, needB = bias != null && bias.requiresGrad;
+            if (needW || needB) {
+                gw = needW ? Tensor.empty(weight.dtype(), weight.device(), weight.shape()) : null;
+                gb = needB ? Tensor.empty(bias.dtype(), bias.device(), bias.shape()) : null;
+                if (rows > 0) {
+                    kernel.weightGrad(gLow, xLow, g2, gw, gb);
+                } else {
+                    if (gw != null) gw.fill_(0);
+                    if (gb != null) gb.fill_(0);
+                }
             }
             return new Tensor[] {gx, gw, gb};
         }, x, weight, bias);

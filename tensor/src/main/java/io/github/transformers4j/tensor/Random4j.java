@@ -47,6 +47,14 @@ public final class Random4j {
     public synchronized long reserve(long n) {
         long first = counter;
         counter += (n + 3) / 4;
+        Capture.noteDraw(this, first, counter);
+        return first;
+    }
+
+    /** Advances by {@code blocks} counters (of 4 numbers each) and returns the first (a captured step's replay). */
+    synchronized long reserveBlocks(long blocks) {
+        long first = counter;
+        counter += blocks;
         return first;
     }
 

@@ -16,6 +16,8 @@ public abstract class Storage {
     private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
     /** Allocation order: autograd adopts as a leaf's gradient only storage made during its backward pass. */
     final long serial = SERIALS.incrementAndGet();
+    /** Bumped by every in-place write through Tensor's in-place methods and the optimizers: invalidates cached casts. */
+    volatile long version;
 
     protected Storage(DType dtype, long numel) {
         this.dtype = dtype;

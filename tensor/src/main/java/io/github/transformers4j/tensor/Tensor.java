@@ -22,6 +22,9 @@ public final class Tensor {
     boolean retainsGrad;
     Tensor grad;
     Node gradFn;
+    /** Autocast's low-precision copy of this leaf (see Autocast.weightCopy) and the storage version it holds. */
+    Tensor lowCopy;
+    long lowCopyVersion = -1;
 
     Tensor(Storage storage, int[] shape, long[] strides, long offset) {
         this.storage = storage;
@@ -247,6 +250,7 @@ public final class Tensor {
     public static Tensor of(float[] data, int... shape) {
         checkData("of", data.length, shape);
         Tensor t = empty(DType.F32, Device.CPU, shape);
+        Capture.checkHost("a host-to-device copy");
         t.backend().copyFromHost(MemorySegment.ofArray(data), t);
         return t;
     }
@@ -254,6 +258,7 @@ public final class Tensor {
     public static Tensor of(double[] data, int... shape) {
         checkData("of", data.length, shape);
         Tensor t = empty(DType.F64, Device.CPU, shape);
+        Capture.checkHost("a host-to-device copy");
         t.backend().copyFromHost(MemorySegment.ofArray(data), t);
         return t;
     }
@@ -261,6 +266,7 @@ public final class Tensor {
     public static Tensor ofLongs(long[] data, int... shape) {
         checkData("ofLongs", data.length, shape);
         Tensor t = empty(DType.I64, Device.CPU, shape);
+        Capture.checkHost("a host-to-device copy");
         t.backend().copyFromHost(MemorySegment.ofArray(data), t);
         return t;
     }
@@ -268,6 +274,7 @@ public final class Tensor {
     public static Tensor ofInts(int[] data, int... shape) {
         checkData("ofInts", data.length, shape);
         Tensor t = empty(DType.I32, Device.CPU, shape);
+        Capture.checkHost("a host-to-device copy");
         t.backend().copyFromHost(MemorySegment.ofArray(data), t);
         return t;
     }
@@ -277,6 +284,7 @@ public final class Tensor {
         byte[] b = new byte[data.length];
         for (int i = 0; i < b.length; i++) b[i] = (byte) (data[i] ? 1 : 0);
         Tensor t = empty(DType.BOOL, Device.CPU, shape);
+        Capture.checkHost("a host-to-device copy");
         t.backend().copyFromHost(MemorySegment.ofArray(b), t);
         return t;
     }
@@ -293,6 +301,7 @@ public final class Tensor {
             MemorySegment host = arena.allocate(Math.max(bytes, 1), 8);
             MemorySegment.copy(MemorySegment.ofBuffer(littleEndian), 0, host, 0, bytes);
             if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) throw new UnsupportedOperationException("big-endian hosts");
+            Capture.checkHost("a host-to-device copy");
             t.backend().copyFromHost(host, t);
         }
         return t;
@@ -304,6 +313,7 @@ public final class Tensor {
         long bytes = c.numel() * dtype().byteSize();
         if (bytes > Integer.MAX_VALUE) throw new UnsupportedOperationException("toBytes: tensor over 2 GiB");
         ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        Capture.checkHost("a device-to-host copy");
         c.backend().copyToHost(c, MemorySegment.ofBuffer(buf));
         return buf;
     }
@@ -346,6 +356,7 @@ public final class Tensor {
     public float[] toFloatArray() {
         Tensor c = to(DType.F32).contiguous();
         float[] out = new float[Math.toIntExact(c.numel())];
+        Capture.checkHost("a device-to-host copy");
         c.backend().copyToHost(c, MemorySegment.ofArray(out));
         return out;
     }
@@ -353,6 +364,7 @@ public final class Tensor {
     public double[] toDoubleArray() {
         Tensor c = to(DType.F64).contiguous();
         double[] out = new double[Math.toIntExact(c.numel())];
+        Capture.checkHost("a device-to-host copy");
         c.backend().copyToHost(c, MemorySegment.ofArray(out));
         return out;
     }
@@ -360,6 +372,7 @@ public final class Tensor {
     public long[] toLongArray() {
         Tensor c = to(DType.I64).contiguous();
         long[] out = new long[Math.toIntExact(c.numel())];
+        Capture.checkHost("a device-to-host copy");
         c.backend().copyToHost(c, MemorySegment.ofArray(out));
         return out;
     }
@@ -547,6 +560,7 @@ public final class Tensor {
     /** this += alpha * other (other broadcast to this shape). */
     public Tensor add_(Tensor other, double alpha) {
         checkInPlace("add_");
+        storage.version++;
         Tensor src = alpha == 1 ? other : other.mul(alpha);
         backend().binary(BinaryOp.ADD, this, Views.broadcastTo("add_", src, shape), this.contiguousOrFail("add_"));
         return this;
@@ -554,14 +568,31 @@ public final class Tensor {
 
     public Tensor mul_(double v) {
         checkInPlace("mul_");
+        storage.version++;
         backend().unary(UnaryOp.AFFINE, v, 0, contiguousOrFail("mul_"), this);
         return this;
     }
 
     public Tensor copy_(Tensor src) {
         checkInPlace("copy_");
+        storage.version++;
         Tensor s = src.device().equals(device()) ? src : src.to(device());
         backend().copy(Views.broadcastTo("copy_", s, shape), this);
+        return this;
+    }
+
+    /**
+     * Overwrites this contiguous F64 tensor with host values: {@code copy_(Tensor.of(values))} without a temporary.
+     * On a GPU the values are staged and the copy is queued in order with the device's work.
+     */
+    public Tensor copyFrom(double[] values) {
+        if (dtype() != DType.F64 || !isContiguous() || values.length != numel()) {
+            throw new IllegalArgumentException("copyFrom: needs a contiguous F64 tensor of " + values.length + " elements, got "
+                    + dtype() + " " + Shape.str(shape));
+        }
+        Capture.checkHost("a host-to-device copy");
+        storage.version++;
+        backend().copyFromHost(MemorySegment.ofArray(values), this);
         return this;
     }
 
@@ -571,6 +602,7 @@ public final class Tensor {
 
     public Tensor fill_(double v) {
         checkInPlace("fill_");
+        storage.version++;
         if (isContiguous()) backend().fill(this, v);
         else backend().copy(full(v, dtype(), device()).expand(shape), this);
         return this;

@@ -395,7 +395,9 @@ final class Views {
         long bytes = src.numel() * x.dtype().byteSize();
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
             var host = arena.allocate(Math.max(bytes, 1), 64);
+            Capture.checkHost("a device-to-host copy");
             src.backend().copyToHost(src, host);
+            Capture.checkHost("a host-to-device copy");
             out.backend().copyFromHost(host, out);
         }
         Device from = x.device();

@@ -32,8 +32,10 @@ import java.util.Map;
  * <pre>
  * GpuBench [--workloads vit128,vit1024,bert,s2s,attn] [--warmup 10] [--iters 40] [--profile] [--check]
  *          [--torch bench/python/torch_bench.py] [--torch-variants eager-fp32,eager-bf16,compile-bf16,compile-ro-bf16]
- *          [--torch-budget-s 420] [--out DIR] [--precision fp32|bf16]
+ *          [--torch-budget-s 420] [--out DIR] [--precision fp32|bf16] [--no-graphs]
  * </pre>
+ * Java steps are captured into a CUDA graph after two eager steps and replayed ({@link GraphedStep}, the role of
+ * PyTorch's reduce-overhead mode) unless {@code --no-graphs}; the line per workload says whether capture held.
  * {@code --precision bf16} runs the Java training steps with bf16 autocast ({@code t4j train --precision bf16}); the
  * attention micro-benchmark stays fp32.
  * {@code --profile} adds, per Java workload, the device time per kind of op ({@link ProfilingBackend});
@@ -66,13 +68,14 @@ public final class GpuBench {
 
         Device dev = Device.cuda(0);
         DType autocast = Autocast.parse(o.getOrDefault("precision", "fp32"));
-        javaColumn = "Java " + o.getOrDefault("precision", "fp32");
+        boolean graphs = !o.containsKey("no-graphs");
+        javaColumn = "Java " + o.getOrDefault("precision", "fp32") + (graphs ? " graphs" : "");
         CudaBackend backend = (CudaBackend) Backends.of(dev);
         if (o.containsKey("check")) ParityCheck.runAll(dev);
         List<JavaResult> java = new ArrayList<>();
         if (!o.containsKey("no-java")) {
             for (String key : expand(keys)) {
-                JavaResult r = runJava(key, dev, backend, warmup, iters, profile, autocast);
+                JavaResult r = runJava(key, dev, backend, warmup, iters, profile, autocast, graphs);
                 java.add(r);
             }
         }
@@ -110,9 +113,11 @@ public final class GpuBench {
         };
     }
 
-    static JavaResult runJava(String key, Device dev, CudaBackend backend, int warmup, int iters, boolean profile, DType autocast) {
+    static JavaResult runJava(String key, Device dev, CudaBackend backend, int warmup, int iters, boolean profile, DType autocast,
+            boolean graphs) {
         long t0 = System.nanoTime();
-        Workload w = workload(key, dev, autocast);
+        Workload eager = workload(key, dev, autocast);
+        Workload w = graphs ? eager.graphed(dev, 2) : eager;
         // the JVM compiles hot code during the first steps: warm up for the given steps and at least 3 s
         long warmEnd = System.nanoTime() + 3_000_000_000L;
         int done = 0;
@@ -127,19 +132,26 @@ public final class GpuBench {
         JavaResult r = new JavaResult(w, t, cublas);
         System.out.println(String.format(Locale.ROOT,
                 "java %-9s %-55s step %8.3f ms (min %.3f, max %.3f)  %10.1f %s  host %.3f ms/step, %d launches + %d cuBLASLt/step, "
-                        + "%,d params, warm-up %d steps, %.1f s",
+                        + "%s, %,d params, warm-up %d steps, %.1f s",
                 key, w.title(), t.medianMs(), t.minMs(), t.maxMs(), r.throughput(), w.unit(), t.hostMedianMs(), t.launchesPerStep(),
-                cublas, w.params(), done, (System.nanoTime() - t0) / 1e9));
+                cublas, w.captured() ? "captured (1 graph launch/step)" : graphs ? "NOT captured" : "eager", w.params(), done,
+                (System.nanoTime() - t0) / 1e9));
+        if (profile && w.captured()) {
+            // the profile times the eager step's ops (a replay hides them): its launch count is the "before"
+            StepTimer.Timing e = StepTimer.time(backend, eager.step(), 2, 10);
+            System.out.println(String.format(Locale.ROOT, "java %-9s eager step for comparison: %.3f ms, host %.3f ms/step, %d launches/step",
+                    key, e.medianMs(), e.hostMedianMs(), e.launchesPerStep()));
+        }
         if (profile) {
             Backend original = Backends.instrument(dev, b -> new ProfilingBackend((CudaBackend) b));
             ProfilingBackend pb = (ProfilingBackend) Backends.of(dev);
             try {
                 int steps = 3;
-                w.step().run();
+                eager.step().run();
                 pb.collect();
                 pb.stats.clear();
                 for (int i = 0; i < steps; i++) {
-                    w.step().run();
+                    eager.step().run();
                     pb.collect();
                 }
                 System.out.print(pb.table(steps, t.medianMs(), 28));
@@ -238,7 +250,7 @@ public final class GpuBench {
             String a = args[i];
             if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument '" + a + "'");
             String name = a.substring(2);
-            if (name.equals("profile") || name.equals("no-java") || name.equals("check")) o.put(name, "true");
+            if (name.equals("profile") || name.equals("no-java") || name.equals("check") || name.equals("no-graphs")) o.put(name, "true");
             else if (i + 1 < args.length) o.put(name, args[++i]);
             else throw new IllegalArgumentException("--" + name + " needs a value");
         }

@@ -60,14 +60,19 @@ final class JavaWorkloads {
 
     /** Encoder-decoder 4+4 x 512, vocabulary 32128, 512 source + 64 target tokens; AdamW lr 1e-4, weight decay 0.01. */
     static Workload seq2seq(int batch, int srcLen, int tgtLen, Device device, DType autocast) {
+        return seq2seq(Seq2SeqConfig.summarizer4x512(32128, 0, 1), batch, srcLen, tgtLen, device, autocast);
+    }
+
+    static Workload seq2seq(Seq2SeqConfig config, int batch, int srcLen, int tgtLen, Device device, DType autocast) {
+        int vocab = config.vocabSize();
         Random4j rng = new Random4j(0);
-        Seq2SeqTransformer model = new Seq2SeqTransformer(Seq2SeqConfig.summarizer4x512(32128, 0, 1), rng);
+        Seq2SeqTransformer model = new Seq2SeqTransformer(config, rng);
         model.to(device);
         model.train();
         Optimizer opt = new AdamW(model, new Adam.Options(1e-4, 0.9, 0.999, 1e-8, 0.01, false));
-        Tensor src = Memory.unscoped(() -> Tensor.randint(new Random4j(1), 1, 32128, batch, srcLen).to(device));
-        Tensor tin = Memory.unscoped(() -> Tensor.randint(new Random4j(2), 1, 32128, batch, tgtLen).to(device));
-        Tensor lab = Memory.unscoped(() -> Tensor.randint(new Random4j(3), 1, 32128, batch, tgtLen).to(device));
+        Tensor src = Memory.unscoped(() -> Tensor.randint(new Random4j(1), 1, vocab, batch, srcLen).to(device));
+        Tensor tin = Memory.unscoped(() -> Tensor.randint(new Random4j(2), 1, vocab, batch, tgtLen).to(device));
+        Tensor lab = Memory.unscoped(() -> Tensor.randint(new Random4j(3), 1, vocab, batch, tgtLen).to(device));
         Runnable step = () -> {
             try (var s = Memory.scope()) {
                 opt.zeroGrad();

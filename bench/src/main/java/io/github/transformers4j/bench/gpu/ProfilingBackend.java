@@ -1,5 +1,10 @@
 package io.github.transformers4j.bench.gpu;
 
+import io.github.transformers4j.tensor.Capture;
+import io.github.transformers4j.tensor.FusedOp;
+import java.lang.reflect.Proxy;
+import java.util.Optional;
+
 import io.github.transformers4j.cuda.CudaBackend;
 import io.github.transformers4j.cuda.CudaEvent;
 import io.github.transformers4j.tensor.Backend;
@@ -64,6 +69,28 @@ final class ProfilingBackend implements Backend {
         } finally {
             depth--;
         }
+    }
+
+    /**
+     * Any optional kernel the backend offers, each of its calls timed under the op's name (so a new fused kernel needs
+     * no edit here). Graph capture is not offered while profiling: a replay hides the ops it would time.
+     */
+    @Override
+    public <K> Optional<K> kernel(FusedOp<K> op, DType dtype) {
+        if (op.equals(Capture.GRAPHS)) return Optional.empty();
+        return inner.kernel(op, dtype).map(k -> op.type().cast(Proxy.newProxyInstance(op.type().getClassLoader(),
+                new Class<?>[] {op.type()}, (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) return method.invoke(k, args);
+                    Object[] result = new Object[1];
+                    timed(op.name() + "." + method.getName(), () -> {
+                        try {
+                            result[0] = method.invoke(k, args);
+                        } catch (ReflectiveOperationException e) {
+                            throw new IllegalStateException(e.getCause() != null ? e.getCause() : e);
+                        }
+                    });
+                    return result[0];
+                })));
     }
 
     /** Waits for the recorded ops and adds their times to {@link #stats}; returns the sum of their device time (ms). */

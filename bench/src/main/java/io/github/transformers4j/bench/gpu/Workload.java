@@ -1,5 +1,8 @@
 package io.github.transformers4j.bench.gpu;
 
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.GraphedStep;
+
 /**
  * One benchmark workload on the Java side: a step to time and what a step is worth.
  *
@@ -13,4 +16,18 @@ package io.github.transformers4j.bench.gpu;
  * @param cleanup     releases what the workload holds (model, optimizer state, inputs)
  */
 public record Workload(String key, String title, int batch, String unit, double perStep, long params, Runnable step,
-                       Runnable cleanup) {}
+                       Runnable cleanup) {
+    /** The same workload with its step captured after {@code eager} eager steps ({@link GraphedStep}). */
+    public Workload graphed(Device device, int eager) {
+        GraphedStep g = new GraphedStep(device, step, eager, key + "'s training step");
+        return new Workload(key, title, batch, unit, perStep, params, g, () -> {
+            g.close();
+            cleanup.run();
+        });
+    }
+
+    /** Whether the step replays a captured graph (false before its capture, or where capture failed). */
+    public boolean captured() {
+        return step instanceof GraphedStep g && g.captured();
+    }
+}

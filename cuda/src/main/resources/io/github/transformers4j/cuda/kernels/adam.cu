@@ -34,3 +34,41 @@ extern "C" __global__ void adam_f64(double* p, const double* g, double* m, doubl
         p[i] = __dadd_rn(pv, -(__dmul_rn(stepSize, mv) / __dadd_rn(::sqrt(vv) / bc2Sqrt, eps)));
     }
 }
+
+// Multi-tensor Adam/AdamW: up to ADAM_MULTI tensors per launch, passed by value (a captured graph keeps them), their
+// elements seen as one range [0, end[count-1]) walked by a grid-stride loop. The scalars come from device memory,
+// 8 per tensor: lr, beta1, beta2, eps, wd, lr / bc1, sqrt(bc2), decoupled, so a replayed graph uses the current ones.
+// The arithmetic is adam_f32's exactly (same bits). low[t], when not null, receives the new p in bf16.
+#define ADAM_MULTI 48
+struct AdamTable {
+    float* p[ADAM_MULTI];
+    const float* g[ADAM_MULTI];
+    float* m[ADAM_MULTI];
+    float* v[ADAM_MULTI];
+    u16* low[ADAM_MULTI];
+    i64 end[ADAM_MULTI];  // prefix sums of the tensors' sizes
+};
+
+extern "C" __global__ void adam_multi_f32(AdamTable t, int count, const double* hyper) {
+    int k = 0;
+    i64 total = t.end[count - 1];
+    FOR_EACH(i, total) {  // i grows, so the tensor index only moves forward
+        while (i >= t.end[k]) k++;
+        i64 j = i - (k == 0 ? 0 : t.end[k - 1]);
+        const double* h = hyper + 8 * k;
+        double lr = h[0], beta1 = h[1], beta2 = h[2], eps = h[3], wd = h[4], stepSize = h[5], bc2Sqrt = h[6];
+        int decoupled = h[7] != 0.0;
+        float decay = (float)(1.0 - __dmul_rn(lr, wd)), wdf = (float)wd;
+        float pv = t.p[k][j], gv = t.g[k][j];
+        if (decoupled) pv = __fmul_rn(pv, decay);
+        else gv = __fadd_rn(gv, __fmul_rn(wdf, pv));
+        float mv = (float)__dadd_rn(__dmul_rn(beta1, (double)t.m[k][j]), __dmul_rn(1.0 - beta1, (double)gv));
+        float vv = (float)__dadd_rn(__dmul_rn(beta2, (double)t.v[k][j]), __dmul_rn(__dmul_rn(1.0 - beta2, (double)gv), (double)gv));
+        t.m[k][j] = mv;
+        t.v[k][j] = vv;
+        float denom = (float)__dadd_rn(::sqrt((double)vv) / bc2Sqrt, eps);
+        float np = (float)__dadd_rn((double)pv, -(__dmul_rn(stepSize, (double)mv) / (double)denom));
+        t.p[k][j] = np;
+        if (t.low[k]) t.low[k][j] = f32_to_bf16(np);
+    }
+}

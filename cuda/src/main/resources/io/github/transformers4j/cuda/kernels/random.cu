@@ -66,8 +66,10 @@ extern "C" __global__ void random_fill(void* out, int dt, int kind, u64 seed, u6
 // x * mask (so -0.0 and NaN come out as there). The same call on the output gradient is the backward (dropout is
 // linear), so no mask is stored. x, out contiguous float [n]; may alias. vec4: both 16-byte aligned (one float4 load
 // and store per Philox block of 4 numbers).
-extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset, i64 n,
-                                       int vec4) {
+// offsetShift: device memory added to offset (0 in eager steps; a captured step's replays shift their draws there)
+extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset,
+                                       const i64* offsetShift, i64 n, int vec4) {
+    offset += (u64)*offsetShift;
     FOR_EACH(t, (n + 3) / 4) {
         u32 w[4];
         philox(offset + (u64)t, seed, w);

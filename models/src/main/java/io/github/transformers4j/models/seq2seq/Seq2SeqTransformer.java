@@ -11,10 +11,14 @@ import io.github.transformers4j.nn.transformer.KVCache;
 import io.github.transformers4j.nn.transformer.Transformer;
 import io.github.transformers4j.nn.transformer.TransformerLayerConfig;
 import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An encoder-decoder transformer for summarization, structured as the PyTorch reference {@code Seq2Seq} of the
@@ -85,9 +89,16 @@ public class Seq2SeqTransformer extends Module {
         if (offset + l > config.maxPositions())
             throw new IllegalArgumentException("Seq2SeqTransformer: " + (offset + l) + " positions exceed max_positions " + config.maxPositions()
                     + "; truncate the input (e.g. --max-source-length)");
-        Tensor positions = Tensor.arange(offset + 1, offset + l + 1, 1, DType.I64).to(ids.device()).view(1, l)
-                .mul(ids.ne(config.padId()).to(DType.I64));
+        Tensor positions = positionRow(ids.device()).narrow(1, offset, l).mul(ids.ne(config.padId()).to(DType.I64));
         return ln.forward(emb.forward(ids).add(pos.forward(positions)));
+    }
+
+    /** 1 .. max_positions as I64 (1, max_positions), made once per device: a captured training step uploads nothing. */
+    private final Map<Device, Tensor> positionRows = new ConcurrentHashMap<>();
+
+    private Tensor positionRow(Device device) {
+        return positionRows.computeIfAbsent(device, d -> Memory.unscoped(() -> Tensor.arange(1, config.maxPositions() + 1, 1, DType.I64)
+                .to(d).view(1, config.maxPositions())).keep());
     }
 
     /** The encoder's memory (B, S, d_model) for source ids (B, S); srcPadding BOOL (B, S) true = padding (or null). */

@@ -340,7 +340,8 @@ public final class F {
         Tensor t = target.to(DType.I64).reshape(-1);
         Tensor validB = t.ne(ignoreIndex);
         Tensor safe = Tensor.where(validB, t, Tensor.full(0, DType.I64, t.device()));
-        if (t.device().type() == io.github.transformers4j.tensor.Device.Type.CPU) { // a GPU target is checked by gather's kernel
+        // a GPU target is checked by gather's kernel; a CPU one here (not while recording a step: the CPU records nothing)
+        if (t.device().type() == io.github.transformers4j.tensor.Device.Type.CPU && !io.github.transformers4j.tensor.Capture.active()) {
             long[] tv = t.toLongArray();
             for (int i = 0; i < tv.length; i++) {
                 if (tv[i] != ignoreIndex && (tv[i] < 0 || tv[i] >= logp.size(1))) {
