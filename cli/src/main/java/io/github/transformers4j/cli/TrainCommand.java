@@ -107,6 +107,10 @@ final class TrainCommand implements Callable<Integer> {
             + "optimizer and everything else in fp32 (default: ${DEFAULT-VALUE})")
     String precision = "fp32";
 
+    @Option(names = "--no-cuda-graphs", description = "with --device cuda: run every training step eagerly instead of capturing it "
+            + "once into a CUDA graph and replaying it (capture is the default; loss and accuracy are then read every --log-every steps)")
+    boolean noCudaGraphs;
+
     @picocli.CommandLine.Mixin
     Seq2SeqTrainOptions seq2seq;
 
@@ -120,7 +124,8 @@ final class TrainCommand implements Callable<Integer> {
                 clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes));
+        VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes,
+                !noCudaGraphs));
         return 0;
     }
 }

@@ -11,6 +11,8 @@ import io.github.transformers4j.optim.Optimizer;
 import io.github.transformers4j.optim.ParamGroup;
 import io.github.transformers4j.optim.ParamGroups;
 import io.github.transformers4j.optim.SGD;
+import io.github.transformers4j.tensor.Capture;
+import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,12 +60,17 @@ public final class Optimizers {
 
             @Override
             public void step(long step) {
-                if (scheduler.currentStep() != step)
+                if (!Capture.active() && scheduler.currentStep() != step)
                     throw new IllegalStateException("optimizer: update " + step + " requested but the schedule is at step "
                             + scheduler.currentStep() + " (state not restored?)");
-                if (clipNorm > 0) GradClip.clipGradNorm(params, clipNorm);
+                if (clipNorm > 0) {
+                    // on a GPU the norm stays there: no host synchronisation, and a captured step can hold the clip
+                    boolean onCpu = params.isEmpty() || params.get(0).data().device().type() == Device.Type.CPU;
+                    if (onCpu) GradClip.clipGradNorm(params, clipNorm);
+                    else GradClip.clipGradNormOnDevice(params, clipNorm);
+                }
                 optimizer.step();
-                scheduler.step();
+                Capture.onReplay(scheduler::step); // after the optimizer's own replay work, as here
             }
 
             @Override

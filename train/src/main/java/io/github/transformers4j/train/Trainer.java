@@ -16,6 +16,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -105,6 +107,12 @@ public final class Trainer extends TrainingLoop<Batch> {
         return this;
     }
 
+    /** Whether steps on a GPU are captured into CUDA graphs (default true; {@code t4j train --no-cuda-graphs} turns it off). */
+    public Trainer cudaGraphs(boolean on) {
+        setCudaGraphs(on);
+        return this;
+    }
+
     public Trainer addCallback(Callback c) {
         callbacks.add(c);
         return this;
@@ -125,6 +133,54 @@ public final class Trainer extends TrainingLoop<Batch> {
         loss.backward();
         optimization.step(globalStep);
         return new StepStats(loss.item(), Losses.correct(logits, labels), batch.size(), batch.size());
+    }
+
+    /** Fixed device inputs {images, labels} per batch shape, for the captured step. */
+    private final Map<Object, Tensor[]> capturedInputs = new HashMap<>();
+
+    @Override
+    protected CapturableStep<Batch> capturable() {
+        return new CapturableStep<>() {
+            @Override
+            public Object key(Batch b) {
+                return List.of(Arrays.toString(b.images().shape()), Arrays.toString(b.labels().shape()));
+            }
+
+            @Override
+            public long[] load(Object key, Batch b) {
+                Tensor[] in = capturedInputs.computeIfAbsent(key, k -> Memory.unscoped(() -> new Tensor[] {
+                        Tensor.full(0, b.images().dtype(), device, b.images().shape()).keep(),
+                        Tensor.full(0, b.labels().dtype(), device, b.labels().shape()).keep()}));
+                try (var g = Grad.disabled()) {
+                    in[0].copy_(b.images());
+                    in[1].copy_(b.labels());
+                }
+                return new long[] {b.size(), b.size()};
+            }
+
+            @Override
+            public Runnable step(Object key, Tensor acc) {
+                Tensor[] in = capturedInputs.get(key);
+                int n = in[1].size(0);
+                return () -> {
+                    try (var scope = Memory.scope()) {
+                        optimization.zeroGrad();
+                        Tensor logits, loss;
+                        try (var ac = Autocast.enable(autocast)) {
+                            logits = model.forward(in[0]);
+                            loss = Losses.crossEntropy(logits, in[1]);
+                        }
+                        loss.backward();
+                        optimization.step(globalStep);
+                        try (var g = Grad.disabled()) {
+                            Tensor hit = logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum().reshape(1);
+                            acc.narrow(0, 0, 1).add_(loss.detach().to(DType.F64).mul((double) n).reshape(1), 1);
+                            acc.narrow(0, 1, 1).add_(hit, 1);
+                        }
+                    }
+                };
+            }
+        };
     }
 
     @Override

@@ -4,8 +4,10 @@ import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.GraphedStep;
 import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +50,11 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
     protected Device device = Device.CPU;
     protected DType autocast;
     private double timeLimitSeconds;
+    private boolean cudaGraphs = true;
+    /** Captured steps by batch shape (at most {@link #MAX_GRAPHS}; other shapes run eagerly). */
+    private final Map<Object, GraphedStep> graphs = new LinkedHashMap<>();
+    private Tensor acc;
+    static final int MAX_GRAPHS = 8;
     protected long globalStep;
     private volatile boolean stopRequested;
 
@@ -64,6 +71,30 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
 
     /** Zero the gradients, forward and loss (under {@link #autocast}), backward, optimizer step at {@link #globalStep}. */
     protected abstract StepStats trainStep(B batch);
+
+    /**
+     * A task's step in a form that can be captured into a CUDA graph ({@link GraphedStep}): fixed device inputs per
+     * batch shape, filled before each step, and a step that reads only them and adds its loss and accuracy counts to
+     * a device accumulator instead of returning them (no host synchronisation).
+     */
+    protected interface CapturableStep<B> {
+        /** Equal keys for batches of equal shapes: they share one graph. */
+        Object key(B batch);
+
+        /** Copies the batch into the fixed inputs of its key (made on first use); returns {count, items} of the batch. */
+        long[] load(Object key, B batch);
+
+        /**
+         * The step over the fixed inputs of {@code key}: zero the gradients, forward and loss (under autocast),
+         * backward, optimizer step, then {@code acc[0] += loss * count, acc[1] += correct} (acc: F64 [2] on the device).
+         */
+        Runnable step(Object key, Tensor acc);
+    }
+
+    /** The task's capturable step, or null to run every step eagerly. */
+    protected CapturableStep<B> capturable() {
+        return null;
+    }
 
     /** Loss and accuracy over {@code val} in eval mode without gradients. */
     protected abstract ValStats validate(DataLoader<?, B> val, int epoch);
@@ -103,6 +134,14 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
 
     void setAutocast(DType dtype) {
         this.autocast = dtype;
+    }
+
+    /**
+     * Whether training steps on a GPU are captured into CUDA graphs and replayed (default true; the CPU never is):
+     * loss and accuracy then accumulate on the device and are read once per {@code logEvery} steps.
+     */
+    void setCudaGraphs(boolean on) {
+        this.cudaGraphs = on;
     }
 
     /**
@@ -157,6 +196,7 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
                 }
             }
         }
+        closeGraphs();
         FitResult fr = new FitResult(List.copyOf(results), epoch - 1, early.bestEpoch(), early.best(), stopped,
                 (System.nanoTime() - fitStart) / 1e9);
         onFitEnd(fr);
@@ -181,34 +221,62 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
         double lossSum = 0, windowLoss = 0, lr = 0;
         long correct = 0, counted = 0, items = 0;
         try (Progress bar = Progress.start(config.progress(), String.format("epoch %d/%d", epoch, config.epochs()), steps, System.err)) {
+            CapturableStep<B> task = cudaGraphs && device.type() == Device.Type.CUDA ? capturable() : null;
+            double windowWeighted = 0;
+            long windowCount = 0;
             for (B batch : train.epoch(epoch)) {
                 lr = optimization.lr(globalStep);
-                StepStats s;
+                StepStats s = null;
                 try (var scope = Memory.scope(); batch) {
-                    s = trainStep(batch);
+                    Object key = task == null ? null : task.key(batch);
+                    GraphedStep graph = key == null ? null : graph(task, key);
+                    if (graph == null) {
+                        s = trainStep(batch);
+                    } else {
+                        long[] countItems = task.load(key, batch);
+                        graph.run();
+                        counted += countItems[0];
+                        windowCount += countItems[0];
+                        items += countItems[1];
+                    }
                 } catch (Exception e) {
                     if (e instanceof RuntimeException re) throw re;
                     throw new IllegalStateException(e);
                 }
-                if (!Double.isFinite(s.loss()))
-                    throw new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d step %d (lr %.3g); "
-                            + "try a lower --lr or a longer --warmup", s.loss(), epoch, globalStep + 1, lr));
+                if (s != null) {
+                    if (!Double.isFinite(s.loss())) throw diverged(s.loss(), epoch, lr);
+                    lossSum += s.loss() * s.count();
+                    correct += s.correct();
+                    counted += s.count();
+                    items += s.items();
+                    windowLoss += s.loss();
+                    windowWeighted += s.loss() * s.count();
+                    windowCount += s.count();
+                }
                 globalStep++;
                 done++;
-                lossSum += s.loss() * s.count();
-                correct += s.correct();
-                counted += s.count();
-                items += s.items();
-                windowLoss += s.loss();
                 windowSteps++;
                 if (windowSteps == config.logEvery() || done == steps) {
-                    log.log(MetricsRow.step(epoch, globalStep, lr, windowLoss / windowSteps),
+                    double logged = windowLoss / windowSteps;
+                    if (task != null) {
+                        // the captured steps' sums: one read per log interval
+                        double[] a = acc.toDoubleArray();
+                        acc.zero_();
+                        lossSum += a[0];
+                        correct += Math.round(a[1]);
+                        windowWeighted += a[0];
+                        logged = windowWeighted / Math.max(1, windowCount);
+                        if (!Double.isFinite(logged)) throw diverged(logged, epoch, lr);
+                    }
+                    log.log(MetricsRow.step(epoch, globalStep, lr, logged),
                             Map.of("time", now(), "elapsed_s", round((System.nanoTime() - t0) / 1e9)));
                     windowLoss = 0;
                     windowSteps = 0;
+                    windowWeighted = 0;
+                    windowCount = 0;
                 }
                 bar.step(lossSum / Math.max(1, counted));
-                onStepEnd(epoch, globalStep, s.loss());
+                onStepEnd(epoch, globalStep, s != null ? s.loss() : lossSum / Math.max(1, counted));
             }
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
@@ -239,6 +307,34 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
             say("warning: plots not written: " + e);
         }
         return r;
+    }
+
+    private IllegalStateException diverged(double loss, int epoch, double lr) {
+        return new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d step %d (lr %.3g); "
+                + "try a lower --lr or a longer --warmup", loss, epoch, globalStep + 1, lr));
+    }
+
+    /** The captured step for the batch's shape, made on first use; null when the cache is full (then the step runs eagerly). */
+    private GraphedStep graph(CapturableStep<B> task, Object key) {
+        GraphedStep g = graphs.get(key);
+        if (g != null) return g;
+        if (graphs.size() >= MAX_GRAPHS) {
+            if (!saidGraphsFull) say("note: more than " + MAX_GRAPHS + " batch shapes: steps of further shapes run eagerly (not captured)");
+            saidGraphsFull = true;
+            return null;
+        }
+        if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 2)).keep();
+        g = new GraphedStep(device, task.step(key, acc), 1, "the training step for batches " + key);
+        graphs.put(key, g);
+        return g;
+    }
+
+    private boolean saidGraphsFull;
+
+    /** Releases the captured steps' graphs and their memory. */
+    private void closeGraphs() {
+        graphs.values().forEach(GraphedStep::close);
+        graphs.clear();
     }
 
     private String summary(EpochResult r) {

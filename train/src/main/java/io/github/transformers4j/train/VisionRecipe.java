@@ -63,9 +63,13 @@ public final class VisionRecipe {
 
     /** Options of one call that are not part of the run's definition. */
     /** @param timeLimitMinutes stop training before an epoch that would end past this wall-clock budget (0 = none) */
-    public record Session(PrintStream out, boolean progress, double timeLimitMinutes) {
+    public record Session(PrintStream out, boolean progress, double timeLimitMinutes, boolean cudaGraphs) {
         public Session(PrintStream out, boolean progress) {
-            this(out, progress, 0);
+            this(out, progress, 0, true);
+        }
+
+        public Session(PrintStream out, boolean progress, double timeLimitMinutes) {
+            this(out, progress, timeLimitMinutes, true);
         }
     }
 
@@ -193,14 +197,17 @@ public final class VisionRecipe {
                     spec.classes().size(), spec.channels(), spec.imageSize(), spec.imageSize(), spec.trainSize(), spec.valSize(), spec.testSize());
             out.printf(Locale.ROOT, "training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d steps, %s), weight decay %.3g, "
                             + "seed %d, %s, %s, %d threads%nrun folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(),
-                    cfg.lr(), warmup, cfg.schedule(), cfg.weightDecay(), cfg.seed(), device, cfg.precision(), Parallel.threads(),
+                    cfg.lr(), warmup, cfg.schedule(), cfg.weightDecay(), cfg.seed(),
+                    device + (device.type() == Device.Type.CUDA ? session.cudaGraphs() ? " (steps captured as CUDA graphs)" : " (eager steps)" : ""),
+                    cfg.precision(), Parallel.threads(),
                     runDir.toAbsolutePath().normalize());
 
             String monitor = valLoader == null ? cfg.monitor().replace("val_", "train_") : cfg.monitor();
             Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor,
                     EarlyStopping.defaultMode(monitor), cfg.patience());
             Trainer trainer = new Trainer(model, opt, rng, runDir, tc, configJson, out).onDevice(device)
-                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60);
+                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60)
+                    .cudaGraphs(session.cudaGraphs());
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(),
                     r.seconds(), monitor, r.bestValue(), r.bestEpoch());
