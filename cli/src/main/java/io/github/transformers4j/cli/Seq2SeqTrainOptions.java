@@ -64,7 +64,7 @@ final class Seq2SeqTrainOptions {
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true), !c.noProgress,
-                c.timeLimitMinutes));
+                c.timeLimitMinutes, !c.noCudaGraphs));
         return 0;
     }
 }

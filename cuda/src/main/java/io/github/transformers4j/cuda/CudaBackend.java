@@ -882,14 +882,16 @@ public final class CudaBackend implements Backend {
         capture = state;
         RuntimeException failure = null;
         CudaGraph graph = null;
-        stream.beginCapture(Driver.CU_STREAM_CAPTURE_MODE_RELAXED);
+        boolean recording = false;
         try {
+            stream.beginCapture(Driver.CU_STREAM_CAPTURE_MODE_RELAXED);
+            recording = true;
             step.run();
         } catch (RuntimeException e) {
             failure = e;
         }
         try {
-            graph = stream.endCapture();
+            if (recording) graph = stream.endCapture();
         } catch (RuntimeException e) {
             if (failure == null) failure = e;
         } finally {

@@ -12,7 +12,10 @@ import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -77,6 +80,65 @@ public final class Seq2SeqTrainer extends TrainingLoop<Seq2SeqBatch> {
         optimization.step(globalStep);
         long[] acc = tokenAccuracy(logits, labels);
         return new StepStats(loss.item(), acc[0], acc[1], batch.sourceTokens() + batch.targetTokens());
+    }
+
+    /** Fixed device inputs {source ids, decoder input ids, labels} per batch shape, for the captured step. */
+    private final Map<Object, Tensor[]> capturedInputs = new HashMap<>();
+
+    @Override
+    protected CapturableStep<Seq2SeqBatch> capturable() {
+        return new CapturableStep<>() {
+            @Override
+            public Object key(Seq2SeqBatch b) {
+                return List.of(Arrays.toString(b.inputIds().shape()), Arrays.toString(b.decoderInputIds().shape()));
+            }
+
+            @Override
+            public long[] load(Object key, Seq2SeqBatch b) {
+                Tensor[] src = {b.inputIds(), b.decoderInputIds(), b.labels()};
+                Tensor[] in = capturedInputs.computeIfAbsent(key, k -> Memory.unscoped(() -> {
+                    Tensor[] t = new Tensor[3];
+                    for (int i = 0; i < 3; i++) t[i] = Tensor.full(0, src[i].dtype(), device, src[i].shape()).keep();
+                    return t;
+                }));
+                try (var g = Grad.disabled()) {
+                    for (int i = 0; i < 3; i++) in[i].copy_(src[i]);
+                }
+                long valid = 0;
+                for (long id : b.labels().toLongArray()) if (id != -100) valid++; // host labels: no device read
+                return new long[] {valid, b.sourceTokens() + b.targetTokens()};
+            }
+
+            @Override
+            public Runnable step(Object key, Tensor acc) {
+                Tensor[] in = capturedInputs.get(key);
+                return () -> {
+                    try (var scope = Memory.scope()) {
+                        optimization.zeroGrad();
+                        Tensor logits, loss;
+                        try (var ac = Autocast.enable(autocast)) {
+                            logits = model.forward(in[0], in[1]);
+                            loss = Seq2SeqTransformer.loss(logits, in[2]);
+                        }
+                        loss.backward();
+                        optimization.step(globalStep);
+                        try (var g = Grad.disabled()) {
+                            Tensor valid = in[2].ne(-100);
+                            Tensor hit = logits.detach().argmax(-1, false).eq(in[2]).logicalAnd(valid).to(DType.F64).sum().reshape(1);
+                            Tensor count = valid.to(DType.F64).sum().reshape(1);
+                            acc.narrow(0, 0, 1).add_(loss.detach().to(DType.F64).reshape(1).mul(count), 1);
+                            acc.narrow(0, 1, 1).add_(hit, 1);
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    /** Whether steps on a GPU are captured into CUDA graphs (default true), one graph per batch shape (at most 8). */
+    public Seq2SeqTrainer cudaGraphs(boolean on) {
+        setCudaGraphs(on);
+        return this;
     }
 
     @Override

@@ -55,9 +55,13 @@ public final class SummarizationRecipe {
     private SummarizationRecipe() {}
 
     /** @param timeLimitMinutes stop training before an epoch that would end past this wall-clock budget (0 = none) */
-    public record Session(PrintStream out, boolean progress, double timeLimitMinutes) {
+    public record Session(PrintStream out, boolean progress, double timeLimitMinutes, boolean cudaGraphs) {
         public Session(PrintStream out, boolean progress) {
-            this(out, progress, 0);
+            this(out, progress, 0, true);
+        }
+
+        public Session(PrintStream out, boolean progress, double timeLimitMinutes) {
+            this(out, progress, timeLimitMinutes, true);
         }
     }
 
@@ -176,7 +180,8 @@ public final class SummarizationRecipe {
             String monitor = valLoader == null ? "train_loss" : "val_loss";
             Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor, EarlyStopping.Mode.MIN, cfg.patience());
             Seq2SeqTrainer trainer = new Seq2SeqTrainer(model, optimization, rng, runDir, tc, meta, out).onDevice(device)
-                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60);
+                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60)
+                    .cudaGraphs(session.cudaGraphs());
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(), r.seconds(), monitor,
                     r.bestValue(), r.bestEpoch());
