@@ -740,6 +740,7 @@ public final class CudaBackend implements Backend {
     private final NnOps.MixedLinearKernel mixedLinear = new MixedLinear();
     private final NnOps.MultiAdamKernel multiAdam = this::adamMulti;
     private final Capture.Graphs graphs = this::capture;
+    private final NnOps.ClipGradNormKernel clipGradNorm = this::clipGradNorm;
 
     @Override
     public <K> Optional<K> kernel(FusedOp<K> op, DType dtype) {
@@ -747,6 +748,7 @@ public final class CudaBackend implements Backend {
         if (op.equals(NnOps.MIXED_LINEAR) && dtype == DType.BF16) k = mixedLinear;
         else if (op.equals(NnOps.MULTI_ADAM) && dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noMultiAdam")) k = multiAdam;
         else if (op.equals(Capture.GRAPHS) && !Boolean.getBoolean("t4j.cuda.noGraphs")) k = graphs;
+        else if (op.equals(NnOps.CLIP_GRAD_NORM) && dtype == DType.F32) k = clipGradNorm;
         return Optional.ofNullable(op.type().cast(k));
     }
 
@@ -840,6 +842,51 @@ public final class CudaBackend implements Backend {
                 table[5 * ADAM_MULTI + i] = end;
             }
             launch("adam.cu", "adam_multi_f32", end, KernelArgs.of().struct(table).i32(c).ptr(ptr(hyper) + 8L * 8 * s));
+        }
+    }
+
+    /** adam.cu's table of up to ADAM_MULTI tensors, only g and the prefix sums filled (clipping). */
+    private static long[] gradTable(List<Tensor> g, int from, int count) {
+        long[] table = new long[6 * ADAM_MULTI];
+        long end = 0;
+        for (int i = 0; i < ADAM_MULTI; i++) {
+            if (i < count) {
+                table[ADAM_MULTI + i] = ptr(g.get(from + i));
+                end += g.get(from + i).numel();
+            }
+            table[5 * ADAM_MULTI + i] = end;
+        }
+        return table;
+    }
+
+    /** Partial sums of squares per block of every launch, one block for the coefficient, then the scaling: no host read. */
+    private void clipGradNorm(List<Tensor> grads, double maxNorm, Tensor normCoef) {
+        int launches = Math.ceilDiv(grads.size(), ADAM_MULTI);
+        int[] blocks = new int[launches];
+        long partials = 0;
+        for (int c = 0; c < launches; c++) {
+            long n = 0;
+            for (int i = c * ADAM_MULTI; i < Math.min(grads.size(), (c + 1) * ADAM_MULTI); i++) n += grads.get(i).numel();
+            blocks[c] = n == 0 ? 0 : grid(n);
+            partials += blocks[c];
+        }
+        try (DeviceBuffer partial = temp(8 * Math.max(1, partials))) {
+            long at = 0;
+            for (int c = 0; c < launches; c++) {
+                int from = c * ADAM_MULTI, count = Math.min(ADAM_MULTI, grads.size() - from);
+                if (blocks[c] == 0) continue;
+                fn("adam.cu", "grad_sumsq").launch(stream, blocks[c], BLOCK, 0,
+                        KernelArgs.of().struct(gradTable(grads, from, count)).i32(count).ptr(partial.pointer() + 8 * at));
+                at += blocks[c];
+            }
+            fn("adam.cu", "grad_clip_coef").launch(stream, 1, BLOCK, 0,
+                    KernelArgs.of().ptr(partial).i64(at).f64(maxNorm).ptr(ptr(normCoef)));
+            for (int c = 0; c < launches; c++) {
+                int from = c * ADAM_MULTI, count = Math.min(ADAM_MULTI, grads.size() - from);
+                if (blocks[c] == 0) continue;
+                launch("adam.cu", "grad_scale", (long) blocks[c] * BLOCK,
+                        KernelArgs.of().struct(gradTable(grads, from, count)).i32(count).ptr(ptr(normCoef)));
+            }
         }
     }
 

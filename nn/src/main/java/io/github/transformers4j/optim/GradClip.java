@@ -2,6 +2,7 @@ package io.github.transformers4j.optim;
 
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,19 +39,13 @@ public final class GradClip {
     /**
      * {@link #clipGradNorm} without reading anything back to the host, as PyTorch does on a GPU: the coefficient
      * {@code min(1, maxNorm / (total + 1e-6))} is computed on the device and every gradient is multiplied by it (also
-     * when it is 1). Returns the total norm as a one-element device tensor. A captured step clips this way.
+     * when it is 1); one pass over all gradients where the backend offers it ({@link NnOps#clipGradNorm_}). Returns
+     * the total norm as a one-element device tensor (null without gradients). A captured step clips this way.
      */
     public static Tensor clipGradNormOnDevice(Iterable<Parameter> parameters, double maxNorm) {
         List<Tensor> grads = new ArrayList<>();
         for (Parameter p : parameters) if (p.grad() != null) grads.add(p.grad());
         if (grads.isEmpty()) return null;
-        try (var g = Grad.disabled()) {
-            List<Tensor> sums = new ArrayList<>(grads.size());
-            for (Tensor gr : grads) sums.add(gr.square().sum().reshape(1));
-            Tensor total = Tensor.cat(sums, 0).sum().sqrt();
-            Tensor coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(Double.NEGATIVE_INFINITY, 1.0);
-            for (Tensor gr : grads) gr.copy_(gr.mul(coef));
-            return total;
-        }
+        return NnOps.clipGradNorm_(grads, maxNorm).narrow(0, 0, 1);
     }
 }

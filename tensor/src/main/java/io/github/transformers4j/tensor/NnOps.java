@@ -183,6 +183,44 @@ public final class NnOps {
 
     public static final FusedOp<MultiAdamKernel> MULTI_ADAM = FusedOp.of("adam_multi_tensor", MultiAdamKernel.class);
 
+    /** Kernel of {@link #clipGradNorm_}: the same maths over many gradients in a few launches, nothing read on the host. */
+    public interface ClipGradNormKernel {
+        /** Writes {norm, coef} into normCoef (F32 [2] on the device) and multiplies every gradient by coef. */
+        void clip(java.util.List<Tensor> grads, double maxNorm, Tensor normCoef);
+    }
+
+    public static final FusedOp<ClipGradNormKernel> CLIP_GRAD_NORM = FusedOp.of("clip_grad_norm", ClipGradNormKernel.class);
+
+    /**
+     * Global gradient-norm clipping on the device, as {@code torch.nn.utils.clip_grad_norm_} on a GPU: norm = the L2
+     * norm of all gradients together, coef = min(1, maxNorm / (norm + 1e-6)) (NaN when the norm is), every gradient
+     * multiplied by coef in place (also when it is 1). Returns {norm, coef} as an F32 [2] tensor on the device; nothing
+     * is read back, so a captured step can hold it.
+     */
+    public static Tensor clipGradNorm_(java.util.List<Tensor> grads, double maxNorm) {
+        if (grads.isEmpty()) throw new IllegalArgumentException("clipGradNorm_: no gradients");
+        Device device = grads.get(0).device();
+        Tensor normCoef = Tensor.empty(DType.F32, device, 2);
+        boolean plain = grads.stream().allMatch(g -> g.dtype() == DType.F32 && g.isContiguous() && g.device().equals(device));
+        var kernel = plain ? grads.get(0).backend().kernel(CLIP_GRAD_NORM, DType.F32) : java.util.Optional.<ClipGradNormKernel>empty();
+        try (var off = Grad.disabled()) {
+            if (kernel.isPresent()) {
+                for (Tensor g : grads) g.storage.version++;
+                kernel.get().clip(grads, maxNorm, normCoef);
+                return normCoef;
+            }
+            java.util.List<Tensor> sums = new java.util.ArrayList<>(grads.size());
+            for (Tensor g : grads) sums.add(g.to(DType.F64).square().sum().reshape(1));
+            Tensor norm = Tensor.cat(sums, 0).sum().sqrt();
+            Tensor coef = norm.add(1e-6).reciprocal().mul(maxNorm);
+            Tensor isNan = coef.ne(coef);
+            coef = Tensor.where(isNan, coef, coef.clamp(Double.NEGATIVE_INFINITY, 1.0));
+            for (Tensor g : grads) g.copy_(g.mul(coef.to(g.dtype())));
+            normCoef.copy_(Tensor.cat(java.util.List.of(norm.reshape(1), coef.reshape(1)), 0));
+            return normCoef;
+        }
+    }
+
     /** Whether {@link #adamStepMulti} would run (one device, F32, contiguous, a kernel offered). */
     public static boolean adamStepMultiOffered(java.util.List<Tensor> p, java.util.List<Tensor> g, java.util.List<Tensor> m,
             java.util.List<Tensor> v) {

@@ -113,6 +113,20 @@ class CaptureTest {
     }
 
     @Test
+    void clippingOnTheDeviceScalesByMaxNormOverTheGlobalNorm() {
+        Tensor a = Tensor.of(new float[] {3, 0}, 2), b = Tensor.of(new float[] {4}, 1);
+        float[] nc = NnOps.clipGradNorm_(List.of(a, b), 1.0).toFloatArray();
+        assertThat(nc[0]).isEqualTo(5f);
+        assertThat((double) nc[1]).isCloseTo(1 / (5 + 1e-6), org.assertj.core.data.Offset.offset(1e-7));
+        assertThat((double) a.toFloatArray()[0]).isCloseTo(3 / (5 + 1e-6), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat((double) b.toFloatArray()[0]).isCloseTo(4 / (5 + 1e-6), org.assertj.core.data.Offset.offset(1e-6));
+        float[] kept = NnOps.clipGradNorm_(List.of(a, b), 10.0).toFloatArray();
+        assertThat(kept[1]).isEqualTo(1f); // under the limit: multiplied by exactly 1
+        Tensor c = Tensor.of(new float[] {Float.NaN}, 1);
+        assertThat(NnOps.clipGradNorm_(List.of(c), 1.0).toFloatArray()[1]).isNaN();
+    }
+
+    @Test
     void multiTensorAdamIsNotOfferedOnTheCpu() {
         Tensor p = Tensor.randn(new Random4j(1), 3);
         assertThat(NnOps.adamStepMultiOffered(List.of(p), List.of(p), List.of(p), List.of(p))).isFalse();

@@ -83,6 +83,27 @@ class CapturedStepCudaTest {
         }
     }
 
+    @Test
+    void gradientClippingOnTheGpuMatchesTheCpu() {
+        Random4j rng = new Random4j(9);
+        for (double scale : new double[] {0.01, 10}) { // below and above the limit
+            List<Tensor> cpu = new ArrayList<>(), gpu = new ArrayList<>();
+            for (int i = 0; i < 70; i++) {
+                Tensor g = Tensor.randn(rng, 1 + (i * 104729) % 3000).mul(scale);
+                cpu.add(g);
+                gpu.add(leaf(g));
+            }
+            float[] ref = NnOps.clipGradNorm_(cpu, 1.0).toFloatArray(), got = NnOps.clipGradNorm_(gpu, 1.0).toFloatArray();
+            System.out.printf("clip, scale %s: norm %.6f (cpu %.6f), coef %.6f (cpu %.6f)%n", scale, got[0], ref[0], got[1], ref[1]);
+            assertThat((double) got[0]).isCloseTo(ref[0], org.assertj.core.data.Offset.offset(1e-5 * ref[0]));
+            assertThat((double) got[1]).isCloseTo(ref[1], org.assertj.core.data.Offset.offset(1e-5 * ref[1]));
+            for (int i = 0; i < cpu.size(); i++) {
+                float[] a = gpu.get(i).toFloatArray(), b = cpu.get(i).toFloatArray();
+                for (int k = 0; k < a.length; k++) assertThat(a[k]).isCloseTo(b[k], org.assertj.core.data.Offset.offset(1e-5f * Math.abs(b[k]) + 1e-7f));
+            }
+        }
+    }
+
     /** A classifier, its AdamW, fixed data and a device-side loss sum: one training step per run(). */
     private record Setup(ImageClassifier model, Optimizer opt, Runnable step, Tensor lossSum) {
         static Setup of(String preset, int batch, DType autocast) {

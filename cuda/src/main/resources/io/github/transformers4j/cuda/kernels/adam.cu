@@ -72,3 +72,45 @@ extern "C" __global__ void adam_multi_f32(AdamTable t, int count, const double* 
         if (t.low[k]) t.low[k][j] = f32_to_bf16(np);
     }
 }
+
+// Global gradient-norm clipping over up to ADAM_MULTI tensors per launch (the same by-value table, only g and end
+// used): grad_sumsq adds each block's sum of squares (in double, deterministic order) to partial[blockIdx.x]; one block
+// of grad_clip_coef sums the partials of every launch in order and writes norm = sqrt(sum) and
+// coef = min(1, maxNorm / (norm + 1e-6)); grad_scale multiplies every gradient by coef. Nothing is read on the host.
+extern "C" __global__ void grad_sumsq(AdamTable t, int count, double* partial) {
+    __shared__ double shared[32];
+    int k = 0;
+    i64 total = t.end[count - 1];
+    double acc = 0;
+    FOR_EACH(i, total) {
+        while (i >= t.end[k]) k++;
+        double g = (double)t.g[k][i - (k == 0 ? 0 : t.end[k - 1])];
+        acc += g * g;
+    }
+    double s = block_sum(acc, shared);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+extern "C" __global__ void grad_clip_coef(const double* partial, i64 n, double maxNorm, float* normCoef) {
+    __shared__ double shared[32];
+    double acc = 0;
+    for (i64 i = threadIdx.x; i < n; i += blockDim.x) acc += partial[i];
+    double s = block_sum(acc, shared);
+    if (threadIdx.x == 0) {
+        double norm = ::sqrt(s);
+        double coef = maxNorm / (norm + 1e-6);
+        normCoef[0] = (float)norm;
+        normCoef[1] = (float)(coef < 1.0 || coef != coef ? coef : 1.0);  // a NaN norm gives a NaN coefficient, as PyTorch
+    }
+}
+
+extern "C" __global__ void grad_scale(AdamTable t, int count, const float* normCoef) {
+    int k = 0;
+    i64 total = t.end[count - 1];
+    float c = normCoef[1];
+    FOR_EACH(i, total) {
+        while (i >= t.end[k]) k++;
+        float* g = (float*)t.g[k];
+        g[i - (k == 0 ? 0 : t.end[k - 1])] *= c;
+    }
+}
