@@ -51,6 +51,8 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
     protected DType autocast;
     private double timeLimitSeconds;
     private boolean cudaGraphs = true;
+    /** Tests: take the capturable step's path on the CPU too (GraphedStep then runs it eagerly: no capture there). */
+    boolean capturableOnCpu;
     /** Captured steps by batch shape (at most {@link #MAX_GRAPHS}; other shapes run eagerly). */
     private final Map<Object, GraphedStep> graphs = new LinkedHashMap<>();
     private Tensor acc;
@@ -221,7 +223,7 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
         double lossSum = 0, windowLoss = 0, lr = 0;
         long correct = 0, counted = 0, items = 0;
         try (Progress bar = Progress.start(config.progress(), String.format("epoch %d/%d", epoch, config.epochs()), steps, System.err)) {
-            CapturableStep<B> task = cudaGraphs && device.type() == Device.Type.CUDA ? capturable() : null;
+            CapturableStep<B> task = cudaGraphs && (device.type() == Device.Type.CUDA || capturableOnCpu) ? capturable() : null;
             double windowWeighted = 0;
             long windowCount = 0;
             for (B batch : train.epoch(epoch)) {
@@ -229,11 +231,11 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
                 StepStats s = null;
                 try (var scope = Memory.scope(); batch) {
                     Object key = task == null ? null : task.key(batch);
-                    GraphedStep graph = key == null ? null : graph(task, key);
+                    GraphedStep graph = key == null ? null : graph(task, key, batch);
                     if (graph == null) {
                         s = trainStep(batch);
                     } else {
-                        long[] countItems = task.load(key, batch);
+                        long[] countItems = task.load(key, batch); // the fixed inputs exist: graph() loaded them first
                         graph.run();
                         counted += countItems[0];
                         windowCount += countItems[0];
@@ -315,7 +317,7 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
     }
 
     /** The captured step for the batch's shape, made on first use; null when the cache is full (then the step runs eagerly). */
-    private GraphedStep graph(CapturableStep<B> task, Object key) {
+    private GraphedStep graph(CapturableStep<B> task, Object key, B batch) {
         GraphedStep g = graphs.get(key);
         if (g != null) return g;
         if (graphs.size() >= MAX_GRAPHS) {
@@ -324,6 +326,7 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
             return null;
         }
         if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 2)).keep();
+        task.load(key, batch); // makes the key's fixed inputs, which the step reads
         g = new GraphedStep(device, task.step(key, acc), 1, "the training step for batches " + key);
         graphs.put(key, g);
         return g;

@@ -72,6 +72,29 @@ class TrainerTest {
         assertThat(bf16.epochs().get(2).trainLoss()).isNotEqualTo(fp32.epochs().get(2).trainLoss());
     }
 
+    /** The step a GPU captures (fixed inputs, sums on the device, read every log interval), run eagerly on the CPU. */
+    @Test
+    void theCapturableStepTrainsLikeTheEagerStep(@TempDir Path eagerRun, @TempDir Path capturableRun) {
+        FitResult eager, capturable;
+        Trainer t = trainer(capturableRun, 2, quiet());
+        t.capturableOnCpu = true;
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            Trainer e = trainer(eagerRun, 2, quiet());
+            eager = e.fit(tl, vl, false);
+            capturable = t.fit(tl, vl, false);
+            Map<String, Tensor> we = e.model().stateDict(), wc = t.model().stateDict();
+            for (String k : we.keySet()) assertThat(wc.get(k).toFloatArray()).as(k).containsExactly(we.get(k).toFloatArray());
+        }
+        for (int i = 0; i < 2; i++) {
+            EpochResult a = eager.epochs().get(i), b = capturable.epochs().get(i);
+            assertThat(b.trainLoss()).isCloseTo(a.trainLoss(), org.assertj.core.data.Offset.offset(1e-6));
+            assertThat(b.trainAcc()).isEqualTo(a.trainAcc());
+            assertThat(b.valLoss()).isEqualTo(a.valLoss());
+        }
+        List<MetricsRow> rows = MetricsLog.read(capturableRun);
+        assertThat(rows.stream().filter(x -> x.kind().equals("step"))).hasSize(8);
+    }
+
     @Test
     void evaluationDoesNotUpdateOrRecordGradients(@TempDir Path run) {
         Trainer t = trainer(run, 1, quiet());
