@@ -2,6 +2,7 @@ package io.github.transformers4j.cli;
 
 import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.train.PretrainRecipe;
+import io.github.transformers4j.train.RunFolder;
 import io.github.transformers4j.train.RunConfig;
 import io.github.transformers4j.train.VisionRecipe;
 import java.io.PrintStream;
@@ -75,6 +76,9 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @Option(names = "--overwrite", description = "delete what --out holds and start again (an --out that holds files is refused otherwise)")
+    boolean overwrite;
+
     @Override
     public Integer call() {
         T4j.threads(threads);
@@ -84,8 +88,11 @@ final class PretrainCommand implements Callable<Integer> {
                 weightDecay, warmup, "cosine", seed, valSplit, limitTrain, device, 10, "val_loss", 0, 0.0, workers, false);
         Path run = out != null ? out : Path.of("runs", model + "-pretrain_" + dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,
-                new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
+        try (RunFolder folder = RunFolder.claim(run, overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW)) {
+            folder.notes().forEach(System.out::println);
+            PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,
+                    new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
+        }
         return 0;
     }
 }

@@ -1,6 +1,7 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.train.SummarizationConfig;
+import io.github.transformers4j.train.RunFolder;
 import io.github.transformers4j.train.SummarizationRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -63,8 +64,11 @@ final class Seq2SeqTrainOptions {
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true), !c.noProgress,
-                c.timeLimitMinutes, !c.noCudaGraphs));
+        try (RunFolder folder = RunFolder.claim(run, c.folderMode())) {
+            folder.notes().forEach(System.out::println);
+            SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true),
+                    !c.noProgress, c.timeLimitMinutes, !c.noCudaGraphs));
+        }
         return 0;
     }
 }

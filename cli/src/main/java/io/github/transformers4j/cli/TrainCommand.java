@@ -1,6 +1,7 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.train.RunConfig;
+import io.github.transformers4j.train.RunFolder;
 import io.github.transformers4j.train.VisionRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -111,8 +112,18 @@ final class TrainCommand implements Callable<Integer> {
             + "once into a CUDA graph and replaying it (capture is the default; loss and accuracy are then read every --log-every steps)")
     boolean noCudaGraphs;
 
+    @Option(names = "--overwrite", description = "delete what --out holds and start again (without it, an --out that holds "
+            + "files is refused unless --resume)")
+    boolean overwrite;
+
     @picocli.CommandLine.Mixin
     Seq2SeqTrainOptions seq2seq;
+
+    /** How the run folder is claimed: --resume, --overwrite, or a new run (a folder holding files is refused). */
+    RunFolder.Mode folderMode() {
+        if (resume && overwrite) throw new IllegalArgumentException("--resume continues the run in --out and --overwrite deletes it: give one of them");
+        return resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
+    }
 
     @Override
     public Integer call() {
@@ -124,8 +135,11 @@ final class TrainCommand implements Callable<Integer> {
                 clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes,
-                !noCudaGraphs));
+        try (RunFolder folder = RunFolder.claim(run, folderMode())) {
+            folder.notes().forEach(System.out::println);
+            VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress,
+                    timeLimitMinutes, !noCudaGraphs));
+        }
         return 0;
     }
 }

@@ -104,6 +104,15 @@ class T4jTest {
                 "accuracy.png", "confusion_matrix.png", "checkpoints/last.safetensors", "checkpoints/best.safetensors"))
             assertThat(run.resolve(f)).as(f).isRegularFile();
 
+        // the same --out again, without --resume: refused, the run is left as it was
+        String metrics = Files.readString(run.resolve("metrics.csv"));
+        Result again = t4j("train", "--dataset", "fashion-mnist", "--data-dir", data.toString(), "--epochs", "1",
+                "--out", run.toString(), "--no-progress");
+        assertThat(again.code()).isNotZero();
+        assertThat(again.err()).contains("already holds a run", "--resume", "--overwrite");
+        assertThat(run.resolve("metrics.csv")).hasContent(metrics.strip());
+        assertThat(t4j("train", "--out", run.toString(), "--resume", "--overwrite").err()).contains("give one of them");
+
         Result eval = t4j("eval", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--data-dir",
                 data.toString(), "--split", "test");
         assertThat(eval.code()).as(eval.err()).isZero();
