@@ -7,7 +7,11 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** A per-epoch progress bar (it/s, ETA, running loss) on stderr, or nothing when switched off. */
+/**
+ * A per-epoch progress bar (it/s, ETA, running loss) on stderr, or nothing when switched off or when the output is not a
+ * terminal: redirected to a file, a bar's carriage-return updates would fill it (the epoch's summary line is printed
+ * either way).
+ */
 final class Progress implements AutoCloseable {
     private final ProgressBar bar;
 
@@ -16,7 +20,7 @@ final class Progress implements AutoCloseable {
     }
 
     static Progress start(boolean enabled, String task, long steps, PrintStream stream) {
-        if (!enabled) return new Progress(null);
+        if (!enabled || !onTerminal()) return new Progress(null);
         ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(steps)
@@ -28,6 +32,12 @@ final class Progress implements AutoCloseable {
                 .setConsumer(new ConsoleProgressBarConsumer(stream, 110))
                 .build();
         return new Progress(bar);
+    }
+
+    /** Whether the JVM talks to a terminal (System.console() exists and is one: not when output is redirected). */
+    static boolean onTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     void step(double runningLoss) {
