@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -34,15 +36,30 @@ public final class Downloader {
      * @param md5 expected lowercase hex MD5 of the file, or null to skip the check
      * @param progress show a progress bar on standard error
      */
+    /** Deletes the given folders, innermost first, where they are empty (a failed download leaves none behind). */
+    private static void removeEmpty(List<Path> created) {
+        for (Path p : created) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                return; // not empty (or not ours to remove): keep it and its parents
+            }
+        }
+    }
+
     public static Path download(URI uri, Path target, String md5, boolean progress) {
         Path dir = target.toAbsolutePath().getParent();
+        List<Path> created = new ArrayList<>(); // folders this call makes: removed again if it fails
         try {
             if (md5 != null && Files.isRegularFile(target) && md5.equalsIgnoreCase(md5(target))) return target;
+            for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) created.add(p);
             Files.createDirectories(dir);
         } catch (IOException e) {
+            removeEmpty(created);
             throw new DatasetException("download " + uri + ": cannot prepare " + target + " (" + e + ")", e);
         }
         Path tmp = null;
+        boolean done = false;
         try {
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".part");
             URLConnection conn = uri.toURL().openConnection();
@@ -79,10 +96,19 @@ public final class Downloader {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
+            done = true;
             return target;
         } catch (IOException e) {
             throw new DatasetException("download " + uri + ": " + e, e);
         } finally {
+            if (!done) {
+                try {
+                    if (tmp != null) Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort, as below
+                }
+                removeEmpty(created);
+            }
             if (tmp != null) {
                 try {
                     Files.deleteIfExists(tmp);

@@ -101,6 +101,16 @@ class DownloaderTest {
     }
 
     @Test
+    void aFailedDownloadLeavesNoFoldersBehind() throws IOException {
+        Files.createDirectories(tmp.resolve("data"));
+        Path target = tmp.resolve("data/fashion-mnist/raw/train.gz");
+        assertThatThrownBy(() -> Downloader.download(base().resolve("missing.bin"), target, HELLO_MD5, false))
+                .isInstanceOf(DatasetException.class).hasMessageContaining("HTTP 404");
+        assertThat(tmp.resolve("data/fashion-mnist")).doesNotExist(); // made by the call, removed again
+        assertThat(tmp.resolve("data")).isDirectory();                  // there before: kept
+    }
+
+    @Test
     void aFailedDownloadKeepsTheOldFileIntact() throws IOException {
         Path target = tmp.resolve("data.bin");
         Files.writeString(target, "old contents");

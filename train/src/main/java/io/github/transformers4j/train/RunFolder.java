@@ -36,12 +36,14 @@ public final class RunFolder implements AutoCloseable {
     private final Path dir;
     private final Path lock;
     private final List<String> notes;
+    private final boolean created;
     private boolean closed;
 
-    private RunFolder(Path dir, Path lock, List<String> notes) {
+    private RunFolder(Path dir, Path lock, List<String> notes, boolean created) {
         this.dir = dir;
         this.lock = lock;
         this.notes = notes;
+        this.created = created;
     }
 
     public Path dir() { return dir; }
@@ -65,6 +67,7 @@ public final class RunFolder implements AutoCloseable {
                 throw new IllegalArgumentException("run folder " + dir + " already holds a run (" + listing(dir) + "): continue it "
                         + "with --resume, start it again with --overwrite (deletes it), or choose another --out");
             }
+            boolean created = !Files.exists(dir);
             Files.createDirectories(dir);
             try {
                 Files.writeString(lock, ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
@@ -78,7 +81,7 @@ public final class RunFolder implements AutoCloseable {
             }
             int tmp = removeTemporaries(dir);
             if (tmp > 0) notes.add("removed " + tmp + " temporary file(s) left by an interrupted write in " + dir);
-            return new RunFolder(dir, lock, notes);
+            return new RunFolder(dir, lock, notes, created);
         } catch (IOException e) {
             throw new UncheckedIOException("run folder " + dir + ": " + e.getMessage(), e);
         }
@@ -143,13 +146,14 @@ public final class RunFolder implements AutoCloseable {
         return name.startsWith(".") && name.endsWith(".tmp") && Files.isRegularFile(p);
     }
 
-    /** Releases the folder (removes the lock). */
+    /** Releases the folder (removes the lock); a folder the claim made and nothing was written to is removed too. */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
         try {
             Files.deleteIfExists(lock);
+            if (created && !holdsFiles(dir)) Files.deleteIfExists(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("run folder " + dir + ": cannot remove the lock " + lock, e);
         }

@@ -11,14 +11,29 @@ import org.junit.jupiter.api.io.TempDir;
 /** Run folders are never overwritten by accident, and one process at a time writes into one. */
 class RunFolderTest {
     @Test
-    void aNewFolderIsCreatedAndLockedUntilClosed(@TempDir Path tmp) {
+    void aNewFolderIsCreatedAndLockedUntilClosed(@TempDir Path tmp) throws Exception {
         Path run = tmp.resolve("runs/a");
         try (RunFolder f = RunFolder.claim(run, RunFolder.Mode.NEW)) {
             assertThat(run.resolve(RunFolder.LOCK)).isRegularFile();
             assertThat(f.notes()).isEmpty();
+            Files.writeString(run.resolve("config.json"), "{}");
         }
-        assertThat(run).isDirectory();
+        assertThat(run.resolve("config.json")).isRegularFile();
         assertThat(run.resolve(RunFolder.LOCK)).doesNotExist();
+    }
+
+    @Test
+    void aFolderTheClaimMadeIsRemovedWhenNothingWasWritten(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("r");
+        try (RunFolder f = RunFolder.claim(run, RunFolder.Mode.NEW)) {
+            assertThat(run).isDirectory();
+        }
+        assertThat(run).doesNotExist(); // e.g. the data set was not found: nothing is left behind
+        Files.createDirectories(run);
+        try (RunFolder f = RunFolder.claim(run, RunFolder.Mode.NEW)) {
+            assertThat(f.dir()).isEqualTo(run);
+        }
+        assertThat(run).isDirectory(); // the user's own (empty) folder stays
     }
 
     @Test
