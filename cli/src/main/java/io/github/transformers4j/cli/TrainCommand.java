@@ -119,6 +119,44 @@ final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     Seq2SeqTrainOptions seq2seq;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /**
+     * With --resume on a run that has a config.json: the options given on this command line that would change how the
+     * run trains, each with the run's value. Where the data are, the device, threads, workers, the progress bar, the time
+     * limit and CUDA graphs may change.
+     */
+    static java.util.List<String> changedOnResume(RunConfig saved, RunConfig asked, java.util.function.Predicate<String> given) {
+        java.util.Map<String, java.util.function.Function<RunConfig, Object>> fixed = new java.util.LinkedHashMap<>();
+        fixed.put("--model", RunConfig::model);
+        fixed.put("--dataset", RunConfig::dataset);
+        fixed.put("--epochs", RunConfig::epochs);
+        fixed.put("--batch-size", RunConfig::batchSize);
+        fixed.put("--lr", RunConfig::lr);
+        fixed.put("--optimizer", RunConfig::optimizer);
+        fixed.put("--weight-decay", RunConfig::weightDecay);
+        fixed.put("--warmup", RunConfig::warmup);
+        fixed.put("--schedule", RunConfig::schedule);
+        fixed.put("--seed", RunConfig::seed);
+        fixed.put("--val-split", RunConfig::valSplit);
+        fixed.put("--limit-train", RunConfig::limitTrain);
+        fixed.put("--log-every", RunConfig::logEvery);
+        fixed.put("--monitor", RunConfig::monitor);
+        fixed.put("--patience", RunConfig::patience);
+        fixed.put("--clip-grad-norm", RunConfig::clipGradNorm);
+        fixed.put("--augment", RunConfig::augment);
+        fixed.put("--init-from", RunConfig::initFrom);
+        fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
+        fixed.put("--precision", RunConfig::precision);
+        java.util.List<String> changed = new java.util.ArrayList<>();
+        fixed.forEach((option, value) -> {
+            if (given.test(option) && !java.util.Objects.equals(value.apply(saved), value.apply(asked)))
+                changed.add(option + " " + value.apply(asked) + " (the run has " + value.apply(saved) + ")");
+        });
+        return changed;
+    }
+
     /** How the run folder is claimed: --resume, --overwrite, or a new run (a folder holding files is refused). */
     RunFolder.Mode folderMode() {
         if (resume && overwrite) throw new IllegalArgumentException("--resume continues the run in --out and --overwrite deletes it: give one of them");
@@ -135,6 +173,15 @@ final class TrainCommand implements Callable<Integer> {
                 clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision);
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path savedConfig = run.resolve(VisionRecipe.CONFIG);
+        if (resume && java.nio.file.Files.isRegularFile(savedConfig)) {
+            var changed = changedOnResume(VisionRecipe.readRunConfig(savedConfig), cfg, o -> spec.commandLine().getParseResult().hasMatchedOption(o));
+            if (!changed.isEmpty()) {
+                throw new IllegalArgumentException("--resume continues the run in " + run + " as it was configured, but "
+                        + String.join(", ", changed) + "; drop " + (changed.size() == 1 ? "that option" : "those options")
+                        + ", or start a new run (another --out, or --overwrite)");
+            }
+        }
         try (RunFolder folder = RunFolder.claim(run, folderMode())) {
             folder.notes().forEach(System.out::println);
             VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress,

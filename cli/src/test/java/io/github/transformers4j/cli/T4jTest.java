@@ -112,6 +112,11 @@ class T4jTest {
         assertThat(again.err()).contains("already holds a run", "--resume", "--overwrite");
         assertThat(run.resolve("metrics.csv")).hasContent(metrics.strip());
         assertThat(t4j("train", "--out", run.toString(), "--resume", "--overwrite").err()).contains("give one of them");
+        // --resume with options that would change the run: refused, naming them (it used to ignore them silently)
+        Result changed = t4j("train", "--out", run.toString(), "--resume", "--epochs", "5", "--lr", "0.002", "--no-progress");
+        assertThat(changed.code()).isNotZero();
+        assertThat(changed.err()).contains("--epochs 5 (the run has 2)").doesNotContain("--lr");
+        assertThat(run.resolve("metrics.csv")).hasContent(metrics.strip());
 
         Result eval = t4j("eval", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--data-dir",
                 data.toString(), "--split", "test");
