@@ -464,8 +464,6 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------ fused linear (cuBLASLt epilogues)
 
-    /** Epilogues cuBLASLt refused once (no algorithm): later calls take the separate kernels at once. */
-    private volatile boolean biasEpilogueRefused, bgradEpilogueRefused;
 
     @Override
     public boolean hasFusedLinear(DType dtype) {
@@ -475,6 +473,29 @@ public final class CudaBackend implements Backend {
     /** out [M, N] = x [M, K] @ w [N, K]^T + bias: one cuBLASLt call with the bias epilogue. */
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        linearProduct(x, w, bias, out, CudaDataType.F32, compute(DType.F32), f32Epilogues);
+    }
+
+    /** gw [N, K] = g^T @ x, with gb [N] (g's column sums) from the same product's BGRADB epilogue. */
+    @Override
+    public void linearWeightGrad(Tensor g, Tensor x, Tensor gw, Tensor gb) {
+        weightGradProduct(g, x, g, gw, gb, CudaDataType.F32, compute(DType.F32), f32Epilogues);
+    }
+
+    /** Epilogues cuBLASLt refused once for one operand type (no algorithm): later calls take the separate kernels. */
+    private static final class Epilogues {
+        final String what;
+        volatile boolean biasRefused, bgradRefused;
+
+        Epilogues(String what) {
+            this.what = what;
+        }
+    }
+
+    private final Epilogues f32Epilogues = new Epilogues("fp32"), bf16Epilogues = new Epilogues("bf16");
+
+    /** out [M, N] (fp32) = x [M, K] @ w [N, K]^T (operands of type ab) + bias [N] (fp32, may be null): bias in the epilogue. */
+    private void linearProduct(Tensor x, Tensor w, Tensor bias, Tensor out, CudaDataType ab, ComputeType ct, Epilogues ep) {
         int m = x.size(0), k = x.size(1), n = w.size(0);
         if ((long) m * n == 0) return;
         if (k == 0) {
@@ -482,32 +503,34 @@ public final class CudaBackend implements Backend {
             else binary(BinaryOp.ADD, fillZero(out), expandRow(bias, m), out);
             return;
         }
-        if (bias != null && !biasEpilogueRefused) {
+        if (bias != null && !ep.biasRefused) {
             try {
                 gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
-                        CudaDataType.F32, CudaDataType.F32, compute(DType.F32), CublasLt.EPILOGUE_BIAS, ptr(bias));
+                        ab, CudaDataType.F32, ct, CublasLt.EPILOGUE_BIAS, ptr(bias));
                 return;
             } catch (CudaException e) {
-                biasEpilogueRefused = true;
-                System.err.println("transformers4j: cuBLASLt refused the bias epilogue (" + e.getMessage()
-                        + "); linear layers add their bias in a separate kernel");
+                ep.biasRefused = true;
+                System.err.println("transformers4j: cuBLASLt refused the bias epilogue for " + ep.what + " products ("
+                        + e.getMessage() + "); linear layers add their bias in a separate kernel");
             }
         }
         gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
-                CudaDataType.F32, compute(DType.F32));
+                ab, CudaDataType.F32, ct);
         if (bias != null) binary(BinaryOp.ADD, out, expandRow(bias, m), out);
     }
 
-    /** gw [N, K] = g^T @ x, with gb [N] (g's column sums) from the same product's BGRADB epilogue. */
-    @Override
-    public void linearWeightGrad(Tensor g, Tensor x, Tensor gw, Tensor gb) {
+    /**
+     * gw [N, K] (fp32) = g^T @ x (operands of type ab: g [M, N], x [M, K]) and gb [N] (fp32) = column sums, from the
+     * product's BGRADB epilogue or, if refused, from {@code gWide} (g in fp32); either output may be null.
+     */
+    private void weightGradProduct(Tensor g, Tensor x, Tensor gWide, Tensor gw, Tensor gb, CudaDataType ab, ComputeType ct,
+                                   Epilogues ep) {
         int m = g.size(0), n = g.size(1), k = x.size(1);
-        if (gw == null) {
-            if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
-            return;
-        }
-        if ((long) n * k == 0) {
-            if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+        if (gw == null || (long) n * k == 0) {
+            if (gb != null) {
+                if (m == 0) fill(gb, 0);
+                else reduce(ReduceOp.SUM, gWide, 1, m, n, gb, null);
+            }
             return;
         }
         if (m == 0) {
@@ -515,20 +538,20 @@ public final class CudaBackend implements Backend {
             if (gb != null) fill(gb, 0);
             return;
         }
-        if (gb != null && !bgradEpilogueRefused) {
+        if (gb != null && !ep.bgradRefused) {
             try {
                 gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(g), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
-                        CudaDataType.F32, CudaDataType.F32, compute(DType.F32), CublasLt.EPILOGUE_BGRADB, ptr(gb));
+                        ab, CudaDataType.F32, ct, CublasLt.EPILOGUE_BGRADB, ptr(gb));
                 return;
             } catch (CudaException e) {
-                bgradEpilogueRefused = true;
-                System.err.println("transformers4j: cuBLASLt refused the bias-gradient epilogue (" + e.getMessage()
-                        + "); linear layers sum their bias gradient in a separate kernel");
+                ep.bgradRefused = true;
+                System.err.println("transformers4j: cuBLASLt refused the bias-gradient epilogue for " + ep.what + " products ("
+                        + e.getMessage() + "); linear layers sum their bias gradient in a separate kernel");
             }
         }
         gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(g), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
-                CudaDataType.F32, compute(DType.F32));
-        if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+                ab, CudaDataType.F32, ct);
+        if (gb != null) reduce(ReduceOp.SUM, gWide, 1, m, n, gb, null);
     }
 
     /** bias [N] seen as [M, N] with row stride 0. */
@@ -754,31 +777,9 @@ public final class CudaBackend implements Backend {
 
     /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, fp32 output, fp32 bias epilogue. */
     private final class MixedLinear implements NnOps.MixedLinearKernel {
-        private volatile boolean biasRefused, bgradRefused;
-
         @Override
         public void forward(Tensor x, Tensor w, Tensor bias, Tensor out) {
-            int m = x.size(0), k = x.size(1), n = w.size(0);
-            if ((long) m * n == 0) return;
-            if (k == 0) {
-                if (bias == null) fill(out, 0);
-                else binary(BinaryOp.ADD, fillZero(out), expandRow(bias, m), out);
-                return;
-            }
-            if (bias != null && !biasRefused) {
-                try {
-                    gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
-                            CudaDataType.BF16, CudaDataType.F32, ComputeType.F32, CublasLt.EPILOGUE_BIAS, ptr(bias));
-                    return;
-                } catch (CudaException e) {
-                    biasRefused = true;
-                    System.err.println("transformers4j: cuBLASLt refused the bias epilogue for bf16 products (" + e.getMessage()
-                            + "); the bias is added in a separate kernel");
-                }
-            }
-            gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
-                    CudaDataType.BF16, CudaDataType.F32, ComputeType.F32);
-            if (bias != null) binary(BinaryOp.ADD, out, expandRow(bias, m), out);
+            linearProduct(x, w, bias, out, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
         }
 
         @Override
@@ -795,29 +796,7 @@ public final class CudaBackend implements Backend {
 
         @Override
         public void weightGrad(Tensor gLow, Tensor x, Tensor g, Tensor gw, Tensor gb) {
-            int m = gLow.size(0), n = gLow.size(1), k = x.size(1);
-            if (gw == null || (long) n * k == 0 || m == 0) {
-                if (gw != null) fill(gw, 0);
-                if (gb != null) {
-                    if (m == 0) fill(gb, 0);
-                    else reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
-                }
-                return;
-            }
-            if (gb != null && !bgradRefused) {
-                try {
-                    gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(gLow), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
-                            CudaDataType.BF16, CudaDataType.F32, ComputeType.F32, CublasLt.EPILOGUE_BGRADB, ptr(gb));
-                    return;
-                } catch (CudaException e) {
-                    bgradRefused = true;
-                    System.err.println("transformers4j: cuBLASLt refused the bias-gradient epilogue for bf16 products ("
-                            + e.getMessage() + "); the bias gradient is summed in a separate kernel");
-                }
-            }
-            gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(gLow), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
-                    CudaDataType.BF16, CudaDataType.F32, ComputeType.F32);
-            if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+            weightGradProduct(gLow, x, g, gw, gb, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
         }
     }
 
