@@ -159,6 +159,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** How the run folder is claimed: --resume, --overwrite, or a new run (a folder holding files is refused). */
     RunFolder.Mode folderMode() {
+        // checked here, before the folder is claimed: nothing is written for a bad value
+        if (!(timeLimitMinutes >= 0)) throw new IllegalArgumentException("--time-limit must be >= 0 minutes, got " + timeLimitMinutes);
         if (resume && overwrite) throw new IllegalArgumentException("--resume continues the run in --out and --overwrite deletes it: give one of them");
         return resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
     }

@@ -112,6 +112,9 @@ class T4jTest {
         assertThat(again.err()).contains("already holds a run", "--resume", "--overwrite");
         assertThat(run.resolve("metrics.csv")).hasContent(metrics.strip());
         assertThat(t4j("train", "--out", run.toString(), "--resume", "--overwrite").err()).contains("give one of them");
+        Path fresh = tmp.resolve("fresh");
+        assertThat(t4j("train", "--out", fresh.toString(), "--time-limit", "-1").err()).contains("--time-limit must be >= 0 minutes, got -1.0");
+        assertThat(fresh).doesNotExist();
         // --resume with options that would change the run: refused, naming them (it used to ignore them silently)
         Result changed = t4j("train", "--out", run.toString(), "--resume", "--epochs", "5", "--lr", "0.002", "--no-progress");
         assertThat(changed.code()).isNotZero();
