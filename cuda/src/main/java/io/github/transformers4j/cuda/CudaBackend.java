@@ -806,31 +806,26 @@ public final class CudaBackend implements Backend {
     private void adamMulti(List<Tensor> p, List<Tensor> g, List<Tensor> m, List<Tensor> v, List<Tensor> lows, Tensor hyper) {
         for (int s = 0; s < p.size(); s += ADAM_MULTI) {
             int c = Math.min(ADAM_MULTI, p.size() - s);
-            long[] table = new long[6 * ADAM_MULTI];
-            long end = 0;
-            for (int i = 0; i < ADAM_MULTI; i++) {
-                if (i < c) {
-                    Tensor low = lows.get(s + i);
-                    table[i] = ptr(p.get(s + i));
-                    table[ADAM_MULTI + i] = ptr(g.get(s + i));
-                    table[2 * ADAM_MULTI + i] = ptr(m.get(s + i));
-                    table[3 * ADAM_MULTI + i] = ptr(v.get(s + i));
-                    table[4 * ADAM_MULTI + i] = low == null ? 0 : ptr(low);
-                    end += p.get(s + i).numel();
-                }
-                table[5 * ADAM_MULTI + i] = end;
-            }
-            launch("adam.cu", "adam_multi_f32", end, KernelArgs.of().struct(table).i32(c).ptr(ptr(hyper) + 8L * 8 * s));
+            long[] table = tensorTable(p, g, m, v, lows, s, c);
+            launch("adam.cu", "adam_multi_f32", elements(table), KernelArgs.of().struct(table).i32(c).ptr(ptr(hyper) + 8L * 8 * s));
         }
     }
 
-    /** adam.cu's table of up to ADAM_MULTI tensors, only g and the prefix sums filled (clipping). */
-    private static long[] gradTable(List<Tensor> g, int from, int count) {
+    /**
+     * adam.cu's by-value table for the tensors [from, from + count) of the lists (a null list leaves its column 0, as
+     * does a null entry of lows): p, g, m, v and bf16-copy pointers, then the prefix sums of g's sizes.
+     */
+    private static long[] tensorTable(List<Tensor> p, List<Tensor> g, List<Tensor> m, List<Tensor> v, List<Tensor> lows,
+                                      int from, int count) {
         long[] table = new long[6 * ADAM_MULTI];
+        List<List<Tensor>> columns = java.util.Arrays.asList(p, g, m, v, lows);
         long end = 0;
         for (int i = 0; i < ADAM_MULTI; i++) {
             if (i < count) {
-                table[ADAM_MULTI + i] = ptr(g.get(from + i));
+                for (int c = 0; c < columns.size(); c++) {
+                    Tensor t = columns.get(c) == null ? null : columns.get(c).get(from + i);
+                    table[c * ADAM_MULTI + i] = t == null ? 0 : ptr(t);
+                }
                 end += g.get(from + i).numel();
             }
             table[5 * ADAM_MULTI + i] = end;
@@ -838,33 +833,37 @@ public final class CudaBackend implements Backend {
         return table;
     }
 
+    /** The number of elements a table covers (its last prefix sum). */
+    private static long elements(long[] table) {
+        return table[table.length - 1];
+    }
+
     /** Partial sums of squares per block of every launch, one block for the coefficient, then the scaling: no host read. */
     private void clipGradNorm(List<Tensor> grads, double maxNorm, Tensor normCoef) {
         int launches = Math.ceilDiv(grads.size(), ADAM_MULTI);
-        int[] blocks = new int[launches];
+        long[][] tables = new long[launches][];
+        int[] counts = new int[launches], blocks = new int[launches];
         long partials = 0;
         for (int c = 0; c < launches; c++) {
-            long n = 0;
-            for (int i = c * ADAM_MULTI; i < Math.min(grads.size(), (c + 1) * ADAM_MULTI); i++) n += grads.get(i).numel();
-            blocks[c] = n == 0 ? 0 : grid(n);
+            counts[c] = Math.min(ADAM_MULTI, grads.size() - c * ADAM_MULTI);
+            tables[c] = tensorTable(null, grads, null, null, null, c * ADAM_MULTI, counts[c]);
+            blocks[c] = elements(tables[c]) == 0 ? 0 : grid(elements(tables[c]));
             partials += blocks[c];
         }
         try (DeviceBuffer partial = temp(8 * Math.max(1, partials))) {
             long at = 0;
             for (int c = 0; c < launches; c++) {
-                int from = c * ADAM_MULTI, count = Math.min(ADAM_MULTI, grads.size() - from);
                 if (blocks[c] == 0) continue;
                 fn("adam.cu", "grad_sumsq").launch(stream, blocks[c], BLOCK, 0,
-                        KernelArgs.of().struct(gradTable(grads, from, count)).i32(count).ptr(partial.pointer() + 8 * at));
+                        KernelArgs.of().struct(tables[c]).i32(counts[c]).ptr(partial.pointer() + 8 * at));
                 at += blocks[c];
             }
             fn("adam.cu", "grad_clip_coef").launch(stream, 1, BLOCK, 0,
                     KernelArgs.of().ptr(partial).i64(at).f64(maxNorm).ptr(ptr(normCoef)));
             for (int c = 0; c < launches; c++) {
-                int from = c * ADAM_MULTI, count = Math.min(ADAM_MULTI, grads.size() - from);
                 if (blocks[c] == 0) continue;
                 launch("adam.cu", "grad_scale", (long) blocks[c] * BLOCK,
-                        KernelArgs.of().struct(gradTable(grads, from, count)).i32(count).ptr(ptr(normCoef)));
+                        KernelArgs.of().struct(tables[c]).i32(counts[c]).ptr(ptr(normCoef)));
             }
         }
     }
