@@ -2,6 +2,7 @@ package io.github.transformers4j.optim;
 
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.tensor.Capture;
+import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Tensor;
@@ -99,7 +100,7 @@ public abstract class Optimizer {
 
     /** One update of every parameter that has a gradient (those without one are skipped, as in PyTorch). */
     public void step() {
-        if (Capture.active() && groups.get(0).params().stream().anyMatch(p -> p.data().device().type() != io.github.transformers4j.tensor.Device.Type.CPU)) {
+        if (Capture.active() && groups.stream().flatMap(g -> g.params().stream()).anyMatch(p -> p.data().device().type() != Device.Type.CPU)) {
             // the per-parameter update passes the learning rate and step count as kernel arguments: a replay would repeat them
             throw new Capture.CaptureException(name + "'s per-parameter update cannot be replayed (its learning rate and step "
                     + "count are fixed at capture)");

@@ -45,11 +45,7 @@ public final class Autocast {
      * per step, not at every use. Other tensors are converted afresh.
      */
     public static Tensor weightCopy(Tensor w, DType low) {
-        if (!w.isLeaf() || !w.isContiguous()) {
-            Tensor c = Tensor.empty(low, w.device(), w.shape());
-            w.backend().copy(w, c);
-            return c;
-        }
+        if (!w.isLeaf() || !w.isContiguous()) return Elementwise.rawConvert(w, low);
         Tensor c = w.lowCopy;
         if (c == null || c.dtype() != low || c.storage.isReleased() || !c.device().equals(w.device())) {
             Tensor fresh = Memory.unscoped(() -> Tensor.empty(low, w.device(), w.shape()));

@@ -47,7 +47,7 @@ final class Elementwise {
     }
 
     /** dtype conversion with no autograd record, for operands handed to a backend. */
-    private static Tensor rawConvert(Tensor x, DType dtype) {
+    static Tensor rawConvert(Tensor x, DType dtype) {
         Tensor out = Tensor.empty(dtype, x.device(), x.shape());
         x.backend().copy(x, out);
         return out;

@@ -354,27 +354,20 @@ public final class NnOps {
         return Autograd.record("to", view, g -> new Tensor[] {g.to(w.dtype())}, w);
     }
 
-    /** Low-precision conversion without autograd (operands handed to a kernel). */
-    private static Tensor lowCopy(Tensor x, DType low) {
-        Tensor out = Tensor.empty(low, x.device(), x.shape());
-        if (out.numel() > 0) x.backend().copy(x, out);
-        return out;
-    }
-
     /** {@link #linear} under autocast in one op: x and the gradient rounded once, the weight's cached copy, fp32 out. */
     private static Tensor mixedLinear(MixedLinearKernel kernel, Tensor x, Tensor weight, Tensor bias, DType low) {
         int k = weight.size(1), n = weight.size(0);
         int rows = (int) (x.numel() / Math.max(k, 1));
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = n;
-        Tensor xLow = Views.rawView(lowCopy(x.contiguous(), low), rows, k);
-        Tensor wLow = weight.isLeaf() && weight.isContiguous() ? Autocast.weightCopy(weight, low) : lowCopy(weight.contiguous(), low);
+        Tensor xLow = Views.rawView(Elementwise.rawConvert(x.contiguous(), low), rows, k);
+        Tensor wLow = weight.isLeaf() && weight.isContiguous() ? Autocast.weightCopy(weight, low) : Elementwise.rawConvert(weight.contiguous(), low);
         Tensor bc = bias == null ? null : bias.contiguous();
         Tensor out = Tensor.empty(x.dtype(), x.device(), outShape);
         if (rows > 0) kernel.forward(xLow, wLow, bc, Views.rawView(out, rows, n));
         return Autograd.record("linear", out, g -> {
             Tensor g2 = Views.rawView(g.contiguous(), rows, n);
-            Tensor gLow = rows > 0 ? lowCopy(g2, low) : g2;
+            Tensor gLow = rows > 0 ? Elementwise.rawConvert(g2, low) : g2;
             Tensor gx = null, gw = null, gb = null;
             if (x.requiresGrad) {
                 gx = Tensor.empty(x.dtype(), x.device(), x.shape());
