@@ -12,8 +12,6 @@ import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,36 +80,23 @@ public final class Seq2SeqTrainer extends TrainingLoop<Seq2SeqBatch> {
         return new StepStats(loss.item(), acc[0], acc[1], batch.sourceTokens() + batch.targetTokens());
     }
 
-    /** Fixed device inputs {source ids, decoder input ids, labels} per batch shape, for the captured step. */
-    private final Map<Object, Tensor[]> capturedInputs = new HashMap<>();
-
     @Override
     protected CapturableStep<Seq2SeqBatch> capturable() {
         return new CapturableStep<>() {
             @Override
-            public Object key(Seq2SeqBatch b) {
-                return List.of(Arrays.toString(b.inputIds().shape()), Arrays.toString(b.decoderInputIds().shape()));
+            public Tensor[] inputs(Seq2SeqBatch b) {
+                return new Tensor[] {b.inputIds(), b.decoderInputIds(), b.labels()};
             }
 
             @Override
-            public long[] load(Object key, Seq2SeqBatch b) {
-                Tensor[] src = {b.inputIds(), b.decoderInputIds(), b.labels()};
-                Tensor[] in = capturedInputs.computeIfAbsent(key, k -> Memory.unscoped(() -> {
-                    Tensor[] t = new Tensor[3];
-                    for (int i = 0; i < 3; i++) t[i] = Tensor.full(0, src[i].dtype(), device, src[i].shape()).keep();
-                    return t;
-                }));
-                try (var g = Grad.disabled()) {
-                    for (int i = 0; i < 3; i++) in[i].copy_(src[i]);
-                }
+            public long[] counts(Seq2SeqBatch b) {
                 long valid = 0;
                 for (long id : b.labels().toLongArray()) if (id != -100) valid++; // host labels: no device read
                 return new long[] {valid, b.sourceTokens() + b.targetTokens()};
             }
 
             @Override
-            public Runnable step(Object key, Tensor acc) {
-                Tensor[] in = capturedInputs.get(key);
+            public Runnable step(Tensor[] in, Tensor acc) {
                 return () -> {
                     try (var scope = Memory.scope()) {
                         optimization.zeroGrad();

@@ -16,8 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -135,32 +133,21 @@ public final class Trainer extends TrainingLoop<Batch> {
         return new StepStats(loss.item(), Losses.correct(logits, labels), batch.size(), batch.size());
     }
 
-    /** Fixed device inputs {images, labels} per batch shape, for the captured step. */
-    private final Map<Object, Tensor[]> capturedInputs = new HashMap<>();
-
     @Override
     protected CapturableStep<Batch> capturable() {
         return new CapturableStep<>() {
             @Override
-            public Object key(Batch b) {
-                return List.of(Arrays.toString(b.images().shape()), Arrays.toString(b.labels().shape()));
+            public Tensor[] inputs(Batch b) {
+                return new Tensor[] {b.images(), b.labels()};
             }
 
             @Override
-            public long[] load(Object key, Batch b) {
-                Tensor[] in = capturedInputs.computeIfAbsent(key, k -> Memory.unscoped(() -> new Tensor[] {
-                        Tensor.full(0, b.images().dtype(), device, b.images().shape()).keep(),
-                        Tensor.full(0, b.labels().dtype(), device, b.labels().shape()).keep()}));
-                try (var g = Grad.disabled()) {
-                    in[0].copy_(b.images());
-                    in[1].copy_(b.labels());
-                }
+            public long[] counts(Batch b) {
                 return new long[] {b.size(), b.size()};
             }
 
             @Override
-            public Runnable step(Object key, Tensor acc) {
-                Tensor[] in = capturedInputs.get(key);
+            public Runnable step(Tensor[] in, Tensor acc) {
                 int n = in[1].size(0);
                 return () -> {
                     try (var scope = Memory.scope()) {

@@ -4,6 +4,7 @@ import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.GraphedStep;
 import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Random4j;
@@ -53,8 +54,11 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
     private boolean cudaGraphs = true;
     /** Tests: take the capturable step's path on the CPU too (GraphedStep then runs it eagerly: no capture there). */
     boolean capturableOnCpu;
-    /** Captured steps by batch shape (at most {@link #MAX_GRAPHS}; other shapes run eagerly). */
-    private final Map<Object, GraphedStep> graphs = new LinkedHashMap<>();
+    /** A captured step of one input shape: the fixed device tensors it reads and its graph. */
+    private record Captured(Tensor[] inputs, GraphedStep step) {}
+
+    /** Captured steps by input shapes (at most {@link #MAX_GRAPHS}; other shapes run eagerly). */
+    private final Map<List<String>, Captured> graphs = new LinkedHashMap<>();
     private Tensor acc;
     static final int MAX_GRAPHS = 8;
     protected long globalStep;
@@ -80,17 +84,18 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
      * a device accumulator instead of returning them (no host synchronisation).
      */
     protected interface CapturableStep<B> {
-        /** Equal keys for batches of equal shapes: they share one graph. */
-        Object key(B batch);
+        /** The batch's host tensors that the step reads; batches whose inputs have equal shapes share one graph. */
+        Tensor[] inputs(B batch);
 
-        /** Copies the batch into the fixed inputs of its key (made on first use); returns {count, items} of the batch. */
-        long[] load(Object key, B batch);
+        /** {count, items} of the batch: the targets its mean loss is over, and the units its throughput counts. */
+        long[] counts(B batch);
 
         /**
-         * The step over the fixed inputs of {@code key}: zero the gradients, forward and loss (under autocast),
-         * backward, optimizer step, then {@code acc[0] += loss * count, acc[1] += correct} (acc: F64 [2] on the device).
+         * The step over fixed device tensors shaped as {@link #inputs} returned (each batch is copied into them first):
+         * zero the gradients, forward and loss (under autocast), backward, optimizer step, then
+         * {@code acc[0] += loss * count, acc[1] += correct} (acc: F64 [2] on the device).
          */
-        Runnable step(Object key, Tensor acc);
+        Runnable step(Tensor[] inputs, Tensor acc);
     }
 
     /** The task's capturable step, or null to run every step eagerly. */
@@ -230,13 +235,12 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
                 lr = optimization.lr(globalStep);
                 StepStats s = null;
                 try (var scope = Memory.scope(); batch) {
-                    Object key = task == null ? null : task.key(batch);
-                    GraphedStep graph = key == null ? null : graph(task, key, batch);
+                    GraphedStep graph = task == null ? null : graph(task, batch);
                     if (graph == null) {
                         s = trainStep(batch);
                     } else {
-                        long[] countItems = task.load(key, batch); // the fixed inputs exist: graph() loaded them first
                         graph.run();
+                        long[] countItems = task.counts(batch);
                         counted += countItems[0];
                         windowCount += countItems[0];
                         items += countItems[1];
@@ -316,27 +320,41 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
                 + "try a lower --lr or a longer --warmup", loss, epoch, globalStep + 1, lr));
     }
 
-    /** The captured step for the batch's shape, made on first use; null when the cache is full (then the step runs eagerly). */
-    private GraphedStep graph(CapturableStep<B> task, Object key, B batch) {
-        GraphedStep g = graphs.get(key);
-        if (g != null) return g;
-        if (graphs.size() >= MAX_GRAPHS) {
-            if (!saidGraphsFull) say("note: more than " + MAX_GRAPHS + " batch shapes: steps of further shapes run eagerly (not captured)");
-            saidGraphsFull = true;
-            return null;
+    /**
+     * The captured step for the batch's input shapes, made on first use, with the batch copied into its fixed inputs;
+     * null when the cache is full (the step then runs eagerly).
+     */
+    private GraphedStep graph(CapturableStep<B> task, B batch) {
+        Tensor[] host = task.inputs(batch);
+        List<String> key = new ArrayList<>(host.length);
+        for (Tensor t : host) key.add(t.dtype() + java.util.Arrays.toString(t.shape()));
+        Captured c = graphs.get(key);
+        if (c == null) {
+            if (graphs.size() >= MAX_GRAPHS) {
+                if (!saidGraphsFull) say("note: more than " + MAX_GRAPHS + " batch shapes: steps of further shapes run eagerly (not captured)");
+                saidGraphsFull = true;
+                return null;
+            }
+            if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 2)).keep();
+            Tensor[] fixed = Memory.unscoped(() -> {
+                Tensor[] f = new Tensor[host.length];
+                for (int i = 0; i < f.length; i++) f[i] = Tensor.full(0, host[i].dtype(), device, host[i].shape()).keep();
+                return f;
+            });
+            c = new Captured(fixed, new GraphedStep(device, task.step(fixed, acc), 1, "the training step for inputs " + key));
+            graphs.put(key, c);
         }
-        if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 2)).keep();
-        task.load(key, batch); // makes the key's fixed inputs, which the step reads
-        g = new GraphedStep(device, task.step(key, acc), 1, "the training step for batches " + key);
-        graphs.put(key, g);
-        return g;
+        try (var off = Grad.disabled()) {
+            for (int i = 0; i < host.length; i++) c.inputs()[i].copy_(host[i]);
+        }
+        return c.step();
     }
 
     private boolean saidGraphsFull;
 
     /** Releases the captured steps' graphs and their memory. */
     private void closeGraphs() {
-        graphs.values().forEach(GraphedStep::close);
+        graphs.values().forEach(c -> c.step().close());
         graphs.clear();
     }
 

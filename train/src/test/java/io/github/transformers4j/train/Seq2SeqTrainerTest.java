@@ -1,0 +1,64 @@
+package io.github.transformers4j.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.data.text.Seq2SeqBatch;
+import io.github.transformers4j.data.text.Seq2SeqCollator;
+import io.github.transformers4j.data.text.TextPair;
+import io.github.transformers4j.data.text.TextPairDataset;
+import io.github.transformers4j.data.text.tokenizer.Tokenizer;
+import io.github.transformers4j.models.seq2seq.Seq2SeqConfig;
+import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
+import io.github.transformers4j.optim.AdamW;
+import io.github.transformers4j.optim.LrSchedule;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Seq2SeqTrainerTest {
+    /**
+     * The step a GPU captures (fixed inputs per batch shape, token-weighted sums on the device, read every log
+     * interval), run eagerly on the CPU: the same weights and epoch figures as the eager step. Length-grouped batches
+     * give several shapes, so several fixed input sets.
+     */
+    @Test
+    void theCapturableStepTrainsLikeTheEagerStep(@TempDir Path eagerRun, @TempDir Path capturableRun) {
+        List<TextPair> pairs = SummarizationRecipeTest.corpus(24, 0);
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Tokenizer tok = SummarizationRecipe.trainTokenizer(pairs, 300, 2, quiet);
+        Seq2SeqCollator collator = new Seq2SeqCollator(tok, 32, 8);
+        TextPairDataset train = new TextPairDataset("toy", pairs);
+        Seq2SeqTransformer eager = model(tok), captured = model(tok);
+        try (DataLoader<TextPair, Seq2SeqBatch> loader = SummarizationRecipe.loader(train, collator, 8, true, 7, 0)) {
+            FitResult a = trainer(eager, eagerRun, quiet).fit(loader, null, false);
+            Seq2SeqTrainer t = trainer(captured, capturableRun, quiet);
+            t.capturableOnCpu = true;
+            FitResult b = t.fit(loader, null, false);
+            for (int i = 0; i < 2; i++) {
+                assertThat(b.epochs().get(i).trainLoss()).isCloseTo(a.epochs().get(i).trainLoss(), org.assertj.core.data.Offset.offset(1e-6));
+                assertThat(b.epochs().get(i).trainAcc()).isEqualTo(a.epochs().get(i).trainAcc());
+            }
+        }
+        Map<String, Tensor> we = eager.stateDict(), wc = captured.stateDict();
+        for (String k : we.keySet()) assertThat(wc.get(k).toFloatArray()).as(k).containsExactly(we.get(k).toFloatArray());
+    }
+
+    private static Seq2SeqTransformer model(Tokenizer tok) {
+        return new Seq2SeqTransformer(new Seq2SeqConfig(tok.vocabSize(), 32, 1, 1, 2, 64, 0.1, 64, tok.padId(), tok.eosId()),
+                new Random4j(3));
+    }
+
+    private static Seq2SeqTrainer trainer(Seq2SeqTransformer model, Path run, PrintStream out) {
+        long total = 2 * 3;
+        var opt = new AdamW(model, AdamW.options(1e-3).weightDecay(0.01));
+        Optimization optimization = Optimizers.of(opt, LrSchedule.linear(LrSchedule.Warmup.steps(1), total), 1e-3, 1.0, model.parameters());
+        return new Seq2SeqTrainer(model, optimization, new Random4j(7), run, Trainer.Config.of(2).withLogEvery(2), Map.of(), out);
+    }
+}
