@@ -717,7 +717,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void random(Tensor out, Distribution kind, long seed, long offset, double a, double b) {
-        if (capture != null) throw new Capture.CaptureException("random draws other than fused dropout cannot be replayed");
+        if (captureShifts != null) throw new Capture.CaptureException("random draws other than fused dropout cannot be replayed");
         long n = out.numel();
         launch("random.cu", "random_fill", Math.ceilDiv(n, 4), KernelArgs.of().ptr(ptr(out)).i32(code(out))
                 .i32(kind.ordinal()).i64(seed).i64(offset).f64(a).f64(b).i64(n));
@@ -870,15 +870,15 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------ graph capture (Capture.GRAPHS)
 
-    /** The capture in progress on this backend, or null; a zero the eager dropout kernels read as their offset shift. */
-    private CaptureState capture;
+    /**
+     * While a step is recorded: per generator seed, the device word its dropout kernels add to their offsets (null when
+     * not recording); and the zero that eager dropout kernels read instead.
+     */
+    private Map<Long, DeviceBuffer> captureShifts;
     private DeviceBuffer zeroShift;
 
-    /** Per generator seed, the device word a captured step's dropout kernels add to their offsets. */
-    private record CaptureState(Map<Long, DeviceBuffer> shifts) {}
-
     private long offsetShift(long seed) {
-        if (capture != null) return capture.shifts().computeIfAbsent(seed, k -> gpu.allocate(8, stream)).pointer();
+        if (captureShifts != null) return captureShifts.computeIfAbsent(seed, k -> gpu.allocate(8, stream)).pointer();
         if (zeroShift == null) {
             zeroShift = gpu.allocate(8, stream);
             stream.memsetD8Async(zeroShift.pointer(), (byte) 0, 8);
@@ -902,9 +902,9 @@ public final class CudaBackend implements Backend {
             allocator.releasePool(pool);
             throw e;
         }
-        CaptureState state = new CaptureState(new HashMap<>());
+        Map<Long, DeviceBuffer> shifts = new HashMap<>();
         Capture.Session session = Capture.begin();
-        capture = state;
+        captureShifts = shifts;
         RuntimeException failure = null;
         CudaGraph graph = null;
         boolean recording = false;
@@ -920,7 +920,7 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException e) {
             if (failure == null) failure = e;
         } finally {
-            capture = null;
+            captureShifts = null;
             allocator.endPool();
             try {
                 Capture.end();
@@ -930,24 +930,24 @@ public final class CudaBackend implements Backend {
         }
         if (failure != null) {
             if (graph != null) graph.close();
-            state.shifts().values().forEach(DeviceBuffer::close);
+            shifts.values().forEach(DeviceBuffer::close);
             allocator.releasePool(pool);
             throw failure instanceof Capture.CaptureException ce ? ce
                     : new Capture.CaptureException("recording failed: " + failure);
         }
-        return new CapturedStep(graph, session, state, pool);
+        return new CapturedStep(graph, session, shifts, pool);
     }
 
     private final class CapturedStep implements Capture.Graph {
         private final CudaGraph graph;
         private final Capture.Session session;
-        private final CaptureState state;
+        private final Map<Long, DeviceBuffer> shifts;
         private final int pool;
 
-        CapturedStep(CudaGraph graph, Capture.Session session, CaptureState state, int pool) {
+        CapturedStep(CudaGraph graph, Capture.Session session, Map<Long, DeviceBuffer> shifts, int pool) {
             this.graph = graph;
             this.session = session;
-            this.state = state;
+            this.shifts = shifts;
             this.pool = pool;
         }
 
@@ -955,7 +955,7 @@ public final class CudaBackend implements Backend {
         public void replay() {
             Map<Long, Long> deltas = session.prepareReplay();
             synchronized (hostLock) {
-                for (var e : state.shifts().entrySet()) {
+                for (var e : shifts.entrySet()) {
                     long[] delta = {deltas.getOrDefault(e.getKey(), 0L)};
                     uploads.upload(MemorySegment.ofArray(delta), e.getValue().pointer(), 8);
                 }
@@ -967,7 +967,7 @@ public final class CudaBackend implements Backend {
         public void close() {
             synchronize();
             graph.close();
-            state.shifts().values().forEach(DeviceBuffer::close);
+            shifts.values().forEach(DeviceBuffer::close);
             gpu.allocator().releasePool(pool);
         }
     }
