@@ -88,7 +88,7 @@ final class PretrainCommand implements Callable<Integer> {
                 weightDecay, warmup, "cosine", seed, valSplit, limitTrain, device, 10, "val_loss", 0, 0.0, workers, false);
         Path run = out != null ? out : Path.of("runs", model + "-pretrain_" + dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        try (RunFolder folder = RunFolder.claim(run, overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW)) {
+        try (RunFolder folder = RunFolder.claim(run, overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW, false)) {
             folder.notes().forEach(System.out::println);
             PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,
                     new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));

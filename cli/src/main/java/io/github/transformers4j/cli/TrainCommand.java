@@ -4,12 +4,22 @@ import io.github.transformers4j.train.RunConfig;
 import io.github.transformers4j.train.RunFolder;
 import io.github.transformers4j.train.VisionRecipe;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train an image classifier and write a run folder: config.json, metrics.csv/.jsonl, train.log, "
@@ -119,16 +129,16 @@ final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     Seq2SeqTrainOptions seq2seq;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     /**
      * With --resume on a run that has a config.json: the options given on this command line that would change how the
      * run trains, each with the run's value. Where the data are, the device, threads, workers, the progress bar, the time
      * limit and CUDA graphs may change.
      */
-    static java.util.List<String> changedOnResume(RunConfig saved, RunConfig asked, java.util.function.Predicate<String> given) {
-        java.util.Map<String, java.util.function.Function<RunConfig, Object>> fixed = new java.util.LinkedHashMap<>();
+    static List<String> changedOnResume(RunConfig saved, RunConfig asked, Predicate<String> given) {
+        Map<String, Function<RunConfig, Object>> fixed = new LinkedHashMap<>();
         fixed.put("--model", RunConfig::model);
         fixed.put("--dataset", RunConfig::dataset);
         fixed.put("--epochs", RunConfig::epochs);
@@ -149,9 +159,9 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--init-from", RunConfig::initFrom);
         fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
         fixed.put("--precision", RunConfig::precision);
-        java.util.List<String> changed = new java.util.ArrayList<>();
+        List<String> changed = new ArrayList<>();
         fixed.forEach((option, value) -> {
-            if (given.test(option) && !java.util.Objects.equals(value.apply(saved), value.apply(asked)))
+            if (given.test(option) && !Objects.equals(value.apply(saved), value.apply(asked)))
                 changed.add(option + " " + value.apply(asked) + " (the run has " + value.apply(saved) + ")");
         });
         return changed;
@@ -176,7 +186,7 @@ final class TrainCommand implements Callable<Integer> {
         io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path savedConfig = run.resolve(VisionRecipe.CONFIG);
-        if (resume && java.nio.file.Files.isRegularFile(savedConfig)) {
+        if (resume && Files.isRegularFile(savedConfig)) {
             var changed = changedOnResume(VisionRecipe.readRunConfig(savedConfig), cfg, o -> spec.commandLine().getParseResult().hasMatchedOption(o));
             if (!changed.isEmpty()) {
                 throw new IllegalArgumentException("--resume continues the run in " + run + " as it was configured, but "

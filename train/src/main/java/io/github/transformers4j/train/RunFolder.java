@@ -56,6 +56,11 @@ public final class RunFolder implements AutoCloseable {
      * folder holds files and mode is NEW, or another live process holds it.
      */
     public static RunFolder claim(Path dir, Mode mode) {
+        return claim(dir, mode, true);
+    }
+
+    /** As {@link #claim(Path, Mode)}; {@code resumable} false for commands without {@code --resume} (not suggested then). */
+    public static RunFolder claim(Path dir, Mode mode, boolean resumable) {
         List<String> notes = new ArrayList<>();
         Path lock = dir.resolve(LOCK);
         try {
@@ -64,8 +69,9 @@ public final class RunFolder implements AutoCloseable {
             }
             checkLock(lock, notes);
             if (mode == Mode.NEW && holdsFiles(dir)) {
-                throw new IllegalArgumentException("run folder " + dir + " already holds a run (" + listing(dir) + "): continue it "
-                        + "with --resume, start it again with --overwrite (deletes it), or choose another --out");
+                throw new IllegalArgumentException("run folder " + dir + " already holds a run (" + listing(dir) + "): "
+                        + (resumable ? "continue it with --resume, " : "") + "start it again with --overwrite (deletes it), "
+                        + "or choose another --out");
             }
             boolean created = !Files.exists(dir);
             Files.createDirectories(dir);

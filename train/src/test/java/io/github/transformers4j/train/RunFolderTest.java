@@ -45,6 +45,9 @@ class RunFolderTest {
                 .hasMessageContaining("--resume").hasMessageContaining("--overwrite");
         assertThat(run.resolve("metrics.csv")).hasContent("kind,epoch");
         assertThat(run.resolve(RunFolder.LOCK)).doesNotExist();
+        // a command without --resume (pretrain) does not suggest it
+        assertThatThrownBy(() -> RunFolder.claim(run, RunFolder.Mode.NEW, false)).hasMessageNotContaining("--resume")
+                .hasMessageContaining("--overwrite");
         try (RunFolder f = RunFolder.claim(run, RunFolder.Mode.RESUME)) {
             assertThat(run.resolve("metrics.csv")).hasContent("kind,epoch");
         }
