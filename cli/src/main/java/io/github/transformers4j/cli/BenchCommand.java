@@ -9,6 +9,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Micro-benchmarks. cpu-matmul: N x N x N float32 products on the CPU, GFLOP/s.")
 final class BenchCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "WHAT", description = "cpu-matmul")
     String what;
 
@@ -26,7 +29,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        T4j.threads(threads);
+        T4j.threads(spec, threads);
         if (!what.equals("cpu-matmul")) throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: cpu-matmul");
         if (size < 1 || warmup < 0 || iters < 1)
             throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");

@@ -11,6 +11,9 @@ import picocli.CommandLine.Option;
         description = "Evaluate a checkpoint: loss, accuracy, confusion matrix and per-class table (the same report as "
                 + "the training's test pass). The model, its input normalisation and the data split come from the checkpoint.")
 final class EvalCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "a checkpoint, e.g. runs/NAME/checkpoints/best.safetensors")
     Path checkpoint;
 
@@ -23,6 +26,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set")
     Path dataDir;
 
+    @Option(names = "--batch-size", paramLabel = "N", description = "images per batch (default: the run's evaluation batch, at least 256)")
+    int batchSize;
+
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
     Integer threads;
 
@@ -31,10 +37,13 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        T4j.threads(threads);
+        T4j.threads(spec, threads);
+        if (batchSize < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be positive, got " + batchSize);
+        if (!java.util.List.of("test", "val", "train").contains(split))
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--split must be test, val or train, got '" + split + "'");
         if (seq2seq.applies(this)) return seq2seq.run(this);
         VisionRecipe.evaluate(checkpoint, dataset, split, dataDir == null ? null : dataDir.toString(),
-                seq2seq.device == null ? "cpu" : seq2seq.device,
+                seq2seq.device == null ? "cpu" : seq2seq.device, batchSize,
                 new VisionRecipe.Session(new PrintStream(System.out, true), false));
         return 0;
     }

@@ -10,12 +10,15 @@ import picocli.CommandLine.Option;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show the Java runtime, CPU threads, SIMD width, memory and whether CUDA can be used.")
 final class InfoCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
     Integer threads;
 
     @Override
     public void run() {
-        T4j.threads(threads);
+        T4j.threads(spec, threads);
         Runtime rt = Runtime.getRuntime();
         System.out.printf(Locale.ROOT, "java:    %s %s (%s)%n", System.getProperty("java.vm.name"), Runtime.version(),
                 System.getProperty("java.vendor"));

@@ -19,6 +19,9 @@ import picocli.CommandLine.Option;
                 + "(original / masked / reconstruction rows).",
                 "Then: t4j train --model mae-tiny --init-from RUN/checkpoints/last.safetensors [--freeze-encoder]"})
 final class PretrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", description = "pre-training preset: mae-tiny (default: ${DEFAULT-VALUE})")
     String model = "mae-tiny";
 
@@ -81,7 +84,7 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        T4j.threads(threads);
+        T4j.threads(spec, threads);
         if (!ModelZoo.pretrainNames().contains(model))
             throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: " + String.join(", ", ModelZoo.pretrainNames()));
         RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr, "adamw",

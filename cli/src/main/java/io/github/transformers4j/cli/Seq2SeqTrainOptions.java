@@ -50,6 +50,9 @@ final class Seq2SeqTrainOptions {
     }
 
     int train(TrainCommand c) {
+        if (io.github.transformers4j.data.vision.VisionDatasets.NAMES.contains(c.dataset) || c.dataset.startsWith("imagefolder:"))
+            throw c.usage("--model " + c.model + " is a summarizer, which trains on text pairs (--dataset jsonl:DIR, e.g. from "
+                    + "'t4j data debian-descriptions --out DIR'); got the image data set " + c.dataset);
         SummarizationConfig d = SummarizationConfig.defaults(c.model, c.dataset);
         SummarizationConfig cfg = new SummarizationConfig(c.model, c.dataset, tokenizer == null ? null : tokenizer.toString(),
                 vocabSize != null ? vocabSize : d.vocabSize(), maxSourceLength != null ? maxSourceLength : d.maxSourceLength(),
@@ -65,6 +68,8 @@ final class Seq2SeqTrainOptions {
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         try (RunFolder folder = RunFolder.claim(run, c.folderMode())) {
+            folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --model "
+                    + c.model + " --out " + run + " --resume");
             folder.notes().forEach(System.out::println);
             SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true),
                     !c.noProgress, c.timeLimitMinutes, !c.noCudaGraphs));

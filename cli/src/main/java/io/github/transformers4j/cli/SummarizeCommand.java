@@ -23,6 +23,9 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Examples:", "  t4j summarize --checkpoint runs/RUN/checkpoints/best.safetensors README.txt",
                 "  apt-cache show bash | t4j summarize --checkpoint best.safetensors --beam-size 4"})
 final class SummarizeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "a summarization checkpoint")
     Path checkpoint;
 
@@ -49,7 +52,7 @@ final class SummarizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        T4j.threads(threads);
+        T4j.threads(spec, threads);
         List<String> docs = new ArrayList<>();
         if (files.isEmpty()) files.add("-");
         for (String f : files) {

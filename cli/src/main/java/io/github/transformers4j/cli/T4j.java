@@ -7,12 +7,13 @@ import picocli.CommandLine.Command;
 /** The {@code t4j} command: train, evaluate, plot, inspect and benchmark transformers. */
 @Command(name = "t4j", mixinStandardHelpOptions = true, versionProvider = T4j.Version.class,
         description = "transformers4j: build, train and evaluate transformers on the JVM (CPU or CUDA).",
-        subcommands = {TrainCommand.class, PretrainCommand.class, EvalCommand.class, PlotCommand.class, InfoCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, PretrainCommand.class, EvalCommand.class, PredictCommand.class, PlotCommand.class, InfoCommand.class, BenchCommand.class,
                 ModelsCommand.class, SummarizeCommand.class, DataCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  t4j train --model vit-mini-p4 --dataset fashion-mnist --epochs 3",
                 "  t4j pretrain --model mae-tiny --epochs 5 --out runs/mae && t4j train --model mae-tiny --init-from runs/mae/checkpoints/last.safetensors --freeze-encoder",
                 "  t4j eval --checkpoint runs/NAME/checkpoints/best.safetensors --dataset fashion-mnist --split test",
+                "  t4j predict --checkpoint runs/NAME/checkpoints/best.safetensors shirt.png photos/",
                 "  t4j plot runs/A runs/B --out plots",
                 "  t4j data debian-descriptions --out data/debian && t4j train --model summarizer-4x512 --dataset jsonl:data/debian",
                 "Run 't4j COMMAND --help' for the options of a command."})
@@ -30,9 +31,19 @@ public final class T4j implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // one error style for every command: "t4j CMD: error: what", exit 2 for bad usage, 1 for a failure
+        cl.setParameterExceptionHandler((ex, arguments) -> {
+            CommandLine c = ex.getCommandLine();
+            PrintWriter e = c.getErr();
+            e.println(c.getCommandSpec().qualifiedName() + ": error: " + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, e);
+            e.println("Run '" + c.getCommandSpec().qualifiedName() + " --help' for the options.");
+            e.flush();
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             boolean debug = System.getenv("T4J_DEBUG") != null;
-            line.getErr().println("t4j " + line.getCommandName() + ": error: " + message(ex));
+            line.getErr().println(line.getCommandSpec().qualifiedName() + ": error: " + message(ex));
             if (debug) ex.printStackTrace(line.getErr());
             else line.getErr().println("(set T4J_DEBUG=1 for the stack trace)");
             line.getErr().flush();
@@ -41,11 +52,20 @@ public final class T4j implements Runnable {
         return cl.execute(args);
     }
 
-    private static String message(Throwable ex) {
+    /** The message of a failure, without Java exception class names. */
+    static String message(Throwable ex) {
+        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null && u.getMessage() == null) ex = u.getCause();
         String m = ex.getMessage();
-        if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || m != null && ex.getCause() == null)
-            return m == null ? ex.toString() : m;
-        return m == null ? ex.toString() : ex.getClass().getSimpleName() + ": " + m;
+        return switch (ex) {
+            case java.nio.file.NoSuchFileException f -> "no such file or folder: " + f.getFile()
+                    + (f.getReason() != null ? " (" + f.getReason() + ")" : "");
+            case java.nio.file.AccessDeniedException a -> "permission denied: " + a.getFile();
+            case java.nio.file.FileAlreadyExistsException a -> "already exists: " + a.getFile();
+            case java.nio.file.NotDirectoryException a -> "not a folder: " + a.getFile();
+            case OutOfMemoryError o -> "out of memory (" + m + "); give the JVM more with T4J_JAVA_OPTS=-Xmx..., or use a smaller "
+                    + "--batch-size or --image-size";
+            default -> m != null ? m : "internal error (" + ex.getClass().getSimpleName() + ")";
+        };
     }
 
     @Override
@@ -54,9 +74,9 @@ public final class T4j implements Runnable {
     }
 
     /** Picks up {@code --threads} before any tensor code runs (the CPU thread pool is sized once). */
-    static void threads(Integer n) {
+    static void threads(CommandLine.Model.CommandSpec spec, Integer n) {
         if (n == null) return;
-        if (n < 1) throw new CommandLine.ParameterException(new CommandLine(new T4j()), "--threads must be >= 1, got " + n);
+        if (n < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
         System.setProperty("t4j.threads", String.valueOf(n));
     }
 

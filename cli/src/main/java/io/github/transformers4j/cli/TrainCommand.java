@@ -19,6 +19,7 @@ import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -26,7 +27,11 @@ import picocli.CommandLine.Spec;
                 + "checkpoints/last|best.safetensors, loss/accuracy/confusion-matrix PNGs, test_report.txt.",
                 "The defaults reach about 86-88%% test accuracy on Fashion-MNIST in 3 epochs."},
         footer = {"", "Resume an interrupted run with the same --out and --resume: it continues after the last completed "
-                + "epoch with the run's saved configuration, and ends as an uninterrupted run would."})
+                + "epoch with the run's saved configuration, and ends as an uninterrupted run would. --resume with a larger "
+                + "--epochs extends a run (its learning-rate schedule is recomputed for the new length); other options that "
+                + "define the run are refused on resume.",
+                "Image folders (--dataset imagefolder:PATH): PATH/<class>/<images>, or PATH/train/<class>/... with "
+                + "PATH/test/ and PATH/val/ (the validation set) where present; see docs/DATASETS.md."})
 final class TrainCommand implements Callable<Integer> {
     static final RunConfig D = RunConfig.defaults();
 
@@ -70,6 +75,24 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--limit-train", paramLabel = "N", description = "train on a seeded random subset of N images (0 = all)")
     int limitTrain = D.limitTrain();
+
+    @Option(names = "--image-size", paramLabel = "N", description = "resize (shorter side) and centre-crop images to NxN "
+            + "(default: the data set's size; image folders: the most common size)")
+    int imageSize;
+
+    @Option(names = "--background", description = "white or black: what transparent pixels of image-folder images are "
+            + "composited on (default: ${DEFAULT-VALUE})")
+    String background = "white";
+
+    @Option(names = "--skip-bad-images", description = "train without the image-folder files that cannot be read (each is "
+            + "named); without it they are an error before training starts")
+    boolean skipBadImages;
+
+    @Option(names = "--limit-test", paramLabel = "N", description = "test the best checkpoint on a seeded random N test images (0 = all)")
+    int limitTest;
+
+    @Option(names = "--no-test", description = "no test pass after training")
+    boolean noTest;
 
     @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/MODEL-TIME)")
     Path out;
@@ -135,13 +158,12 @@ final class TrainCommand implements Callable<Integer> {
     /**
      * With --resume on a run that has a config.json: the options given on this command line that would change how the
      * run trains, each with the run's value. Where the data are, the device, threads, workers, the progress bar, the time
-     * limit and CUDA graphs may change.
+     * limit, the test pass and CUDA graphs may change; --epochs may grow (checked by the caller).
      */
     static List<String> changedOnResume(RunConfig saved, RunConfig asked, Predicate<String> given) {
         Map<String, Function<RunConfig, Object>> fixed = new LinkedHashMap<>();
         fixed.put("--model", RunConfig::model);
         fixed.put("--dataset", RunConfig::dataset);
-        fixed.put("--epochs", RunConfig::epochs);
         fixed.put("--batch-size", RunConfig::batchSize);
         fixed.put("--lr", RunConfig::lr);
         fixed.put("--optimizer", RunConfig::optimizer);
@@ -159,6 +181,9 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--init-from", RunConfig::initFrom);
         fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
         fixed.put("--precision", RunConfig::precision);
+        fixed.put("--image-size", RunConfig::imageSize);
+        fixed.put("--background", RunConfig::background);
+        fixed.put("--skip-bad-images", RunConfig::skipBadImages);
         List<String> changed = new ArrayList<>();
         fixed.forEach((option, value) -> {
             if (given.test(option) && !Objects.equals(value.apply(saved), value.apply(asked)))
@@ -170,34 +195,65 @@ final class TrainCommand implements Callable<Integer> {
     /** How the run folder is claimed: --resume, --overwrite, or a new run (a folder holding files is refused). */
     RunFolder.Mode folderMode() {
         // checked here, before the folder is claimed: nothing is written for a bad value
-        if (!(timeLimitMinutes >= 0)) throw new IllegalArgumentException("--time-limit must be >= 0 minutes, got " + timeLimitMinutes);
-        if (resume && overwrite) throw new IllegalArgumentException("--resume continues the run in --out and --overwrite deletes it: give one of them");
+        if (!(timeLimitMinutes >= 0)) throw usage("--time-limit must be >= 0 minutes, got " + timeLimitMinutes);
+        if (resume && overwrite) throw usage("--resume continues the run in --out and --overwrite deletes it: give one of them");
         return resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
+    }
+
+    ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     @Override
     public Integer call() {
-        T4j.threads(threads);
+        T4j.threads(spec, threads);
         if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
-        if (resume && out == null) throw new IllegalArgumentException("--resume needs --out DIR (the run folder to continue)");
-        RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
-                optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
-                clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision);
-        io.github.transformers4j.models.ModelZoo.preset(model); // fail fast on a wrong name
+        if (dataset.startsWith("jsonl:"))
+            throw usage("--dataset " + dataset + " holds text pairs, which summarizer models train on (--model summarizer-4x512 or "
+                    + "summarizer-tiny); " + model + " is an image classifier: give an image data set");
+        if (resume && out == null) throw usage("--resume needs --out DIR (the run folder to continue)");
+        if (limitTest < 0) throw usage("--limit-test must be >= 0 (0 = all test images), got " + limitTest);
+        if (noTest && given("--limit-test")) throw usage("--no-test and --limit-test contradict each other: give one of them");
+        try {
+            io.github.transformers4j.models.ModelZoo.preset(model);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        RunConfig cfg;
+        try {
+            cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
+                    optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
+                    clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision,
+                    imageSize, background, skipBadImages);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         Path savedConfig = run.resolve(VisionRecipe.CONFIG);
         if (resume && Files.isRegularFile(savedConfig)) {
-            var changed = changedOnResume(VisionRecipe.readRunConfig(savedConfig), cfg, o -> spec.commandLine().getParseResult().hasMatchedOption(o));
+            RunConfig saved = VisionRecipe.readRunConfig(savedConfig);
+            var changed = changedOnResume(saved, cfg, this::given);
             if (!changed.isEmpty()) {
-                throw new IllegalArgumentException("--resume continues the run in " + run + " as it was configured, but "
+                throw usage("--resume continues the run in " + run + " as it was configured, but "
                         + String.join(", ", changed) + "; drop " + (changed.size() == 1 ? "that option" : "those options")
                         + ", or start a new run (another --out, or --overwrite)");
             }
+            if (given("--epochs") && epochs < saved.epochs())
+                throw usage("--epochs " + epochs + " on --resume would shorten the run, configured for " + saved.epochs()
+                        + " epochs; --epochs may only grow (to extend a run)");
+            cfg = saved.withData(saved.dataset(), dataDir != null ? dataDir.toString() : saved.dataDir())
+                    .withEpochs(given("--epochs") ? epochs : saved.epochs());
         }
         try (RunFolder folder = RunFolder.claim(run, folderMode())) {
+            folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --out "
+                    + run + " --resume");
             folder.notes().forEach(System.out::println);
             VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress,
-                    timeLimitMinutes, !noCudaGraphs));
+                    timeLimitMinutes, !noCudaGraphs, noTest ? -1 : limitTest));
         }
         return 0;
     }

@@ -91,9 +91,18 @@ public abstract class Module {
             return missing.isEmpty() && unexpected.isEmpty() && shapeMismatches.isEmpty();
         }
 
+        /** At most five keys of each kind are named (a checkpoint of another model would list hundreds). */
         @Override
         public String toString() {
-            return "missing keys " + missing + ", unexpected keys " + unexpected + ", shape mismatches " + shapeMismatches;
+            List<String> parts = new ArrayList<>();
+            if (!missing.isEmpty()) parts.add(some(missing.size() + " missing key" + (missing.size() == 1 ? "" : "s"), missing));
+            if (!unexpected.isEmpty()) parts.add(some(unexpected.size() + " unexpected key" + (unexpected.size() == 1 ? "" : "s"), unexpected));
+            if (!shapeMismatches.isEmpty()) parts.add(some(shapeMismatches.size() + " shape mismatch" + (shapeMismatches.size() == 1 ? "" : "es"), shapeMismatches));
+            return parts.isEmpty() ? "all keys match" : String.join("; ", parts);
+        }
+
+        private static String some(String what, List<String> keys) {
+            return what + " (" + String.join(", ", keys.subList(0, Math.min(5, keys.size()))) + (keys.size() > 5 ? ", ..." : "") + ")";
         }
     }
 

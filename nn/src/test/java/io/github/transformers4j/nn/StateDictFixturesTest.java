@@ -43,7 +43,7 @@ class StateDictFixturesTest {
         file.remove("in_proj_bias");
         file.put("bias_k", Tensor.zeros(1, 1, 16));
         assertThatThrownBy(() -> new MultiheadAttention(16, 4).loadStateDict(file, true))
-                .hasMessageContaining("missing keys [in_proj_bias]").hasMessageContaining("unexpected keys [bias_k]");
+                .hasMessageContaining("1 missing key (in_proj_bias)").hasMessageContaining("1 unexpected key (bias_k)");
         assertThatThrownBy(() -> new MultiheadAttention(8, 4).loadStateDict(Fixture.load("statedict/mha_cross_padding").withPrefix(""), true))
                 .hasMessageContaining("in_proj_weight: expected [24, 8], found [48, 16]");
     }

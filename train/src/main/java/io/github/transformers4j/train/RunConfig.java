@@ -1,5 +1,6 @@
 package io.github.transformers4j.train;
 
+import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.tensor.Autocast;
 import java.util.Locale;
 
@@ -19,11 +20,25 @@ import java.util.Locale;
  *                     a {@code t4j pretrain} checkpoint, whose encoder is loaded
  * @param freezeEncoder train only the head on a frozen encoder (linear probe); models with an encoder only
  * @param precision    fp32, or bf16: products with bf16 operands and fp32 accumulation, everything else fp32 (Autocast)
+ * @param imageSize    images are resized (shorter side) and centre-cropped to this size; 0: the data set's own size
+ *                     (image folders: the most common size)
+ * @param background   white or black: what transparent pixels of image-folder images are composited on
+ * @param skipBadImages leave unreadable image-folder files out instead of failing
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
                         int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
-                        int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision) {
+                        int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
+                        int imageSize, String background, boolean skipBadImages) {
+    /** A run with the data set's own image size, transparent pixels on white. */
+    public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
+                     String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
+                     int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
+                     int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision) {
+        this(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain,
+                device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, 0, "white", false);
+    }
+
     /** A run that starts from random weights and trains everything. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
@@ -54,6 +69,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         require(patience >= 0, "--patience must be >= 0, got " + patience);
         require(clipGradNorm >= 0, "--clip-grad-norm must be >= 0, got " + clipGradNorm);
         require(workers >= 0, "--workers must be >= 0, got " + workers);
+        require(imageSize >= 0, "--image-size must be positive (or 0 for the data set's size), got " + imageSize);
+        background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
         Autocast.parse(precision);
         optimizer = optimizer.toLowerCase(Locale.ROOT);
@@ -75,6 +92,25 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
     public static RunConfig defaults() {
         return new RunConfig("vit-mini-p4", "fashion-mnist", null, 3, 128, 1e-3, "adamw", 0.05, 0.05, "cosine", 42, 0.1,
                 0, "cpu", 10, "val_loss", 0, 1.0, 1, false);
+    }
+
+    /** This run on another data set or data folder (evaluation of a checkpoint on other data). */
+    public RunConfig withData(String dataset, String dataDir) {
+        return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
+                limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
+                imageSize, background, skipBadImages);
+    }
+
+    /** This run trained for {@code epochs} epochs (a finished run extended on resume). */
+    public RunConfig withEpochs(int epochs) {
+        return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
+                limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
+                imageSize, background, skipBadImages);
+    }
+
+    /** How image folders are read for this run (RGB; one channel is never asked by the presets). */
+    public ImageFolder.Options imageFolderOptions() {
+        return new ImageFolder.Options(3, ImageFolder.Background.parse(background), skipBadImages);
     }
 
     /** Warm-up length in steps for a run of {@code totalSteps}. */

@@ -38,6 +38,7 @@ public final class RunFolder implements AutoCloseable {
     private final List<String> notes;
     private final boolean created;
     private boolean closed;
+    private Thread interruptHook;
 
     private RunFolder(Path dir, Path lock, List<String> notes, boolean created) {
         this.dir = dir;
@@ -152,11 +153,39 @@ public final class RunFolder implements AutoCloseable {
         return name.startsWith(".") && name.endsWith(".tmp") && Files.isRegularFile(p);
     }
 
+    /**
+     * On SIGINT or SIGTERM before {@link #close()} (the JVM's shutdown hooks run then), prints {@code message} (e.g. how
+     * to resume) on {@code err} and releases the lock. The last completed epoch's checkpoint is what a resume starts from;
+     * a checkpoint write cut short leaves only a temporary file, removed by the next claim.
+     */
+    public RunFolder onInterrupt(java.io.PrintStream err, String message) {
+        if (interruptHook != null) throw new IllegalStateException("RunFolder: onInterrupt was already set");
+        interruptHook = new Thread(() -> {
+            err.println();
+            err.println(message);
+            err.flush();
+            try {
+                Files.deleteIfExists(lock);
+            } catch (IOException ignored) {
+                // the next claim sees a lock of a dead process and takes it over
+            }
+        }, "t4j-interrupt");
+        Runtime.getRuntime().addShutdownHook(interruptHook);
+        return this;
+    }
+
     /** Releases the folder (removes the lock); a folder the claim made and nothing was written to is removed too. */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
+        if (interruptHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interruptHook);
+            } catch (IllegalStateException shuttingDown) {
+                // closed from another shutdown hook: the hook runs anyway
+            }
+        }
         try {
             Files.deleteIfExists(lock);
             if (created && !holdsFiles(dir)) Files.deleteIfExists(dir);

@@ -288,9 +288,14 @@ public final class Trainer extends TrainingLoop<Batch> {
 
     /** The text printed after a test pass: accuracy line, confusion matrix, per-class table. */
     public static String testReport(Evaluation e, List<String> classNames, String which) {
-        return String.format(Locale.ROOT, "test: %s%ntest loss %.4f  test accuracy %.2f%% (%d/%d)  %.1f s, %.0f img/s%n%n"
+        return testReport(e, classNames, which, "test");
+    }
+
+    /** The same report for another split ("val", "train"): its lines are labelled with the split's name. */
+    public static String testReport(Evaluation e, List<String> classNames, String which, String split) {
+        return String.format(Locale.ROOT, "%s: %s%n%s loss %.4f  %s accuracy %.2f%% (%d/%d)  %.1f s, %.0f img/s%n%n"
                         + "confusion matrix (rows: true class, columns: predicted class)%n%s%n%s",
-                which, e.loss(), 100 * e.accuracy(), e.confusion().correct(), e.samples(), e.seconds(), e.imagesPerSecond(),
+                split, which, split, e.loss(), split, 100 * e.accuracy(), e.confusion().correct(), e.samples(), e.seconds(), e.imagesPerSecond(),
                 e.confusion().format(classNames), e.confusion().report(classNames).format());
     }
 

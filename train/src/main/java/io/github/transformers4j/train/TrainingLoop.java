@@ -179,8 +179,12 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
             Checkpoint ck = Checkpoint.load(last);
             restore(ck, early);
             firstEpoch = ck.epoch() + 1;
-            log = MetricsLog.resume(runDir, ck.epoch());
             say(String.format(Locale.ROOT, "resuming from %s: epoch %d done, step %d", last, ck.epoch(), globalStep));
+            if (firstEpoch > config.epochs()) { // a finished run: its files stay as they are
+                say("nothing to train: all " + config.epochs() + " epochs of the run are done (--resume with a larger --epochs extends it)");
+                return new FitResult(List.of(), ck.epoch(), early.bestEpoch(), early.best(), false, 0);
+            }
+            log = MetricsLog.resume(runDir, ck.epoch());
         } else {
             if (resume) say("no checkpoint at " + last + ": starting from scratch");
             log = MetricsLog.create(runDir);

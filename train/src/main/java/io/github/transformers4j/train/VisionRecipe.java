@@ -14,9 +14,11 @@ import io.github.transformers4j.data.Transform;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.data.vision.Image;
 import io.github.transformers4j.data.vision.ImageClassificationDataset;
+import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.data.vision.InMemoryImageDataset;
 import io.github.transformers4j.data.vision.LabeledImage;
 import io.github.transformers4j.data.vision.VisionDatasets;
+import io.github.transformers4j.data.vision.VisionDatasets.Split;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
@@ -59,17 +61,26 @@ public final class VisionRecipe {
                            int trainSize, int valSize, int testSize) {}
 
     /** The opened splits (test is null when the data set has none) with their description. */
-    public record Splits(Dataset<LabeledImage> train, Dataset<LabeledImage> val, Dataset<LabeledImage> test, DataSpec spec) {}
+    public record Splits(Dataset<LabeledImage> train, Dataset<LabeledImage> val, Dataset<LabeledImage> test, DataSpec spec,
+                         List<String> notes) {}
 
-    /** Options of one call that are not part of the run's definition. */
-    /** @param timeLimitMinutes stop training before an epoch that would end past this wall-clock budget (0 = none) */
-    public record Session(PrintStream out, boolean progress, double timeLimitMinutes, boolean cudaGraphs) {
+    /**
+     * Options of one call that are not part of the run's definition.
+     *
+     * @param timeLimitMinutes stop training before an epoch that would end past this wall-clock budget (0 = none)
+     * @param testLimit        the test pass after training: -1 none, 0 the whole test split, N a seeded random subset of N
+     */
+    public record Session(PrintStream out, boolean progress, double timeLimitMinutes, boolean cudaGraphs, int testLimit) {
         public Session(PrintStream out, boolean progress) {
-            this(out, progress, 0, true);
+            this(out, progress, 0, true, 0);
         }
 
         public Session(PrintStream out, boolean progress, double timeLimitMinutes) {
-            this(out, progress, timeLimitMinutes, true);
+            this(out, progress, timeLimitMinutes, true, 0);
+        }
+
+        public Session(PrintStream out, boolean progress, double timeLimitMinutes, boolean cudaGraphs) {
+            this(out, progress, timeLimitMinutes, cudaGraphs, 0);
         }
     }
 
@@ -77,11 +88,49 @@ public final class VisionRecipe {
 
     /** Opens and splits the data set of {@code cfg}; with {@code saved} (from a checkpoint) its normalisation is reused. */
     public static Splits openData(RunConfig cfg, DataSpec saved, boolean withTest) {
+        return openData(cfg, saved, withTest ? 0 : -1);
+    }
+
+    /**
+     * Opens and splits the data set of {@code cfg}; with {@code saved} (from a checkpoint) its image size and
+     * normalisation are reused. {@code testLimit}: -1 no test split, 0 all of it, N a seeded random subset of N images.
+     * An image folder's {@code val/} split is the validation set (no images are held out of train/ then).
+     */
+    public static Splits openData(RunConfig cfg, DataSpec saved, int testLimit) {
         DataLocator locator = DataLocator.standard(cfg.dataDir() == null ? null : Path.of(cfg.dataDir()));
-        ImageClassificationDataset full = VisionDatasets.open(cfg.dataset(), true, locator);
-        int[] shape = full.get(0).image().shape();
-        int size = shape[1];
-        if (full.size() == 0) throw new IllegalArgumentException(cfg.dataset() + ": the training split is empty");
+        ImageFolder.Options folderOptions = cfg.imageFolderOptions();
+        ImageClassificationDataset full = VisionDatasets.open(cfg.dataset(), Split.TRAIN, locator, folderOptions);
+        if (full.size() == 0) throw new IllegalArgumentException(cfg.dataset() + ": the training split has no images");
+        List<String> notes = new ArrayList<>();
+        if (full instanceof ImageFolder f) notes.addAll(f.notes());
+
+        // the image size: the checkpoint's, --image-size, or the data set's (image folders: the most common size)
+        int channels, size;
+        boolean resize;
+        if (full instanceof InMemoryImageDataset mem) {
+            int[] shape = mem.imageShape();
+            channels = shape[0];
+            size = saved != null ? saved.imageSize() : cfg.imageSize() > 0 ? cfg.imageSize() : shape[1];
+            resize = size != shape[1] || shape[1] != shape[2];
+        } else if (full instanceof ImageFolder f) {
+            channels = f.options().channels();
+            if (saved != null) size = saved.imageSize();
+            else if (cfg.imageSize() > 0) size = cfg.imageSize();
+            else {
+                ImageFolder.Size common = f.mostCommonSize();
+                size = Math.min(common.height(), common.width());
+                notes.add(String.format(Locale.ROOT, "note: image size %d: %s is the most common size in %s (%d of %d images%s); "
+                                + "others are resized (shorter side) and centre-cropped; --image-size sets it",
+                        size, common, f.root(), f.sizes().get(common), f.size(),
+                        f.sizes().size() > 1 ? ", " + f.sizes().size() + " sizes in all" : ""));
+            }
+            resize = true;
+        } else {
+            int[] shape = full.get(0).image().shape();
+            channels = shape[0];
+            size = saved != null ? saved.imageSize() : cfg.imageSize() > 0 ? cfg.imageSize() : shape[1];
+            resize = true;
+        }
 
         // Subset of the training images (seeded), then the validation split (seeded): the same on every run.
         int[] indices = identity(full.size());
@@ -89,7 +138,8 @@ public final class VisionRecipe {
             int[] perm = new SampleRng(cfg.seed() ^ 0x5EEDL).permutation(full.size());
             indices = Arrays.copyOf(perm, cfg.limitTrain());
         }
-        int nVal = (int) Math.round(indices.length * cfg.valSplit());
+        ImageClassificationDataset valFolder = VisionDatasets.open(cfg.dataset(), Split.VAL, locator, folderOptions);
+        int nVal = valFolder != null ? 0 : (int) Math.round(indices.length * cfg.valSplit());
         int[] valIdx = new int[0], trainIdx = indices;
         if (nVal > 0) {
             var parts = Datasets.randomSplit(new Subset<>(full, indices), new int[] {indices.length - nVal, nVal}, cfg.seed());
@@ -106,29 +156,43 @@ public final class VisionRecipe {
             mean = ms[0];
             std = ms[1];
         } else {
-            mean = new float[shape[0]];
-            std = new float[shape[0]];
+            mean = new float[channels];
+            std = new float[channels];
             Arrays.fill(mean, 0.5f);
             Arrays.fill(std, 0.5f);
         }
-        boolean resize = !(full instanceof InMemoryImageDataset);
         Transform<Image, Image> evalT = pipeline(size, resize, false, mean, std);
         Transform<Image, Image> trainT = pipeline(size, resize, cfg.augment(), mean, std);
         Dataset<LabeledImage> train = new Subset<>(full.withTransform(trainT, cfg.seed()), trainIdx);
         Dataset<LabeledImage> val = nVal > 0 ? new Subset<>(full.withTransform(evalT, 0), valIdx) : null;
-        Dataset<LabeledImage> test = null;
-        if (withTest && VisionDatasets.hasTestSplit(cfg.dataset())) {
-            test = VisionDatasets.open(cfg.dataset(), false, locator).withTransform(evalT, 0);
+        if (valFolder != null) {
+            if (valFolder instanceof ImageFolder f) notes.addAll(f.notes());
+            val = valFolder.size() == 0 ? null : valFolder.withTransform(evalT, 0);
+            notes.add("note: validation set: " + (valFolder instanceof ImageFolder f ? f.root() : "val/") + " (" + valFolder.size()
+                    + " images); --val-split is not used");
         }
-        DataSpec spec = new DataSpec(cfg.dataset(), size, shape[0], full.classes(), mean, std, trainIdx.length, valIdx.length,
-                test == null ? 0 : test.size());
-        return new Splits(train, val, test, spec);
+        Dataset<LabeledImage> test = null;
+        if (testLimit >= 0 && VisionDatasets.hasTestSplit(cfg.dataset())) {
+            ImageClassificationDataset t = VisionDatasets.open(cfg.dataset(), Split.TEST, locator, folderOptions);
+            if (t instanceof ImageFolder f) notes.addAll(f.notes());
+            test = t.withTransform(evalT, 0);
+            if (testLimit > 0 && testLimit < test.size()) {
+                notes.add(String.format(Locale.ROOT, "note: the test pass uses a seeded random %d of the %d test images (--limit-test)", testLimit, test.size()));
+                test = new Subset<>(test, Arrays.copyOf(new SampleRng(cfg.seed() ^ 0x7E57L).permutation(test.size()), testLimit));
+            }
+        }
+        DataSpec spec = new DataSpec(cfg.dataset(), size, channels, full.classes(), mean, std, trainIdx.length,
+                val == null ? 0 : val.size(), test == null ? 0 : test.size());
+        return new Splits(train, val, test, spec, List.copyOf(notes));
     }
 
     @SuppressWarnings("unchecked")
     private static Transform<Image, Image> pipeline(int size, boolean resize, boolean augment, float[] mean, float[] std) {
         List<Transform<Image, Image>> steps = new ArrayList<>();
-        if (resize) steps.add(Transforms.resize(size, size));
+        if (resize) {
+            steps.add(Transforms.resize(size));
+            steps.add(Transforms.centerCrop(size));
+        }
         if (augment) {
             steps.add(Transforms.randomCrop(size, 4));
             steps.add(Transforms.randomHorizontalFlip(0.5));
@@ -136,6 +200,11 @@ public final class VisionRecipe {
         steps.add(Transforms.toTensor());
         steps.add(Transforms.normalize(mean, std));
         return Transforms.compose(steps.toArray(Transform[]::new));
+    }
+
+    /** The evaluation transform of a run: resize and centre-crop to its size, then its normalisation. */
+    public static Transform<Image, Image> evalTransform(DataSpec spec) {
+        return pipeline(spec.imageSize(), true, false, spec.mean(), spec.std());
     }
 
     private static int[] identity(int n) {
@@ -168,13 +237,24 @@ public final class VisionRecipe {
     public static FitResult train(RunConfig cfg, Path runDir, boolean resume, Session session) {
         PrintStream out = session.out();
         Path configPath = runDir.resolve(CONFIG);
-        if (resume && Files.isRegularFile(configPath)) {
+        boolean rewriteConfig = !(resume && Files.isRegularFile(configPath));
+        if (!rewriteConfig) {
+            // a resumed run keeps its saved configuration; a larger epoch count extends it, another data folder may be given
             RunConfig saved = readRunConfig(configPath);
-            if (!saved.equals(cfg)) out.println("resume: using the run's saved configuration from " + configPath);
-            cfg = saved;
+            RunConfig resumed = saved.withData(saved.dataset(), cfg.dataDir() != null ? cfg.dataDir() : saved.dataDir())
+                    .withEpochs(Math.max(saved.epochs(), cfg.epochs()));
+            if (resumed.epochs() > saved.epochs()) {
+                out.printf(Locale.ROOT, "resume: the run now trains for %d epochs (it was configured for %d); the learning-rate "
+                        + "schedule is recomputed over the new length and applies from the current step on%n", resumed.epochs(), saved.epochs());
+                rewriteConfig = true;
+            } else if (!resumed.equals(cfg)) {
+                out.println("resume: using the run's saved configuration from " + configPath);
+            }
+            cfg = resumed;
         }
         Device device = device(cfg.device());
-        Splits data = openData(cfg, null, true);
+        Splits data = openData(cfg, null, session.testLimit());
+        data.notes().forEach(out::println);
         DataSpec spec = data.spec();
         Random4j rng = new Random4j(cfg.seed());
         ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), rng);
@@ -190,7 +270,7 @@ public final class VisionRecipe {
             Optimization opt = Optimizers.create(trainable, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(),
                     warmup, total, cfg.clipGradNorm());
             String configJson = configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup);
-            if (!(resume && Files.isRegularFile(configPath))) writeConfig(configPath, configJson);
+            if (rewriteConfig) writeConfig(configPath, configJson);
 
             out.println(ModelZoo.describe(cfg.model(), model));
             out.printf(Locale.ROOT, "data: %s, %d classes, %dx%dx%d; %,d train / %,d val / %,d test images%n", spec.name(),
@@ -209,9 +289,14 @@ public final class VisionRecipe {
                     .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60)
                     .cudaGraphs(session.cudaGraphs());
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
-            out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(),
-                    r.seconds(), monitor, r.bestValue(), r.bestEpoch());
-            if (testLoader != null) trainer.test(testLoader, spec.classes());
+            boolean finishedBefore = resume && r.epochs().isEmpty() && Files.isRegularFile(runDir.resolve("test_report.txt"));
+            if (!r.epochs().isEmpty()) {
+                out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(),
+                        r.seconds(), monitor, r.bestValue(), r.bestEpoch());
+            }
+            if (finishedBefore) out.println("the run's test report is in " + runDir.resolve("test_report.txt"));
+            else if (testLoader != null) trainer.test(testLoader, spec.classes());
+            else if (session.testLimit() < 0) out.println("no test pass (--no-test)");
             else out.println("no test split for " + cfg.dataset() + ": skipping the test pass");
             return r;
         }
@@ -229,7 +314,10 @@ public final class VisionRecipe {
                 out.println("init: encoder weights from " + cfg.initFrom() + " (" + ck.model().keySet().stream()
                         .filter(k -> k.startsWith("encoder.")).count() + " tensors)");
             } else {
-                model.loadStateDict(ck.model(), true);
+                var fit = model.loadStateDict(ck.model(), false);
+                if (!fit.ok())
+                    throw new IllegalArgumentException("--init-from " + cfg.initFrom() + ": its weights do not fit " + cfg.model() + " ("
+                            + fit + "); give a checkpoint of the same model and data shape");
                 out.println("init: all weights from " + cfg.initFrom());
             }
         }
@@ -243,7 +331,7 @@ public final class VisionRecipe {
         return mae.head;
     }
 
-    static Device device(String name) {
+    public static Device device(String name) {
         if (name.equals("cpu")) return Device.CPU;
         int index;
         try {
@@ -268,49 +356,68 @@ public final class VisionRecipe {
      * same report as the training's test pass.
      */
     public static Evaluation evaluate(Path checkpoint, String dataset, String split, String dataDir, Session session) {
-        return evaluate(checkpoint, dataset, split, dataDir, "cpu", session);
+        return evaluate(checkpoint, dataset, split, dataDir, "cpu", 0, session);
     }
 
-    /** As above, on {@code device} ("cpu" or "cuda[:N]"). */
-    public static Evaluation evaluate(Path checkpoint, String dataset, String split, String dataDir, String device, Session session) {
+    /** As above, on {@code device} ("cpu" or "cuda[:N]"), in batches of {@code batchSize} (0: the run's evaluation batch). */
+    public static Evaluation evaluate(Path checkpoint, String dataset, String split, String dataDir, String device, int batchSize,
+            Session session) {
+        if (!List.of("test", "val", "train").contains(split))
+            throw new IllegalArgumentException("--split must be test, val or train, got '" + split + "'");
+        if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
         Device dev = device(device);
-        Checkpoint ck = Checkpoint.load(checkpoint);
-        JsonNode root = parse(ck.config());
-        RunConfig cfg = runConfig(root);
-        if (dataset != null && !dataset.equals(cfg.dataset()) || dataDir != null) {
-            cfg = new RunConfig(cfg.model(), dataset != null ? dataset : cfg.dataset(), dataDir != null ? dataDir : cfg.dataDir(),
-                    cfg.epochs(), cfg.batchSize(), cfg.lr(), cfg.optimizer(), cfg.weightDecay(), cfg.warmup(), cfg.schedule(),
-                    cfg.seed(), cfg.valSplit(), cfg.limitTrain(), cfg.device(), cfg.logEvery(), cfg.monitor(), cfg.patience(),
-                    cfg.clipGradNorm(), cfg.workers(), cfg.augment(), cfg.initFrom(), cfg.freezeEncoder(), cfg.precision());
-        }
-        DataSpec spec;
-        try {
-            spec = JSON.treeToValue(root.get("data"), DataSpec.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("checkpoint " + checkpoint + ": bad config: " + e.getMessage(), e);
-        }
-        // the preset's name and the data's shape define the model
-        ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), new Random4j(cfg.seed()));
-        model.loadStateDict(ck.model(), true);
-        if (!dev.equals(Device.CPU)) model.to(dev);
-        Splits data = openData(cfg, spec, split.equals("test"));
+        Loaded run = load(checkpoint, dev);
+        RunConfig cfg = run.config();
+        if (dataset != null && !dataset.equals(cfg.dataset()) || dataDir != null)
+            cfg = cfg.withData(dataset != null ? dataset : cfg.dataset(), dataDir != null ? dataDir : cfg.dataDir());
+        DataSpec spec = run.spec();
+        Splits data = openData(cfg, spec, split.equals("test") ? 0 : -1);
+        data.notes().forEach(session.out()::println);
         if (!data.spec().classes().equals(spec.classes()) && data.spec().classes().size() != spec.classes().size())
             throw new IllegalArgumentException("eval: " + cfg.dataset() + " has " + data.spec().classes().size()
                     + " classes but the model was trained on " + spec.classes().size());
         Dataset<LabeledImage> ds = switch (split) {
             case "test" -> data.test();
             case "val" -> data.val();
-            case "train" -> data.train();
-            default -> throw new IllegalArgumentException("--split must be test, val or train, got '" + split + "'");
+            default -> data.train();
         };
         if (ds == null) throw new IllegalArgumentException("eval: " + cfg.dataset() + " has no " + split + " split");
         Evaluation e;
-        try (var loader = loader(ds, evalBatchSize(cfg), false, 0, cfg.workers())) {
-            e = Trainer.evaluate(model, loader, spec.classes().size(), 0, dev);
+        try (var loader = loader(ds, batchSize > 0 ? batchSize : evalBatchSize(cfg), false, 0, cfg.workers())) {
+            e = Trainer.evaluate(run.model(), loader, spec.classes().size(), 0, dev);
         }
-        session.out().println(Trainer.testReport(e, spec.classes(), checkpoint + " (epoch " + ck.epoch() + "), "
-                + split + " split of " + cfg.dataset()));
+        session.out().println(Trainer.testReport(e, spec.classes(), checkpoint + " (epoch " + run.epoch() + "), "
+                + split + " split of " + cfg.dataset(), split));
         return e;
+    }
+
+    /** A trained image classifier with the run it came from. */
+    public record Loaded(ImageClassifier model, RunConfig config, DataSpec spec, int epoch) {}
+
+    /** Rebuilds the model of an image-classification checkpoint on {@code dev}, with its run configuration and data description. */
+    public static Loaded load(Path checkpoint, Device dev) {
+        Checkpoint ck = Checkpoint.load(checkpoint);
+        JsonNode root;
+        try {
+            root = parse(ck.config());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(checkpoint + " is not an image-classifier checkpoint of t4j train (" + e.getMessage() + ")", e);
+        }
+        RunConfig cfg = runConfig(root);
+        if (root.get("data") == null)
+            throw new IllegalArgumentException(checkpoint + " is a checkpoint of " + cfg.model() + " without a data description; "
+                    + "not an image classifier from t4j train");
+        DataSpec spec;
+        try {
+            spec = JSON.treeToValue(root.get("data"), DataSpec.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(checkpoint + ": bad data description in its config: " + e.getMessage(), e);
+        }
+        // the preset's name and the data's shape define the model
+        ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), new Random4j(cfg.seed()));
+        model.loadStateDict(ck.model(), true);
+        if (!dev.equals(Device.CPU)) model.to(dev);
+        return new Loaded(model, cfg, spec, ck.epoch());
     }
 
     // -------------------------------------------------------------------------------------------- config.json

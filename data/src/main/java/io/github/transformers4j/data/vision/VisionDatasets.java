@@ -12,8 +12,8 @@ import java.util.Map;
 /**
  * Image-classification datasets by name, for the command line:
  * {@code fashion-mnist}, {@code mnist}, {@code cifar10}, {@code cifar100} (fine labels), {@code cifar100-coarse},
- * and {@code imagefolder:PATH}. {@code PATH} with {@code train/} and {@code test/} (or {@code val/}) sub-folders
- * gives both splits; otherwise {@code PATH} is the training split and there is no test split.
+ * and {@code imagefolder:PATH}. {@code PATH} with a {@code train/} sub-folder has the splits {@code train/}, and
+ * {@code test/} and {@code val/} where present (docs/DATASETS.md); otherwise {@code PATH} is the training split.
  */
 public final class VisionDatasets {
     private VisionDatasets() {}
@@ -68,13 +68,33 @@ public final class VisionDatasets {
         };
     }
 
+    /** A split of a data set. Only {@code imagefolder:} data sets have their own validation split (a {@code val/} folder). */
+    public enum Split { TRAIN, VAL, TEST }
+
     /** Opens the training ({@code train = true}) or test split of a dataset by name. */
     public static ImageClassificationDataset open(String name, boolean train, DataLocator locator) {
-        if (name.startsWith("imagefolder:")) return imageFolder(Path.of(name.substring("imagefolder:".length())), train);
+        ImageClassificationDataset ds = open(name, train ? Split.TRAIN : Split.TEST, locator, ImageFolder.Options.defaults());
+        if (ds == null) {
+            throw new DatasetException(name + " has no test split (expected train/ and test/ sub-folders in "
+                    + name.substring("imagefolder:".length()) + "); split the training set with Datasets.randomSplit");
+        }
+        return ds;
+    }
+
+    /**
+     * Opens a split of a dataset by name, or returns null when the data set has no such split. {@code imagefolder:PATH}
+     * is either one folder of class folders (the training split), or {@code PATH/train/} with {@code PATH/test/} and
+     * {@code PATH/val/} when present; the classes are the union of the splits' class folders (a class may be missing
+     * from a split). {@code options} apply to image folders only.
+     */
+    public static ImageClassificationDataset open(String name, Split split, DataLocator locator, ImageFolder.Options options) {
+        if (name.startsWith("imagefolder:")) return imageFolder(Path.of(name.substring("imagefolder:".length())), split, options);
         DatasetSource source = source(name);
         if (source == null)
             throw new DatasetException("unknown dataset '" + name + "'; known: " + String.join(", ", NAMES)
                     + ", imagefolder:PATH");
+        if (split == Split.VAL) return null;
+        boolean train = split == Split.TRAIN;
         Path dir = locator.locate(source);
         return switch (name) {
             case "fashion-mnist" -> Mnist.fashion(dir, train);
@@ -88,29 +108,33 @@ public final class VisionDatasets {
 
     /** Whether {@link #open} can give a test split for this name without opening anything. */
     public static boolean hasTestSplit(String name) {
-        if (!name.startsWith("imagefolder:")) return true;
-        Path root = Path.of(name.substring("imagefolder:".length()));
-        return Files.isDirectory(root.resolve("train"))
-                && (Files.isDirectory(root.resolve("test")) || Files.isDirectory(root.resolve("val")));
+        return hasSplit(name, Split.TEST);
     }
 
-    private static ImageFolder imageFolder(Path root, boolean train) {
+    /** Whether the data set has this split (without opening anything). */
+    public static boolean hasSplit(String name, Split split) {
+        if (!name.startsWith("imagefolder:")) return split != Split.VAL;
+        Path root = Path.of(name.substring("imagefolder:".length()));
+        if (split == Split.TRAIN) return Files.isDirectory(root);
+        return Files.isDirectory(root.resolve("train")) && Files.isDirectory(root.resolve(split.name().toLowerCase(java.util.Locale.ROOT)));
+    }
+
+    private static ImageFolder imageFolder(Path root, Split split, ImageFolder.Options options) {
+        if (!Files.isDirectory(root)) throw new DatasetException("imagefolder:" + root + ": no such folder");
         Path trainDir = root.resolve("train");
         if (!Files.isDirectory(trainDir)) {
-            if (train) return ImageFolder.open(root);
-            throw new DatasetException("imagefolder:" + root + " has no test split (no train/ and test/ or val/ "
-                    + "sub-folders); split the training set with Datasets.randomSplit");
+            if (split == Split.TRAIN) return ImageFolder.open(root, null, options);
+            return null;
         }
-        if (train) return ImageFolder.open(trainDir);
-        for (String split : List.of("test", "val")) {
-            if (!Files.isDirectory(root.resolve(split))) continue;
-            ImageFolder test = ImageFolder.open(root.resolve(split));
-            List<String> trainClasses = ImageFolder.open(trainDir).classes();
-            if (!test.classes().equals(trainClasses))
-                throw new DatasetException("imagefolder:" + root + ": " + split + "/ classes " + test.classes()
-                        + " differ from train/ classes " + trainClasses + "; labels would not match");
-            return test;
+        Path dir = root.resolve(split.name().toLowerCase(java.util.Locale.ROOT));
+        if (!Files.isDirectory(dir)) return null;
+        // classes: the union over the splits, so that labels agree whichever split lacks a class
+        java.util.TreeSet<String> classes = new java.util.TreeSet<>();
+        for (String s : List.of("train", "val", "test")) {
+            if (Files.isDirectory(root.resolve(s))) classes.addAll(ImageFolder.classFolders(root.resolve(s)));
         }
-        throw new DatasetException("imagefolder:" + root + " has train/ but neither test/ nor val/");
+        if (classes.isEmpty())
+            throw new DatasetException("imagefolder:" + root + ": train/ has no class folders (expected " + trainDir + "/<class>/<image>)");
+        return ImageFolder.open(dir, List.copyOf(classes), options);
     }
 }

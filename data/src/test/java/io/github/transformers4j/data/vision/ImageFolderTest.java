@@ -78,28 +78,74 @@ class ImageFolderTest {
     }
 
     @Test
-    void unreadableImageIsAnErrorNamingTheFile() throws IOException {
+    void unreadableFilesAreFoundUpFrontAndNamedOrSkipped() throws IOException {
         rgbPng(root.resolve("a/good.png"), 2, 2, 0, 0, 0);
-        Path bad = root.resolve("a/broken.png");
+        Path bad = root.resolve("a/broken.png"), empty = root.resolve("b/empty.png");
         Files.writeString(bad, "this is not a PNG");
-        ImageFolder ds = ImageFolder.open(root);
-        assertThat(ds.samples().get(0).path()).isEqualTo(bad);
-        assertThatThrownBy(() -> ds.get(0))
+        Files.createDirectories(empty.getParent());
+        Files.write(empty, new byte[0]);
+        assertThatThrownBy(() -> ImageFolder.open(root))
                 .isInstanceOf(DatasetException.class)
-                .hasMessage(bad + ": not a readable image (no ImageIO decoder recognises its content)");
-        assertThat(ds.get(1).image().shape()).containsExactly(3, 2, 2);
-        // a PNG cut in the middle
+                .hasMessageContaining("2 of 3 files in " + root + " cannot be read as images")
+                .hasMessageContaining(bad + ": not an image format ImageIO can decode (17 bytes)")
+                .hasMessageContaining(empty + ": empty file (0 bytes)")
+                .hasMessageContaining("--skip-bad-images");
+        ImageFolder skipped = ImageFolder.open(root, null, new ImageFolder.Options(3, ImageFolder.Background.WHITE, true));
+        assertThat(skipped.size()).isEqualTo(1);
+        assertThat(skipped.classes()).containsExactly("a", "b");
+        assertThat(String.join("\n", skipped.notes())).contains("skipping 2 unreadable files", bad.toString(), empty.toString(),
+                "no images for class b");
+
+        // a file that breaks after the scan (cut in the middle): the decode error names it
         byte[] png = Files.readAllBytes(root.resolve("a/good.png"));
-        Files.write(bad, java.util.Arrays.copyOf(png, 40));
-        assertThatThrownBy(() -> ds.get(0)).isInstanceOf(DatasetException.class).hasMessageStartingWith(bad.toString());
+        Files.write(root.resolve("a/good.png"), java.util.Arrays.copyOf(png, 40));
+        assertThatThrownBy(() -> skipped.get(0)).isInstanceOf(DatasetException.class)
+                .hasMessageStartingWith(root.resolve("a/good.png").toString());
     }
 
     @Test
-    void emptyRootsAndClassesAreErrors() throws IOException {
+    void alphaIsCompositedOnTheBackground() throws IOException {
+        // black glyph pixels (opaque), transparent black elsewhere, one half-transparent red pixel
+        BufferedImage img = new BufferedImage(3, 1, BufferedImage.TYPE_INT_ARGB);
+        img.setRGB(0, 0, 0xFF000000);
+        img.setRGB(1, 0, 0x00000000);
+        img.setRGB(2, 0, 0x80FF0000);
+        Files.createDirectories(root.resolve("c"));
+        ImageIO.write(img, "png", root.resolve("c/icon.png").toFile());
+        ImageFolder ds = ImageFolder.open(root);
+        assertThat(ds.notes()).anyMatch(n -> n.contains("1 of 1 images have an alpha channel: composited on white"));
+        // on white: glyph 0, transparent 255, red at alpha 128/255: 255 (R), 127 (G and B: 255 * 127/255)
+        assertThat(ds.get(0).image().pixels()).containsExactly(0, 255, 255, 0, 255, 127, 0, 255, 127);
+        Image black = ImageFolder.read(root.resolve("c/icon.png"), 3, ImageFolder.Background.BLACK);
+        assertThat(black.pixels()).containsExactly(0, 0, 128, 0, 0, 0, 0, 0, 0);
+        // grey + alpha
+        BufferedImage ga = new BufferedImage(2, 1, BufferedImage.TYPE_INT_ARGB);
+        ga.setRGB(0, 0, 0x00FFFFFF);
+        ga.setRGB(1, 0, 0xFF404040);
+        ImageIO.write(ga, "png", root.resolve("c/icon.png").toFile());
+        assertThat(ImageFolder.read(root.resolve("c/icon.png"), 1, ImageFolder.Background.WHITE).pixels()).containsExactly(255, 64);
+    }
+
+    @Test
+    void sizesAreCountedAndClassesMayComeFromOutside() throws IOException {
+        rgbPng(root.resolve("a/1.png"), 4, 3, 0, 0, 0);
+        rgbPng(root.resolve("a/2.png"), 4, 3, 0, 0, 0);
+        rgbPng(root.resolve("a/0.png"), 50, 60, 0, 0, 0);
+        ImageFolder ds = ImageFolder.open(root, java.util.List.of("a", "z"), ImageFolder.Options.defaults());
+        assertThat(ds.mostCommonSize()).isEqualTo(new ImageFolder.Size(3, 4));
+        assertThat(ds.sizes()).containsEntry(new ImageFolder.Size(3, 4), 2).containsEntry(new ImageFolder.Size(60, 50), 1);
+        assertThat(ds.classes()).containsExactly("a", "z");
+        assertThat(ds.notes()).anyMatch(n -> n.contains("no images for class z"));
+        assertThatThrownBy(() -> ImageFolder.open(root, java.util.List.of("b"), ImageFolder.Options.defaults()))
+                .hasMessageContaining("has class folders [a] that are not among the classes [b]");
+    }
+
+    @Test
+    void emptyRootsAreErrorsAndEmptyClassesAreNoted() throws IOException {
         assertThatThrownBy(() -> ImageFolder.open(root)).hasMessageContaining("has no class folders");
         Files.createDirectories(root.resolve("empty"));
-        assertThatThrownBy(() -> ImageFolder.open(root))
-                .hasMessageContaining("class folder " + root.resolve("empty") + " has no images");
+        rgbPng(root.resolve("full/1.png"), 2, 2, 0, 0, 0);
+        assertThat(ImageFolder.open(root).notes()).anyMatch(n -> n.contains("no images for class empty"));
         assertThatThrownBy(() -> ImageFolder.open(root.resolve("nope"))).hasMessageContaining("is not a folder");
     }
 }

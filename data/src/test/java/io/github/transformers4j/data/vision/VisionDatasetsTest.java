@@ -80,14 +80,29 @@ class VisionDatasetsTest {
         ImageFolderTest.rgbPng(split.resolve("val/a/1.png"), 2, 2, 0, 0, 0);
         ImageFolderTest.rgbPng(split.resolve("val/b/1.png"), 2, 2, 0, 0, 0);
         ImageFolderTest.rgbPng(split.resolve("val/b/2.png"), 2, 2, 0, 0, 0);
-        assertThat(VisionDatasets.hasTestSplit("imagefolder:" + split)).isTrue();
+        // val/ is the validation split, not the test split
+        assertThat(VisionDatasets.hasTestSplit("imagefolder:" + split)).isFalse();
         assertThat(VisionDatasets.open("imagefolder:" + split, true, locator()).size()).isEqualTo(2);
+        assertThatThrownBy(() -> VisionDatasets.open("imagefolder:" + split, false, locator())).hasMessageContaining("has no test split");
+        var val = VisionDatasets.open("imagefolder:" + split, VisionDatasets.Split.VAL, locator(), ImageFolder.Options.defaults());
+        assertThat(val.size()).isEqualTo(3);
+        assertThat(val.classes()).containsExactly("a", "b");
+        ImageFolderTest.rgbPng(split.resolve("test/b/1.png"), 2, 2, 0, 0, 0);
+        assertThat(VisionDatasets.hasTestSplit("imagefolder:" + split)).isTrue();
         var test = VisionDatasets.open("imagefolder:" + split, false, locator());
-        assertThat(test.size()).isEqualTo(3);
+        assertThat(test.size()).isEqualTo(1);
         assertThat(test.classes()).containsExactly("a", "b");
+        assertThat(test.get(0).label()).isEqualTo(1);
 
+        // classes are the union of the splits: a class only in val/ gets its label everywhere (train has no images of it)
         ImageFolderTest.rgbPng(split.resolve("val/c/1.png"), 2, 2, 0, 0, 0);
-        assertThatThrownBy(() -> VisionDatasets.open("imagefolder:" + split, false, locator()))
-                .hasMessageContaining("val/ classes [a, b, c] differ from train/ classes [a, b]");
+        var train = VisionDatasets.open("imagefolder:" + split, VisionDatasets.Split.TRAIN, locator(), ImageFolder.Options.defaults());
+        assertThat(train.classes()).containsExactly("a", "b", "c");
+        assertThat(((ImageFolder) train).notes()).anyMatch(n -> n.contains("no images for class c"));
+        assertThat(VisionDatasets.open("imagefolder:" + split, VisionDatasets.Split.VAL, locator(), ImageFolder.Options.defaults()).size())
+                .isEqualTo(4);
+        assertThat(VisionDatasets.open("imagefolder:" + split, false, locator()).get(0).label()).isEqualTo(1);
+        assertThat(VisionDatasets.hasSplit("imagefolder:" + split, VisionDatasets.Split.VAL)).isTrue();
+        assertThat(VisionDatasets.hasSplit("fashion-mnist", VisionDatasets.Split.VAL)).isFalse();
     }
 }

@@ -8,9 +8,21 @@ import io.github.transformers4j.data.vision.Image;
  * Bilinear resize to {@code height x width} with half-pixel centres, as PyTorch's
  * {@code interpolate(mode="bilinear", align_corners=False, antialias=False)}: output pixel {@code i} samples the
  * input at {@code (i + 0.5) * in / out - 0.5}, clamped to the image. No antialiasing, so strong downscaling
- * skips detail.
+ * skips detail. {@link #shorterSide} resizes as torchvision's {@code Resize(size)} with one number: the shorter side
+ * becomes {@code size}, the longer one {@code floor(size * long / short)}.
  */
 public record Resize(int height, int width) implements Transform<Image, Image> {
+    /** torchvision's {@code Resize(size)}: the shorter side to {@code size}, keeping the aspect ratio. */
+    public static Transform<Image, Image> shorterSide(int size) {
+        if (size <= 0) throw new IllegalArgumentException("Resize: size must be positive, got " + size);
+        return (image, rng) -> {
+            int h = image.height(), w = image.width();
+            if (Math.min(h, w) == size) return image;
+            Resize r = h <= w ? new Resize(size, (int) ((long) size * w / h)) : new Resize((int) ((long) size * h / w), size);
+            return r.apply(image, rng);
+        };
+    }
+
     public Resize {
         if (height <= 0 || width <= 0)
             throw new IllegalArgumentException("Resize: size must be positive, got [" + height + ", " + width + "]");

@@ -44,6 +44,15 @@ public final class Transforms {
         return new Resize(height, width);
     }
 
+    /** The shorter side to {@code size}, keeping the aspect ratio (torchvision's {@code Resize(size)}). */
+    public static Transform<Image, Image> resize(int size) {
+        return Resize.shorterSide(size);
+    }
+
+    public static CenterCrop centerCrop(int size) {
+        return new CenterCrop(size, size);
+    }
+
     public static GrayscaleToRgb grayscaleToRgb() {
         return new GrayscaleToRgb();
     }

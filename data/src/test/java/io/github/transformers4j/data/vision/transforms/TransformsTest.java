@@ -133,4 +133,33 @@ class TransformsTest {
         for (float v : a.pixels()) assertThat(v).isBetween(-1f, 1f);
         assertThat(pipeline.toString()).contains("RandomCrop[height=2, width=2, padding=1]", "RandomHorizontalFlip[p=0.5]");
     }
+
+    @Test
+    void resizeShorterSideThenCenterCropAsTorchvision() {
+        // torchvision: Resize(16) of 30x40 (h x w) gives 16 x int(16 * 40 / 30) = 16 x 21
+        float[] px = new float[30 * 40];
+        for (int i = 0; i < px.length; i++) px[i] = i % 40; // value = column
+        Image wide = new Image(px, 1, 30, 40);
+        Image r = Transforms.resize(16).apply(wide, new SampleRng(0));
+        assertThat(r.shape()).containsExactly(1, 16, 21);
+        assertThat(Transforms.resize(16).apply(new Image(new float[40 * 30], 1, 40, 30), new SampleRng(0)).shape()).containsExactly(1, 21, 16);
+        // CenterCrop(16) of 16 x 21: left = round(5 / 2) = 2 (Python rounds half to even), so columns 2..17
+        Image c = Transforms.centerCrop(16).apply(r, new SampleRng(0));
+        assertThat(c.shape()).containsExactly(1, 16, 16);
+        assertThat(c.get(0, 0, 0)).isEqualTo(r.get(0, 0, 2));
+        assertThat(c.get(0, 5, 15)).isEqualTo(r.get(0, 5, 17));
+        // top = round(3 / 2) = 2 for a 19-row image
+        Image tall = new Image(rows(19, 4), 1, 19, 4);
+        assertThat(new CenterCrop(16, 4).apply(tall, new SampleRng(0)).get(0, 0, 0)).isEqualTo(2f);
+        // smaller than the window: zero padding around it (torchvision pads, then crops)
+        Image small = new Image(new float[] {5, 5, 5, 5}, 1, 2, 2);
+        Image padded = new CenterCrop(4, 4).apply(small, new SampleRng(0));
+        assertThat(padded.pixels()).containsExactly(0, 0, 0, 0, 0, 5, 5, 0, 0, 5, 5, 0, 0, 0, 0, 0);
+    }
+
+    private static float[] rows(int h, int w) {
+        float[] p = new float[h * w];
+        for (int i = 0; i < p.length; i++) p[i] = i / w; // value = row
+        return p;
+    }
 }
