@@ -764,6 +764,7 @@ public final class CudaBackend implements Backend {
     private final NnOps.MultiAdamKernel multiAdam = this::adamMulti;
     private final Capture.Graphs graphs = this::capture;
     private final NnOps.ClipGradNormKernel clipGradNorm = this::clipGradNorm;
+    private final NnOps.FlashAttentionKernel flashAttention = new FlashAttentionLauncher();
 
     @Override
     public <K> Optional<K> kernel(FusedOp<K> op, DType dtype) {
@@ -772,6 +773,8 @@ public final class CudaBackend implements Backend {
         else if (op.equals(NnOps.MULTI_ADAM) && dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noMultiAdam")) k = multiAdam;
         else if (op.equals(Capture.GRAPHS) && !Boolean.getBoolean("t4j.cuda.noGraphs")) k = graphs;
         else if (op.equals(NnOps.CLIP_GRAD_NORM) && dtype == DType.F32) k = clipGradNorm;
+        else if (op.equals(NnOps.FLASH_ATTENTION) && dtype == DType.BF16 && gpu.computeMajor() >= 8 // bf16 mma: sm_80+
+                && !Boolean.getBoolean("t4j.cuda.noFlashAttention")) k = flashAttention;
         return Optional.ofNullable(op.type().cast(k));
     }
 
@@ -797,6 +800,94 @@ public final class CudaBackend implements Backend {
         @Override
         public void weightGrad(Tensor gLow, Tensor x, Tensor g, Tensor gw, Tensor gb) {
             weightGradProduct(gLow, x, g, gw, gb, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
+        }
+    }
+
+    /**
+     * Flash attention under bf16 autocast (attention.cu): forward one launch; backward three (D = rowsum(dout * out),
+     * dk and dv per key block, dq per query block), each gradient element written once. Tensors are (B, H, L, E)
+     * views with last stride 1; the params struct is FlashParams's words in order.
+     */
+    private final class FlashAttentionLauncher implements NnOps.FlashAttentionKernel {
+        private static final int THREADS = 128, TILE = 64, PAD = 8, MAX_GRID_Y = 65535;
+        /** Index of FlashParams.bh0 in the words. */
+        private static final int BH0 = 8 * 4 + 5 + 2 + 4;
+        private final java.util.Set<String> sized = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public boolean supports(int headDim) {
+            return headDim == 32 || headDim == 64 || headDim == 128;
+        }
+
+        @Override
+        public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
+            int e = a.q().size(3);
+            long[] p = params(a, out, null, null, null, null, lse, null);
+            launch("flash_attn_fwd_e" + e, Math.ceilDiv(a.q().size(2), TILE), p, 3 * TILE * (e + PAD) * 2);
+        }
+
+        @Override
+        public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
+            int e = a.q().size(3), bm = e == 128 ? 32 : 64; // bm: query rows per step of dkdv (BM in attention.cu)
+            long[] p = params(a, out, dout, dq, dk, dv, lse, delta);
+            long rows = delta.numel();
+            fn("attention.cu", "flash_attn_bwd_delta").launch(stream, (int) Math.min(Math.ceilDiv(rows, BLOCK / 32), maxGrid), BLOCK, 0,
+                    KernelArgs.of().struct(p).i32(e));
+            launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(a.k().size(2), TILE), p, (2 * TILE + 2 * bm) * (e + PAD) * 2 + 2 * bm * 4);
+            launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(a.q().size(2), TILE), p, 4 * TILE * (e + PAD) * 2);
+        }
+
+        /** Grid (tiles, B*H) in launches of at most 65535 rows of y; more than 48 KB of shared memory is opted into once. */
+        private void launch(String kernel, int tiles, long[] p, int smem) {
+            CudaFunction f = fn("attention.cu", kernel);
+            if (smem > 48 * 1024 && sized.add(kernel)) f.setAttribute(CudaFunction.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem);
+            long bh = p[BH0 - 4] * p[BH0 - 3]; // B * H
+            for (long bh0 = 0; bh0 < bh; bh0 += MAX_GRID_Y) {
+                p[BH0] = bh0;
+                f.launch(stream, tiles, (int) Math.min(MAX_GRID_Y, bh - bh0), 1, THREADS, 1, 1, smem, KernelArgs.of().struct(p));
+            }
+            p[BH0] = 0;
+        }
+
+        private long[] params(NnOps.FlashAttention a, Tensor out, Tensor dout, Tensor dq, Tensor dk, Tensor dv, Tensor lse, Tensor delta) {
+            Tensor q = a.q(), m = a.masked();
+            Tensor[] mats = {q, a.k(), a.v(), out, dout, dq, dk, dv};
+            long[] p = new long[BH0 + 8];
+            int i = 0;
+            boolean vec = true;
+            for (Tensor t : mats) {
+                if (t != null && (t.dim() != 4 || t.stride(3) != 1 || t.dtype() != DType.F32)) {
+                    throw new IllegalArgumentException("flash attention: expected F32 (B, H, L, E) views with last stride 1, got "
+                            + t.dtype() + " " + java.util.Arrays.toString(t.shape()) + " strides " + java.util.Arrays.toString(t.stride()));
+                }
+                p[i++] = ptr(t);
+                for (int d = 0; d < 3; d++) {
+                    long s = t == null ? 0 : t.stride(d);
+                    p[i++] = s;
+                    vec &= s % 4 == 0;
+                }
+                vec &= ptr(t) % 16 == 0;
+            }
+            p[i++] = ptr(m);
+            for (int d = 0; d < 4; d++) p[i++] = m == null ? 0 : m.stride(d);
+            p[i++] = ptr(lse);
+            p[i++] = ptr(delta);
+            p[i++] = q.size(0);
+            p[i++] = q.size(1);
+            p[i++] = q.size(2);
+            p[i++] = a.k().size(2);
+            if (i != BH0) throw new IllegalStateException("FlashParams layout");
+            p[i++] = 0; // bh0, set per launch
+            double drop = a.dropoutP();
+            p[i++] = Double.doubleToRawLongBits(a.scale());
+            p[i++] = Double.doubleToRawLongBits(drop > 0 ? 1.0 / (1.0 - drop) : 1.0);
+            p[i++] = drop > 0 ? (long) Math.ceil(drop * 16777216.0) : 0; // keep when (bits >> 8) >= ceil(p 2^24), i.e. u >= p
+            p[i++] = a.seed();
+            p[i++] = a.offset();
+            p[i++] = drop > 0 ? offsetShift(a.seed()) : 0;
+            p[i++] = vec ? 1 : 0;
+            if (i != p.length) throw new IllegalStateException("FlashParams layout");
+            return p;
         }
     }
 

@@ -6,9 +6,10 @@ package io.github.transformers4j.tensor;
  * F32 operands rounded to the autocast type, accumulate in fp32 (cuBLASLt's fp32 compute type;
  * on the CPU the rounded operands are multiplied in fp32) and return their result in the operands' own dtype again.
  * Everything else (softmax, layer norm, losses, reductions, the optimizer) stays in fp32, and so do the weights
- * (master copies): the rounding is an autograd op, so gradients arrive back in fp32. The fused attention op
- * ({@code NnOps.multiHeadAttention}) still runs in its inputs' dtype: its projections are rounded, its score and
- * value products are not (yet).
+ * (master copies): the rounding is an autograd op, so gradients arrive back in fp32. The fused attention ops
+ * ({@code NnOps.multiHeadAttention}, {@code NnOps.scaledDotProductAttention}) run as flash attention with bf16
+ * products where the backend offers {@code NnOps.FLASH_ATTENTION} (CUDA, head dims 32/64/128, no additive mask); elsewhere
+ * they keep their inputs' dtype.
  *
  * <p>Run the backward pass outside the scope, as with PyTorch: recorded products already hold their rounded operands.
  */

@@ -415,6 +415,8 @@ public final class NnOps {
         }
         int b = q.size(0), lq = q.size(1), e = q.size(2) / (groups * heads), lk = kv == null ? lq : kv.size(1);
         int bh = b * heads;
+        FlashAttentionKernel flash = flashKernel(q, kv == null ? q : kv, e, (long) bh * lq * lk, masked, additive, dropoutP);
+        if (flash != null) return flashMultiHeadAttention(flash, q, kv, heads, e, masked, scale, dropoutP, rng);
         Tensor qh, kh, vh, packed, kvPacked = null;
         try (var off = Grad.disabled()) {
             packed = headsFirst(q, groups, heads, e);                      // (G, B*H, Lq, E)
@@ -453,6 +455,9 @@ public final class NnOps {
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor masked, Tensor additive, double scale,
             double dropoutP, Random4j rng) {
         int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2), ev = v.size(3);
+        FlashAttentionKernel flash = ev != e || k.dtype() != q.dtype() || v.dtype() != q.dtype() ? null
+                : flashKernel(q, k, e, (long) b * h * lq * lk, masked, additive, dropoutP);
+        if (flash != null) return flashScaledDotProductAttention(flash, q, k, v, masked, scale, dropoutP, rng);
         Tensor qh, kh, vh;
         try (var off = Grad.disabled()) {
             qh = Views.rawView(q.contiguous(), b * h, lq, e);
@@ -469,6 +474,124 @@ public final class NnOps {
             core.backward(be, gh, Views.rawView(dq, b * h, lq, e), Views.rawView(dk, b * h, lk, e), Views.rawView(dv, b * h, lk, ev));
             return new Tensor[] {q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null};
         }, q, k, v);
+    }
+
+    /**
+     * Kernel of {@link #multiHeadAttention} and {@link #scaledDotProductAttention} under bf16 autocast: flash attention
+     * (scores never materialised) with bf16 products accumulated in fp32 and the softmax in fp32. Operands are views
+     * (B, H, L, E) of any strides whose last is 1 (the packed projections are read and written in place); see
+     * {@link FlashAttention}. The backward recomputes the weights from {@code lse} and must be deterministic (no
+     * floating-point atomics): same inputs, same bits.
+     */
+    public interface FlashAttentionKernel {
+        /** Whether head dimension {@code headDim} is supported (else the op layer runs the composite). */
+        boolean supports(int headDim);
+
+        /** out (B, H, Lq, E) = dropout(softmax(scale q k^T, masked)) v; lse F32 (B*H, Lq): each row's log-sum-exp. */
+        void forward(FlashAttention a, Tensor out, Tensor lse);
+
+        /** dq, dk, dv (views as q, k, v) for the output gradient dout (B, H, Lq, E); delta: F32 (B*H, Lq) scratch. */
+        void backward(FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv);
+    }
+
+    /**
+     * The operands of one flash attention call: q (B, H, Lq, E), k and v (B, H, Lk, E), F32, last stride 1; masked
+     * BOOL broadcast to (B, H, Lq, Lk) (true = not allowed) or null; dropout on the weights with the keep decisions
+     * {@link Backend#dropout}{@code (w, out, dropoutP, seed, offset)} would make on the (B*H, Lq, Lk) weights w.
+     */
+    public record FlashAttention(Tensor q, Tensor k, Tensor v, Tensor masked, double scale, double dropoutP, long seed, long offset) {}
+
+    public static final FusedOp<FlashAttentionKernel> FLASH_ATTENTION = FusedOp.of("flash_attention", FlashAttentionKernel.class);
+
+    /**
+     * The flash kernel when bf16 autocast is on, the backend offers one for head dim e and the call fits it (F32,
+     * no additive mask, a BOOL mask or none, dropout below 1, no empty dims); else null (the composite runs).
+     */
+    static FlashAttentionKernel flashKernel(Tensor q, Tensor kv, int e, long elements, Tensor masked, Tensor additive, double dropoutP) {
+        if (Autocast.dtype() != DType.BF16 || q.dtype() != DType.F32 || kv.dtype() != DType.F32 || additive != null
+                || elements == 0 || !(dropoutP >= 0 && dropoutP < 1) || !kv.device().equals(q.device())
+                || masked != null && (masked.dtype() != DType.BOOL || !masked.device().equals(q.device()))) {
+            return null;
+        }
+        FlashAttentionKernel k = q.backend().kernel(FLASH_ATTENTION, DType.BF16).orElse(null);
+        return k != null && k.supports(e) ? k : null;
+    }
+
+    /** (B, L, G*H*E) -> G views (B, H, L, E) of it, no copy: group g is columns [g*H*E, (g+1)*H*E). */
+    private static Tensor[] headViews(Tensor x, int groups, int heads, int e) {
+        int b = x.size(0), l = x.size(1);
+        try (var off = Grad.disabled()) {
+            Tensor v = x.view(b, l, groups, heads, e).permute(2, 0, 3, 1, 4); // (G, B, H, L, E)
+            Tensor[] out = new Tensor[groups];
+            for (int g = 0; g < groups; g++) out[g] = v.select(0, g);
+            return out;
+        }
+    }
+
+    /** The dropout stream of a flash call: the numbers the composite's fused dropout would draw ({seed, offset}). */
+    private static long[] flashDropout(double dropoutP, Random4j rng, long weights) {
+        if (dropoutP == 0) return new long[2];
+        Random4j r = rng == null ? Random4j.global() : rng;
+        return new long[] {r.seed(), r.reserve(weights)};
+    }
+
+    /** {@link #multiHeadAttention} through the flash kernel: q, k, v read from the packed projections, gradients written into packed ones. */
+    static Tensor flashMultiHeadAttention(FlashAttentionKernel kernel, Tensor q, Tensor kv, int heads, int e, Tensor masked,
+            double scale, double dropoutP, Random4j rng) {
+        int b = q.size(0), lq = q.size(1), lk = kv == null ? lq : kv.size(1);
+        Device dev = q.device();
+        Tensor qc = lastContiguous(q, true), kvc = kv == null ? null : lastContiguous(kv, true);
+        Tensor[] qkv = kv == null ? headViews(qc, 3, heads, e)
+                : new Tensor[] {headViews(qc, 1, heads, e)[0], headViews(kvc, 2, heads, e)[0], headViews(kvc, 2, heads, e)[1]};
+        Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, heads, lq, lk});
+        long[] drop = flashDropout(dropoutP, rng, (long) b * heads * lq * lk);
+        FlashAttention a = new FlashAttention(qkv[0], qkv[1], qkv[2], m, scale, dropoutP, drop[0], drop[1]);
+        Tensor out = Tensor.empty(DType.F32, dev, b, lq, heads * e), lse = Tensor.empty(DType.F32, dev, b * heads, lq);
+        Tensor out4 = headViews(out, 1, heads, e)[0];
+        kernel.forward(a, out4, lse);
+        Node.Backward backward = g -> {
+            Tensor g4 = headViews(g.contiguous(), 1, heads, e)[0];
+            Tensor delta = Tensor.empty(DType.F32, dev, b * heads, lq);
+            if (kv == null) {
+                Tensor d = Tensor.empty(DType.F32, dev, b, lq, 3 * heads * e);
+                Tensor[] d3 = headViews(d, 3, heads, e);
+                kernel.backward(a, out4, lse, g4, delta, d3[0], d3[1], d3[2]);
+                return new Tensor[] {d};
+            }
+            Tensor dq = Tensor.empty(DType.F32, dev, b, lq, heads * e), dkv = Tensor.empty(DType.F32, dev, b, lk, 2 * heads * e);
+            Tensor[] d2 = headViews(dkv, 2, heads, e);
+            kernel.backward(a, out4, lse, g4, delta, headViews(dq, 1, heads, e)[0], d2[0], d2[1]);
+            return new Tensor[] {dq, dkv};
+        };
+        return kv == null ? Autograd.record("multi_head_attention", out, backward, q)
+                : Autograd.record("multi_head_attention", out, backward, q, kv);
+    }
+
+    /** {@link #scaledDotProductAttention} through the flash kernel (q, k, v read through their strides). */
+    static Tensor flashScaledDotProductAttention(FlashAttentionKernel kernel, Tensor q, Tensor k, Tensor v, Tensor masked,
+            double scale, double dropoutP, Random4j rng) {
+        int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2);
+        Device dev = q.device();
+        Tensor qs = lastContiguous(q, false), ks = lastContiguous(k, false), vs = lastContiguous(v, false);
+        Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, h, lq, lk});
+        long[] drop = flashDropout(dropoutP, rng, (long) b * h * lq * lk);
+        FlashAttention a = new FlashAttention(qs, ks, vs, m, scale, dropoutP, drop[0], drop[1]);
+        Tensor out = Tensor.empty(DType.F32, dev, b, h, lq, e), lse = Tensor.empty(DType.F32, dev, b * h, lq);
+        kernel.forward(a, out, lse);
+        return Autograd.record("scaled_dot_product_attention", out, g -> {
+            Tensor delta = Tensor.empty(DType.F32, dev, b * h, lq);
+            Tensor dq = Tensor.empty(DType.F32, dev, q.shape()), dk = Tensor.empty(DType.F32, dev, k.shape()), dv = Tensor.empty(DType.F32, dev, v.shape());
+            kernel.backward(a, out, lse, g.contiguous(), delta, dq, dk, dv);
+            return new Tensor[] {q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null};
+        }, q, k, v);
+    }
+
+    /** x itself when it is contiguous (whole) or its last stride is 1 (not whole), else a contiguous copy, without autograd. */
+    private static Tensor lastContiguous(Tensor x, boolean whole) {
+        if (whole ? x.isContiguous() : x.stride(x.dim() - 1) == 1) return x;
+        try (var off = Grad.disabled()) {
+            return x.contiguous();
+        }
     }
 
     /** (B, L, G*H*E) -> contiguous (G, B*H, L, E): one strided copy. */

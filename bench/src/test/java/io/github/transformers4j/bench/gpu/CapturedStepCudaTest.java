@@ -182,6 +182,11 @@ class CapturedStepCudaTest {
     }
 
     @Test
+    void aCapturedBf16StepWithAttentionDropoutDrawsTheEagerMasks() {
+        compareCapturedWithEager("vit-sincos-p8", 16, DType.BF16, 1e-6); // head dim 32: flash attention with dropout
+    }
+
+    @Test
     void replaysAllocateNothingAndNeverWait() {
         Setup s = Setup.of("vit-tiny-p4", 64, DType.BF16);
         CudaBackend backend = (CudaBackend) Backends.of(GPU);

@@ -3,29 +3,11 @@
 // One thread per block of 4 numbers. Arithmetic uses __dadd_rn/__dmul_rn so that no multiply-add is fused (Java
 // rounds every operation); log/cos/sin may differ from Java's in the last bit of a double (not of a float).
 #include "common.cuh"
+#include "philox.cuh"
 
 // = io.github.transformers4j.tensor.Backend.Distribution ordinals
 // enum Distribution { UNIFORM, NORMAL, INT }
 enum { D_UNIFORM, D_NORMAL, D_INT };
-
-__device__ __forceinline__ void philox(u64 block, u64 seed, u32 out[4]) {
-    u32 c0 = (u32)block, c1 = (u32)(block >> 32), c2 = 0, c3 = 0;
-    u32 k0 = (u32)seed, k1 = (u32)(seed >> 32);
-#pragma unroll
-    for (int r = 0; r < 10; r++) {
-        u64 p0 = (u64)0xD2511F53u * c0;
-        u64 p1 = (u64)0xCD9E8D57u * c2;
-        u32 n0 = (u32)(p1 >> 32) ^ c1 ^ k0;
-        u32 n2 = (u32)(p0 >> 32) ^ c3 ^ k1;
-        c0 = n0;
-        c1 = (u32)p1;
-        c2 = n2;
-        c3 = (u32)p0;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
 
 // Random4j.uniformFloat: 24 random bits in [0, 1)
 __device__ __forceinline__ float uniform_float(u32 bits) { return (float)(bits >> 8) * 5.9604644775390625e-8f; }

@@ -1,0 +1,618 @@
+// Flash attention for bf16 autocast (FlashAttention-2's tiling): out = softmax(scale q k^T, masked) v per (batch, head)
+// without materialising the scores; bf16 tensor-core products (mma.m16n8k16, fp32 accumulation), fp32 softmax.
+//
+// Operands live in fp32 global memory with any strides whose last one is 1, seen as (B, H, L, E): the packed
+// projection (B, L, 3*H*E) is read in place (q at column 0, k at H*E, v at 2*H*E; strides L*3*H*E, E, 3*H*E, 1),
+// and out (B, Lq, H*E) / the packed gradient are written in place. Tiles are rounded to bf16 while they are staged
+// into shared memory.
+//
+//   forward    flash_attn_fwd_e{32,64,128}   grid (ceil(Lq / 64), B*H): out, lse = the row log-sum-exp (B*H, Lq)
+//   backward   flash_attn_bwd_delta           D = rowsum(dout * out) (B*H, Lq)
+//              flash_attn_bwd_dkdv_e*         grid (ceil(Lk / 64), B*H): dk, dv of 64 keys, looping over the queries
+//              flash_attn_bwd_dq_e*           grid (ceil(Lq / 64), B*H): dq of 64 queries, looping over the keys
+// The backward recomputes P from lse in both kernels and writes every gradient element exactly once: no atomics,
+// the same bits on every run.
+//
+// Masks: a BOOL tensor (true = not allowed) read through broadcast strides (mb, mh, mi, mj), e.g. a key-padding mask
+// (B, 1, 1, Lk) has mh = mi = 0. A query with no allowed key gets out 0, lse +inf (so P = 0 in the backward) and no
+// gradient. Dropout on P: element (bh, i, j) is kept when word idx % 4 of Philox block offset + shift + idx / 4 (idx =
+// (bh*Lq + i)*Lk + j) has (w >> 8) >= ceil(p * 2^24): exactly dropout_f32's draw on the materialised (B*H, Lq, Lk)
+// weights, since u = (w >> 8) * 2^-24 >= p. Kept weights are multiplied by dropout_scale = (float)(1 / (1 - p)).
+#include "common.cuh"
+#include "philox.cuh"
+
+#define FA_THREADS 128  // 4 warps; each owns 16 rows of the block's 64 (queries, or keys in dkdv)
+#define FA_PAD 8        // bf16 padding per shared row: rows stay 16-byte aligned, ldmatrix reads are conflict-free
+#define LOG2E 1.4426950408889634f
+#define LN2 0.6931471805599453f
+
+// (b, h, l, d) at p[b * sb + h * sh + l * sl + d]
+struct Bhle {
+    float* p;
+    i64 sb, sh, sl;
+};
+
+// Every field 8 bytes: the Java side passes the struct as a long[] (FlashAttention in CudaBackend.java, same order).
+struct FlashParams {
+    Bhle q, k, v, o, dout, dq, dk, dv;
+    const u8* mask;  // null = no mask
+    i64 mb, mh, mi, mj;
+    float* lse;    // (B*H, Lq), natural log of sum_j exp(scale q_i k_j); +inf for a row without allowed keys
+    float* delta;  // (B*H, Lq)
+    i64 B, H, Lq, Lk;
+    i64 bh0;  // first batch*head of this launch (grids are split at 65535 in y)
+    double scale, dropout_scale;
+    i64 keep_threshold;  // ceil(p * 2^24); 0 = no dropout
+    u64 seed, offset;
+    const i64* offset_shift;  // device word added to offset (non-zero in replays of captured steps)
+    i64 vec;                  // 1: every pointer 16-byte aligned and every row stride a multiple of 4 (float4 loads)
+};
+
+// ---- tiny PTX helpers (no headers)
+
+__device__ __forceinline__ u32 smem_u32(const void* p) {
+    u32 a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+
+// two floats -> bf16x2, round to nearest even; lo in bits 0-15 (the element with the smaller column)
+__device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
+    u32 r;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+
+// 2^x; 2^-inf = 0
+__device__ __forceinline__ float exp2_fast(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// Four 8x8 bf16 matrices; lane l gives the address of row l % 8 of matrix l / 8 and receives, in r[i], row l / 4,
+// columns 2 (l % 4) and 2 (l % 4) + 1 of matrix i (trans: column l / 4, rows 2 (l % 4) and 2 (l % 4) + 1).
+__device__ __forceinline__ void ldsm_x4(u32 r[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_t(u32 r[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+
+// c (16x8 f32) += a (16x16 bf16, row) b (16x8 bf16, col). With g = lane / 4, t = lane % 4:
+//   a[0] = A[g][2t..2t+1], a[1] = A[g+8][2t..], a[2] = A[g][2t+8..], a[3] = A[g+8][2t+8..]
+//   b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g]
+//   c[0..1] = C[g][2t..2t+1], c[2..3] = C[g+8][2t..2t+1]
+__device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32 b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// ---- fragments from a shared tile s[rows][LD] (bf16, row-major)
+
+// A operand: rows r0..r0+15, columns c0..c0+15 of s (the m16k16 block as the row-major A of mma).
+template <int LD>
+__device__ __forceinline__ void frag_a(u32 a[4], const u16* s, int r0, int c0, int lane) {
+    ldsm_x4(a, smem_u32(s + (r0 + (lane & 15)) * LD + c0 + (lane >> 4) * 8));
+}
+
+// B operands of two n-tiles where B[k][n] = s[n][k] (s holds B transposed: K for q k^T): n = rows r0..r0+15 of s,
+// k = columns c0..c0+15. b[0], b[1] = tile n r0..r0+7; b[2], b[3] = tile n r0+8..r0+15.
+template <int LD>
+__device__ __forceinline__ void frag_b_nk(u32 b[4], const u16* s, int r0, int c0, int lane) {
+    int m = lane >> 3;
+    ldsm_x4(b, smem_u32(s + (r0 + (lane & 7) + (m >> 1) * 8) * LD + c0 + (m & 1) * 8));
+}
+
+// B operands of two n-tiles where B[k][n] = s[k][n] (s holds B itself: V for p v): k = rows r0..r0+15 of s,
+// n = columns c0..c0+15. b[0], b[1] = tile n c0..c0+7; b[2], b[3] = tile n c0+8..c0+15.
+template <int LD>
+__device__ __forceinline__ void frag_b_kn(u32 b[4], const u16* s, int r0, int c0, int lane) {
+    int m = lane >> 3;
+    ldsm_x4_t(b, smem_u32(s + (r0 + (lane & 7) + (m & 1) * 8) * LD + c0 + (m >> 1) * 8));
+}
+
+// The A operand (k = 16 columns kc*16..kc*16+15) from accumulator tiles c[2kc] and c[2kc+1] of a 16 x N result.
+__device__ __forceinline__ void frag_a_from_acc(u32 a[4], const float c0[4], const float c1[4]) {
+    a[0] = pack_bf16(c0[0], c0[1]);
+    a[1] = pack_bf16(c0[2], c0[3]);
+    a[2] = pack_bf16(c1[0], c1[1]);
+    a[3] = pack_bf16(c1[2], c1[3]);
+}
+
+// Rows [r0, r0 + R) of the (B, H, L, E) slice `base` (row stride sl) into s[R][E + FA_PAD] as bf16; rows >= n are 0.
+template <int E, int R>
+__device__ __forceinline__ void stage(u16* s, const float* base, i64 sl, int r0, int n, bool vec) {
+    constexpr int C4 = E / 4;
+    for (int c = threadIdx.x; c < R * C4; c += FA_THREADS) {
+        int r = c / C4, d = (c % C4) * 4;
+        float4 x;
+        x.x = x.y = x.z = x.w = 0.0f;
+        if (r0 + r < n) {
+            const float* src = base + (i64)(r0 + r) * sl + d;
+            if (vec) {
+                x = *(const float4*)src;
+            } else {
+                x.x = src[0];
+                x.y = src[1];
+                x.z = src[2];
+                x.w = src[3];
+            }
+        }
+        uint2 w;
+        w.x = pack_bf16(x.x, x.y);
+        w.y = pack_bf16(x.z, x.w);
+        *(uint2*)(s + r * (E + FA_PAD) + d) = w;
+    }
+}
+
+__device__ __forceinline__ const float* slice(const Bhle& m, i64 b, i64 h) { return m.p + b * m.sb + h * m.sh; }
+
+__device__ __forceinline__ u32 word(const u32 w[4], u32 i) { return i == 0 ? w[0] : i == 1 ? w[1] : i == 2 ? w[2] : w[3]; }
+
+// Dropout keep decision of element idx = (bh*Lq + i)*Lk + j.
+__device__ __forceinline__ bool keep1(const FlashParams& P, u64 offset, u64 idx) {
+    u32 w[4];
+    philox(offset + (idx >> 2), P.seed, w);
+    return (word(w, (u32)(idx & 3)) >> 8) >= (u32)P.keep_threshold;
+}
+
+// Keep decisions of elements idx and idx + 1 (one Philox block unless idx % 4 == 3).
+__device__ __forceinline__ void keep2(const FlashParams& P, u64 offset, u64 idx, bool& k0, bool& k1) {
+    u32 w[4];
+    philox(offset + (idx >> 2), P.seed, w);
+    u32 s = (u32)(idx & 3), thr = (u32)P.keep_threshold;
+    k0 = (word(w, s) >> 8) >= thr;
+    if (s == 3) {
+        philox(offset + (idx >> 2) + 1, P.seed, w);
+        k1 = (w[0] >> 8) >= thr;
+    } else {
+        k1 = (word(w, s + 1) >> 8) >= thr;
+    }
+}
+
+__device__ __forceinline__ float quad_max(float x) {
+    x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+    return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ float quad_sum(float x) {
+    x += __shfl_xor_sync(0xffffffffu, x, 1);
+    return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+// Writes the 16 x E accumulator acc (rows row0 + g, row0 + g + 8, E/8 tiles) times f[row] into m's slice; rows >= n skipped.
+template <int E>
+__device__ __forceinline__ void store_rows(const Bhle& m, i64 b, i64 h, int row0, int n, const float acc[][4],
+                                           const float f[2], bool vec, int lane) {
+    int g = lane >> 2, t = lane & 3;
+    float* base = m.p + b * m.sb + h * m.sh;
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int row = row0 + g + 8 * r;
+        if (row >= n) continue;
+        float* dst = base + (i64)row * m.sl + 2 * t;
+#pragma unroll
+        for (int dt = 0; dt < E / 8; dt++) {
+            float x0 = acc[dt][2 * r] * f[r], x1 = acc[dt][2 * r + 1] * f[r];
+            if (vec) {
+                float2 v;
+                v.x = x0;
+                v.y = x1;
+                *(float2*)(dst + dt * 8) = v;
+            } else {
+                dst[dt * 8] = x0;
+                dst[dt * 8 + 1] = x1;
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------ forward
+
+// Block: 64 queries of one (b, h); warp w owns queries q0 + 16w .. q0 + 16w + 15 and loops over key tiles of 64.
+// Shared: Q, K, V tiles [64][E + 8] bf16. Per warp and key tile: S (16 x 64) = Q K^T, online softmax in fp32
+// (log2 units), O (16 x E) += P V with P rounded to bf16.
+template <int E>
+__device__ __forceinline__ void flash_fwd(const FlashParams& P) {
+    constexpr int BM = 64, BN = 64, LD = E + FA_PAD;
+    extern __shared__ __align__(16) u16 fa_smem[];
+    u16* sQ = fa_smem;
+    u16* sK = sQ + BM * LD;
+    u16* sV = sK + BN * LD;
+    const int Lq = (int)P.Lq, Lk = (int)P.Lk;
+    const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
+    const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const bool vec = P.vec != 0, dropout = P.keep_threshold != 0;
+    const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
+    const float sl2 = (float)(P.scale * 1.4426950408889634);
+    const int row0 = q0 + 16 * warp;
+    const bool active = row0 < Lq;
+    const int rows[2] = {row0 + g, row0 + g + 8};
+    i64 mrow[2];
+    for (int r = 0; r < 2; r++) mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
+
+    stage<E, BM>(sQ, slice(P.q, b, h), P.q.sl, q0, Lq, vec);
+
+    float o[E / 8][4];
+#pragma unroll
+    for (int dt = 0; dt < E / 8; dt++) o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.0f;
+    float m[2] = {-F_INF, -F_INF}, l[2] = {0.0f, 0.0f};
+
+    for (int k0 = 0; k0 < Lk; k0 += BN) {
+        __syncthreads();  // the previous tile is consumed
+        stage<E, BN>(sK, slice(P.k, b, h), P.k.sl, k0, Lk, vec);
+        stage<E, BN>(sV, slice(P.v, b, h), P.v.sl, k0, Lk, vec);
+        __syncthreads();
+        if (!active) continue;
+
+        float s[BN / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+#pragma unroll
+        for (int kc = 0; kc < E / 16; kc++) {
+            u32 a[4];
+            frag_a<LD>(a, sQ, 16 * warp, 16 * kc, lane);
+#pragma unroll
+            for (int nt = 0; nt < BN / 8; nt += 2) {
+                u32 bb[4];
+                frag_b_nk<LD>(bb, sK, 8 * nt, 16 * kc, lane);
+                mma_bf16(s[nt], a, bb[0], bb[1]);
+                mma_bf16(s[nt + 1], a, bb[2], bb[3]);
+            }
+        }
+
+        // s[nt][e] is (row rows[e / 2], key k0 + 8 nt + 2t + e % 2): scale to log2 units, -inf where not allowed
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = k0 + 8 * nt + 2 * t + (e & 1), r = e >> 1;
+                bool off = key >= Lk || (P.mask != nullptr && rows[r] < Lq && P.mask[mrow[r] + key * P.mj]);
+                s[nt][e] = off ? -F_INF : s[nt][e] * sl2;
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            float mx = m[r];
+#pragma unroll
+            for (int nt = 0; nt < BN / 8; nt++) mx = fmaxf(mx, fmaxf(s[nt][2 * r], s[nt][2 * r + 1]));
+            mx = quad_max(mx);
+            float mu = mx == -F_INF ? 0.0f : mx;  // nothing allowed yet: every p is 0, never NaN
+            float alpha = exp2_fast(m[r] - mu);
+            m[r] = mx;
+            l[r] *= alpha;
+#pragma unroll
+            for (int dt = 0; dt < E / 8; dt++) {
+                o[dt][2 * r] *= alpha;
+                o[dt][2 * r + 1] *= alpha;
+            }
+#pragma unroll
+            for (int nt = 0; nt < BN / 8; nt++) {
+                float p0 = exp2_fast(s[nt][2 * r] - mu), p1 = exp2_fast(s[nt][2 * r + 1] - mu);
+                l[r] += p0 + p1;  // this thread's part of the row sum (the quad is summed at the end)
+                s[nt][2 * r] = p0;
+                s[nt][2 * r + 1] = p1;
+            }
+        }
+        if (dropout) {
+#pragma unroll
+            for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+                for (int r = 0; r < 2; r++) {
+                    int key = k0 + 8 * nt + 2 * t;
+                    if (rows[r] >= Lq || key >= Lk) continue;
+                    bool k0b, k1b;
+                    keep2(P, offset, ((u64)bh * Lq + rows[r]) * Lk + key, k0b, k1b);
+                    if (!k0b) s[nt][2 * r] = 0.0f;
+                    if (!k1b) s[nt][2 * r + 1] = 0.0f;
+                }
+            }
+        }
+
+        // O += P V: k = the tile's keys, 16 at a time
+#pragma unroll
+        for (int kc = 0; kc < BN / 16; kc++) {
+            u32 a[4];
+            frag_a_from_acc(a, s[2 * kc], s[2 * kc + 1]);
+#pragma unroll
+            for (int dt = 0; dt < E / 8; dt += 2) {
+                u32 bb[4];
+                frag_b_kn<LD>(bb, sV, 16 * kc, 8 * dt, lane);
+                mma_bf16(o[dt], a, bb[0], bb[1]);
+                mma_bf16(o[dt + 1], a, bb[2], bb[3]);
+            }
+        }
+    }
+    if (!active) return;
+
+    float f[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float sum = quad_sum(l[r]);
+        f[r] = sum > 0.0f ? (float)P.dropout_scale / sum : 0.0f;
+        if (t == 0 && rows[r] < Lq) P.lse[bh * Lq + rows[r]] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : F_INF;
+    }
+    store_rows<E>(P.o, b, h, row0, Lq, o, f, vec, lane);
+}
+
+extern "C" __global__ void flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
+extern "C" __global__ void flash_attn_fwd_e64(const FlashParams P) { flash_fwd<64>(P); }
+extern "C" __global__ void flash_attn_fwd_e128(const FlashParams P) { flash_fwd<128>(P); }
+
+// ------------------------------------------------------------------------------------------ backward
+
+// delta (B*H, Lq) = rowsum(dout * out) in fp32: a warp per row, E a multiple of 32. Grid-stride over the rows.
+extern "C" __global__ void flash_attn_bwd_delta(const FlashParams P, int E) {
+    const int lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    const i64 rows = P.B * P.H * P.Lq;
+    for (i64 r = (i64)blockIdx.x * warps + (threadIdx.x >> 5); r < rows; r += (i64)gridDim.x * warps) {
+        i64 bh = r / P.Lq, i = r - bh * P.Lq, b = bh / P.H, h = bh % P.H;
+        const float* o = slice(P.o, b, h) + i * P.o.sl;
+        const float* d = slice(P.dout, b, h) + i * P.dout.sl;
+        float sum = 0.0f;
+        for (int c = lane; c < E; c += 32) sum += o[c] * d[c];
+#pragma unroll
+        for (int x = 16; x > 0; x >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, x);
+        if (lane == 0) P.delta[r] = sum;
+    }
+}
+
+// dk, dv of 64 keys of one (b, h): warp w owns keys k0 + 16w .. + 15 and loops over query tiles of BM. Per tile it
+// works on the transposed scores, so that every product has its rows in the warp's keys (no reduction across warps):
+//   S^T = K Q^T (16 x BM), P^T = exp2(S^T scale log2e - lse log2e), Z = keep mask
+//   dv += (P^T Z) dout                                   (times dropout_scale at the end)
+//   dP^T = V dout^T, dS^T = P^T (Z dP^T dropout_scale - D)
+//   dk += dS^T Q                                         (times scale at the end)
+// Shared: K, V [64][E + 8], Q, dout [BM][E + 8] bf16, lse log2e and D [BM] fp32.
+template <int E, int BM>
+__device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
+    constexpr int BN = 64, LD = E + FA_PAD;
+    extern __shared__ __align__(16) u16 fa_smem[];
+    u16* sK = fa_smem;
+    u16* sV = sK + BN * LD;
+    u16* sQ = sV + BN * LD;
+    u16* sO = sQ + BM * LD;  // dout
+    float* sL = (float*)(sO + BM * LD);
+    float* sD = sL + BM;
+    const int Lq = (int)P.Lq, Lk = (int)P.Lk;
+    const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
+    const int k0 = blockIdx.x * BN, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const bool vec = P.vec != 0, dropout = P.keep_threshold != 0;
+    const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
+    const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
+    const int key0 = k0 + 16 * warp;
+    const bool active = key0 < Lk;
+    const int keys[2] = {key0 + g, key0 + g + 8};
+    const i64 mbh = b * P.mb + h * P.mh;
+
+    stage<E, BN>(sK, slice(P.k, b, h), P.k.sl, k0, Lk, vec);
+    stage<E, BN>(sV, slice(P.v, b, h), P.v.sl, k0, Lk, vec);
+
+    float dk[E / 8][4], dv[E / 8][4];
+#pragma unroll
+    for (int dt = 0; dt < E / 8; dt++) {
+        dk[dt][0] = dk[dt][1] = dk[dt][2] = dk[dt][3] = 0.0f;
+        dv[dt][0] = dv[dt][1] = dv[dt][2] = dv[dt][3] = 0.0f;
+    }
+
+    for (int q0 = 0; q0 < Lq; q0 += BM) {
+        __syncthreads();
+        stage<E, BM>(sQ, slice(P.q, b, h), P.q.sl, q0, Lq, vec);
+        stage<E, BM>(sO, slice(P.dout, b, h), P.dout.sl, q0, Lq, vec);
+        for (int i = threadIdx.x; i < BM; i += FA_THREADS) {
+            bool in = q0 + i < Lq;
+            sL[i] = in ? P.lse[bh * Lq + q0 + i] * LOG2E : F_INF;  // +inf: P = 0
+            sD[i] = in ? P.delta[bh * Lq + q0 + i] : 0.0f;
+        }
+        __syncthreads();
+        if (!active) continue;
+
+        // S^T (16 keys x BM queries) = K Q^T
+        float p[BM / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < BM / 8; nt++) p[nt][0] = p[nt][1] = p[nt][2] = p[nt][3] = 0.0f;
+#pragma unroll
+        for (int kc = 0; kc < E / 16; kc++) {
+            u32 a[4];
+            frag_a<LD>(a, sK, 16 * warp, 16 * kc, lane);
+#pragma unroll
+            for (int nt = 0; nt < BM / 8; nt += 2) {
+                u32 bb[4];
+                frag_b_nk<LD>(bb, sQ, 8 * nt, 16 * kc, lane);
+                mma_bf16(p[nt], a, bb[0], bb[1]);
+                mma_bf16(p[nt + 1], a, bb[2], bb[3]);
+            }
+        }
+        // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`
+        u32 kept = 0;
+#pragma unroll
+        for (int nt = 0; nt < BM / 8; nt++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int qi = 8 * nt + 2 * t + (e & 1), query = q0 + qi, key = keys[e >> 1];
+                bool off = key >= Lk || query >= Lq || (P.mask != nullptr && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
+                float x = off ? 0.0f : exp2_fast(p[nt][e] * sl2 - sL[qi]);
+                p[nt][e] = x;
+                if (!off && (!dropout || keep1(P, offset, ((u64)bh * Lq + query) * Lk + key))) kept |= 1u << (4 * nt + e);
+            }
+        }
+
+        // dv += (P^T Z) dout: k = the tile's queries, 16 at a time
+#pragma unroll
+        for (int kc = 0; kc < BM / 16; kc++) {
+            float z0[4], z1[4];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                z0[e] = (kept >> (4 * (2 * kc) + e)) & 1 ? p[2 * kc][e] : 0.0f;
+                z1[e] = (kept >> (4 * (2 * kc + 1) + e)) & 1 ? p[2 * kc + 1][e] : 0.0f;
+            }
+            u32 a[4];
+            frag_a_from_acc(a, z0, z1);
+#pragma unroll
+            for (int dt = 0; dt < E / 8; dt += 2) {
+                u32 bb[4];
+                frag_b_kn<LD>(bb, sO, 16 * kc, 8 * dt, lane);
+                mma_bf16(dv[dt], a, bb[0], bb[1]);
+                mma_bf16(dv[dt + 1], a, bb[2], bb[3]);
+            }
+        }
+
+        // dP^T (16 keys x BM queries) = V dout^T
+        float dp[BM / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < BM / 8; nt++) dp[nt][0] = dp[nt][1] = dp[nt][2] = dp[nt][3] = 0.0f;
+#pragma unroll
+        for (int kc = 0; kc < E / 16; kc++) {
+            u32 a[4];
+            frag_a<LD>(a, sV, 16 * warp, 16 * kc, lane);
+#pragma unroll
+            for (int nt = 0; nt < BM / 8; nt += 2) {
+                u32 bb[4];
+                frag_b_nk<LD>(bb, sO, 8 * nt, 16 * kc, lane);
+                mma_bf16(dp[nt], a, bb[0], bb[1]);
+                mma_bf16(dp[nt + 1], a, bb[2], bb[3]);
+            }
+        }
+        // dS^T = P^T (Z dP^T dropout_scale - D), in place of dp
+#pragma unroll
+        for (int nt = 0; nt < BM / 8; nt++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                float z = (kept >> (4 * nt + e)) & 1 ? dp[nt][e] * dscale : 0.0f;
+                dp[nt][e] = p[nt][e] * (z - sD[8 * nt + 2 * t + (e & 1)]);
+            }
+        }
+
+        // dk += dS^T Q
+#pragma unroll
+        for (int kc = 0; kc < BM / 16; kc++) {
+            u32 a[4];
+            frag_a_from_acc(a, dp[2 * kc], dp[2 * kc + 1]);
+#pragma unroll
+            for (int dt = 0; dt < E / 8; dt += 2) {
+                u32 bb[4];
+                frag_b_kn<LD>(bb, sQ, 16 * kc, 8 * dt, lane);
+                mma_bf16(dk[dt], a, bb[0], bb[1]);
+                mma_bf16(dk[dt + 1], a, bb[2], bb[3]);
+            }
+        }
+    }
+    if (!active) return;
+    const float fk[2] = {(float)P.scale, (float)P.scale}, fv[2] = {dscale, dscale};
+    store_rows<E>(P.dk, b, h, key0, Lk, dk, fk, vec, lane);
+    store_rows<E>(P.dv, b, h, key0, Lk, dv, fv, vec, lane);
+}
+
+extern "C" __global__ void flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64>(P); }
+extern "C" __global__ void flash_attn_bwd_dkdv_e64(const FlashParams P) { flash_bwd_dkdv<64, 64>(P); }
+extern "C" __global__ void flash_attn_bwd_dkdv_e128(const FlashParams P) { flash_bwd_dkdv<128, 32>(P); }
+
+// dq of 64 queries of one (b, h): warp w owns queries q0 + 16w .. + 15 and loops over key tiles of 64:
+//   S = Q K^T, P = exp2(S scale log2e - lse log2e), dP = dout V^T, dS = P (Z dP dropout_scale - D), dq += dS K
+// (times scale at the end). Shared: Q, dout, K, V [64][E + 8] bf16.
+template <int E>
+__device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
+    constexpr int BM = 64, BN = 64, LD = E + FA_PAD;
+    extern __shared__ __align__(16) u16 fa_smem[];
+    u16* sQ = fa_smem;
+    u16* sO = sQ + BM * LD;  // dout
+    u16* sK = sO + BM * LD;
+    u16* sV = sK + BN * LD;
+    const int Lq = (int)P.Lq, Lk = (int)P.Lk;
+    const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
+    const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const bool vec = P.vec != 0, dropout = P.keep_threshold != 0;
+    const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
+    const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
+    const int row0 = q0 + 16 * warp;
+    const bool active = row0 < Lq;
+    const int rows[2] = {row0 + g, row0 + g + 8};
+    i64 mrow[2];
+    float lse2[2], dd[2];
+    for (int r = 0; r < 2; r++) {
+        mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
+        bool in = rows[r] < Lq;
+        lse2[r] = in ? P.lse[bh * Lq + rows[r]] * LOG2E : F_INF;
+        dd[r] = in ? P.delta[bh * Lq + rows[r]] : 0.0f;
+    }
+
+    stage<E, BM>(sQ, slice(P.q, b, h), P.q.sl, q0, Lq, vec);
+    stage<E, BM>(sO, slice(P.dout, b, h), P.dout.sl, q0, Lq, vec);
+
+    float dq[E / 8][4];
+#pragma unroll
+    for (int dt = 0; dt < E / 8; dt++) dq[dt][0] = dq[dt][1] = dq[dt][2] = dq[dt][3] = 0.0f;
+
+    for (int k0 = 0; k0 < Lk; k0 += BN) {
+        __syncthreads();
+        stage<E, BN>(sK, slice(P.k, b, h), P.k.sl, k0, Lk, vec);
+        stage<E, BN>(sV, slice(P.v, b, h), P.v.sl, k0, Lk, vec);
+        __syncthreads();
+        if (!active) continue;
+
+        float s[BN / 8][4], dp[BN / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; nt++) {
+            s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+            dp[nt][0] = dp[nt][1] = dp[nt][2] = dp[nt][3] = 0.0f;
+        }
+#pragma unroll
+        for (int kc = 0; kc < E / 16; kc++) {
+            u32 a[4], ao[4];
+            frag_a<LD>(a, sQ, 16 * warp, 16 * kc, lane);
+            frag_a<LD>(ao, sO, 16 * warp, 16 * kc, lane);
+#pragma unroll
+            for (int nt = 0; nt < BN / 8; nt += 2) {
+                u32 bb[4];
+                frag_b_nk<LD>(bb, sK, 8 * nt, 16 * kc, lane);
+                mma_bf16(s[nt], a, bb[0], bb[1]);
+                mma_bf16(s[nt + 1], a, bb[2], bb[3]);
+                frag_b_nk<LD>(bb, sV, 8 * nt, 16 * kc, lane);
+                mma_bf16(dp[nt], ao, bb[0], bb[1]);
+                mma_bf16(dp[nt + 1], ao, bb[2], bb[3]);
+            }
+        }
+        // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                int key = k0 + 8 * nt + 2 * t;
+                bool z0 = true, z1 = true;
+                if (dropout && rows[r] < Lq && key < Lk) keep2(P, offset, ((u64)bh * Lq + rows[r]) * Lk + key, z0, z1);
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    int e = 2 * r + c;
+                    bool off = key + c >= Lk || (P.mask != nullptr && rows[r] < Lq && P.mask[mrow[r] + (i64)(key + c) * P.mj]);
+                    float pv = off ? 0.0f : exp2_fast(s[nt][e] * sl2 - lse2[r]);
+                    float z = (c == 0 ? z0 : z1) ? dp[nt][e] * dscale : 0.0f;
+                    s[nt][e] = pv * (z - dd[r]);
+                }
+            }
+        }
+        // dq += dS K: k = the tile's keys
+#pragma unroll
+        for (int kc = 0; kc < BN / 16; kc++) {
+            u32 a[4];
+            frag_a_from_acc(a, s[2 * kc], s[2 * kc + 1]);
+#pragma unroll
+            for (int dt = 0; dt < E / 8; dt += 2) {
+                u32 bb[4];
+                frag_b_kn<LD>(bb, sK, 16 * kc, 8 * dt, lane);
+                mma_bf16(dq[dt], a, bb[0], bb[1]);
+                mma_bf16(dq[dt + 1], a, bb[2], bb[3]);
+            }
+        }
+    }
+    if (!active) return;
+    const float f[2] = {(float)P.scale, (float)P.scale};
+    store_rows<E>(P.dq, b, h, row0, Lq, dq, f, vec, lane);
+}
+
+extern "C" __global__ void flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
+extern "C" __global__ void flash_attn_bwd_dq_e64(const FlashParams P) { flash_bwd_dq<64>(P); }
+extern "C" __global__ void flash_attn_bwd_dq_e128(const FlashParams P) { flash_bwd_dq<128>(P); }

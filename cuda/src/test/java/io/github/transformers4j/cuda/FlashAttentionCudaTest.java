@@ -1,0 +1,275 @@
+package io.github.transformers4j.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.transformers4j.tensor.Autocast;
+import io.github.transformers4j.tensor.Backends;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.NnOps;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Flash attention (attention.cu, taken by {@link NnOps#multiHeadAttention} and {@link NnOps#scaledDotProductAttention}
+ * under bf16 autocast) against the fp32 composite path on the GPU (autocast off), both fed the same bf16-rounded
+ * inputs and output gradient, so that the kernel's own rounding of q, k, v, dout is exact.
+ *
+ * <p>Tolerance: the flash kernel still rounds the weights P (and dS, P^T Z in the backward) to bf16 before their
+ * products, a relative error of at most 2^-9 = 2e-3 per element, uncorrelated between elements, with fp32
+ * accumulation. Norm-wise relative errors come out near 1e-3; {@value #TOL} leaves a margin while a wrong index, a
+ * wrong mask or a wrong dropout decision gives errors of order 1e-1 to 1.
+ */
+@Tag("cuda")
+class FlashAttentionCudaTest {
+    static final Device GPU = Device.cuda(0);
+    static final double TOL = 1e-2;
+
+    /** Values rounded to bf16, stored in fp32. */
+    private static Tensor bf16(Tensor x) {
+        return x.to(DType.BF16).to(DType.F32);
+    }
+
+    private static Tensor randn(long seed, int... shape) {
+        return bf16(Tensor.randn(new Random4j(seed), shape));
+    }
+
+    /** ||a - b|| / ||b|| on the CPU, every element of a finite. */
+    private static double normRel(Tensor a, Tensor b) {
+        assertThat(a.shape()).isEqualTo(b.shape());
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        double d = 0, n = 0;
+        for (int i = 0; i < x.length; i++) {
+            assertThat(Float.isFinite(x[i])).as("element %d finite", i).isTrue();
+            d += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            n += y[i] * (double) y[i];
+        }
+        return Math.sqrt(d / Math.max(n, 1e-30));
+    }
+
+    /** Output and input gradients (on the CPU) of one multiHeadAttention call and backward on the GPU. */
+    private record Run(Tensor out, Tensor dq, Tensor dkv, long forwardLaunches) {}
+
+    private static Run mha(Tensor q, Tensor kv, int heads, Tensor masked, double p, long seed, Tensor g, boolean flash) {
+        Tensor qg = q.to(GPU).requiresGrad(true), kvg = kv == null ? null : kv.to(GPU).requiresGrad(true);
+        Tensor m = masked == null ? null : masked.to(GPU), gg = g.to(GPU);
+        Random4j rng = new Random4j(seed);
+        Tensor out;
+        long before = CudaFunction.launches();
+        try (var ac = Autocast.enable(flash ? DType.BF16 : null)) {
+            out = NnOps.multiHeadAttention(qg, kvg, heads, m, null, 0.3, p, rng);
+        }
+        long launches = CudaFunction.launches() - before;
+        out.backward(gg);
+        return new Run(out.to(Device.CPU), qg.grad().to(Device.CPU), kvg == null ? null : kvg.grad().to(Device.CPU), launches);
+    }
+
+    /** Flash against the fp32 composite; the flash forward is one kernel launch (no repacking copies). */
+    private static Run compare(String what, Tensor q, Tensor kv, int heads, Tensor masked, double p, Tensor g) {
+        Run f = mha(q, kv, heads, masked, p, 5, g, true), c = mha(q, kv, heads, masked, p, 5, g, false);
+        assertThat(f.forwardLaunches()).as("%s: flash forward launches", what).isEqualTo(1);
+        assertThat(normRel(f.out(), c.out())).as("%s: out", what).isLessThan(TOL);
+        assertThat(normRel(f.dq(), c.dq())).as("%s: d(q or packed qkv)", what).isLessThan(TOL);
+        if (kv != null) assertThat(normRel(f.dkv(), c.dkv())).as("%s: dkv", what).isLessThan(TOL);
+        return f;
+    }
+
+    @Test
+    void selfAttentionMatchesTheFp32CompositeForEveryHeadDimAndLength() {
+        assertThat(Backends.of(GPU).kernel(NnOps.FLASH_ATTENTION, DType.BF16)).isPresent();
+        int b = 2, h = 3;
+        for (int e : new int[] {32, 64, 128}) {
+            for (int l : new int[] {1, 7, 65, 257}) {
+                Tensor qkv = randn(10 + l, b, l, 3 * h * e), g = randn(20 + l, b, l, h * e);
+                compare("E " + e + ", L " + l, qkv, null, h, null, 0, g);
+            }
+        }
+    }
+
+    @Test
+    void theVitWorkloadShape() {
+        Tensor qkv = randn(1, 128, 65, 3 * 4 * 64), g = randn(2, 128, 65, 4 * 64);
+        compare("B 128, H 4, E 64, L 65", qkv, null, 4, null, 0, g);
+    }
+
+    @Test
+    void crossAttentionWithLqDifferentFromLk() {
+        int b = 2, h = 2;
+        for (int[] c : new int[][] {{7, 65, 64}, {65, 7, 64}, {257, 1, 32}, {1, 257, 128}, {100, 300, 64}, {130, 66, 128}}) {
+            int lq = c[0], lk = c[1], e = c[2];
+            Tensor q = randn(30, b, lq, h * e), kv = randn(31, b, lk, 2 * h * e), g = randn(32, b, lq, h * e);
+            compare("Lq " + lq + ", Lk " + lk + ", E " + e, q, kv, h, null, 0, g);
+        }
+    }
+
+    @Test
+    void keyPaddingMaskWithAFullyMaskedBatchGivesZerosNotNaN() {
+        int b = 3, l = 65, h = 2, e = 64;
+        boolean[] pad = new boolean[b * l];
+        for (int j = 60; j < l; j++) pad[j] = true;     // batch 0: 5 padded keys
+        for (int j = 0; j < l; j++) pad[l + j] = true;  // batch 1: every key padded
+        for (int j = 0; j < 3; j++) pad[2 * l + j] = true;
+        Tensor kpm = Tensor.ofBooleans(pad, b, l).view(b, 1, 1, l);
+        Tensor qkv = randn(40, b, l, 3 * h * e), g = randn(41, b, l, h * e);
+        Run f = compare("key padding", qkv, null, h, kpm, 0, g);
+        for (float v : f.out().select(0, 1).toFloatArray()) assertThat(v).isZero();
+        for (float v : f.dq().select(0, 1).toFloatArray()) assertThat(v).isZero(); // dq, dk, dv of the masked batch
+        // cross-attention with padded keys
+        Tensor q = randn(42, b, 9, h * e), kv = randn(43, b, l, 2 * h * e), gq = randn(44, b, 9, h * e);
+        compare("key padding, cross", q, kv, h, kpm, 0, gq);
+    }
+
+    @Test
+    void causalAndGeneralMasksWithAFullyMaskedRow() {
+        int b = 2, h = 2, e = 64;
+        for (int l : new int[] {65, 130}) {
+            Tensor causal = Tensor.arange(l).view(1, l).gt(Tensor.arange(l).view(l, 1)); // (L, L), as F.causalMask
+            Tensor qkv = randn(50 + l, b, l, 3 * h * e), g = randn(60 + l, b, l, h * e);
+            compare("causal, L " + l, qkv, null, h, causal, 0, g);
+            boolean[] m = new boolean[b * l * l];
+            java.util.Random r = new java.util.Random(l);
+            for (int i = 0; i < m.length; i++) m[i] = r.nextDouble() < 0.3;
+            for (int j = 0; j < l; j++) m[3 * l + j] = true; // batch 0, query 3: no allowed key
+            Tensor general = Tensor.ofBooleans(m, b, 1, l, l);
+            Run f = compare("general (B, 1, L, L), L " + l, qkv, null, h, general, 0, g);
+            for (int c = 0; c < h * e; c++) assertThat(f.out().get(0, 3, c)).isZero();
+        }
+    }
+
+    @Test
+    void dropoutGradientsMatchTheCompositeWithTheSameStream() {
+        int b = 2, h = 2, e = 64;
+        Tensor qkv = randn(70, b, 65, 3 * h * e), g = randn(71, b, 65, h * e);
+        compare("dropout, self", qkv, null, h, null, 0.2, g);
+        Tensor q = randn(72, b, 7, h * e), kv = randn(73, b, 257, 2 * h * e), gq = randn(74, b, 7, h * e);
+        compare("dropout, cross", q, kv, h, null, 0.2, gq);
+        boolean[] pad = new boolean[b * 65];
+        for (int j = 0; j < 65; j++) pad[65 + j] = true;
+        compare("dropout, masked batch", qkv, null, h, Tensor.ofBooleans(pad, b, 65).view(b, 1, 1, 65), 0.2, g);
+    }
+
+    /**
+     * The keep decisions one by one: with q = 0 every allowed weight is 1/Lk, and with v = one-hot rows (v[j] = e_j,
+     * Lk <= E) out[i][j] = Z_ij / Lk / (1 - p), so out's zero pattern is the dropout mask; with dout = one-hot rows
+     * (dout[i] = e_i, Lq <= E) dv[j][i] = Z_ij / Lk / (1 - p) shows the backward's (dk/dv kernel) decisions. Both
+     * must equal the composite's pattern (dropout_f32 on the materialised weights) exactly. Odd Lk puts word 3 of a
+     * Philox block at the end of a row; Lk = 127 and Lq = 70 cross tile boundaries.
+     */
+    @Test
+    void dropoutKeepDecisionsAreTheCompositesOneByOne() {
+        int b = 2, h = 2;
+        for (int[] c : new int[][] {{61, 61, 64}, {70, 127, 128}, {33, 31, 64}}) {
+            int lq = c[0], lk = c[1], e = c[2];
+            float[] kvData = new float[b * lk * 2 * h * e];
+            for (int bi = 0; bi < b; bi++) {
+                for (int j = 0; j < lk; j++) {
+                    for (int hi = 0; hi < h; hi++) {
+                        kvData[((bi * lk + j) * 2 + 1) * h * e + hi * e + j] = 1; // v (columns H*E..): one-hot j
+                        kvData[((bi * lk + j) * 2) * h * e + hi * e + (j * 7) % e] = 0.5f; // k: anything
+                    }
+                }
+            }
+            float[] gData = new float[b * lq * h * e];
+            for (int bi = 0; bi < b; bi++) for (int i = 0; i < lq; i++) for (int hi = 0; hi < h; hi++) gData[(bi * lq + i) * h * e + hi * e + (i % e)] = 1;
+            Tensor q = Tensor.full(0, DType.F32, Device.CPU, b, lq, h * e), kv = Tensor.of(kvData, b, lk, 2 * h * e), g = Tensor.of(gData, b, lq, h * e);
+            Run f = mha(q, kv, h, null, 0.3, 9, g, true), ref = mha(q, kv, h, null, 0.3, 9, g, false);
+            String what = "Lq " + lq + ", Lk " + lk + ", E " + e;
+            float[] fo = f.out().toFloatArray(), co = ref.out().toFloatArray();
+            int dropped = 0;
+            for (int i = 0; i < fo.length; i++) {
+                assertThat(fo[i] == 0).as("%s: out element %d dropped", what, i).isEqualTo(co[i] == 0);
+                if (co[i] == 0) dropped++;
+            }
+            assertThat(dropped).as("%s: some dropped", what).isGreaterThan(0);
+            assertThat(normRel(f.out(), ref.out())).isLessThan(TOL);
+            // dv is the second half of dkv's columns; dq exercises the dq kernel's decisions through dS
+            float[] fd = f.dkv().toFloatArray(), cd = ref.dkv().toFloatArray();
+            for (int i = 0; i < fd.length; i++) {
+                if ((i / (h * e)) % 2 == 1 && (i % e) < lq) assertThat(fd[i] == 0).as("%s: dv element %d dropped", what, i).isEqualTo(cd[i] == 0);
+            }
+            assertThat(normRel(f.dkv(), ref.dkv())).as("%s: dkv", what).isLessThan(TOL);
+            assertThat(normRel(f.dq(), ref.dq())).as("%s: dq", what).isLessThan(TOL);
+        }
+    }
+
+    @Test
+    void twoRunsAreBitIdentical() {
+        int b = 3, h = 4, e = 64, l = 257;
+        Tensor qkv = randn(80, b, l, 3 * h * e), g = randn(81, b, l, h * e);
+        boolean[] pad = new boolean[b * l];
+        for (int j = 200; j < l; j++) pad[j] = true;
+        Tensor kpm = Tensor.ofBooleans(pad, b, l).view(b, 1, 1, l);
+        Run r1 = mha(qkv, null, h, kpm, 0.1, 3, g, true), r2 = mha(qkv, null, h, kpm, 0.1, 3, g, true);
+        assertThat(r1.out().toFloatArray()).containsExactly(r2.out().toFloatArray());
+        assertThat(r1.dq().toFloatArray()).containsExactly(r2.dq().toFloatArray());
+    }
+
+    @Test
+    void fourDimensionalAttentionReadsStridedAndMisalignedViews() {
+        int b = 2, h = 3, lq = 40, lk = 50, e = 32;
+        Tensor g = randn(93, b, h, lq, e);
+        // (B, L, H, E) permuted to (B, H, L, E): read in place through the strides (aligned: float4 loads)
+        Tensor[] bases = {randn(90, b, lq, h, e), randn(91, b, lk, h, e), randn(92, b, lk, h, e)};
+        java.util.function.UnaryOperator<Tensor> permuted = x -> x.permute(0, 2, 1, 3);
+        Tensor[] f = sdpa(bases, permuted, g, true), c = sdpa(bases, permuted, g, false);
+        for (int i = 0; i < 4; i++) assertThat(normRel(f[i], c[i])).as("permuted, %d", i).isLessThan(TOL);
+        // E = 32 columns at offset 1 of rows of 33: not 16-byte aligned (scalar loads and stores)
+        Tensor[] wide = {randn(94, b, h, lq, e + 1), randn(95, b, h, lk, e + 1), randn(96, b, h, lk, e + 1)};
+        java.util.function.UnaryOperator<Tensor> narrowed = x -> x.narrow(3, 1, e);
+        f = sdpa(wide, narrowed, g, true);
+        c = sdpa(wide, narrowed, g, false);
+        for (int i = 0; i < 4; i++) assertThat(normRel(f[i], c[i])).as("misaligned, %d", i).isLessThan(TOL);
+    }
+
+    /**
+     * {out, d base q, d base k, d base v} on the CPU of scaledDotProductAttention of view(base) for GPU copies of the
+     * bases (the views are taken on the GPU, so the kernel sees their strides).
+     */
+    private static Tensor[] sdpa(Tensor[] bases, java.util.function.UnaryOperator<Tensor> view, Tensor g, boolean flash) {
+        Tensor[] leaves = new Tensor[3];
+        for (int i = 0; i < 3; i++) leaves[i] = bases[i].to(GPU).requiresGrad(true);
+        Tensor out;
+        try (var ac = Autocast.enable(flash ? DType.BF16 : null)) {
+            out = NnOps.scaledDotProductAttention(view.apply(leaves[0]), view.apply(leaves[1]), view.apply(leaves[2]), null, null,
+                    0.2, 0, null);
+        }
+        out.backward(g.to(GPU));
+        return new Tensor[] {out.to(Device.CPU), leaves[0].grad().to(Device.CPU), leaves[1].grad().to(Device.CPU),
+                leaves[2].grad().to(Device.CPU)};
+    }
+
+    @Test
+    void unsupportedCasesAndTheSwitchRunTheCompositeBitForBit() {
+        int b = 2, l = 9, h = 2;
+        Tensor qkv16 = randn(100, b, l, 3 * h * 16), g16 = randn(101, b, l, h * 16);
+        assertBitIdentical("head dim 16", qkv16, h, null, g16, 0);
+        Tensor qkv = randn(102, b, l, 3 * h * 64), g = randn(103, b, l, h * 64);
+        assertBitIdentical("additive mask", qkv, h, Tensor.randn(new Random4j(104), l, l), g, 0);
+        assertBitIdentical("dropout 1", qkv, h, null, g, 1);
+        System.setProperty("t4j.cuda.noFlashAttention", "true");
+        try {
+            assertThat(Backends.of(GPU).kernel(NnOps.FLASH_ATTENTION, DType.BF16)).isEmpty();
+            assertBitIdentical("t4j.cuda.noFlashAttention", qkv, h, null, g, 0);
+        } finally {
+            System.clearProperty("t4j.cuda.noFlashAttention");
+        }
+    }
+
+    private static void assertBitIdentical(String what, Tensor qkv, int heads, Tensor additive, Tensor g, double p) {
+        Tensor[] r = new Tensor[4];
+        for (int i = 0; i < 2; i++) {
+            Tensor x = qkv.to(GPU).requiresGrad(true);
+            Tensor out;
+            try (var ac = Autocast.enable(i == 0 ? DType.BF16 : null)) {
+                out = NnOps.multiHeadAttention(x, null, heads, null, additive == null ? null : additive.to(GPU), 0.3, p, new Random4j(1));
+            }
+            out.backward(g.to(GPU));
+            r[2 * i] = out.to(Device.CPU);
+            r[2 * i + 1] = x.grad().to(Device.CPU);
+        }
+        assertThat(r[0].toFloatArray()).as("%s: out", what).containsExactly(r[2].toFloatArray());
+        assertThat(r[1].toFloatArray()).as("%s: grad", what).containsExactly(r[3].toFloatArray());
+    }
+}
