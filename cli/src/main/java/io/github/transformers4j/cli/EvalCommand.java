@@ -29,6 +29,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", description = "images per batch (default: the run's evaluation batch, at least 256)")
     int batchSize;
 
+    @Option(names = "--no-progress", description = "no progress bar (there is none when the output is not a terminal)")
+    boolean noProgress;
+
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
     Integer threads;
 
@@ -44,7 +47,7 @@ final class EvalCommand implements Callable<Integer> {
         if (seq2seq.applies(this)) return seq2seq.run(this);
         VisionRecipe.evaluate(checkpoint, dataset, split, dataDir == null ? null : dataDir.toString(),
                 seq2seq.device == null ? "cpu" : seq2seq.device, batchSize,
-                new VisionRecipe.Session(new PrintStream(System.out, true), false));
+                new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
         return 0;
     }
 }

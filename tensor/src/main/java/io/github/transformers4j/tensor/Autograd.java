@@ -50,21 +50,44 @@ final class Autograd {
                 if (t.gradFn == null || t.retainsGrad) accumulateInto(t, grad, adopted, firstSerial);
                 if (t.gradFn == null) continue;
                 Node node = t.gradFn;
-                Tensor[] inGrads = node.backward.apply(grad);
-                for (int k = 0; k < node.inputs.length; k++) {
-                    Tensor in = node.inputs[k];
-                    if (in == null || !in.requiresGrad || inGrads[k] == null) continue;
-                    Tensor gi = inGrads[k];
-                    if (!Arrays.equals(gi.shape(), in.shape())) {
-                        throw new IllegalStateException("autograd: backward of '" + node.op + "' produced a gradient of shape "
-                                + Shape.str(gi.shape()) + " for input " + k + " of shape " + Shape.str(in.shape()));
+                // each node's backward in its own scope: its temporaries are released when it returns, its input
+                // gradients move to the enclosing scope (the peak memory of a step is then the saved activations plus a
+                // few gradients, not every temporary of the backward pass)
+                Tensor[] inGrads;
+                List<Tensor> replaced = new ArrayList<>(0);
+                try (var nodeScope = Memory.scope()) {
+                    inGrads = node.backward.apply(grad);
+                    for (int k = 0; k < node.inputs.length; k++) {
+                        Tensor in = node.inputs[k];
+                        if (in == null || !in.requiresGrad || inGrads[k] == null) continue;
+                        Tensor gi = inGrads[k];
+                        if (!Arrays.equals(gi.shape(), in.shape())) {
+                            throw new IllegalStateException("autograd: backward of '" + node.op + "' produced a gradient of shape "
+                                    + Shape.str(gi.shape()) + " for input " + k + " of shape " + Shape.str(in.shape()));
+                        }
+                        if (gi.dtype() != in.dtype()) gi = gi.to(in.dtype());
+                        Tensor prev = grads.get(in);
+                        Tensor sum = prev == null ? gi : prev.add(gi);
+                        nodeScope.moveToParent(sum.storage);
+                        grads.put(in, sum);
+                        if (prev != null) replaced.add(prev);
                     }
-                    if (gi.dtype() != in.dtype()) gi = gi.to(in.dtype());
-                    Tensor prev = grads.get(in);
-                    grads.put(in, prev == null ? gi : prev.add(gi));
                 }
+                releaseIfUnused(grad, grads, firstSerial);
+                for (Tensor r : replaced) releaseIfUnused(r, grads, firstSerial);
             }
         }
+    }
+
+    /**
+     * Releases a consumed gradient's storage when this pass made it, the innermost scope owns it, nothing keeps it and
+     * no pending gradient shares it (a backward may return its incoming gradient, or a view of it, for an input).
+     */
+    private static void releaseIfUnused(Tensor grad, Map<Tensor, Tensor> pending, long firstSerial) {
+        Storage s = grad.storage;
+        if (s.serial < firstSerial || s.kept || !Memory.ownedByInnermost(s)) return;
+        for (Tensor p : pending.values()) if (p.storage == s) return;
+        Memory.releaseOwned(s);
     }
 
     /**

@@ -87,6 +87,12 @@ public interface Backend {
     /** Blocks until queued work is done (no-op on the CPU). */
     default void synchronize() {}
 
+    /**
+     * Returns the memory this backend keeps for reuse (freed blocks of earlier steps) to the system, as
+     * {@code torch.cuda.empty_cache()}: a trainer calls it between training and evaluation, whose working sets differ.
+     */
+    default void emptyCache() {}
+
     // ------------------------------------------------------------ optional fused ops
     // A backend that offers them says so; otherwise the op layer composes the same maths from the ops above.
 

@@ -39,6 +39,21 @@ public final class Memory {
         }
     }
 
+    /**
+     * Runs {@code body} in a scope of its own and hands its result to the enclosing scope, so that what {@code body}
+     * allocated besides its result is released when it returns: for inference, where an op's inputs are dead once it
+     * has run (a transformer layer's activations, one layer at a time). With autograd on, {@code body} runs as it is:
+     * the backward pass needs those intermediates.
+     */
+    public static Tensor transientScope(java.util.function.Supplier<Tensor> body) {
+        if (Grad.isEnabled()) return body.get();
+        try (Scope s = scope()) {
+            Tensor out = body.get();
+            s.moveToParent(out.storage);
+            return out;
+        }
+    }
+
     static void register(Storage s) {
         Scope top = SCOPES.get().peek();
         if (top != null) top.owned.add(s);
@@ -48,6 +63,12 @@ public final class Memory {
     static boolean ownedByInnermost(Storage s) {
         Scope top = SCOPES.get().peek();
         return top != null && top.owned.contains(s);
+    }
+
+    /** Releases a storage the innermost scope owns, now instead of when the scope closes. */
+    static void releaseOwned(Storage s) {
+        Scope top = SCOPES.get().peek();
+        if (top != null && top.owned.remove(s)) s.release();
     }
 
     /** Number of storages owned by the innermost open scope (for tests and diagnostics). */
@@ -61,6 +82,19 @@ public final class Memory {
         private boolean closed;
 
         private Scope() {}
+
+        /** Hands a storage this scope owns to the enclosing scope (or to no scope): it outlives this one. */
+        void moveToParent(Storage s) {
+            if (!owned.remove(s)) return;
+            ArrayDeque<Scope> stack = SCOPES.get();
+            var it = stack.iterator();
+            while (it.hasNext()) {
+                if (it.next() == this) {
+                    if (it.hasNext()) it.next().owned.add(s);
+                    return;
+                }
+            }
+        }
 
         @Override
         public void close() {

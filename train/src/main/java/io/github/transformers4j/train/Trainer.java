@@ -172,7 +172,7 @@ public final class Trainer extends TrainingLoop<Batch> {
 
     @Override
     protected ValStats validate(DataLoader<?, Batch> val, int epoch) {
-        Evaluation v = evaluate(model, val, model.numClasses(), epoch, device);
+        Evaluation v = evaluate(model, val, model.numClasses(), epoch, device, config.progress() ? "validate" : null);
         return new ValStats(v.loss(), v.accuracy(), Map.of("val_images_per_s", v.imagesPerSecond()));
     }
 
@@ -224,13 +224,19 @@ public final class Trainer extends TrainingLoop<Batch> {
     /** Evaluates any classifier (in eval mode, under {@link Grad#disabled()}); restores its previous mode. */
     public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder,
                                       Device device) {
+        return evaluate(model, loader, numClasses, epochForOrder, device, null);
+    }
+
+    /** As above, with a progress bar named {@code task} on a terminal (null: none). */
+    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder,
+                                      Device device, String task) {
         long t0 = System.nanoTime();
         boolean wasTraining = model.isTraining();
         model.eval();
         ConfusionMatrix cm = new ConfusionMatrix(numClasses);
         double lossSum = 0;
         long n = 0;
-        try (var g = Grad.disabled()) {
+        try (var g = Grad.disabled(); Progress bar = Progress.start(task != null, task, loader.numBatches(), System.err)) {
             for (Batch batch : loader.epoch(epochForOrder)) {
                 try (var scope = Memory.scope(); batch) {
                     Tensor logits = model.forward(batch.images().to(device));
@@ -238,6 +244,7 @@ public final class Trainer extends TrainingLoop<Batch> {
                     cm.addAll(batch.labels().toLongArray(), logits.argmax(1, false).toLongArray());
                     n += batch.size();
                 }
+                bar.step();
             }
         } finally {
             model.train(wasTraining);
@@ -263,7 +270,8 @@ public final class Trainer extends TrainingLoop<Batch> {
             epoch = (int) Math.max(0, MetricsLog.read(runDir).stream().mapToInt(MetricsRow::epoch).max().orElse(0));
             which = "final weights";
         }
-        Evaluation e = evaluate(model, test, model.numClasses(), 0, device);
+        io.github.transformers4j.tensor.Backends.of(device).emptyCache();
+        Evaluation e = evaluate(model, test, model.numClasses(), 0, device, config.progress() ? "test" : null);
         String report = testReport(e, classNames, which);
         say(report);
         try {

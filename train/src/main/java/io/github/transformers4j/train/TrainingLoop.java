@@ -2,6 +2,7 @@ package io.github.transformers4j.train;
 
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
@@ -291,7 +292,10 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double trainLoss = counted == 0 ? Double.NaN : lossSum / counted, trainAcc = counted == 0 ? Double.NaN : (double) correct / counted;
+        // training and evaluation keep different blocks (batch sizes, no activations saved): keep only one set at a time
+        Backends.of(device).emptyCache();
         ValStats v = val == null ? null : validate(val, epoch);
+        Backends.of(device).emptyCache();
         double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
         double seconds = (System.nanoTime() - t0) / 1e9, rate = items / trainSeconds;
         EpochResult partial = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, false);

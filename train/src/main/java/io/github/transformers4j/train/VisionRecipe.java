@@ -384,7 +384,7 @@ public final class VisionRecipe {
         if (ds == null) throw new IllegalArgumentException("eval: " + cfg.dataset() + " has no " + split + " split");
         Evaluation e;
         try (var loader = loader(ds, batchSize > 0 ? batchSize : evalBatchSize(cfg), false, 0, cfg.workers())) {
-            e = Trainer.evaluate(run.model(), loader, spec.classes().size(), 0, dev);
+            e = Trainer.evaluate(run.model(), loader, spec.classes().size(), 0, dev, session.progress() ? split : null);
         }
         session.out().println(Trainer.testReport(e, spec.classes(), checkpoint + " (epoch " + run.epoch() + "), "
                 + split + " split of " + cfg.dataset(), split));

@@ -3,6 +3,7 @@ package io.github.transformers4j.nn.transformer;
 import io.github.transformers4j.nn.LayerNorm;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.ModuleList;
+import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.function.Supplier;
 
@@ -36,7 +37,10 @@ public class TransformerEncoder extends Module {
     /** Arguments as {@link TransformerEncoderLayer#forward(Tensor, Tensor, Tensor, boolean)}, passed to every layer. */
     public Tensor forward(Tensor src, Tensor mask, Tensor srcKeyPaddingMask, boolean isCausal) {
         Tensor x = src;
-        for (TransformerEncoderLayer layer : layers) x = layer.forward(x, mask, srcKeyPaddingMask, isCausal);
+        for (TransformerEncoderLayer layer : layers) {
+            Tensor in = x; // inference: each layer's temporaries are released when it returns
+            x = Memory.transientScope(() -> layer.forward(in, mask, srcKeyPaddingMask, isCausal));
+        }
         return norm == null ? x : norm.forward(x);
     }
 }

@@ -22,6 +22,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void emptyCache() {
+        CpuStorage.Pool.trim();
+    }
+
+    @Override
     public Storage allocate(DType dtype, long numel) {
         return new CpuStorage(dtype, numel);
     }
