@@ -1,12 +1,18 @@
 package io.github.transformers4j.cli;
 
-import io.github.transformers4j.train.SummarizationConfig;
 import io.github.transformers4j.train.RunFolder;
+import io.github.transformers4j.train.SummarizationConfig;
 import io.github.transformers4j.train.SummarizationRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -49,6 +55,36 @@ final class Seq2SeqTrainOptions {
         return mixee.commandLine().getParseResult().hasMatchedOption(option);
     }
 
+    /** The options given with --resume that would change how a summarizer run trains, each with the run's value. */
+    static List<String> changedOnResume(SummarizationConfig saved, SummarizationConfig asked, java.util.function.Predicate<String> given) {
+        Map<String, Function<SummarizationConfig, Object>> fixed = new LinkedHashMap<>();
+        fixed.put("--model", SummarizationConfig::model);
+        fixed.put("--dataset", SummarizationConfig::dataset);
+        fixed.put("--tokenizer", SummarizationConfig::tokenizer);
+        fixed.put("--vocab-size", SummarizationConfig::vocabSize);
+        fixed.put("--max-source-length", SummarizationConfig::maxSourceLength);
+        fixed.put("--max-target-length", SummarizationConfig::maxTargetLength);
+        fixed.put("--epochs", SummarizationConfig::epochs);
+        fixed.put("--batch-size", SummarizationConfig::batchSize);
+        fixed.put("--lr", SummarizationConfig::lr);
+        fixed.put("--weight-decay", SummarizationConfig::weightDecay);
+        fixed.put("--warmup", SummarizationConfig::warmup);
+        fixed.put("--clip-grad-norm", SummarizationConfig::clipGradNorm);
+        fixed.put("--seed", SummarizationConfig::seed);
+        fixed.put("--log-every", SummarizationConfig::logEvery);
+        fixed.put("--patience", SummarizationConfig::patience);
+        fixed.put("--limit-train", SummarizationConfig::limitTrain);
+        fixed.put("--precision", SummarizationConfig::precision);
+        fixed.put("--document-field", SummarizationConfig::documentField);
+        fixed.put("--summary-field", SummarizationConfig::summaryField);
+        List<String> changed = new ArrayList<>();
+        fixed.forEach((option, value) -> {
+            if (given.test(option) && !Objects.equals(value.apply(saved), value.apply(asked)))
+                changed.add(option + " " + value.apply(asked) + " (the run has " + value.apply(saved) + ")");
+        });
+        return changed;
+    }
+
     int train(TrainCommand c) {
         if (io.github.transformers4j.data.vision.VisionDatasets.NAMES.contains(c.dataset) || c.dataset.startsWith("imagefolder:"))
             throw c.usage("--model " + c.model + " is a summarizer, which trains on text pairs (--dataset jsonl:DIR, e.g. from "
@@ -67,6 +103,14 @@ final class Seq2SeqTrainOptions {
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path savedConfig = run.resolve(io.github.transformers4j.train.VisionRecipe.CONFIG);
+        if (c.resume && java.nio.file.Files.isRegularFile(savedConfig)) {
+            List<String> changed = changedOnResume(SummarizationRecipe.readConfig(savedConfig), cfg, this::given);
+            if (!changed.isEmpty()) {
+                throw c.usage("--resume continues the run in " + run + " as it was configured, but " + String.join(", ", changed)
+                        + "; drop " + (changed.size() == 1 ? "that option" : "those options") + ", or start a new run (another --out, or --overwrite)");
+            }
+        }
         try (RunFolder folder = RunFolder.claim(run, c.folderMode())) {
             folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --model "
                     + c.model + " --out " + run + " --resume");

@@ -58,4 +58,18 @@ class Seq2SeqCommandsTest {
         assertThat(rc).isEqualTo(1);
         assertThat(err.toString()).contains("no such folder").contains("t4j data debian-descriptions");
     }
+
+    @Test
+    void resumeRefusesChangedOptionsNamingThem() {
+        var d = io.github.transformers4j.train.SummarizationConfig.defaults("summarizer-tiny", "jsonl:corpus");
+        var asked = new io.github.transformers4j.train.SummarizationConfig(d.model(), d.dataset(), d.tokenizer(), d.vocabSize(),
+                d.maxSourceLength(), d.maxTargetLength(), d.epochs() + 2, d.batchSize(), 0.5, d.weightDecay(), d.warmup(), d.clipGradNorm(),
+                d.seed(), "cuda", d.logEvery(), d.patience(), d.workers(), d.limitTrain(), d.limitEval(), d.beamSize(), d.lengthPenalty(),
+                d.noRepeatNgramSize(), d.maxGenLength(), d.documentField(), d.summaryField(), d.precision());
+        // only options given on the command line count; the device may change
+        assertThat(Seq2SeqTrainOptions.changedOnResume(d, asked, o -> o.equals("--lr") || o.equals("--device")))
+                .containsExactly("--lr 0.5 (the run has " + d.lr() + ")");
+        assertThat(Seq2SeqTrainOptions.changedOnResume(d, asked, o -> true)).hasSize(2).anyMatch(m -> m.startsWith("--epochs " + (d.epochs() + 2)));
+        assertThat(Seq2SeqTrainOptions.changedOnResume(d, asked, o -> false)).isEmpty();
+    }
 }
