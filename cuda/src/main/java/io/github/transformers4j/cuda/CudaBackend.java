@@ -774,8 +774,16 @@ public final class CudaBackend implements Backend {
         else if (op.equals(Capture.GRAPHS) && !Boolean.getBoolean("t4j.cuda.noGraphs")) k = graphs;
         else if (op.equals(NnOps.CLIP_GRAD_NORM) && dtype == DType.F32) k = clipGradNorm;
         else if (op.equals(NnOps.FLASH_ATTENTION) && dtype == DType.BF16 && gpu.computeMajor() >= 8 // bf16 mma: sm_80+
-                && !Boolean.getBoolean("t4j.cuda.noFlashAttention")) k = flashAttention;
+                && flashAttentionEnabled()) k = flashAttention;
         return Optional.ofNullable(op.type().cast(k));
+    }
+
+    /**
+     * Flash attention is opt-in until its kernels have passed {@code FlashAttentionCudaTest} on a GPU (written without
+     * one): {@code -Dt4j.cuda.flashAttention=true} or {@code T4J_CUDA_FLASH_ATTENTION=1}.
+     */
+    static boolean flashAttentionEnabled() {
+        return Boolean.getBoolean("t4j.cuda.flashAttention") || "1".equals(System.getenv("T4J_CUDA_FLASH_ATTENTION"));
     }
 
     /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, fp32 output, fp32 bias epilogue. */

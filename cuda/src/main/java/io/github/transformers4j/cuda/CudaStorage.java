@@ -17,13 +17,14 @@ public final class CudaStorage extends Storage {
 
     private final Device device;
     private final DeviceBuffer buffer;
+    private final Cleaner.Cleanable cleanable;
 
     CudaStorage(Device device, DType dtype, long numel, DeviceBuffer buffer) {
         super(dtype, numel);
         this.device = device;
         this.buffer = buffer;
         AtomicBoolean flag = released;
-        CLEANER.register(this, () -> {
+        cleanable = CLEANER.register(this, () -> {
             if (flag.compareAndSet(false, true)) buffer.close();
         });
     }
@@ -31,8 +32,12 @@ public final class CudaStorage extends Storage {
     @Override
     public Device device() { return device; }
 
+    /** Returns the block and unregisters the cleaner (its action sees the storage released and does nothing). */
     @Override
-    protected void free() { buffer.close(); }
+    protected void free() {
+        buffer.close();
+        cleanable.clean();
+    }
 
     /** The device address of element 0; throws if the storage was released. */
     public long pointer() {

@@ -27,6 +27,16 @@ class FlashAttentionCudaTest {
     static final Device GPU = Device.cuda(0);
     static final double TOL = 1e-2;
 
+    @org.junit.jupiter.api.BeforeAll
+    static void enableFlash() { // opt-in until these tests have passed on a GPU (CudaBackend.flashAttentionEnabled)
+        System.setProperty("t4j.cuda.flashAttention", "true");
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restore() {
+        System.clearProperty("t4j.cuda.flashAttention");
+    }
+
     /** Values rounded to bf16, stored in fp32. */
     private static Tensor bf16(Tensor x) {
         return x.to(DType.BF16).to(DType.F32);
@@ -248,12 +258,12 @@ class FlashAttentionCudaTest {
         Tensor qkv = randn(102, b, l, 3 * h * 64), g = randn(103, b, l, h * 64);
         assertBitIdentical("additive mask", qkv, h, Tensor.randn(new Random4j(104), l, l), g, 0);
         assertBitIdentical("dropout 1", qkv, h, null, g, 1);
-        System.setProperty("t4j.cuda.noFlashAttention", "true");
+        System.clearProperty("t4j.cuda.flashAttention");
         try {
             assertThat(Backends.of(GPU).kernel(NnOps.FLASH_ATTENTION, DType.BF16)).isEmpty();
-            assertBitIdentical("t4j.cuda.noFlashAttention", qkv, h, null, g, 0);
+            assertBitIdentical("flash attention switched off", qkv, h, null, g, 0);
         } finally {
-            System.clearProperty("t4j.cuda.noFlashAttention");
+            System.setProperty("t4j.cuda.flashAttention", "true");
         }
     }
 

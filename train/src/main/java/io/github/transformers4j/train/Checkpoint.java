@@ -82,7 +82,9 @@ public record Checkpoint(Map<String, Tensor> model, Map<String, Tensor> optimize
             }
             return new Checkpoint(model, opt, meta);
         } catch (IOException e) {
-            throw new UncheckedIOException("checkpoint: cannot read " + path + ": " + e.getMessage(), e);
+            String m = String.valueOf(e.getMessage());
+            // the safetensors reader's messages already start with the file's name
+            throw new UncheckedIOException("checkpoint: " + (m.startsWith(path.toString()) ? m : "cannot read " + path + ": " + m), e);
         }
     }
 }

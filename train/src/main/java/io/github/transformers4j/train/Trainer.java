@@ -120,8 +120,13 @@ public final class Trainer extends TrainingLoop<Batch> {
 
     // ------------------------------------------------------------------------------------------------ training
 
+    private int lastBatchSize;
+
     @Override
     protected StepStats trainStep(Batch batch) {
+        // the last, smaller batch of an epoch needs blocks of other sizes: free the pooled ones of the full batches first
+        if (lastBatchSize != 0 && batch.size() != lastBatchSize) io.github.transformers4j.tensor.Backends.of(device).emptyCache();
+        lastBatchSize = batch.size();
         optimization.zeroGrad();
         Tensor labels = batch.labels().to(device), logits, loss;
         try (var ac = Autocast.enable(autocast)) {

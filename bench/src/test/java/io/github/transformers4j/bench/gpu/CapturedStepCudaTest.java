@@ -183,7 +183,12 @@ class CapturedStepCudaTest {
 
     @Test
     void aCapturedBf16StepWithAttentionDropoutDrawsTheEagerMasks() {
-        compareCapturedWithEager("vit-sincos-p8", 16, DType.BF16, 1e-6); // head dim 32: flash attention with dropout
+        System.setProperty("t4j.cuda.flashAttention", "true"); // opt-in (CudaBackend.flashAttentionEnabled)
+        try {
+            compareCapturedWithEager("vit-sincos-p8", 16, DType.BF16, 1e-6); // head dim 32: flash attention with dropout
+        } finally {
+            System.clearProperty("t4j.cuda.flashAttention");
+        }
     }
 
     @Test

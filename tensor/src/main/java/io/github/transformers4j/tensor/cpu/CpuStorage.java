@@ -15,13 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CpuStorage extends Storage {
     private static final Cleaner CLEANER = Cleaner.create();
     private final MemorySegment segment;
+    private final Cleaner.Cleanable cleanable;
 
     CpuStorage(DType dtype, long numel) {
         super(dtype, numel);
         this.segment = Pool.take(numel * dtype.byteSize());
         MemorySegment seg = segment;
         AtomicBoolean flag = released;
-        CLEANER.register(this, () -> {
+        cleanable = CLEANER.register(this, () -> {
             if (flag.compareAndSet(false, true)) Pool.give(seg);
         });
     }
@@ -34,6 +35,9 @@ public final class CpuStorage extends Storage {
     @Override
     protected void free() {
         Pool.give(segment);
+        // unregister now: a cleaner registration left behind lives until a full collection (hundreds per step, they
+        // piled up in the old generation, about 0.3 MB/s of heap growth in training)
+        cleanable.clean();
     }
 
     /** The memory; throws if the storage was released. */
