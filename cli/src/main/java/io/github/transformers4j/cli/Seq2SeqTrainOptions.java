@@ -7,11 +7,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -77,12 +75,7 @@ final class Seq2SeqTrainOptions {
         fixed.put("--precision", SummarizationConfig::precision);
         fixed.put("--document-field", SummarizationConfig::documentField);
         fixed.put("--summary-field", SummarizationConfig::summaryField);
-        List<String> changed = new ArrayList<>();
-        fixed.forEach((option, value) -> {
-            if (given.test(option) && !Objects.equals(value.apply(saved), value.apply(asked)))
-                changed.add(option + " " + value.apply(asked) + " (the run has " + value.apply(saved) + ")");
-        });
-        return changed;
+        return TrainCommand.changed(fixed, saved, asked, given);
     }
 
     int train(TrainCommand c) {

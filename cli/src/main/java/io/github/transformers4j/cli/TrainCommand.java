@@ -184,8 +184,13 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--image-size", RunConfig::imageSize);
         fixed.put("--background", RunConfig::background);
         fixed.put("--skip-bad-images", RunConfig::skipBadImages);
+        return changed(fixed, saved, asked, given);
+    }
+
+    /** Of the options given (by name, with how to read each from a run configuration): those whose value differs from the run's. */
+    static <C> List<String> changed(Map<String, Function<C, Object>> options, C saved, C asked, Predicate<String> given) {
         List<String> changed = new ArrayList<>();
-        fixed.forEach((option, value) -> {
+        options.forEach((option, value) -> {
             if (given.test(option) && !Objects.equals(value.apply(saved), value.apply(asked)))
                 changed.add(option + " " + value.apply(asked) + " (the run has " + value.apply(saved) + ")");
         });

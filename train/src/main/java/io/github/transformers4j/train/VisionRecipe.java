@@ -120,9 +120,10 @@ public final class VisionRecipe {
                 ImageFolder.Size common = f.mostCommonSize();
                 size = Math.min(common.height(), common.width());
                 notes.add(String.format(Locale.ROOT, "note: image size %d: %s is the most common size in %s (%d of %d images%s); "
-                                + "others are resized (shorter side) and centre-cropped; --image-size sets it",
+                                + "%s--image-size sets it",
                         size, common, f.root(), f.sizes().get(common), f.size(),
-                        f.sizes().size() > 1 ? ", " + f.sizes().size() + " sizes in all" : ""));
+                        f.sizes().size() > 1 ? ", " + f.sizes().size() + " sizes in all" : "",
+                        f.sizes().size() > 1 || common.height() != common.width() ? "images are resized (shorter side) and centre-cropped; " : ""));
             }
             resize = true;
         } else {

@@ -17,4 +17,21 @@ class ProgressTest {
         }
         assertThat(buf.toString()).doesNotContain("\r").isEmpty();
     }
+
+    /** The ETA leaves out the first steps (JIT, graph capture), which an average since the start would count. */
+    @Test
+    void etaComesFromRecentStepsNotTheSlowFirstOnes() throws InterruptedException {
+        Progress.StepClock clock = new Progress.StepClock();
+        Thread.sleep(500); // a slow first step
+        clock.tick();
+        assertThat(clock.eta(100)).isEmpty();
+        clock.tick();
+        assertThat(clock.eta(100)).isEmpty();
+        for (int i = 0; i < 20; i++) {
+            Thread.sleep(2);
+            clock.tick();
+        }
+        // about 100 x 2 ms, not 100 x (500 + 22 * 2) / 22 ms = 2.5 s
+        assertThat(clock.eta(100).orElseThrow().toMillis()).isBetween(150L, 1500L);
+    }
 }
