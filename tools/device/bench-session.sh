@@ -1,0 +1,35 @@
+#!/bin/bash
+# One whole device call within a time budget (pack-bench.sh copies this next to the pack): the @Tag("cuda") tests; the
+# bf16 harness with captured steps and flash attention (unless its tests failed), then without flash; PyTorch
+# reduce-overhead bf16 if time is left; a profile last. Everything under $OUT. BUDGET = seconds this script may use
+# (leave the machine's start, a minute or two, out of it). On the device (carry the DEST folder of pack-bench.sh):
+#   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
+set -u
+D=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+T0=$(date +%s); left() { echo $(( ${BUDGET:-570} - ($(date +%s) - T0) )); }
+cap() { local l=$(( $(left) - 15 )); [ "$l" -lt "$1" ] && echo "$l" || echo "$1"; }
+python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/tmp", filter="fully_trusted")' "$D/pack.tar.xz" || exit 1
+P=/tmp/pack; J=io.github.transformers4j.bench.gpu.GpuBench; W=vit128,vit1024,bert,s2s
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
+timeout 150 "$P/cuda-tests.sh" > "$OUT/tests.txt" 2>&1; echo "cuda tests rc=$? at $(( $(date +%s) - T0 )) s"
+grep -E "✘|tests (successful|failed|found|aborted)" "$OUT/tests.txt" | cut -c1-300 | head -30
+FLAG=-Dt4j.cuda.flashAttention=true
+if grep "✘" "$OUT/tests.txt" | grep -qi flash; then FLAG=""; echo "flash tests failed: benchmarks without flash"; fi
+mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
+timeout $(cap 130) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
+grep "^java " "$OUT/flash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
+if [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
+  timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
+  grep "^java " "$OUT/noflash/bench.txt" | cut -c1-120; echo "at $(( $(date +%s) - T0 )) s"
+fi
+if [ "$(left)" -gt 120 ]; then
+  timeout $(cap 400) "$P/java.sh" $J --no-java --workloads $W --torch "$D/torch_bench.py" --torch-variants compile-ro-bf16 \
+    --torch-budget-s $(( $(left) - 40 )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
+  grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24
+fi
+if [ "$(left)" -gt 40 ]; then
+  timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads vit128,s2s --iters 10 --profile --out "$OUT/profile" 2>&1 \
+    | grep -v "^WARNING" > "$OUT/profile/bench.txt"
+fi
+echo "done at $(( $(date +%s) - T0 )) s"
