@@ -54,7 +54,9 @@ public final class T4j implements Runnable {
 
     /** The message of a failure, without Java exception class names. */
     static String message(Throwable ex) {
-        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null && u.getMessage() == null) ex = u.getCause();
+        // new UncheckedIOException(cause) says only "java.nio.file.SomeException: ...": describe the cause instead
+        if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null && String.valueOf(u.getMessage()).equals(u.getCause().toString()))
+            ex = u.getCause();
         String m = ex.getMessage();
         return switch (ex) {
             case java.nio.file.NoSuchFileException f -> "no such file or folder: " + f.getFile()

@@ -19,16 +19,8 @@ import org.junit.jupiter.api.Test;
 class AutocastCudaTest {
     static final Device GPU = Device.cuda(0);
 
-    /** ||a - b|| / ||b||, every element finite. */
     private static double normRel(Tensor a, Tensor b) {
-        float[] x = a.toFloatArray(), y = b.toFloatArray();
-        double d = 0, n = 0;
-        for (int i = 0; i < x.length; i++) {
-            assertThat(Float.isFinite(x[i])).as("element %d finite", i).isTrue();
-            d += (x[i] - y[i]) * (double) (x[i] - y[i]);
-            n += y[i] * (double) y[i];
-        }
-        return Math.sqrt(d / Math.max(n, 1e-30));
+        return GpuTests.normRel(a, b);
     }
 
     @Test

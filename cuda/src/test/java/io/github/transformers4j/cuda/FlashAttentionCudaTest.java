@@ -49,14 +49,7 @@ class FlashAttentionCudaTest {
     /** ||a - b|| / ||b|| on the CPU, every element of a finite. */
     private static double normRel(Tensor a, Tensor b) {
         assertThat(a.shape()).isEqualTo(b.shape());
-        float[] x = a.toFloatArray(), y = b.toFloatArray();
-        double d = 0, n = 0;
-        for (int i = 0; i < x.length; i++) {
-            assertThat(Float.isFinite(x[i])).as("element %d finite", i).isTrue();
-            d += (x[i] - y[i]) * (double) (x[i] - y[i]);
-            n += y[i] * (double) y[i];
-        }
-        return Math.sqrt(d / Math.max(n, 1e-30));
+        return GpuTests.normRel(a, b);
     }
 
     /** Output and input gradients (on the CPU) of one multiHeadAttention call and backward on the GPU. */

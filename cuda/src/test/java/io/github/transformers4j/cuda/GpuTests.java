@@ -29,6 +29,18 @@ final class GpuTests {
 
     static float fromBf16(short h) { return Float.intBitsToFloat((h & 0xFFFF) << 16); }
 
+    /** ||a - b|| / ||b|| of two tensors (read on the host), every element of a finite. */
+    static double normRel(io.github.transformers4j.tensor.Tensor a, io.github.transformers4j.tensor.Tensor b) {
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        double d = 0, n = 0;
+        for (int i = 0; i < x.length; i++) {
+            assertThat(Float.isFinite(x[i])).as("element %d finite", i).isTrue();
+            d += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            n += y[i] * (double) y[i];
+        }
+        return Math.sqrt(d / Math.max(n, 1e-30));
+    }
+
     /** ||got - want|| / ||want|| over all elements; NaN when got holds a NaN. */
     static double relativeError(double[] got, double[] want) {
         double num = 0, den = 0;

@@ -52,7 +52,7 @@ public final class ImagePredictor {
         for (Path p : inputs) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.walk(p)) {
-                    files.addAll(s.filter(Files::isRegularFile).filter(ImagePredictor::isImage).sorted().toList());
+                    files.addAll(s.filter(Files::isRegularFile).filter(ImageFolder::isImageFile).sorted().toList());
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot list " + p + ": " + e.getMessage(), e);
                 }
@@ -63,12 +63,6 @@ public final class ImagePredictor {
             }
         }
         return files;
-    }
-
-    private static boolean isImage(Path p) {
-        String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        int dot = n.lastIndexOf('.');
-        return !n.startsWith(".") && dot > 0 && ImageFolder.EXTENSIONS.contains(n.substring(dot + 1));
     }
 
     /** Predicts the top {@code k} classes of every file, {@code batchSize} images per forward pass. */

@@ -225,7 +225,8 @@ public final class ImageFolder implements ImageClassificationDataset {
         }
     }
 
-    static boolean isImageFile(Path p) {
+    /** Whether {@code p} names an image file this class reads (by extension; hidden files excluded). */
+    public static boolean isImageFile(Path p) {
         String name = p.getFileName().toString();
         int dot = name.lastIndexOf('.');
         return !name.startsWith(".") && dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
@@ -285,11 +286,6 @@ public final class ImageFolder implements ImageClassificationDataset {
     @Override
     public String toString() {
         return description();
-    }
-
-    /** Decodes one image file into {@code channels} (1 or 3) channels, CHW, values 0..255; alpha composited on white. */
-    public static Image read(Path file, int channels) {
-        return read(file, channels, Background.WHITE);
     }
 
     /** Decodes one image file into {@code channels} (1 or 3) channels, CHW, values 0..255, alpha composited on {@code bg}. */
