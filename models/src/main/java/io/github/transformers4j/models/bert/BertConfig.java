@@ -1,39 +1,60 @@
 package io.github.transformers4j.models.bert;
 
+import io.github.transformers4j.nn.Activation;
+
 /**
- * The fields of Hugging Face's {@code BertConfig} that the encoder uses (same names in camelCase, same defaults
- * except the sizes).
+ * Hugging Face's {@code BertConfig} (same fields in camelCase, same defaults except the sizes). {@code vocabSize} 0
+ * builds an encoder fed with embeddings only (no word table, as {@link BertViT} uses it), {@code typeVocabSize} 0 one
+ * without token-type embeddings.
  *
+ * @param vocabSize                 rows of the word-embedding table (0 = inputs_embeds only)
  * @param hiddenSize                width of every token
  * @param numHiddenLayers           encoder layers
  * @param numAttentionHeads         heads per layer
  * @param intermediateSize          feed-forward width
+ * @param hiddenAct                 feed-forward activation ("gelu" in BERT: the erf form)
  * @param hiddenDropoutProb         dropout after the embeddings and after each sub-block
  * @param attentionProbsDropoutProb dropout on the attention weights
  * @param maxPositionEmbeddings     rows of the learned absolute position table
+ * @param typeVocabSize             rows of the token-type (segment) table (2 in BERT, 0 = none)
  * @param layerNormEps              LayerNorm epsilon (1e-12 in BERT)
  * @param initializerRange          std of the normal initialisation of Linear and Embedding weights
+ * @param padTokenId                the padding id (its word-embedding row gets no gradient)
  */
-public record BertConfig(int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
-                         double hiddenDropoutProb, double attentionProbsDropoutProb, int maxPositionEmbeddings,
-                         double layerNormEps, double initializerRange) {
+public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
+                         Activation hiddenAct, double hiddenDropoutProb, double attentionProbsDropoutProb, int maxPositionEmbeddings,
+                         int typeVocabSize, double layerNormEps, double initializerRange, int padTokenId) {
     public BertConfig {
-        if (hiddenSize < 1 || numHiddenLayers < 1 || numAttentionHeads < 1 || intermediateSize < 1 || maxPositionEmbeddings < 1)
-            throw new IllegalArgumentException("BertConfig: sizes must be positive: hidden " + hiddenSize + ", layers " + numHiddenLayers
-                    + ", heads " + numAttentionHeads + ", intermediate " + intermediateSize + ", positions " + maxPositionEmbeddings);
+        if (hiddenSize < 1 || numHiddenLayers < 1 || numAttentionHeads < 1 || intermediateSize < 1 || maxPositionEmbeddings < 1
+                || vocabSize < 0 || typeVocabSize < 0)
+            throw new IllegalArgumentException("BertConfig: sizes must be positive: vocab " + vocabSize + ", hidden " + hiddenSize
+                    + ", layers " + numHiddenLayers + ", heads " + numAttentionHeads + ", intermediate " + intermediateSize
+                    + ", positions " + maxPositionEmbeddings + ", token types " + typeVocabSize);
         if (hiddenSize % numAttentionHeads != 0)
             throw new IllegalArgumentException("BertConfig: hidden size " + hiddenSize + " is not a multiple of the number of heads " + numAttentionHeads);
         if (!(hiddenDropoutProb >= 0 && hiddenDropoutProb < 1 && attentionProbsDropoutProb >= 0 && attentionProbsDropoutProb < 1))
             throw new IllegalArgumentException("BertConfig: dropout probabilities must be in [0, 1), got " + hiddenDropoutProb + ", " + attentionProbsDropoutProb);
+        if (vocabSize > 0 && (padTokenId < 0 || padTokenId >= vocabSize))
+            throw new IllegalArgumentException("BertConfig: pad token id " + padTokenId + " is outside the vocabulary of " + vocabSize);
     }
 
-    /** BERT's defaults (GELU, dropout 0.1, eps 1e-12, init std 0.02) with the given sizes. */
+    /** An encoder fed with embeddings: BERT's defaults (GELU, dropout 0.1, eps 1e-12, init std 0.02), no word or type table. */
     public static BertConfig of(int hiddenSize, int layers, int heads, int intermediate, int maxPositions) {
-        return new BertConfig(hiddenSize, layers, heads, intermediate, 0.1, 0.1, maxPositions, 1e-12, 0.02);
+        return new BertConfig(0, hiddenSize, layers, heads, intermediate, Activation.GELU, 0.1, 0.1, maxPositions, 0, 1e-12, 0.02, 0);
+    }
+
+    /** bert-base-uncased's sizes (vocabulary 30522, 768 wide, 12 layers, 12 heads, 3072, 512 positions, 2 token types). */
+    public static BertConfig base() {
+        return new BertConfig(30522, 768, 12, 12, 3072, Activation.GELU, 0.1, 0.1, 512, 2, 1e-12, 0.02, 0);
     }
 
     public BertConfig withDropout(double hidden, double attention) {
-        return new BertConfig(hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hidden, attention,
-                maxPositionEmbeddings, layerNormEps, initializerRange);
+        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hidden, attention,
+                maxPositionEmbeddings, typeVocabSize, layerNormEps, initializerRange, padTokenId);
+    }
+
+    public BertConfig withMaxPositionEmbeddings(int positions) {
+        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
+                attentionProbsDropoutProb, positions, typeVocabSize, layerNormEps, initializerRange, padTokenId);
     }
 }

@@ -44,9 +44,7 @@ public class BertViT extends ImageClassifier {
         /** This configuration for other data, with the position table resized to N + 1. */
         public Config withData(int imageSize, int channels, int numClasses) {
             int g = PatchEmbedding.gridFor(imageSize, patchSize);
-            BertConfig b = bert;
-            b = new BertConfig(b.hiddenSize(), b.numHiddenLayers(), b.numAttentionHeads(), b.intermediateSize(), b.hiddenDropoutProb(),
-                    b.attentionProbsDropoutProb(), g * g + 1, b.layerNormEps(), b.initializerRange());
+            BertConfig b = bert.withMaxPositionEmbeddings(g * g + 1);
             return new Config(imageSize, channels, patchSize, numClasses, b);
         }
     }

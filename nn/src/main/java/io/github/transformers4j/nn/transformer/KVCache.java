@@ -22,7 +22,17 @@ public final class KVCache implements AutoCloseable {
             return selfKey == null ? 0 : selfKey.size(2);
         }
 
-        void appendSelf(Tensor k, Tensor v) {
+        /** The cached self-attention keys (B, H, t, hd), or null before the first step. */
+        public Tensor selfKey() {
+            return selfKey;
+        }
+
+        public Tensor selfValue() {
+            return selfValue;
+        }
+
+        /** Appends one step's keys and values (B, H, s, hd) along the time axis. */
+        public void appendSelf(Tensor k, Tensor v) {
             Tensor nk = selfKey == null ? k.contiguous() : Tensor.cat(List.of(selfKey, k), 2);
             Tensor nv = selfValue == null ? v.contiguous() : Tensor.cat(List.of(selfValue, v), 2);
             nk.keep();
