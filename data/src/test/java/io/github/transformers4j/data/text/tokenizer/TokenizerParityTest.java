@@ -285,6 +285,16 @@ class TokenizerParityTest {
             assertThat(t.vocabSize()).isGreaterThan(1500);
             assertSameAsLibrary(t, f, probes);
         }
+        // ALBERT's normalizer: quotes, NFKD, accents stripped, lowercase, then the charsmap and space runs
+        String albertFirst = "{\"type\":\"Replace\",\"pattern\":{\"String\":\"``\"},\"content\":\"\\\"\"},"
+                + "{\"type\":\"Replace\",\"pattern\":{\"String\":\"''\"},\"content\":\"\\\"\"},"
+                + "{\"type\":\"NFKD\"},{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"},";
+        String albert = generatedUnigram(false).replace("{\"type\":\"Precompiled\"", albertFirst + "{\"type\":\"Precompiled\"");
+        Path f = dir.resolve("unigram-albert.json");
+        Files.writeString(f, albert);
+        assertThat(albert).contains("StripAccents");
+        probes.add("``Quoted'' and ``ÀÉÎÕÜ'' text");
+        assertSameAsLibrary(Tokenizer.load(f), f, probes);
     }
 
     /** The library's BertNormalizer strips only non-spacing marks (Mn); StripAccents strips every mark. */
