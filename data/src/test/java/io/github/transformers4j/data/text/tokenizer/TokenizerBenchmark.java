@@ -31,12 +31,13 @@ public final class TokenizerBenchmark {
     public static void main(String[] args) throws Exception {
         Path realDir = args.length > 0 ? Path.of(args[0]) : null;
         Path tmp = Files.createTempDirectory("tokenizer-bench");
+        tmp.toFile().deleteOnExit();
         String doc = TokenizerParityTest.longDocument(CHARS);
         Tokenizer byteLevel = TokenizerParityTest.trainedBpe();
         List<Row> rows = new ArrayList<>();
 
         Path llama = find(realDir, "llama2");
-        rows.add(new Row("byte-fallback BPE, no pre-tokenizer, one 64,000-char piece: generated (~300 merges)",
+        rows.add(new Row("byte-fallback BPE, no pre-tokenizer, one 64,000-char piece: generated (261 merges)",
                 write(tmp, "bf-bpe.json", () -> TokenizerParityTest.byteFallbackBpe(byteLevel)), doc));
         if (llama != null) rows.add(new Row("same, Llama 2 tokenizer.json (32,000 tokens)", llama, doc));
 
@@ -94,7 +95,9 @@ public final class TokenizerBenchmark {
     }
 
     private static Path write(Path dir, String name, Json json) throws Exception {
-        return Files.writeString(dir.resolve(name), json.get());
+        Path f = Files.writeString(dir.resolve(name), json.get());
+        f.toFile().deleteOnExit();
+        return f;
     }
 
     /** A 64,000-character document with added tokens of the file spread through it. */
