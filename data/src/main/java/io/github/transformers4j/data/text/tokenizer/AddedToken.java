@@ -15,6 +15,10 @@ public record AddedToken(int id, String content, boolean singleWord, boolean lst
         return new AddedToken(id, content, false, false, false, false, true);
     }
 
+    AddedToken withId(int newId) {
+        return new AddedToken(newId, content, singleWord, lstrip, rstrip, normalized, special);
+    }
+
     static AddedToken fromJson(JsonNode n) {
         return new AddedToken(n.path("id").asInt(), n.path("content").asText(), n.path("single_word").asBoolean(false),
                 n.path("lstrip").asBoolean(false), n.path("rstrip").asBoolean(false), n.path("normalized").asBoolean(true),

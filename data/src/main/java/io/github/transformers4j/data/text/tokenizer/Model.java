@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -143,7 +144,7 @@ public sealed interface Model {
             int[] hit = cache.get(piece);
             if (hit != null) return hit;
             int[] ids = encodeWord(piece);
-            if (cache.size() < 200_000) cache.put(piece, ids);
+            if (piece.length() < 256 && cache.size() < 200_000) cache.put(piece, ids); // long pieces: rare, and big
             return ids;
         }
 
@@ -153,7 +154,7 @@ public sealed interface Model {
                 if (id != null) return new int[] {id};
             }
             // Initial symbols: one per code point (with prefix / suffix), unknowns as byte tokens or unk.
-            List<Integer> sym = new ArrayList<>(), start = new ArrayList<>();
+            List<Integer> sym = new ArrayList<>();
             Integer unk = unkToken == null ? null : vocab.get(unkToken);
             boolean lastUnk = false;
             int n = w.codePointCount(0, w.length());
@@ -166,42 +167,58 @@ public sealed interface Model {
                 Integer id = vocab.get(s);
                 if (id != null) {
                     sym.add(id);
-                    start.add(k);
                     lastUnk = false;
                     continue;
                 }
                 List<Integer> bytes = byteFallback ? byteTokens(new String(Character.toChars(c)), vocab::get) : null;
                 if (bytes != null) {
-                    for (int b : bytes) {
-                        sym.add(b);
-                        start.add(k);
-                    }
+                    sym.addAll(bytes);
                     lastUnk = false;
                 } else if (unk != null) {
-                    if (!(fuseUnk && lastUnk)) {
-                        sym.add(unk);
-                        start.add(k);
-                    }
+                    if (!(fuseUnk && lastUnk)) sym.add(unk);
                     lastUnk = true;
                 }
             }
-            // Merge the adjacent pair of lowest rank (leftmost first) until none is left.
-            while (sym.size() > 1) {
-                int best = -1, bestRank = Integer.MAX_VALUE, bestId = -1;
-                for (int i = 0; i + 1 < sym.size(); i++) {
-                    int[] m = mergeOf.get(key(sym.get(i), sym.get(i + 1)));
-                    if (m != null && m[0] < bestRank) {
-                        bestRank = m[0];
-                        best = i;
-                        bestId = m[1];
-                    }
-                }
-                if (best < 0) break;
-                sym.set(best, bestId);
-                sym.remove(best + 1);
-                start.remove(best + 1);
+            return merge(toArray(sym));
+        }
+
+        /**
+         * Applies merges as the library does: repeatedly the adjacent pair of lowest rank, leftmost first. Candidates
+         * wait in a min-heap keyed {@code rank << 32 | position} over a doubly linked list of symbols; an entry whose
+         * pair changed after it was queued is stale and skipped. O(n log n) in the number of symbols.
+         */
+        private int[] merge(int[] sym) {
+            int n = sym.length;
+            int[] prev = new int[n], next = new int[n]; // next == n: the last symbol
+            boolean[] removed = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                prev[i] = i - 1;
+                next[i] = i + 1;
             }
-            return toArray(sym);
+            PriorityQueue<Long> queue = new PriorityQueue<>();
+            for (int i = 0; i + 1 < n; i++) offer(queue, sym, i, i + 1);
+            while (!queue.isEmpty()) {
+                long top = queue.poll();
+                int rank = (int) (top >>> 32), pos = (int) top;
+                if (removed[pos] || next[pos] == n) continue;
+                int right = next[pos];
+                int[] m = mergeOf.get(key(sym[pos], sym[right]));
+                if (m == null || m[0] != rank) continue; // stale: one side was merged since
+                sym[pos] = m[1];
+                removed[right] = true;
+                next[pos] = next[right];
+                if (next[pos] < n) prev[next[pos]] = pos;
+                if (prev[pos] >= 0) offer(queue, sym, prev[pos], pos);
+                if (next[pos] < n) offer(queue, sym, pos, next[pos]);
+            }
+            int count = 0;
+            for (int i = 0; i < n; i = next[i]) sym[count++] = sym[i]; // symbol 0 is never removed
+            return java.util.Arrays.copyOf(sym, count);
+        }
+
+        private void offer(PriorityQueue<Long> queue, int[] sym, int left, int right) {
+            int[] m = mergeOf.get(key(sym[left], sym[right]));
+            if (m != null) queue.add((long) m[0] << 32 | left);
         }
 
         public Integer tokenToId(String token) {

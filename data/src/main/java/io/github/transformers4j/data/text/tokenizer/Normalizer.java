@@ -9,8 +9,7 @@ import java.util.regex.Pattern;
 
 /**
  * The normalizers of Hugging Face tokenizer.json ({@code "normalizer"}): NFC, NFD, NFKC, NFKD, Lowercase,
- * StripAccents, Strip, Replace, Prepend, BertNormalizer and Sequence. Not supported: {@code Precompiled} (the
- * SentencePiece character map T5's file carries): loading such a file fails with a message saying so.
+ * StripAccents, Strip, Replace, Prepend, BertNormalizer, Precompiled (SentencePiece's rules) and Sequence.
  */
 public sealed interface Normalizer {
     String normalize(String s);
@@ -36,8 +35,7 @@ public sealed interface Normalizer {
                 for (JsonNode c : n.path("normalizers")) list.add(fromJson(c));
                 yield new Sequence(list);
             }
-            case "Precompiled" -> throw new UnsupportedOperationException("tokenizer.json: the Precompiled normalizer (a SentencePiece "
-                    + "character map, as in T5's tokenizer.json) is not supported; replace it with {\"type\":\"NFKC\"}, which is close");
+            case "Precompiled" -> Precompiled.of(n.path("precompiled_charsmap").asText(""));
             default -> throw new IllegalArgumentException("tokenizer.json: unknown normalizer type '" + type + "'");
         };
     }
@@ -142,8 +140,11 @@ public sealed interface Normalizer {
                 else sb.appendCodePoint(c);
             });
             String r = sb.toString();
-            if (stripAccents != null ? stripAccents : lowercase) {
-                r = new StripAccents().normalize(java.text.Normalizer.normalize(r, java.text.Normalizer.Form.NFD));
+            if (stripAccents != null ? stripAccents : lowercase) { // only Mn, unlike StripAccents: Devanagari's Mc vowel signs stay
+                StringBuilder kept = new StringBuilder(r.length());
+                java.text.Normalizer.normalize(r, java.text.Normalizer.Form.NFD).codePoints()
+                        .filter(c -> Character.getType(c) != Character.NON_SPACING_MARK).forEach(kept::appendCodePoint);
+                r = kept.toString();
             }
             return lowercase ? Text.lowercase(r) : r;
         }
@@ -161,6 +162,82 @@ public sealed interface Normalizer {
             else o.put("strip_accents", stripAccents);
             o.put("lowercase", lowercase);
             return o;
+        }
+    }
+
+    /**
+     * SentencePiece's normalization rules, as T5, ALBERT and XLM-R files carry them: {@code precompiled_charsmap} is
+     * base64 of a 4-byte little-endian trie size, a darts-clone double-array trie of uint32 units over UTF-8 keys, and
+     * the replacements, each ended by NUL, that the trie's values point into. As in the library, a grapheme shorter than
+     * 6 UTF-8 bytes is replaced whole when the trie holds a prefix of it (the shortest); otherwise each of its
+     * characters is replaced when the trie holds it, and kept when not.
+     */
+    record Precompiled(String charsmap, int[] trie, byte[] replacements) implements Normalizer {
+        static Precompiled of(String base64) {
+            byte[] b;
+            try {
+                b = java.util.Base64.getDecoder().decode(base64);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tokenizer.json: normalizer Precompiled: precompiled_charsmap is not base64: " + e.getMessage(), e);
+            }
+            var buf = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long size = b.length < 4 ? -1 : buf.getInt() & 0xffffffffL;
+            if (size < 4 || size % 4 != 0 || 4 + size > b.length) throw new IllegalArgumentException("tokenizer.json: normalizer Precompiled: "
+                    + "precompiled_charsmap of " + b.length + " bytes does not hold a trie (size field " + size + ")");
+            int[] trie = new int[(int) size / 4];
+            for (int i = 0; i < trie.length; i++) trie[i] = buf.getInt();
+            return new Precompiled(base64, trie, java.util.Arrays.copyOfRange(b, 4 + (int) size, b.length));
+        }
+
+        public String normalize(String s) {
+            StringBuilder sb = new StringBuilder(s.length());
+            var graphemes = java.text.BreakIterator.getCharacterInstance(); // extended grapheme clusters since Java 20
+            graphemes.setText(s);
+            for (int start = 0, end = graphemes.next(); end != java.text.BreakIterator.DONE; start = end, end = graphemes.next()) {
+                String g = s.substring(start, end);
+                byte[] utf8 = g.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                int hit = utf8.length < 6 ? lookup(utf8) : -1;
+                if (hit >= 0) {
+                    sb.append(replacement(hit));
+                    continue;
+                }
+                g.codePoints().forEach(c -> {
+                    int h = lookup(new String(Character.toChars(c)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    if (h >= 0) sb.append(replacement(h));
+                    else sb.appendCodePoint(c);
+                });
+            }
+            return sb.toString();
+        }
+
+        /** darts-clone's common-prefix search, stopped at the first (shortest) key found: its value, or -1. */
+        private int lookup(byte[] key) {
+            int pos = offset(trie[0]);
+            for (byte k : key) {
+                int c = k & 0xff;
+                if (c == 0) break;
+                pos ^= c;
+                if (pos >= trie.length) return -1;
+                int unit = trie[pos];
+                if ((unit & 0x800000ff) != c) return -1; // the unit's label
+                pos ^= offset(unit);
+                if ((unit >>> 8 & 1) == 1) return pos < trie.length ? trie[pos] & 0x7fffffff : -1; // has a leaf: its value
+            }
+            return -1;
+        }
+
+        private static int offset(int unit) {
+            return (unit >>> 10) << ((unit & (1 << 9)) >>> 6);
+        }
+
+        private String replacement(int from) {
+            int to = Math.min(from, replacements.length);
+            while (to < replacements.length && replacements[to] != 0) to++;
+            return to <= from ? "" : new String(replacements, from, to - from, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        public ObjectNode toJson() {
+            return typed("Precompiled").put("precompiled_charsmap", charsmap);
         }
     }
 

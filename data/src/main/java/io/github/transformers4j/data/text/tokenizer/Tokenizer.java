@@ -38,6 +38,7 @@ public final class Tokenizer {
     private final Decoder decoder;
     private final Map<Integer, AddedToken> addedById = new HashMap<>();
     private final Map<String, AddedToken> addedByContent = new HashMap<>();
+    private final Trie rawAdded = new Trie(), normalizedAdded = new Trie(); // matched before / after normalizing
 
     public Tokenizer(List<AddedToken> addedTokens, Normalizer normalizer, PreTokenizer preTokenizer, Model model,
                      PostProcessor postProcessor, Decoder decoder) {
@@ -50,6 +51,8 @@ public final class Tokenizer {
         for (AddedToken t : addedTokens) {
             addedById.put(t.id(), t);
             addedByContent.put(t.content(), t);
+            if (!t.normalized()) rawAdded.add(t.content(), t);
+            else normalizedAdded.add(normalizer == null ? t.content() : normalizer.normalize(t.content()), t);
         }
     }
 
@@ -73,10 +76,22 @@ public final class Tokenizer {
             throw new IllegalArgumentException("tokenizer.json: not valid JSON: " + e.getMessage(), e);
         }
         if (root == null || !root.has("model")) throw new IllegalArgumentException("tokenizer.json: no \"model\" field");
-        List<AddedToken> added = new ArrayList<>();
-        for (JsonNode t : root.path("added_tokens")) added.add(AddedToken.fromJson(t));
-        return new Tokenizer(added, Normalizer.fromJson(root.get("normalizer")), PreTokenizer.fromJson(root.get("pre_tokenizer")),
-                Model.fromJson(root.get("model")), PostProcessor.fromJson(root.get("post_processor")), Decoder.fromJson(root.get("decoder")));
+        Model model = Model.fromJson(root.get("model"));
+        // As the library: an added token takes the id of its content in the model, or else the next id after the
+        // model's; the "id" in the file is not used (files the library writes agree with this).
+        Map<String, Integer> ids = new HashMap<>();
+        Map<Integer, AddedToken> added = new java.util.LinkedHashMap<>();
+        int next = model.vocabSize();
+        for (JsonNode t : root.path("added_tokens")) {
+            AddedToken a = AddedToken.fromJson(t);
+            if (a.content().isEmpty()) continue;
+            Integer id = ids.containsKey(a.content()) ? ids.get(a.content()) : model.tokenToId(a.content());
+            if (id == null) id = next++;
+            ids.put(a.content(), id);
+            added.put(id, a.withId(id));
+        }
+        return new Tokenizer(List.copyOf(added.values()), Normalizer.fromJson(root.get("normalizer")), PreTokenizer.fromJson(root.get("pre_tokenizer")),
+                model, PostProcessor.fromJson(root.get("post_processor")), Decoder.fromJson(root.get("decoder")));
     }
 
     public String toJson() {
@@ -116,14 +131,14 @@ public final class Tokenizer {
 
     public int[] encode(String text, boolean addSpecialTokens) {
         List<Integer> ids = new ArrayList<>();
-        List<Section> raw = splitAdded(text, false, true);
+        List<Section> raw = splitAdded(text, rawAdded, true);
         for (Section s : raw) {
             if (s.token != null) {
                 ids.add(s.token.id());
                 continue;
             }
             String n = normalizer == null ? s.text : normalizer.normalize(s.text);
-            for (Section t : splitAdded(n, true, s.first)) {
+            for (Section t : splitAdded(n, normalizedAdded, s.first)) {
                 if (t.token != null) {
                     ids.add(t.token.id());
                     continue;
@@ -146,46 +161,65 @@ public final class Tokenizer {
 
     private record Section(String text, AddedToken token, boolean first) {}
 
-    /** Cuts text at added tokens (those with normalized == {@code normalized}), leftmost-longest. */
-    private List<Section> splitAdded(String text, boolean normalized, boolean startsInput) {
-        List<AddedToken> cands = new ArrayList<>();
-        for (AddedToken t : addedTokens) if (t.normalized() == normalized && !t.content().isEmpty()) cands.add(t);
-        List<Section> out = new ArrayList<>();
-        if (cands.isEmpty()) {
-            out.add(new Section(text, null, startsInput));
-            return out;
+    /** Added-token contents in a character trie, for the library's leftmost-longest matching without trying every token. */
+    private static final class Trie {
+        private final Map<Character, Trie> children = new HashMap<>();
+        private AddedToken token;
+
+        void add(String key, AddedToken t) {
+            if (key.isEmpty()) return;
+            Trie node = this;
+            for (int i = 0; i < key.length(); i++) node = node.children.computeIfAbsent(key.charAt(i), c -> new Trie());
+            if (node.token == null) node.token = t;
         }
+
+        boolean isEmpty() {
+            return children.isEmpty();
+        }
+    }
+
+    /**
+     * Cuts text at the added tokens of {@code trie} as the library does: at the leftmost position where a token starts,
+     * the longest one; the search goes on after it even when a {@code singleWord} token is then discarded for touching a
+     * word. O(length × longest token).
+     */
+    private static List<Section> splitAdded(String text, Trie trie, boolean startsInput) {
+        List<Section> out = new ArrayList<>();
         int last = 0;
-        for (int i = 0; i < text.length(); ) {
+        for (int i = 0; i < text.length() && !trie.isEmpty(); ) {
             AddedToken best = null;
-            for (AddedToken t : cands) {
-                String c = normalized && normalizer != null ? normalizer.normalize(t.content()) : t.content();
-                if (text.startsWith(c, i) && (best == null || c.length() > best.content().length()) && wordOk(t, text, i, i + c.length())) best = t;
+            int end = i;
+            Trie node = trie;
+            for (int j = i; j < text.length() && (node = node.children.get(text.charAt(j))) != null; j++) {
+                if (node.token != null) {
+                    best = node.token;
+                    end = j + 1;
+                }
             }
             if (best == null) {
                 i++;
                 continue;
             }
-            int start = i, end = i + (normalized && normalizer != null ? normalizer.normalize(best.content()) : best.content()).length();
+            int start = i;
+            i = end;
+            if (best.singleWord() && (start > 0 && isWordChar(text.codePointBefore(start)) || end < text.length() && isWordChar(text.codePointAt(end)))) continue;
             if (best.lstrip()) while (start > last && Text.isWhitespace(text.charAt(start - 1))) start--;
             if (best.rstrip()) while (end < text.length() && Text.isWhitespace(text.charAt(end))) end++;
             if (start > last) out.add(new Section(text.substring(last, start), null, last == 0 && startsInput));
             out.add(new Section(null, best, false));
             last = i = end;
         }
-        if (last < text.length()) out.add(new Section(text.substring(last), null, last == 0 && startsInput));
+        if (last < text.length() || out.isEmpty()) out.add(new Section(text.substring(last), null, last == 0 && startsInput));
         return out;
     }
 
-    private static boolean wordOk(AddedToken t, String s, int start, int end) {
-        if (!t.singleWord()) return true;
-        boolean before = start == 0 || !isWordChar(s.codePointBefore(start));
-        boolean after = end == s.length() || !isWordChar(s.codePointAt(end));
-        return before && after;
-    }
-
+    /** The regex {@code \w} of Rust (Unicode): alphabetic, marks, decimal digits, connector punctuation, joiners. */
     private static boolean isWordChar(int c) {
-        return Character.isLetterOrDigit(c) || c == '_';
+        return switch (Character.getType(c)) {
+            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK, Character.DECIMAL_DIGIT_NUMBER,
+                 Character.CONNECTOR_PUNCTUATION -> true;
+            default -> Character.isAlphabetic(c) || c == 0x200C || c == 0x200D;
+        };
     }
 
     // ---------------------------------------------------------------------------------------------- decoding

