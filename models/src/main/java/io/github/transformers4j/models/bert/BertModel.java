@@ -12,6 +12,7 @@ import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -61,7 +62,11 @@ public class BertModel extends Module {
                 if (l.bias != null) Init.zeros_(l.bias.data());
             } else if (x instanceof Embedding e) {
                 Init.normal_(e.weight.data(), 0, std, rng);
-                if (e.paddingIdx >= 0) e.weight.data().narrow(0, e.paddingIdx, 1).zero_();
+                if (e.paddingIdx >= 0) {
+                    try (var g = Grad.disabled()) {
+                        e.weight.data().narrow(0, e.paddingIdx, 1).zero_();
+                    }
+                }
             }
         });
     }
