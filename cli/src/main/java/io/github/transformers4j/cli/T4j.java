@@ -8,13 +8,14 @@ import picocli.CommandLine.Command;
 @Command(name = "t4j", mixinStandardHelpOptions = true, versionProvider = T4j.Version.class,
         description = "transformers4j: build, train and evaluate transformers on the JVM (CPU or CUDA).",
         subcommands = {TrainCommand.class, PretrainCommand.class, EvalCommand.class, PredictCommand.class, PlotCommand.class, InfoCommand.class, BenchCommand.class,
-                ModelsCommand.class, SummarizeCommand.class, DataCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class},
+                ModelsCommand.class, SummarizeCommand.class, GenerateCommand.class, FillMaskCommand.class, DataCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  t4j train --model vit-mini-p4 --dataset fashion-mnist --epochs 3",
                 "  t4j pretrain --model mae-tiny --epochs 5 --out runs/mae && t4j train --model mae-tiny --init-from runs/mae/checkpoints/last.safetensors --freeze-encoder",
                 "  t4j eval --checkpoint runs/NAME/checkpoints/best.safetensors --dataset fashion-mnist --split test",
                 "  t4j predict --checkpoint runs/NAME/checkpoints/best.safetensors shirt.png photos/",
                 "  t4j plot runs/A runs/B --out plots",
+                "  t4j generate --hf models/gpt2 \"Once upon a time\"   and   t4j fill-mask --hf models/bert-base-uncased \"Paris is the [MASK] of France.\"",
                 "  t4j data debian-descriptions --out data/debian && t4j train --model summarizer-4x512 --dataset jsonl:data/debian",
                 "Run 't4j COMMAND --help' for the options of a command."})
 public final class T4j implements Runnable {

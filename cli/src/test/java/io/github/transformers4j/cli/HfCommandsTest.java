@@ -1,0 +1,84 @@
+package io.github.transformers4j.cli;
+
+import static io.github.transformers4j.cli.T4jTest.t4j;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.transformers4j.data.text.tokenizer.BpeTrainer;
+import io.github.transformers4j.data.text.tokenizer.Tokenizer;
+import io.github.transformers4j.models.bert.BertConfig;
+import io.github.transformers4j.models.bert.BertForMaskedLM;
+import io.github.transformers4j.models.gpt2.GPT2Config;
+import io.github.transformers4j.models.gpt2.GPT2LMHeadModel;
+import io.github.transformers4j.models.hf.HfModels;
+import io.github.transformers4j.nn.Activation;
+import io.github.transformers4j.tensor.Random4j;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code t4j generate} and {@code t4j fill-mask} on small random-weight folders in Hugging Face's layout. */
+class HfCommandsTest {
+    @TempDir
+    Path dir;
+
+    Path gpt2Folder() {
+        BpeTrainer t = new BpeTrainer(3 + 256 + 40, 1);
+        List.of("the cat sat on the mat", "the dog sat on the log", "a cat and a dog").forEach(t::feed);
+        Tokenizer tok = t.train();
+        Path d = dir.resolve("gpt2");
+        GPT2Config c = new GPT2Config(tok.vocabSize(), 64, 16, 2, 4, 64, Activation.GELU_TANH, 0, 0, 0, 1e-5, 0.02, true, false, 1, 1);
+        HfModels.savePretrained(new GPT2LMHeadModel(c, new Random4j(1)), d, null);
+        tok.save(d.resolve("tokenizer.json"));
+        return d;
+    }
+
+    @Test
+    void generateContinuesThePromptGreedilyOrBySamplingWithASeed() {
+        Path d = gpt2Folder();
+        var greedy = t4j("generate", "--hf", d.toString(), "--max-new-tokens", "6", "the cat");
+        assertThat(greedy.code()).as(greedy.err()).isZero();
+        assertThat(greedy.out().strip()).startsWith("the cat");
+        assertThat(greedy.out().strip().length()).isGreaterThan("the cat".length());
+        var a = t4j("generate", "--hf", d.toString(), "--max-new-tokens", "8", "--do-sample", "--top-p", "0.9", "--seed", "7", "the dog", "a cat");
+        var b = t4j("generate", "--hf", d.toString(), "--max-new-tokens", "8", "--do-sample", "--top-p", "0.9", "--seed", "7", "the dog", "a cat");
+        assertThat(a.code()).as(a.err()).isZero();
+        assertThat(a.out()).isEqualTo(b.out());
+        assertThat(a.out().lines().toList()).hasSize(2);
+        var beam = t4j("generate", "--hf", d.toString(), "--max-new-tokens", "5", "--num-beams", "3", "the");
+        assertThat(beam.code()).as(beam.err()).isZero();
+        var bad = t4j("generate", "--hf", d.toString(), "--temperature", "0", "x");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("temperature");
+        var missing = t4j("generate", "--hf", dir.resolve("nope").toString(), "x");
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains("nope");
+    }
+
+    @Test
+    void fillMaskListsTheTopTokensForEachMask() throws Exception {
+        Path d = dir.resolve("bert");
+        List<String> vocab = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "capital", "of", "france", "is", "paris", "a", "city", ".");
+        Files.createDirectories(d);
+        Files.write(d.resolve("vocab.txt"), vocab);
+        BertConfig c = new BertConfig(vocab.size(), 16, 2, 4, 32, Activation.GELU, 0, 0, 32, 2, 1e-12, 0.02, 0);
+        HfModels.savePretrained(new BertForMaskedLM(c, new Random4j(2)), d, null);
+        var r = t4j("fill-mask", "--hf", d.toString(), "--top-k", "3", "The capital of France is [MASK].");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(1)).contains("%").contains("the capital of france is");
+        var j = t4j("fill-mask", "--hf", d.toString(), "--json", "[MASK] is a [MASK].");
+        assertThat(j.code()).as(j.err()).isZero();
+        var nodes = new com.fasterxml.jackson.databind.ObjectMapper().readTree(j.out());
+        assertThat(nodes.size()).isEqualTo(2); // two masks
+        assertThat(nodes.get(0).size()).isEqualTo(5);
+        double sum = 0;
+        for (var n : nodes.get(0)) sum += n.get("score").asDouble();
+        assertThat(sum).isLessThanOrEqualTo(1.0 + 1e-6);
+        var none = t4j("fill-mask", "--hf", d.toString(), "no mask here");
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).contains("no mask token");
+    }
+}
