@@ -124,7 +124,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", paramLabel = "N", description = "a training-loss row in metrics.csv every N steps (default: ${DEFAULT-VALUE})")
     int logEvery = D.logEvery();
 
-    @Option(names = "--init-from", paramLabel = "FILE", description = "start from a checkpoint's weights (for mae-tiny: the encoder of a 't4j pretrain' checkpoint)")
+    @Option(names = "--init-from", paramLabel = "FILE", description = {"start from a checkpoint's weights (for mae-tiny: the encoder of a 't4j pretrain' "
+            + "checkpoint), or hf:DIR: fine-tune a Hugging Face ViT folder (config.json, model.safetensors, preprocessor_config.json) "
+            + "with a new head for the data set's classes; --model then defaults to hf:DIR and images are resized to its size"})
     Path initFrom;
 
     @Option(names = "--freeze-encoder", description = "linear probe: train only the head on a frozen encoder (mae-tiny)")
@@ -221,14 +223,20 @@ final class TrainCommand implements Callable<Integer> {
             throw usage("--dataset " + dataset + " holds text pairs, which summarizer models train on (--model summarizer-4x512 or "
                     + "summarizer-tiny); " + model + " is an image classifier: give an image data set");
         if (resume && out == null) throw usage("--resume needs --out DIR (the run folder to continue)");
+        if (initFrom != null && initFrom.toString().startsWith("hf:")) {
+            if (!given("--model")) model = initFrom.toString();
+            else if (!model.equals(initFrom.toString()))
+                throw usage("--init-from " + initFrom + " fine-tunes that Hugging Face model: leave --model out (or give --model " + initFrom + ")");
+        }
         if (limitTest < 0) throw usage("--limit-test must be >= 0 (0 = all test images), got " + limitTest);
         if (noTest && given("--limit-test")) throw usage("--no-test and --limit-test contradict each other: give one of them");
         try {
-            io.github.transformers4j.models.ModelZoo.preset(model);
+            if (!model.startsWith("hf:")) io.github.transformers4j.models.ModelZoo.preset(model);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        Path run = out != null ? out : Path.of("runs", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        String runName = model.startsWith("hf:") ? "hf-" + Path.of(model.substring(3)).toAbsolutePath().normalize().getFileName() : model;
+        Path run = out != null ? out : Path.of("runs", runName + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         RunConfig cfg;
         try {
             cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,

@@ -12,6 +12,7 @@ import io.github.transformers4j.models.gpt2.GPT2LMHeadModel;
 import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.nn.Activation;
 import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,5 +81,39 @@ class HfCommandsTest {
         var none = t4j("fill-mask", "--hf", d.toString(), "no mask here");
         assertThat(none.code()).isEqualTo(1);
         assertThat(none.err()).contains("no mask token");
+    }
+
+    @Test
+    void aHuggingFaceVitFineTunesOnAnImageFolderAndExportsForTransformers() throws Exception {
+        Path data = dir.resolve("icons"), run = dir.resolve("run"), vitDir = dir.resolve("vit"), exported = dir.resolve("exported");
+        ImageFolderTrainTest.icons(data.resolve("train"), 40, 1);
+        ImageFolderTrainTest.icons(data.resolve("test"), 10, 2);
+        // a "pretrained" ViT folder: 24x24 input (the 16x16 icons are resized to it), 5 labels of another task
+        var c = new io.github.transformers4j.models.vit.ViTModel.Config(16, 2, 4, 32, Activation.GELU, 0, 0, 0.02, 1e-12, 24, 8, 3, true);
+        var pretrained = new io.github.transformers4j.models.vit.ViTForImageClassification(c, List.of("a", "b", "c", "d", "e"), new Random4j(3));
+        HfModels.savePretrained(pretrained, vitDir, null);
+        Files.writeString(vitDir.resolve("preprocessor_config.json"), """
+                {"do_resize": true, "size": {"height": 24, "width": 24}, "resample": 2, "do_rescale": true, "rescale_factor": 0.00392156862745098,
+                 "do_normalize": true, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "image_processor_type": "ViTImageProcessor"}
+                """);
+        var r = t4j("train", "--init-from", "hf:" + vitDir, "--dataset", "imagefolder:" + data, "--epochs", "1", "--batch-size", "20",
+                "--out", run.toString(), "--no-progress", "--workers", "0");
+        assertThat(r.code()).as(r.err() + r.out()).isZero();
+        assertThat(r.out()).contains("init: weights from the Hugging Face folder", "classifier.weight", "3 classes, 3x24x24");
+        var e = t4j("export", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--hf-out", exported.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        var back = HfModels.vitForImageClassification(exported, null);
+        assertThat(back.labels).containsExactly("diagonal", "horizontal", "vertical");
+        assertThat(exported.resolve("preprocessor_config.json")).exists();
+        // the encoder moved away from the pretrained weights, and the export is the run's best checkpoint
+        assertThat(back.vit.layers.get(0).intermediateDense.weight.data().toFloatArray())
+                .isNotEqualTo(pretrained.vit.layers.get(0).intermediateDense.weight.data().toFloatArray());
+        var loaded = io.github.transformers4j.train.VisionRecipe.load(run.resolve("checkpoints/best.safetensors"), io.github.transformers4j.tensor.Device.CPU);
+        Tensor px = Tensor.randn(new Random4j(4), 2, 3, 24, 24);
+        assertThat(back.forward(px, io.github.transformers4j.models.ModelOutput.Want.NONE).logits().toFloatArray())
+                .containsExactly(loaded.model().forward(px).toFloatArray());
+        var notHf = t4j("train", "--init-from", "hf:" + vitDir, "--model", "vit-mini-p4", "--dataset", "imagefolder:" + data);
+        assertThat(notHf.code()).isEqualTo(2);
+        assertThat(notHf.err()).contains("leave --model out");
     }
 }

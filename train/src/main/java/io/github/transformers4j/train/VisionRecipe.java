@@ -21,6 +21,7 @@ import io.github.transformers4j.data.vision.VisionDatasets;
 import io.github.transformers4j.data.vision.VisionDatasets.Split;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.models.hf.HfImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.nn.Module;
@@ -86,6 +87,21 @@ public final class VisionRecipe {
 
     // --------------------------------------------------------------------------------------------------- data
 
+    /**
+     * For a Hugging Face model ({@code hf:DIR}): its image size and its processor's normalisation (preprocessor_config.json),
+     * as a spec for {@link #openData}; null for other models.
+     */
+    static DataSpec hfInput(String model) {
+        Path dir = HfImageClassifier.folder(model);
+        if (dir == null) return null;
+        int size = io.github.transformers4j.models.hf.HfModels.vitConfig(io.github.transformers4j.models.hf.HfCheckpoint.open(dir)).imageSize();
+        var p = io.github.transformers4j.data.vision.ImageProcessor.fromPretrained(dir, size);
+        if (p.height() != size || p.width() != size)
+            throw new IllegalArgumentException(dir.resolve(io.github.transformers4j.data.vision.ImageProcessor.FILE) + ": resizes to " + p.height()
+                    + "x" + p.width() + ", but the model takes " + size + "x" + size);
+        return new DataSpec(model, size, p.imageMean().length, null, p.imageMean(), p.imageStd(), 0, 0, 0);
+    }
+
     /** Opens and splits the data set of {@code cfg}; with {@code saved} (from a checkpoint) its normalisation is reused. */
     public static Splits openData(RunConfig cfg, DataSpec saved, boolean withTest) {
         return openData(cfg, saved, withTest ? 0 : -1);
@@ -150,8 +166,8 @@ public final class VisionRecipe {
 
         float[] mean, std;
         if (saved != null) {
-            mean = saved.mean();
-            std = saved.std();
+            mean = Arrays.copyOf(saved.mean(), Math.min(channels, saved.mean().length)); // a 3-channel model's statistics on grey images: the first
+            std = Arrays.copyOf(saved.std(), Math.min(channels, saved.std().length));
         } else if (full instanceof InMemoryImageDataset mem) {
             float[][] ms = mem.channelMeanStd();
             mean = ms[0];
@@ -254,7 +270,7 @@ public final class VisionRecipe {
             cfg = resumed;
         }
         Device device = device(cfg.device());
-        Splits data = openData(cfg, null, session.testLimit());
+        Splits data = openData(cfg, hfInput(cfg.model()), session.testLimit());
         data.notes().forEach(out::println);
         DataSpec spec = data.spec();
         Random4j rng = new Random4j(cfg.seed());
@@ -308,7 +324,11 @@ public final class VisionRecipe {
      * updates: the whole model, or only the head of a frozen {@link MaeClassifier}.
      */
     static Module initialize(ImageClassifier model, RunConfig cfg, PrintStream out) {
-        if (cfg.initFrom() != null) {
+        if (cfg.initFrom() != null && model instanceof HfImageClassifier hf) {
+            List<String> fresh = hf.loadPretrained();
+            out.println("init: weights from the Hugging Face folder " + hf.source + "; new head for the data set's classes ("
+                    + String.join(", ", fresh) + ")");
+        } else if (cfg.initFrom() != null) {
             Checkpoint ck = Checkpoint.load(Path.of(cfg.initFrom()));
             if (model instanceof MaeClassifier mae) {
                 mae.loadEncoder(ck.model());
