@@ -25,6 +25,7 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
                          Activation hiddenAct, double hiddenDropoutProb, double attentionProbsDropoutProb, int maxPositionEmbeddings,
                          int typeVocabSize, double layerNormEps, double initializerRange, int padTokenId) {
     public BertConfig {
+        if (hiddenAct == null) hiddenAct = Activation.GELU; // configurations written before the field existed
         if (hiddenSize < 1 || numHiddenLayers < 1 || numAttentionHeads < 1 || intermediateSize < 1 || maxPositionEmbeddings < 1
                 || vocabSize < 0 || typeVocabSize < 0)
             throw new IllegalArgumentException("BertConfig: sizes must be positive: vocab " + vocabSize + ", hidden " + hiddenSize
