@@ -1,6 +1,7 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.models.hf.HfImageClassifier;
+import io.github.transformers4j.models.hf.HfTextClassifier;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.train.VisionRecipe;
 import java.nio.file.Files;
@@ -11,9 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Write a fine-tuned Hugging Face model (a run of 't4j train --init-from hf:DIR') as a save_pretrained folder: "
-                + "config.json with the data set's class names, model.safetensors, and the source folder's image processor, "
-                + "so transformers loads it (AutoModelForImageClassification.from_pretrained(OUT))."},
+        description = {"Write a fine-tuned Hugging Face model (a run of 't4j train --init-from hf:DIR': ViT image or BERT text "
+                + "classification) as a save_pretrained folder: config.json with the data set's class names, model.safetensors, and the "
+                + "source folder's tokenizer or image processor, so transformers loads it (AutoModelFor...Classification.from_pretrained(OUT))."},
         footer = {"", "Example:", "  t4j export --checkpoint runs/hf-vit/checkpoints/best.safetensors --hf-out models/vit-fashion"})
 final class ExportCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -28,13 +29,20 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         VisionRecipe.Loaded loaded = VisionRecipe.load(checkpoint, Device.CPU);
-        if (!(loaded.model() instanceof HfImageClassifier hf))
-            throw new IllegalArgumentException(checkpoint + " is a checkpoint of " + loaded.config().model() + ", which has no Hugging Face "
-                    + "layout; export writes runs of 't4j train --init-from hf:DIR'");
         if (Files.isRegularFile(hfOut)) throw new IllegalArgumentException(hfOut + " is a file; give a folder");
-        hf.savePretrained(hfOut, loaded.spec().classes());
-        System.out.println("wrote " + hfOut + " (ViTForImageClassification, " + loaded.spec().classes().size() + " classes, epoch "
-                + loaded.epoch() + ")");
+        String kind = switch (loaded.model()) {
+            case HfImageClassifier hf -> {
+                hf.savePretrained(hfOut, loaded.spec().classes());
+                yield "ViTForImageClassification";
+            }
+            case HfTextClassifier hf -> {
+                hf.savePretrained(hfOut, loaded.spec().classes());
+                yield "BertForSequenceClassification";
+            }
+            default -> throw new IllegalArgumentException(checkpoint + " is a checkpoint of " + loaded.config().model() + ", which has no "
+                    + "Hugging Face layout; export writes runs of 't4j train --init-from hf:DIR'");
+        };
+        System.out.println("wrote " + hfOut + " (" + kind + ", " + loaded.spec().classes().size() + " classes, epoch " + loaded.epoch() + ")");
         return 0;
     }
 }

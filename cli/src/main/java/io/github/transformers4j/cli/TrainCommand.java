@@ -2,6 +2,7 @@ package io.github.transformers4j.cli;
 
 import io.github.transformers4j.train.RunConfig;
 import io.github.transformers4j.train.RunFolder;
+import io.github.transformers4j.train.TextClassificationRecipe;
 import io.github.transformers4j.train.VisionRecipe;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -129,6 +130,9 @@ final class TrainCommand implements Callable<Integer> {
             + "with a new head for the data set's classes; --model then defaults to hf:DIR and images are resized to its size"})
     Path initFrom;
 
+    @Option(names = "--max-length", paramLabel = "N", description = "text classification: longest input in tokens, longer texts are truncated (default: ${DEFAULT-VALUE})")
+    int maxLength = 128;
+
     @Option(names = "--freeze-encoder", description = "linear probe: train only the head on a frozen encoder (mae-tiny)")
     boolean freezeEncoder;
 
@@ -211,6 +215,16 @@ final class TrainCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
+    /** Whether --init-from hf:DIR names a text model (BERT): then --dataset is a folder of labelled JSONL texts. */
+    private boolean isHfText() {
+        if (initFrom == null || !initFrom.toString().startsWith("hf:")) return false;
+        try {
+            return io.github.transformers4j.models.hf.HfModels.isText(Path.of(initFrom.toString().substring(3)));
+        } catch (IllegalArgumentException e) {
+            throw usage("--init-from " + initFrom + ": " + e.getMessage());
+        }
+    }
+
     private boolean given(String option) {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
@@ -219,7 +233,8 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         T4j.threads(spec, threads);
         if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
-        if (dataset.startsWith("jsonl:"))
+        boolean text = isHfText();
+        if (dataset.startsWith("jsonl:") && !text)
             throw usage("--dataset " + dataset + " holds text pairs, which summarizer models train on (--model summarizer-4x512 or "
                     + "summarizer-tiny); " + model + " is an image classifier: give an image data set");
         if (resume && out == null) throw usage("--resume needs --out DIR (the run folder to continue)");
@@ -265,8 +280,10 @@ final class TrainCommand implements Callable<Integer> {
             folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --out "
                     + run + " --resume");
             folder.notes().forEach(System.out::println);
-            VisionRecipe.train(cfg, run, resume, new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress,
-                    timeLimitMinutes, !noCudaGraphs, noTest ? -1 : limitTest));
+            var session = new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes, !noCudaGraphs,
+                    noTest ? -1 : limitTest);
+            if (text) TextClassificationRecipe.train(cfg, run, resume, session, maxLength);
+            else VisionRecipe.train(cfg, run, resume, session);
         }
         return 0;
     }

@@ -7,6 +7,7 @@ import io.github.transformers4j.data.text.tokenizer.BpeTrainer;
 import io.github.transformers4j.data.text.tokenizer.Tokenizer;
 import io.github.transformers4j.models.bert.BertConfig;
 import io.github.transformers4j.models.bert.BertForMaskedLM;
+import io.github.transformers4j.models.bert.BertModel;
 import io.github.transformers4j.models.gpt2.GPT2Config;
 import io.github.transformers4j.models.gpt2.GPT2LMHeadModel;
 import io.github.transformers4j.models.hf.HfModels;
@@ -115,5 +116,46 @@ class HfCommandsTest {
         var notHf = t4j("train", "--init-from", "hf:" + vitDir, "--model", "vit-mini-p4", "--dataset", "imagefolder:" + data);
         assertThat(notHf.code()).isEqualTo(2);
         assertThat(notHf.err()).contains("leave --model out");
+    }
+
+    @Test
+    void aHuggingFaceBertFineTunesOnLabelledTextsAndExportsForTransformers() throws Exception {
+        Path bert = dir.resolve("bert"), data = dir.resolve("texts"), run = dir.resolve("run"), exported = dir.resolve("exported");
+        List<String> vocab = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "great", "fine", "bad", "awful", "poor", "movie",
+                "film", "the", "a", "was", "is", "very");
+        Files.createDirectories(bert);
+        Files.write(bert.resolve("vocab.txt"), vocab);
+        // a random "pretrained" encoder, initialised wider than BERT's 0.02 so that a few epochs can move it
+        BertConfig c = new BertConfig(vocab.size(), 16, 2, 4, 32, Activation.GELU, 0.1, 0.1, 32, 2, 1e-12, 0.3, 0);
+        HfModels.savePretrained(new BertModel(c, true, new Random4j(5)), bert, null);
+        Files.createDirectories(data);
+        java.util.Random r = new java.util.Random(1);
+        String[] pos = {"good", "great", "fine"}, neg = {"bad", "awful", "poor"};
+        for (String split : List.of("train", "validation", "test")) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < (split.equals("train") ? 120 : 30); i++) {
+                boolean p = r.nextBoolean();
+                String w = (p ? pos : neg)[r.nextInt(3)];
+                sb.append("{\"text\": \"the ").append(r.nextBoolean() ? "movie" : "film").append(" was ").append(r.nextBoolean() ? "very " : "")
+                        .append(w).append("\", \"label\": \"").append(p ? "positive" : "negative").append("\"}\n");
+            }
+            Files.writeString(data.resolve(split + ".jsonl"), sb);
+        }
+        var t = t4j("train", "--init-from", "hf:" + bert, "--dataset", "jsonl:" + data, "--epochs", "6", "--batch-size", "16", "--lr", "0.003",
+                "--out", run.toString(), "--no-progress");
+        assertThat(t.code()).as(t.err() + t.out()).isZero();
+        assertThat(t.out()).contains("2 labels (negative, positive)", "120 train / 30 val / 30 test texts", "classifier.weight");
+        double acc = ImageFolderTrainTest.testAccuracy(t.out());
+        assertThat(acc).as(t.out()).isGreaterThan(80.0); // chance is 50%
+        var e = t4j("export", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--hf-out", exported.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).contains("BertForSequenceClassification");
+        var back = HfModels.bertForSequenceClassification(exported, null);
+        assertThat(back.labels).containsExactly("negative", "positive");
+        assertThat(exported.resolve("vocab.txt")).exists();
+        var bad = Files.writeString(data.resolve("test.jsonl"), "{\"text\": \"x\", \"label\": \"neutral\"}\n{\"text\": 3}\n");
+        var b = t4j("train", "--init-from", "hf:" + bert, "--dataset", "jsonl:" + data, "--epochs", "1", "--out", dir.resolve("run2").toString());
+        assertThat(b.code()).isEqualTo(1);
+        assertThat(b.err()).contains("test.jsonl").contains("line 2");
     }
 }

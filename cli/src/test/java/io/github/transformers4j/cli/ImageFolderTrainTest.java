@@ -104,7 +104,7 @@ class ImageFolderTrainTest {
                 "61 train / 3 val / 6 test images");
     }
 
-    private static double testAccuracy(String out) {
+    static double testAccuracy(String out) {
         Matcher m = Pattern.compile("test accuracy ([0-9.]+)%").matcher(out);
         assertThat(m.find()).as(out).isTrue();
         return Double.parseDouble(m.group(1));

@@ -8,6 +8,22 @@ import java.util.List;
 public final class Datasets {
     private Datasets() {}
 
+    /** A dataset over a list (kept as given). */
+    public static <T> Dataset<T> of(List<T> items) {
+        List<T> copy = List.copyOf(items);
+        return new Dataset<>() {
+            @Override
+            public int size() {
+                return copy.size();
+            }
+
+            @Override
+            public T get(int index) {
+                return copy.get(index);
+            }
+        };
+    }
+
     /**
      * Splits {@code dataset} into non-overlapping subsets of the given sizes, which must add up to its size.
      * The same seed gives the same split.

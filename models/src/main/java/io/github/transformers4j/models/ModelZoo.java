@@ -129,10 +129,10 @@ public final class ModelZoo {
     public static ImageClassifier create(String name, int imageSize, int channels, int numClasses, Random4j rng) {
         java.nio.file.Path hf = io.github.transformers4j.models.hf.HfImageClassifier.folder(name);
         if (hf != null) {
-            var m = new io.github.transformers4j.models.hf.HfImageClassifier(hf, numClasses, rng);
-            if (m.vitConfig().imageSize() != imageSize)
-                throw new IllegalArgumentException(name + " takes " + m.vitConfig().imageSize() + "x" + m.vitConfig().imageSize()
-                        + " images, the data are " + imageSize + "x" + imageSize + " (--image-size " + m.vitConfig().imageSize() + " resizes them)");
+            ImageClassifier m = io.github.transformers4j.models.hf.HfModels.classifier(hf, numClasses, rng);
+            if (m instanceof io.github.transformers4j.models.hf.HfImageClassifier v && v.vitConfig().imageSize() != imageSize)
+                throw new IllegalArgumentException(name + " takes " + v.vitConfig().imageSize() + "x" + v.vitConfig().imageSize()
+                        + " images, the data are " + imageSize + "x" + imageSize + " (--image-size " + v.vitConfig().imageSize() + " resizes them)");
             return m;
         }
         return preset(name).create(imageSize, channels, numClasses, rng);

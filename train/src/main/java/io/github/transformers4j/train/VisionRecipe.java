@@ -465,7 +465,7 @@ public final class VisionRecipe {
         }
     }
 
-    private static void writeConfig(Path path, String json) {
+    static void writeConfig(Path path, String json) {
         try {
             AtomicFiles.writeString(path, json + "\n");
         } catch (IOException e) {

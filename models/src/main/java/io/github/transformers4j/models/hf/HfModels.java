@@ -155,6 +155,23 @@ public final class HfModels {
         return withLabels(n, labels);
     }
 
+    // ---------------------------------------------------------------------------------------------- fine-tuning
+
+    /**
+     * The trainer's classifier for {@code --model hf:DIR}: a ViT image classifier or a BERT text classifier by the folder's
+     * model_type, with a new head of {@code numClasses} (weights are read by their {@code loadPretrained}).
+     */
+    public static io.github.transformers4j.models.ImageClassifier classifier(Path dir, int numClasses, Random4j rng) {
+        HfCheckpoint c = HfCheckpoint.open(dir);
+        c.requireType("vit", "bert");
+        return "vit".equals(c.modelType()) ? new HfImageClassifier(dir, numClasses, rng) : new HfTextClassifier(dir, numClasses, rng);
+    }
+
+    /** Whether {@code dir} holds a text model (BERT) rather than an image one. */
+    public static boolean isText(Path dir) {
+        return "bert".equals(HfCheckpoint.open(dir).modelType());
+    }
+
     // ---------------------------------------------------------------------------------------------- saving
 
     /**
