@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.bert;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.LayerNorm;
 import io.github.transformers4j.nn.Linear;
@@ -24,6 +25,17 @@ public class BertForMaskedLM extends Module {
         cls = register("cls", new Cls(c, rng));
         BertModel.initWeights(cls, c.initializerRange(), rng);
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static BertForMaskedLM fromPretrained(java.nio.file.Path dir) {
+        return HfModels.bertForMaskedLM(dir);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     /** As {@link BertModel#forward(Tensor, Tensor, Tensor, ModelOutput.Want)}, with logits (B, L, vocab). */
     public ModelOutput forward(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds, ModelOutput.Want want) {

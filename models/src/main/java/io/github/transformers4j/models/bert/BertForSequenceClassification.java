@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.bert;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.Dropout;
 import io.github.transformers4j.nn.Linear;
@@ -28,6 +29,17 @@ public class BertForSequenceClassification extends Module {
         classifier = register("classifier", new Linear(c.hiddenSize(), labels.size(), true, rng));
         BertModel.initWeights(classifier, c.initializerRange(), rng);
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static BertForSequenceClassification fromPretrained(java.nio.file.Path dir) {
+        return HfModels.bertForSequenceClassification(dir, null);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     public ModelOutput forward(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds, ModelOutput.Want want) {
         ModelOutput o = bert.forward(inputIds, attentionMask, tokenTypeIds, want);

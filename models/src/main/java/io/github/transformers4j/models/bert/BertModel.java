@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.bert;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.Dropout;
 import io.github.transformers4j.nn.Embedding;
@@ -45,6 +46,17 @@ public class BertModel extends Module {
     public BertModel(BertConfig c, Random4j rng) {
         this(c, false, rng);
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static BertModel fromPretrained(java.nio.file.Path dir) {
+        return HfModels.bertModel(dir);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     public BertModel(BertConfig c, boolean addPoolingLayer, Random4j rng) {
         this.config = c;

@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.gpt2;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.functional.F;
@@ -17,6 +18,17 @@ public class GPT2LMHeadModel extends Module {
     public GPT2LMHeadModel(GPT2Config c, Random4j rng) {
         transformer = register("transformer", new GPT2Model(c, rng));
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static GPT2LMHeadModel fromPretrained(java.nio.file.Path dir) {
+        return HfModels.gpt2LMHeadModel(dir);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     public GPT2Config config() {
         return transformer.config;

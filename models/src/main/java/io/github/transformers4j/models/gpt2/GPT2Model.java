@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.gpt2;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.Dropout;
 import io.github.transformers4j.nn.Embedding;
@@ -48,6 +49,17 @@ public class GPT2Model extends Module {
         for (int i = 0; i < c.nLayer(); i++) h.add(new Block(c, i, rng));
         lnF = register("ln_f", new LayerNorm(c.nEmbd(), c.layerNormEpsilon()));
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static GPT2Model fromPretrained(java.nio.file.Path dir) {
+        return HfModels.gpt2Model(dir);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     public KVCache newCache() {
         return new KVCache(config.nLayer());

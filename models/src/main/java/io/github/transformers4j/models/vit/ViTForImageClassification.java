@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.vit;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Module;
@@ -26,6 +27,17 @@ public class ViTForImageClassification extends Module {
         Init.normal_(classifier.weight.data(), 0, c.initializerRange(), rng);
         Init.zeros_(classifier.bias.data());
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static ViTForImageClassification fromPretrained(java.nio.file.Path dir) {
+        return HfModels.vitForImageClassification(dir, null);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     /** pixelValues (B, C, S, S) normalised by the image processor. */
     public ModelOutput forward(Tensor pixelValues, ModelOutput.Want want) {

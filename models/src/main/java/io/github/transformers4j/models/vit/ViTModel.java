@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.vit;
 
+import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.nn.Activation;
 import io.github.transformers4j.nn.Conv2d;
@@ -82,6 +83,17 @@ public class ViTModel extends Module {
             }
         });
     }
+
+    /** {@code from_pretrained}: a Hugging Face model folder (config.json, model.safetensors or shards), in eval mode; see {@link HfModels}. */
+    public static ViTModel fromPretrained(java.nio.file.Path dir) {
+        return HfModels.vitModel(dir);
+    }
+
+    /** {@code save_pretrained}: config.json and model.safetensors that transformers loads. */
+    public void savePretrained(java.nio.file.Path dir) {
+        HfModels.savePretrained(this, dir, null);
+    }
+
 
     /** pixelValues (B, C, S, S), already normalised by the image processor -> last hidden state (B, 1 + N, d) and the rest. */
     public ModelOutput forward(Tensor pixelValues, ModelOutput.Want want) {

@@ -107,7 +107,7 @@ class HfModelsTest {
         Tensor x = ids(2, 9, 60, 8);
         Tensor logits = m.forward(x, null, null, ModelOutput.Want.NONE).logits();
         HfModels.savePretrained(m, dir, null);
-        assertSame(HfModels.gpt2LMHeadModel(dir).forward(x, null, null, ModelOutput.Want.NONE).logits(), logits);
+        assertSame(GPT2LMHeadModel.fromPretrained(dir).forward(x, null, null, ModelOutput.Want.NONE).logits(), logits);
         // the "gpt2" repository's layout: h.0.attn.c_attn.weight (no "transformer."), causal-mask buffers attn.bias
         LinkedHashMap<String, Tensor> hub = new LinkedHashMap<>();
         SafeTensors.load(dir.resolve("model.safetensors")).forEach((k, t) -> hub.put(k.substring("transformer.".length()), t));
