@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "t4j", mixinStandardHelpOptions = true, versionProvider = T4j.Version.class,
         description = "transformers4j: build, train and evaluate transformers on the JVM (CPU or CUDA).",
         subcommands = {TrainCommand.class, PretrainCommand.class, EvalCommand.class, PredictCommand.class, PlotCommand.class, InfoCommand.class, BenchCommand.class,
-                ModelsCommand.class, SummarizeCommand.class, GenerateCommand.class, FillMaskCommand.class, ExportCommand.class, DataCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class},
+                ModelsCommand.class, SummarizeCommand.class, GenerateCommand.class, FillMaskCommand.class, ExportCommand.class, ExploreCommand.class, DataCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  t4j train --model vit-mini-p4 --dataset fashion-mnist --epochs 3",
                 "  t4j pretrain --model mae-tiny --epochs 5 --out runs/mae && t4j train --model mae-tiny --init-from runs/mae/checkpoints/last.safetensors --freeze-encoder",

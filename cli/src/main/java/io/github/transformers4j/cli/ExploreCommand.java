@@ -1,0 +1,51 @@
+package io.github.transformers4j.cli;
+
+import io.github.transformers4j.cli.explore.ExplorerServer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "explore", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Look at what a model attends to, in the browser: a page served on 127.0.0.1 (from the jar, nothing from the "
+                + "network) with the head view (lines from each token to what it attends to, per layer and head), the model view "
+                + "(every layer and head), heat maps, per-head statistics, and for Vision Transformers the attention over the image "
+                + "patches and attention rollout. Type text or drop an image in the page; the model runs on it. Each view can show "
+                + "the same architecture freshly initialised, to compare with the trained weights.",
+                "Models: Hugging Face BERT, GPT-2 and ViT folders (--hf). Stop with Ctrl-C."},
+        footer = {"", "Example:", "  t4j explore --hf models/bert-base-uncased"})
+final class ExploreCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--hf", required = true, paramLabel = "DIR", description = "a Hugging Face model folder (BERT, GPT-2 or ViT)")
+    Path hf;
+
+    @Option(names = "--port", paramLabel = "N", description = "the port (default: a free one)")
+    int port = 0;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", description = "the address to bind (default: ${DEFAULT-VALUE}; another opens the "
+            + "page to other machines: only on purpose)")
+    String host = "127.0.0.1";
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        T4j.threads(spec, threads);
+        if (port < 0 || port > 65535) throw new CommandLine.ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
+        ExplorerServer server = new ExplorerServer(hf, host, port);
+        server.start();
+        System.out.println("t4j explore: " + server.uri() + "  (Ctrl-C stops it)");
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stop.countDown();
+        }));
+        stop.await();
+        return 0;
+    }
+}

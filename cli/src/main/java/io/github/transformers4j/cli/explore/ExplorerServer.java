@@ -1,0 +1,253 @@
+package io.github.transformers4j.cli.explore;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.github.transformers4j.data.vision.Image;
+import io.github.transformers4j.data.vision.ImageFolder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * The explorer's web server (the JDK's HttpServer): the page and its script from the jar, and a small JSON API over the
+ * model. It serves nothing from the file system, so no path reaches outside; request bodies are size-limited; it binds
+ * to the loopback address unless asked otherwise.
+ *
+ * <pre>
+ * GET  /                      the page (index.html, explore.js, explore.css)
+ * GET  /api/info              model: kind (text | vision), description, layers, heads
+ * POST /api/text              {"text": ..., "untrained": false} -> tokens, special flags, layers, heads
+ * POST /api/image?untrained=  image bytes (PNG, JPEG, ...) -> patch grid, layers, heads
+ * GET  /api/attention?layer=L[&amp;head=H]   weights of the last input: one head (Lq x Lk) or all heads of the layer
+ * GET  /api/stats             per layer and head: entropy, mean distance, self and special-token shares
+ * GET  /api/rollout?fusion=mean&amp;discard=0.9   vision: attention rollout from the class token over the grid
+ * </pre>
+ */
+public final class ExplorerServer implements AutoCloseable {
+    static final int MAX_TEXT_BYTES = 64 * 1024, MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+    private static final Map<String, String> PAGES = Map.of("/", "index.html", "/index.html", "index.html", "/explore.js", "explore.js",
+            "/explore.css", "explore.css");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Subject subject;
+    private final HttpServer http;
+    private volatile Subject.Analysis last;
+
+    public ExplorerServer(Path hfDir, String host, int port) throws IOException {
+        this.subject = Subject.open(hfDir);
+        http = HttpServer.create(new InetSocketAddress(host, port), 0);
+        http.createContext("/", this::handle);
+        http.setExecutor(Executors.newFixedThreadPool(2));
+    }
+
+    public void start() {
+        http.start();
+    }
+
+    public URI uri() {
+        InetSocketAddress a = http.getAddress();
+        String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        ((java.util.concurrent.ExecutorService) http.getExecutor()).shutdownNow();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getRawPath(), method = ex.getRequestMethod();
+            try {
+                if (method.equals("GET") && PAGES.containsKey(path)) page(ex, PAGES.get(path));
+                else if (method.equals("GET") && path.equals("/api/info")) json(ex, 200, info());
+                else if (method.equals("POST") && path.equals("/api/text")) json(ex, 200, text(ex));
+                else if (method.equals("POST") && path.equals("/api/image")) json(ex, 200, image(ex));
+                else if (method.equals("GET") && path.equals("/api/attention")) json(ex, 200, attention(query(ex)));
+                else if (method.equals("GET") && path.equals("/api/stats")) json(ex, 200, stats());
+                else if (method.equals("GET") && path.equals("/api/rollout")) json(ex, 200, rollout(query(ex)));
+                else json(ex, 404, error("not found: " + method + " " + path));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                json(ex, 400, error(e.getMessage()));
+            } catch (RuntimeException e) {
+                json(ex, 500, error("internal error: " + e));
+            }
+        }
+    }
+
+    private void page(HttpExchange ex, String name) throws IOException {
+        try (InputStream in = ExplorerServer.class.getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing resource " + name);
+            byte[] b = in.readAllBytes();
+            String type = name.endsWith(".js") ? "text/javascript" : name.endsWith(".css") ? "text/css" : "text/html";
+            ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+            ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'");
+            ex.sendResponseHeaders(200, b.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(b);
+            }
+        }
+    }
+
+    private ObjectNode info() {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("kind", subject instanceof Subject.Text ? "text" : "vision").put("description", subject.description())
+                .put("layers", subject.layers()).put("heads", subject.heads());
+        if (subject instanceof Subject.Text t) n.put("causal", t.causal());
+        if (subject instanceof Subject.Vision v) n.put("grid", v.grid());
+        return n;
+    }
+
+    private ObjectNode text(HttpExchange ex) throws IOException {
+        if (!(subject instanceof Subject.Text t)) throw new IllegalArgumentException("this model takes images: POST /api/image");
+        JsonNode body = JSON.readTree(body(ex, MAX_TEXT_BYTES));
+        if (body == null || !body.path("text").isTextual()) throw new IllegalArgumentException("expected {\"text\": \"...\"}");
+        Subject.Analysis a = t.analyse(body.get("text").asText(), body.path("untrained").asBoolean(false));
+        last = a;
+        return described(a);
+    }
+
+    private ObjectNode image(HttpExchange ex) throws IOException {
+        if (!(subject instanceof Subject.Vision v)) throw new IllegalArgumentException("this model takes text: POST /api/text");
+        byte[] bytes = body(ex, MAX_IMAGE_BYTES);
+        Path tmp = Files.createTempFile("t4j-explore", ".img");
+        Image img;
+        try {
+            Files.write(tmp, bytes);
+            img = ImageFolder.read(tmp, 3, ImageFolder.Background.WHITE);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not an image: " + e.getMessage());
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        Subject.Analysis a = v.analyse(img, "true".equals(query(ex).get("untrained")));
+        last = a;
+        return described(a);
+    }
+
+    private static ObjectNode described(Subject.Analysis a) {
+        ObjectNode n = JSON.createObjectNode();
+        ArrayNode tokens = n.putArray("tokens"), special = n.putArray("special");
+        a.tokens().forEach(tokens::add);
+        for (boolean s : a.special()) special.add(s);
+        n.put("layers", a.layers()).put("heads", a.heads()).put("grid", a.grid());
+        return n;
+    }
+
+    private Subject.Analysis last() {
+        Subject.Analysis a = last;
+        if (a == null) throw new IllegalStateException("no input yet: POST /api/text or /api/image first");
+        return a;
+    }
+
+    private ObjectNode attention(Map<String, String> q) {
+        Subject.Analysis a = last();
+        int layer = index(q, "layer", a.layers());
+        ObjectNode n = JSON.createObjectNode().put("layer", layer).put("queries", a.queries()).put("keys", a.keys());
+        ArrayNode heads = n.putArray("heads");
+        if (q.containsKey("head")) {
+            int h = index(q, "head", a.heads());
+            n.put("head", h);
+            heads.add(row(a.attention()[layer][h]));
+        } else {
+            for (float[] w : a.attention()[layer]) heads.add(row(w));
+        }
+        return n;
+    }
+
+    private static ArrayNode row(float[] w) {
+        ArrayNode r = JSON.createArrayNode();
+        for (float v : w) r.add(Math.round(v * 1e6) / 1e6);
+        return r;
+    }
+
+    private ObjectNode stats() {
+        Subject.Analysis a = last();
+        ObjectNode n = JSON.createObjectNode();
+        ArrayNode layers = n.putArray("layers");
+        for (int l = 0; l < a.layers(); l++) {
+            ArrayNode heads = layers.addArray();
+            for (int h = 0; h < a.heads(); h++) {
+                AttentionMath.Stats s = AttentionMath.stats(a.attention()[l][h], a.queries(), a.special(), a.grid());
+                heads.addObject().put("entropy", s.entropy()).put("meanDistance", s.meanDistance()).put("self", s.self()).put("special", s.special());
+            }
+        }
+        return n;
+    }
+
+    private ObjectNode rollout(Map<String, String> q) {
+        Subject.Analysis a = last();
+        if (a.grid() == 0) throw new IllegalArgumentException("rollout is for Vision Transformers");
+        AttentionMath.Fusion f;
+        try {
+            f = AttentionMath.Fusion.valueOf(q.getOrDefault("fusion", "mean").toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("fusion must be mean, max or min");
+        }
+        double discard;
+        try {
+            discard = Double.parseDouble(q.getOrDefault("discard", "0.9"));
+        } catch (NumberFormatException e) {
+            discard = -1;
+        }
+        if (!(discard >= 0 && discard < 1)) throw new IllegalArgumentException("discard must be in [0, 1)");
+        ObjectNode n = JSON.createObjectNode().put("grid", a.grid());
+        n.set("rollout", row(AttentionMath.rollout(a.attention(), a.queries(), f, discard)));
+        return n;
+    }
+
+    private static int index(Map<String, String> q, String key, int n) {
+        try {
+            int i = Integer.parseInt(q.getOrDefault(key, ""));
+            if (i >= 0 && i < n) return i;
+        } catch (NumberFormatException ignored) {
+            // the message below
+        }
+        throw new IllegalArgumentException(key + " must be an integer in 0.." + (n - 1) + ", got " + q.get(key));
+    }
+
+    private static Map<String, String> query(HttpExchange ex) {
+        Map<String, String> m = new HashMap<>();
+        String q = ex.getRequestURI().getRawQuery();
+        if (q == null) return m;
+        for (String kv : q.split("&")) {
+            int i = kv.indexOf('=');
+            if (i > 0) m.put(java.net.URLDecoder.decode(kv.substring(0, i), StandardCharsets.UTF_8), java.net.URLDecoder.decode(kv.substring(i + 1), StandardCharsets.UTF_8));
+        }
+        return m;
+    }
+
+    private static byte[] body(HttpExchange ex, int limit) throws IOException {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] b = in.readNBytes(limit + 1);
+            if (b.length > limit) throw new IllegalArgumentException("request body over " + limit + " bytes");
+            return b;
+        }
+    }
+
+    private static ObjectNode error(String message) {
+        return JSON.createObjectNode().put("error", message);
+    }
+
+    private static void json(HttpExchange ex, int status, JsonNode n) throws IOException {
+        byte[] b = JSON.writeValueAsBytes(n);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream o = ex.getResponseBody()) {
+            o.write(b);
+        }
+    }
+}

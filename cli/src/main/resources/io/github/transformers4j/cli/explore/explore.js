@@ -1,0 +1,233 @@
+// t4j explore: the page's logic. Plain DOM, SVG and canvas; no libraries, nothing from the network.
+"use strict";
+const S = { info: null, tokens: [], special: [], layer: 0, heads: new Set(), cache: new Map(), view: null, hover: -1 };
+const $ = id => document.getElementById(id);
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+  "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"];
+const color = h => COLORS[h % COLORS.length];
+
+async function api(path, opts) {
+  const r = await fetch(path, opts);
+  const j = await r.json();
+  if (!r.ok) throw new Error(j.error || r.statusText);
+  return j;
+}
+function status(msg) { $("status").textContent = msg || ""; }
+
+async function init() {
+  S.info = await api("/api/info");
+  $("model").textContent = S.info.description + " — " + S.info.layers + " layers × " + S.info.heads + " heads";
+  const text = S.info.kind === "text";
+  $("text-input").hidden = !text;
+  $("image-input").hidden = text;
+  document.querySelectorAll(text ? ".vision-only" : ".text-only").forEach(b => b.remove());
+  const sel = $("layer");
+  for (let l = 0; l < S.info.layers; l++) sel.add(new Option(String(l), String(l)));
+  sel.onchange = () => { S.layer = +sel.value; render(); };
+  const hs = $("heads");
+  for (let h = 0; h < S.info.heads; h++) {
+    S.heads.add(h);
+    const lab = document.createElement("label");
+    lab.textContent = h; lab.dataset.head = h; lab.style.background = color(h); lab.id = "head-" + h;
+    lab.onclick = e => { if (e.detail > 1) return; S.heads.has(h) ? S.heads.delete(h) : S.heads.add(h); syncHeads(); render(); };
+    lab.ondblclick = () => { S.heads = new Set([h]); syncHeads(); render(); };
+    hs.appendChild(lab);
+  }
+  document.querySelectorAll("nav button").forEach(b => b.onclick = () => show(b.dataset.view));
+  $("run").onclick = runText;
+  $("file").onchange = runImage;
+  $("untrained").onchange = () => text ? runText() : runImage();
+  document.querySelectorAll("input[name=imgmode]").forEach(r => r.onchange = render);
+  $("fusion").onchange = render; $("discard").onchange = render;
+  $("svg-export").onclick = exportSvg; $("png-export").onclick = exportPng;
+  show(text ? "head" : "image");
+  if (text) runText();
+}
+
+function syncHeads() {
+  document.querySelectorAll("#heads label").forEach(l => l.classList.toggle("off", !S.heads.has(+l.dataset.head)));
+}
+
+function show(view) {
+  S.view = view;
+  document.querySelectorAll("nav button").forEach(b => b.classList.toggle("active", b.dataset.view === view));
+  document.querySelectorAll(".view").forEach(v => v.classList.toggle("active", v.id === "view-" + view));
+  render();
+}
+
+async function runText() {
+  try {
+    status("running…");
+    const r = await api("/api/text", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: $("text").value, untrained: $("untrained").checked }) });
+    loaded(r);
+  } catch (e) { status(e.message); }
+}
+
+async function runImage() {
+  const f = $("file").files[0];
+  if (!f) return;
+  try {
+    status("running…");
+    $("img").src = URL.createObjectURL(f);
+    const r = await api("/api/image?untrained=" + $("untrained").checked, { method: "POST", body: f });
+    loaded(r);
+  } catch (e) { status(e.message); }
+}
+
+function loaded(r) {
+  S.tokens = r.tokens; S.special = r.special; S.grid = r.grid; S.cache = new Map(); S.hover = -1;
+  status(""); document.body.dataset.run = String((+document.body.dataset.run || 0) + 1);
+  render();
+}
+
+/** All heads of a layer: [head][q * n + k], fetched once per input. */
+async function layerData(l) {
+  if (!S.cache.has(l)) S.cache.set(l, api("/api/attention?layer=" + l).then(j => j.heads));
+  return S.cache.get(l);
+}
+
+async function render() {
+  if (!S.tokens.length || !S.view) return;
+  try {
+    if (S.view === "head") await renderHead();
+    else if (S.view === "model") await renderModel();
+    else if (S.view === "matrix") await renderMatrix(S.layer, firstHead());
+    else if (S.view === "stats") await renderStats();
+    else if (S.view === "image") await renderImage();
+    document.body.dataset.rendered = S.view + ":" + S.layer + ":" + [...S.heads].join(",") + ":" + document.body.dataset.run;
+  } catch (e) { status(e.message); }
+}
+function firstHead() { return S.heads.size ? Math.min(...S.heads) : 0; }
+
+// ------------------------------------------------------------------ head view (BertViz's): query tokens left, keys right
+async function renderHead() {
+  const heads = await layerData(S.layer), n = S.tokens.length;
+  const svg = $("headsvg"), NS = "http://www.w3.org/2000/svg", rowH = 18, xl = 150, xr = 420;
+  svg.replaceChildren();
+  svg.setAttribute("width", 560); svg.setAttribute("height", n * rowH + 20);
+  const y = i => 14 + i * rowH;
+  const lines = document.createElementNS(NS, "g");
+  svg.appendChild(lines);
+  for (const h of [...S.heads].sort((a, b) => a - b)) {
+    const w = heads[h];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const v = w[i * n + j];
+      if (v < 0.01) continue;
+      const ln = document.createElementNS(NS, "line");
+      ln.setAttribute("x1", xl + 6); ln.setAttribute("y1", y(i) - 4); ln.setAttribute("x2", xr - 6); ln.setAttribute("y2", y(j) - 4);
+      ln.setAttribute("stroke", color(h)); ln.setAttribute("stroke-opacity", v.toFixed(3)); ln.setAttribute("stroke-width", 2);
+      ln.dataset.q = i; ln.dataset.k = j; ln.dataset.head = h; ln.dataset.w = v;
+      if (S.hover >= 0 && S.hover !== i) ln.classList.add("hidden");
+      lines.appendChild(ln);
+    }
+  }
+  for (const [side, x, anchor] of [["q", xl, "end"], ["k", xr, "start"]]) {
+    S.tokens.forEach((t, i) => {
+      const tx = document.createElementNS(NS, "text");
+      tx.setAttribute("x", x); tx.setAttribute("y", y(i)); tx.setAttribute("text-anchor", anchor);
+      tx.textContent = t; tx.dataset.i = i; tx.dataset.side = side; tx.classList.add("token", side);
+      if (side === "q") {
+        tx.onmouseenter = () => hoverToken(i);
+        tx.onmouseleave = () => hoverToken(-1);
+      }
+      svg.appendChild(tx);
+    });
+  }
+  highlight();
+}
+
+function hoverToken(i) {
+  S.hover = i;
+  document.querySelectorAll("#headsvg line").forEach(l => l.classList.toggle("hidden", i >= 0 && +l.dataset.q !== i));
+  highlight();
+}
+function highlight() {
+  document.querySelectorAll("#headsvg text.q").forEach(t => t.classList.toggle("active", +t.dataset.i === S.hover));
+  $("headsvg").dataset.visible = document.querySelectorAll("#headsvg line:not(.hidden)").length;
+}
+
+// ------------------------------------------------------------------ heat maps
+function heat(canvas, w, n, m) {
+  canvas.width = m; canvas.height = n;
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(m, n);
+  let max = 0;
+  for (const v of w) max = Math.max(max, v);
+  for (let k = 0; k < n * m; k++) {
+    const v = max > 0 ? w[k] / max : 0, c = Math.round(255 * (1 - v));
+    img.data[4 * k] = c; img.data[4 * k + 1] = c; img.data[4 * k + 2] = 255; img.data[4 * k + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+async function renderModel() {
+  const grid = $("grid"), n = S.tokens.length;
+  grid.replaceChildren();
+  grid.style.gridTemplateColumns = "40px repeat(" + S.info.heads + ", 76px)";
+  grid.appendChild(document.createElement("span"));
+  for (let h = 0; h < S.info.heads; h++) { const s = document.createElement("span"); s.className = "lbl"; s.textContent = "head " + h; grid.appendChild(s); }
+  for (let l = 0; l < S.info.layers; l++) {
+    const lbl = document.createElement("span"); lbl.className = "lbl"; lbl.textContent = "layer " + l; grid.appendChild(lbl);
+    const heads = await layerData(l);
+    for (let h = 0; h < S.info.heads; h++) {
+      const c = document.createElement("canvas");
+      c.id = "thumb-" + l + "-" + h; c.title = "layer " + l + ", head " + h;
+      heat(c, heads[h], n, n);
+      c.onclick = () => { S.layer = l; $("layer").value = String(l); S.heads = new Set([h]); syncHeads(); show("matrix"); };
+      grid.appendChild(c);
+    }
+  }
+}
+
+async function renderMatrix(l, h) {
+  const heads = await layerData(l), n = S.tokens.length, c = $("matrix");
+  heat(c, heads[h], n, n);
+  const px = Math.max(4, Math.min(24, Math.floor(640 / n)));
+  c.style.width = n * px + "px"; c.style.height = n * px + "px";
+  $("matrix-title").textContent = "layer " + l + ", head " + h + " — rows: queries, columns: keys" +
+    (n <= 40 ? " — " + S.tokens.join(" ") : "");
+  c.dataset.layer = l; c.dataset.head = h;
+}
+
+async function renderStats() {
+  const st = await api("/api/stats"), t = $("stats");
+  t.replaceChildren();
+  const head = t.insertRow();
+  for (const s of ["layer", "head", "entropy", "mean distance", "self", "special"]) { const th = document.createElement("th"); th.textContent = s; head.appendChild(th); }
+  st.layers.forEach((hs, l) => hs.forEach((s, h) => {
+    const r = t.insertRow();
+    for (const v of [l, h, s.entropy.toFixed(3), s.meanDistance.toFixed(2), (100 * s.self).toFixed(1) + "%", (100 * s.special).toFixed(1) + "%"])
+      r.insertCell().textContent = v;
+  }));
+}
+
+// ------------------------------------------------------------------ Vision Transformers: class-token attention over the patches
+async function renderImage() {
+  const g = S.grid, c = $("overlay");
+  if (!g) return;
+  let v;
+  if (document.querySelector("input[name=imgmode]:checked").value === "rollout") {
+    v = (await api("/api/rollout?fusion=" + $("fusion").value + "&discard=" + $("discard").value)).rollout;
+  } else {
+    const heads = await layerData(S.layer), n = S.tokens.length, hs = [...S.heads];
+    v = new Array(g * g).fill(0);
+    for (const h of hs) for (let p = 0; p < g * g; p++) v[p] += heads[h][p + 1] / Math.max(1, hs.length); // row 0: the class token
+    const max = Math.max(...v);
+    v = v.map(x => max > 0 ? x / max : 0);
+  }
+  c.width = g; c.height = g;
+  const ctx = c.getContext("2d"), img = ctx.createImageData(g, g);
+  for (let p = 0; p < g * g; p++) { img.data[4 * p] = 255; img.data[4 * p + 1] = 40; img.data[4 * p + 2] = 0; img.data[4 * p + 3] = Math.round(200 * v[p]); }
+  ctx.putImageData(img, 0, 0);
+  c.dataset.sum = v.reduce((a, b) => a + b, 0).toFixed(4);
+}
+
+// ------------------------------------------------------------------ export
+function download(url, name) { const a = document.createElement("a"); a.href = url; a.download = name; a.click(); }
+function exportSvg() {
+  const s = new XMLSerializer().serializeToString($("headsvg"));
+  download(URL.createObjectURL(new Blob([s], { type: "image/svg+xml" })), "head-view-layer" + S.layer + ".svg");
+}
+function exportPng() { download($("matrix").toDataURL("image/png"), "attention-layer" + S.layer + "-head" + firstHead() + ".png"); }
+
+init().catch(e => status(e.message));

@@ -1,0 +1,274 @@
+package io.github.transformers4j.cli.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.transformers4j.data.text.tokenizer.AutoTokenizer;
+import io.github.transformers4j.data.text.tokenizer.BpeTrainer;
+import io.github.transformers4j.models.ModelOutput;
+import io.github.transformers4j.models.bert.BertConfig;
+import io.github.transformers4j.models.bert.BertModel;
+import io.github.transformers4j.models.gpt2.GPT2Config;
+import io.github.transformers4j.models.gpt2.GPT2Model;
+import io.github.transformers4j.models.hf.HfModels;
+import io.github.transformers4j.models.vit.ViTModel;
+import io.github.transformers4j.nn.Activation;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import java.awt.image.BufferedImage;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * {@code t4j explore} end to end: the server on a random port with tiny random BERT, GPT-2 and ViT folders, driven in a
+ * real headless Chromium (Debian's chromium + chromium-driver; .ci/run installs them and sets T4J_REQUIRE_BROWSER=1, which
+ * turns their absence into a failure). Screenshots go to cli/target/explore-screens/.
+ */
+class ExplorerTest {
+    @TempDir
+    static Path dir;
+    static WebDriver browser;
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Path SCREENS = Path.of("target/explore-screens");
+
+    @BeforeAll
+    static void browser() throws Exception {
+        Path chromium = Path.of("/usr/bin/chromium"), driver = Path.of("/usr/bin/chromedriver");
+        boolean have = Files.isExecutable(chromium) && Files.isExecutable(driver);
+        if (!have && System.getenv("T4J_REQUIRE_BROWSER") != null)
+            throw new IllegalStateException("T4J_REQUIRE_BROWSER is set but " + chromium + " or " + driver + " is missing (apt-get install chromium chromium-driver)");
+        Assumptions.assumeTrue(have, "no chromium + chromedriver: apt-get install chromium chromium-driver");
+        ChromeOptions o = new ChromeOptions().setBinary(chromium.toFile()).addArguments("--headless=new", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage", "--window-size=1200,900");
+        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(), o);
+        Files.createDirectories(SCREENS);
+    }
+
+    @AfterAll
+    static void close() {
+        if (browser != null) browser.quit();
+    }
+
+    static Path bert() throws Exception {
+        Path d = dir.resolve("bert");
+        Files.createDirectories(d);
+        Files.write(d.resolve("vocab.txt"), List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "because",
+                "it", "was", "tired", "."));
+        HfModels.savePretrained(new BertModel(new BertConfig(15, 16, 2, 4, 32, Activation.GELU, 0, 0, 32, 2, 1e-12, 0.3, 0), true, new Random4j(1)), d, null);
+        return d;
+    }
+
+    static Path gpt2() {
+        Path d = dir.resolve("gpt2");
+        BpeTrainer t = new BpeTrainer(3 + 256 + 30, 1);
+        List.of("the cat sat on the mat", "it was tired").forEach(t::feed);
+        var tok = t.train();
+        HfModels.savePretrained(new GPT2Model(new GPT2Config(tok.vocabSize(), 64, 16, 3, 2, 64, Activation.GELU_TANH, 0, 0, 0, 1e-5, 0.3, true,
+                false, 1, 1), new Random4j(2)), d, null);
+        tok.save(d.resolve("tokenizer.json"));
+        return d;
+    }
+
+    static Path vit() throws Exception {
+        Path d = dir.resolve("vit");
+        HfModels.savePretrained(new ViTModel(new ViTModel.Config(16, 2, 4, 32, Activation.GELU, 0, 0, 0.3, 1e-12, 32, 8, 3, true), false,
+                new Random4j(3)), d, null);
+        return d;
+    }
+
+    static void open(ExplorerServer s) {
+        browser.get(s.uri().toString());
+        waitFor(() -> body("rendered") != null);
+    }
+
+    static String body(String key) {
+        return browser.findElement(By.tagName("body")).getAttribute("data-" + key);
+    }
+
+    static void waitFor(java.util.function.Supplier<Boolean> c) {
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> c.get());
+    }
+
+    static void shot(String name) throws Exception {
+        Files.write(SCREENS.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    static List<WebElement> visibleLines() {
+        return browser.findElements(By.cssSelector("#headsvg line:not(.hidden)"));
+    }
+
+    static void click(String view) {
+        browser.findElement(By.cssSelector("nav button[data-view=" + view + "]")).click();
+        waitFor(() -> String.valueOf(body("rendered")).startsWith(view + ":"));
+    }
+
+    @Test
+    void bertHeadViewModelViewMatrixAndStatistics() throws Exception {
+        try (ExplorerServer s = new ExplorerServer(bert(), "127.0.0.1", 0)) {
+            s.start();
+            open(s);
+            assertThat(browser.findElement(By.id("model")).getText()).contains("BERT", "2 layers", "4 heads");
+            int all = visibleLines().size();
+            assertThat(all).isPositive();
+            shot("bert-head-view");
+            // hovering a query token keeps only its lines
+            WebElement cat = browser.findElements(By.cssSelector("#headsvg text.q")).get(2);
+            new Actions(browser).moveToElement(cat).perform();
+            waitFor(() -> visibleLines().size() < all);
+            assertThat(visibleLines()).allSatisfy(l -> assertThat(l.getAttribute("data-q")).isEqualTo("2"));
+            assertThat(cat.getAttribute("class")).contains("active");
+            shot("bert-head-view-hover");
+            new Actions(browser).moveByOffset(400, 300).perform();
+            waitFor(() -> visibleLines().size() == all);
+            // another layer, then one head toggled off, then one head alone
+            String before = body("rendered");
+            new Select(browser.findElement(By.id("layer"))).selectByValue("1");
+            waitFor(() -> !body("rendered").equals(before) && body("rendered").startsWith("head:1:"));
+            browser.findElement(By.id("head-0")).click();
+            waitFor(() -> body("rendered").startsWith("head:1:1,2,3"));
+            assertThat(visibleLines()).noneSatisfy(l -> assertThat(l.getAttribute("data-head")).isEqualTo("0"));
+            new Actions(browser).doubleClick(browser.findElement(By.id("head-2"))).perform();
+            waitFor(() -> body("rendered").startsWith("head:1:2:"));
+            assertThat(visibleLines()).isNotEmpty().allSatisfy(l -> assertThat(l.getAttribute("data-head")).isEqualTo("2"));
+            // the model view: layers x heads thumbnails; a click opens that head as a matrix
+            click("model");
+            assertThat(browser.findElements(By.cssSelector("#grid canvas"))).hasSize(8);
+            shot("bert-model-view");
+            browser.findElement(By.id("thumb-0-3")).click();
+            waitFor(() -> body("rendered").startsWith("matrix:0:3:"));
+            assertThat(browser.findElement(By.id("matrix")).getAttribute("data-head")).isEqualTo("3");
+            shot("bert-matrix");
+            click("stats");
+            assertThat(browser.findElements(By.cssSelector("#stats tr"))).hasSize(1 + 2 * 4);
+            shot("bert-stats");
+            // the freshly initialised model gives other weights for the same text
+            String w = get(s, "/api/attention?layer=0&head=0");
+            browser.findElement(By.id("untrained")).click();
+            waitFor(() -> "2".equals(body("run")));
+            assertThat(get(s, "/api/attention?layer=0&head=0")).isNotEqualTo(w);
+        }
+    }
+
+    @Test
+    void theWeightsThePageGetsAreTheModulesOwn() throws Exception {
+        Path d = bert();
+        try (ExplorerServer s = new ExplorerServer(d, "127.0.0.1", 0)) {
+            s.start();
+            String text = "the cat sat on the mat";
+            JsonNode r = JSON.readTree(post(s, "/api/text", "{\"text\": \"" + text + "\"}"));
+            assertThat(r.get("tokens").toString()).isEqualTo("[\"[CLS]\",\"the\",\"cat\",\"sat\",\"on\",\"the\",\"mat\",\"[SEP]\"]");
+            JsonNode served = JSON.readTree(get(s, "/api/attention?layer=1&head=2")).get("heads").get(0);
+            int[] ids = AutoTokenizer.fromPretrained(d).encode(text, true);
+            Tensor own = BertModel.fromPretrained(d).forward(Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length), null, null,
+                    ModelOutput.Want.ALL).attentions().get(1).select(1, 2).contiguous(); // (1, L, L)
+            float[] w = own.toFloatArray();
+            assertThat(served.size()).isEqualTo(w.length);
+            for (int i = 0; i < w.length; i++) assertThat(served.get(i).asDouble()).isCloseTo(w[i], org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
+
+    @Test
+    void gpt2AttendsOnlyBackwards() throws Exception {
+        try (ExplorerServer s = new ExplorerServer(gpt2(), "127.0.0.1", 0)) {
+            s.start();
+            open(s);
+            assertThat(browser.findElement(By.id("model")).getText()).contains("GPT-2", "3 layers");
+            assertThat(visibleLines()).isNotEmpty().allSatisfy(l ->
+                    assertThat(Integer.parseInt(l.getAttribute("data-k"))).isLessThanOrEqualTo(Integer.parseInt(l.getAttribute("data-q"))));
+            shot("gpt2-head-view");
+        }
+    }
+
+    @Test
+    void vitShowsClassTokenAttentionAndRolloutOverTheImage() throws Exception {
+        Path png = dir.resolve("stripes.png");
+        BufferedImage img = new BufferedImage(48, 48, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 48; y++) for (int x = 0; x < 48; x++) img.setRGB(x, y, (x / 6) % 2 == 0 ? 0xE04020 : 0x2040E0);
+        ImageIO.write(img, "png", png.toFile());
+        try (ExplorerServer s = new ExplorerServer(vit(), "127.0.0.1", 0)) {
+            s.start();
+            browser.get(s.uri().toString());
+            waitFor(() -> browser.findElement(By.id("model")).getText().contains("ViT"));
+            browser.findElement(By.id("file")).sendKeys(png.toString());
+            waitFor(() -> String.valueOf(body("rendered")).startsWith("image:"));
+            double heads = Double.parseDouble(browser.findElement(By.id("overlay")).getAttribute("data-sum"));
+            assertThat(heads).isPositive();
+            shot("vit-heads");
+            browser.findElement(By.cssSelector("input[name=imgmode][value=rollout]")).click();
+            waitFor(() -> !browser.findElement(By.id("overlay")).getAttribute("data-sum").equals(String.format(java.util.Locale.ROOT, "%.4f", heads)));
+            shot("vit-rollout");
+            JsonNode roll = JSON.readTree(get(s, "/api/rollout?fusion=max&discard=0.5"));
+            assertThat(roll.get("rollout").size()).isEqualTo(16);
+            assertThat(get(s, "/api/rollout?fusion=median")).contains("fusion must be");
+        }
+    }
+
+    @Test
+    void onlyItsOwnPagesAreServedAndBodiesAreLimited() throws Exception {
+        try (ExplorerServer s = new ExplorerServer(bert(), "127.0.0.1", 0)) {
+            s.start();
+            for (String path : List.of("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd", "/explore.js/../../../etc/passwd",
+                    "//etc/passwd", "/index.html%00.js")) {
+                String response = raw(s, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                assertThat(response).as(path).doesNotContain("root:").matches("(?s)HTTP/1\\.1 (400|404).*");
+            }
+            assertThat(raw(s, "GET /explore.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 200");
+            String big = "{\"text\": \"" + "a".repeat(ExplorerServer.MAX_TEXT_BYTES) + "\"}";
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(s.uri().resolve("/api/text"))
+                    .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).contains("over " + ExplorerServer.MAX_TEXT_BYTES + " bytes");
+            assertThat(s.uri().getHost()).isEqualTo("127.0.0.1");
+        }
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> new ExplorerServer(dir.resolve("none"), "127.0.0.1", 0)))
+                .hasMessageContaining("not a directory");
+    }
+
+    static String get(ExplorerServer s, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(s.uri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static String post(ExplorerServer s, String path, String body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(s.uri().resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static String raw(ExplorerServer s, String request) throws Exception {
+        URI u = s.uri();
+        try (Socket sock = new Socket(u.getHost(), u.getPort()); OutputStream o = sock.getOutputStream(); InputStream in = sock.getInputStream()) {
+            o.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            o.flush();
+            sock.setSoTimeout(5000);
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+}
