@@ -14,14 +14,20 @@ import picocli.CommandLine.Option;
                 + "(every layer and head), heat maps, per-head statistics, and for Vision Transformers the attention over the image "
                 + "patches and attention rollout. Type text or drop an image in the page; the model runs on it. Each view can show "
                 + "the same architecture freshly initialised, to compare with the trained weights.",
-                "Models: Hugging Face BERT, GPT-2 and ViT folders (--hf). Stop with Ctrl-C."},
-        footer = {"", "Example:", "  t4j explore --hf models/bert-base-uncased"})
+                "Models: Hugging Face BERT, GPT-2 and ViT folders (--hf), image classifiers trained with t4j train (--checkpoint). "
+                        + "Stop with Ctrl-C."},
+        footer = {"", "Examples:", "  t4j explore --hf models/bert-base-uncased",
+                "  t4j explore --checkpoint runs/vit-mini-p4-20261206-120000/checkpoints/best.safetensors"})
 final class ExploreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--hf", required = true, paramLabel = "DIR", description = "a Hugging Face model folder (BERT, GPT-2 or ViT)")
+    @Option(names = "--hf", paramLabel = "DIR", description = "a Hugging Face model folder (BERT, GPT-2 or ViT)")
     Path hf;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "a checkpoint of 't4j train' (image classifiers: the zoo's ViTs, "
+            + "fine-tuned Hugging Face ViTs)")
+    Path checkpoint;
 
     @Option(names = "--port", paramLabel = "N", description = "the port (default: a free one)")
     int port = 0;
@@ -37,7 +43,9 @@ final class ExploreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         T4j.threads(spec, threads);
         if (port < 0 || port > 65535) throw new CommandLine.ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
-        ExplorerServer server = new ExplorerServer(hf, host, port);
+        if ((hf == null) == (checkpoint == null))
+            throw new CommandLine.ParameterException(spec.commandLine(), "give one model: --hf DIR or --checkpoint FILE");
+        ExplorerServer server = hf != null ? new ExplorerServer(hf, host, port) : ExplorerServer.forCheckpoint(checkpoint, host, port);
         server.start();
         System.out.println("t4j explore: " + server.uri() + "  (Ctrl-C stops it)");
         CountDownLatch stop = new CountDownLatch(1);

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code t4j train --dataset imagefolder:PATH} on folders as users have them: icons with alpha, mixed sizes, gaps, bad files. */
-class ImageFolderTrainTest {
+public class ImageFolderTrainTest {
     static final String[] GLYPHS = {"horizontal", "vertical", "diagonal"};
 
     /**
@@ -36,7 +36,7 @@ class ImageFolderTrainTest {
         assertThat(ImageIO.write(img, "png", file.toFile())).isTrue();
     }
 
-    static void icons(Path dir, int perClass, long seed) throws IOException {
+    public static void icons(Path dir, int perClass, long seed) throws IOException {
         Random r = new Random(seed);
         for (int g = 0; g < GLYPHS.length; g++)
             for (int i = 0; i < perClass; i++) icon(dir.resolve(GLYPHS[g]).resolve(String.format("%03d.png", i)), g, r);

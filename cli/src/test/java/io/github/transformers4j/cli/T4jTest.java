@@ -17,11 +17,11 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class T4jTest {
+public class T4jTest {
     /** Exit code and everything printed (picocli's streams and System.out/err). */
-    record Result(int code, String out, String err) {}
+    public record Result(int code, String out, String err) {}
 
-    static synchronized Result t4j(String... args) {
+    public static synchronized Result t4j(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         ByteArrayOutputStream sysOut = new ByteArrayOutputStream(), sysErr = new ByteArrayOutputStream();
         PrintStream oldOut = System.out, oldErr = System.err;

@@ -9,13 +9,13 @@ final class AttentionMath {
     /** entropy (nats, mean over queries), mean distance (tokens, or patches on the grid), share to self, share to special tokens. */
     record Stats(double entropy, double meanDistance, double self, double special) {}
 
-    static Stats stats(float[] w, int n, boolean[] special, int grid) {
+    static Stats stats(float[] w, int n, boolean[] special, int grid, boolean classToken) {
         double ent = 0, dist = 0, self = 0, spec = 0;
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
                 double p = w[i * n + j];
                 if (p > 0) ent -= p * Math.log(p);
-                dist += p * distance(i, j, grid);
+                dist += p * distance(i, j, grid, classToken);
                 if (special[j]) spec += p;
             }
             self += w[i * n + i];
@@ -23,34 +23,69 @@ final class AttentionMath {
         return new Stats(ent / n, dist / n, self / n, spec / n);
     }
 
-    /** Token distance |i - j|; on a ViT's grid (token 0 the class token, at distance 0), the Euclidean patch distance. */
-    private static double distance(int i, int j, int grid) {
+    /** Entropy only, for attention between two sequences (cross-attention): the other statistics need one sequence. */
+    static Stats crossStats(float[] w, int lq, int lk) {
+        double ent = 0;
+        for (int k = 0; k < lq * lk; k++) if (w[k] > 0) ent -= w[k] * Math.log(w[k]);
+        return new Stats(ent / lq, Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    /** Token distance |i - j|; on a ViT's grid the Euclidean patch distance (a class token is at distance 0 of everything). */
+    private static double distance(int i, int j, int grid, boolean classToken) {
         if (grid == 0) return Math.abs(i - j);
-        if (i == 0 || j == 0) return 0;
-        int a = i - 1, b = j - 1;
+        int off = classToken ? 1 : 0;
+        if (i < off || j < off) return 0;
+        int a = i - off, b = j - off;
         return Math.hypot(a / grid - b / grid, a % grid - b % grid);
+    }
+
+    /**
+     * The attention over the patches of one layer, averaged over {@code heads}: the class token's row (without its own
+     * column), or for models without a class token the mean over all queries; scaled to max 1.
+     */
+    static float[] patches(io.github.transformers4j.nn.functional.AttentionCapture.Call c, java.util.List<Integer> heads, boolean classToken) {
+        int n = c.keys(), off = classToken ? 1 : 0, g = n - off;
+        double[] v = new double[g];
+        for (int h : heads) {
+            float[] w = c.head(h);
+            if (classToken) for (int p = 0; p < g; p++) v[p] += w[p + 1];
+            else for (int i = 0; i < c.queries(); i++) for (int p = 0; p < g; p++) v[p] += w[i * n + p] / c.queries();
+        }
+        return scaled(v);
+    }
+
+    private static float[] scaled(double[] v) {
+        double max = 0;
+        for (double x : v) max = Math.max(max, x);
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = (float) (max == 0 ? 0 : v[i] / max);
+        return out;
     }
 
     enum Fusion { MEAN, MAX, MIN }
 
     /**
-     * Attention rollout (Abnar and Zuidema 2020) from the class token: per layer the heads fused, the weakest
-     * {@code discard} share of entries set to 0 (never the class token's own), the identity added for the residual,
-     * rows renormalised, multiplied through the layers. Returns the class token's row over the patches, scaled to max 1.
-     *
-     * @param attention [layer][head][n * n]
+     * Attention rollout (Abnar and Zuidema 2020): per layer the heads fused, the weakest {@code discard} share of
+     * entries set to 0 (never the first token's own), the identity added for the residual, rows renormalised, multiplied
+     * through the layers. Returns the class token's row over the patches (without a class token: the mean row), scaled
+     * to max 1. Layers of another length (a decoder's) are left out.
      */
-    static float[] rollout(float[][][] attention, int n, Fusion fusion, double discard) {
+    static float[] rollout(java.util.List<io.github.transformers4j.nn.functional.AttentionCapture.Call> calls, Fusion fusion, double discard,
+            boolean classToken) {
+        int n = calls.getFirst().keys();
         double[] r = identity(n);
-        for (float[][] layer : attention) {
+        for (var call : calls) {
+            if (call.queries() != n || call.keys() != n) continue;
+            int heads = call.heads();
             double[] a = new double[n * n];
             for (int k = 0; k < a.length; k++) {
                 double v = fusion == Fusion.MIN ? Double.MAX_VALUE : fusion == Fusion.MAX ? -Double.MAX_VALUE : 0;
-                for (float[] head : layer) {
+                for (int h = 0; h < heads; h++) {
+                    double x = call.weights()[h * n * n + k];
                     v = switch (fusion) {
-                        case MEAN -> v + head[k] / layer.length;
-                        case MAX -> Math.max(v, head[k]);
-                        case MIN -> Math.min(v, head[k]);
+                        case MEAN -> v + x / heads;
+                        case MAX -> Math.max(v, x);
+                        case MIN -> Math.min(v, x);
                     };
                 }
                 a[k] = v;
@@ -70,11 +105,13 @@ final class AttentionMath {
             }
             r = matmul(a, r, n);
         }
-        float[] out = new float[n - 1];
-        double max = 0;
-        for (int j = 1; j < n; j++) max = Math.max(max, r[j]);
-        for (int j = 1; j < n; j++) out[j - 1] = (float) (max == 0 ? 0 : r[j] / max);
-        return out;
+        int off = classToken ? 1 : 0;
+        double[] v = new double[n - off];
+        for (int j = off; j < n; j++) {
+            if (classToken) v[j - off] = r[j];
+            else for (int i = 0; i < n; i++) v[j] += r[i * n + j] / n;
+        }
+        return scaled(v);
     }
 
     private static double[] identity(int n) {

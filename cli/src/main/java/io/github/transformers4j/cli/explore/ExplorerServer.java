@@ -27,12 +27,15 @@ import java.util.concurrent.Executors;
  *
  * <pre>
  * GET  /                      the page (index.html, explore.js, explore.css)
- * GET  /api/info              model: kind (text | vision), description, layers, heads
+ * GET  /api/info              model: kind (text | vision), description
  * POST /api/text              {"text": ..., "untrained": false} -> tokens, special flags, layers, heads
  * POST /api/image?untrained=  image bytes (PNG, JPEG, ...) -> patch grid, layers, heads
  * GET  /api/attention?layer=L[&amp;head=H]   weights of the last input: one head (Lq x Lk) or all heads of the layer
+ * GET  /api/neuron?layer=L&amp;head=H&amp;query=I   the query vector of token I, every key, their elementwise products,
+ *                             the dot products (scaled by 1/sqrt(E)) and the weights
  * GET  /api/stats             per layer and head: entropy, mean distance, self and special-token shares
- * GET  /api/rollout?fusion=mean&amp;discard=0.9   vision: attention rollout from the class token over the grid
+ * GET  /api/patches?layer=L&amp;heads=0,1   vision: the class token's attention over the grid (mean over queries without one)
+ * GET  /api/rollout?fusion=mean&amp;discard=0.9   vision: attention rollout over the grid
  * </pre>
  */
 public final class ExplorerServer implements AutoCloseable {
@@ -45,8 +48,18 @@ public final class ExplorerServer implements AutoCloseable {
     private final HttpServer http;
     private volatile Subject.Analysis last;
 
+    /** A Hugging Face model folder (BERT, GPT-2, ViT). */
     public ExplorerServer(Path hfDir, String host, int port) throws IOException {
-        this.subject = Subject.open(hfDir);
+        this(Subject.open(hfDir), host, port);
+    }
+
+    /** A checkpoint of t4j train (image classifiers). */
+    public static ExplorerServer forCheckpoint(Path checkpoint, String host, int port) throws IOException {
+        return new ExplorerServer(Subject.checkpoint(checkpoint), host, port);
+    }
+
+    private ExplorerServer(Subject subject, String host, int port) throws IOException {
+        this.subject = subject;
         http = HttpServer.create(new InetSocketAddress(host, port), 0);
         http.createContext("/", this::handle);
         http.setExecutor(Executors.newFixedThreadPool(2));
@@ -79,6 +92,8 @@ public final class ExplorerServer implements AutoCloseable {
                 else if (method.equals("GET") && path.equals("/api/attention")) json(ex, 200, attention(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/stats")) json(ex, 200, stats());
                 else if (method.equals("GET") && path.equals("/api/rollout")) json(ex, 200, rollout(query(ex)));
+                else if (method.equals("GET") && path.equals("/api/patches")) json(ex, 200, patches(query(ex)));
+                else if (method.equals("GET") && path.equals("/api/neuron")) json(ex, 200, neuron(query(ex)));
                 else json(ex, 404, error("not found: " + method + " " + path));
             } catch (IllegalArgumentException | IllegalStateException e) {
                 json(ex, 400, error(e.getMessage()));
@@ -104,10 +119,8 @@ public final class ExplorerServer implements AutoCloseable {
 
     private ObjectNode info() {
         ObjectNode n = JSON.createObjectNode();
-        n.put("kind", subject instanceof Subject.Text ? "text" : "vision").put("description", subject.description())
-                .put("layers", subject.layers()).put("heads", subject.heads());
+        n.put("kind", subject instanceof Subject.Text ? "text" : "vision").put("description", subject.description());
         if (subject instanceof Subject.Text t) n.put("causal", t.causal());
-        if (subject instanceof Subject.Vision v) n.put("grid", v.grid());
         return n;
     }
 
@@ -143,7 +156,7 @@ public final class ExplorerServer implements AutoCloseable {
         ArrayNode tokens = n.putArray("tokens"), special = n.putArray("special");
         a.tokens().forEach(tokens::add);
         for (boolean s : a.special()) special.add(s);
-        n.put("layers", a.layers()).put("heads", a.heads()).put("grid", a.grid());
+        n.put("layers", a.layers()).put("heads", a.heads()).put("grid", a.grid()).put("classToken", a.classToken());
         return n;
     }
 
@@ -156,15 +169,51 @@ public final class ExplorerServer implements AutoCloseable {
     private ObjectNode attention(Map<String, String> q) {
         Subject.Analysis a = last();
         int layer = index(q, "layer", a.layers());
-        ObjectNode n = JSON.createObjectNode().put("layer", layer).put("queries", a.queries()).put("keys", a.keys());
+        var call = a.call(layer);
+        ObjectNode n = JSON.createObjectNode().put("layer", layer).put("queries", call.queries()).put("keys", call.keys());
         ArrayNode heads = n.putArray("heads");
         if (q.containsKey("head")) {
-            int h = index(q, "head", a.heads());
+            int h = index(q, "head", call.heads());
             n.put("head", h);
-            heads.add(row(a.attention()[layer][h]));
+            heads.add(row(call.head(h)));
         } else {
-            for (float[] w : a.attention()[layer]) heads.add(row(w));
+            for (int h = 0; h < call.heads(); h++) heads.add(row(call.head(h)));
         }
+        return n;
+    }
+
+    private ObjectNode neuron(Map<String, String> q) {
+        Subject.Analysis a = last();
+        int layer = index(q, "layer", a.layers());
+        var c = a.call(layer);
+        int h = index(q, "head", c.heads()), i = index(q, "query", c.queries()), e = c.dim();
+        float[] qi = java.util.Arrays.copyOfRange(c.q(), (h * c.queries() + i) * e, (h * c.queries() + i + 1) * e);
+        ObjectNode n = JSON.createObjectNode().put("layer", layer).put("head", h).put("query", i);
+        n.set("q", row(qi));
+        ArrayNode keys = n.putArray("keys"), products = n.putArray("products"), dots = n.putArray("dots");
+        for (int j = 0; j < c.keys(); j++) {
+            float[] kj = java.util.Arrays.copyOfRange(c.k(), (h * c.keys() + j) * e, (h * c.keys() + j + 1) * e);
+            float[] p = new float[e];
+            double dot = 0;
+            for (int d = 0; d < e; d++) dot += p[d] = qi[d] * kj[d];
+            keys.add(row(kj));
+            products.add(row(p));
+            dots.add(Math.round(dot / Math.sqrt(e) * 1e6) / 1e6);
+        }
+        n.set("weights", row(java.util.Arrays.copyOfRange(c.head(h), i * c.keys(), (i + 1) * c.keys())));
+        return n;
+    }
+
+    private ObjectNode patches(Map<String, String> q) {
+        Subject.Analysis a = last();
+        if (a.grid() == 0) throw new IllegalArgumentException("patches are for image models");
+        int layer = index(q, "layer", a.layers());
+        var c = a.call(layer);
+        java.util.List<Integer> heads = new java.util.ArrayList<>();
+        for (String h : q.getOrDefault("heads", "").split(",")) if (!h.isBlank()) heads.add(index(Map.of("head", h), "head", c.heads()));
+        if (heads.isEmpty()) throw new IllegalArgumentException("heads must list at least one head, e.g. heads=0,1");
+        ObjectNode n = JSON.createObjectNode().put("grid", a.grid());
+        n.set("patches", row(AttentionMath.patches(c, heads, a.classToken())));
         return n;
     }
 
@@ -181,7 +230,9 @@ public final class ExplorerServer implements AutoCloseable {
         for (int l = 0; l < a.layers(); l++) {
             ArrayNode heads = layers.addArray();
             for (int h = 0; h < a.heads(); h++) {
-                AttentionMath.Stats s = AttentionMath.stats(a.attention()[l][h], a.queries(), a.special(), a.grid());
+                var c = a.call(l);
+                AttentionMath.Stats s = c.queries() == c.keys() ? AttentionMath.stats(c.head(h), c.queries(), a.special(), a.grid(), a.classToken())
+                        : AttentionMath.crossStats(c.head(h), c.queries(), c.keys());
                 heads.addObject().put("entropy", s.entropy()).put("meanDistance", s.meanDistance()).put("self", s.self()).put("special", s.special());
             }
         }
@@ -205,7 +256,7 @@ public final class ExplorerServer implements AutoCloseable {
         }
         if (!(discard >= 0 && discard < 1)) throw new IllegalArgumentException("discard must be in [0, 1)");
         ObjectNode n = JSON.createObjectNode().put("grid", a.grid());
-        n.set("rollout", row(AttentionMath.rollout(a.attention(), a.queries(), f, discard)));
+        n.set("rollout", row(AttentionMath.rollout(a.calls(), f, discard, a.classToken())));
         return n;
     }
 

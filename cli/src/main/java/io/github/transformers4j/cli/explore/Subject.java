@@ -4,45 +4,64 @@ import io.github.transformers4j.data.text.tokenizer.AutoTokenizer;
 import io.github.transformers4j.data.text.tokenizer.Tokenizer;
 import io.github.transformers4j.data.vision.Image;
 import io.github.transformers4j.data.vision.ImageProcessor;
+import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelOutput;
+import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.models.bert.BertModel;
 import io.github.transformers4j.models.gpt2.GPT2Model;
 import io.github.transformers4j.models.hf.HfCheckpoint;
 import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.vit.ViTModel;
+import io.github.transformers4j.nn.functional.AttentionCapture;
+import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
+import io.github.transformers4j.train.VisionRecipe;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * What the explorer looks at: a model (trained, and the same architecture freshly initialised for comparison) and how to
- * turn the user's text or image into its attention maps. Attention comes from the models' own
- * {@code output_attentions} switch ({@link ModelOutput.Want#ALL}), the same for every architecture.
+ * turn the user's text or image into attention maps. The maps come from {@link AttentionCapture}, the one mechanism that
+ * every attention module here reports through, so a new model needs no explorer code.
  */
 sealed interface Subject permits Subject.Text, Subject.Vision {
-    /** One analysed input: token labels (or patch grid) and every layer's attention, [layer][head][query * keys + key]. */
-    record Analysis(List<String> tokens, boolean[] special, int grid, float[][][] attention, int queries, int keys) {
+    /**
+     * One analysed input: token labels, which are special, the patch grid of an image model (0 for text) and whether its
+     * first token is a class token, and every attention call of the forward pass (layer by layer) with queries and keys.
+     */
+    record Analysis(List<String> tokens, boolean[] special, int grid, boolean classToken, List<AttentionCapture.Call> calls) {
         int layers() {
-            return attention.length;
+            return calls.size();
         }
 
         int heads() {
-            return attention[0].length;
+            return calls.getFirst().heads();
+        }
+
+        AttentionCapture.Call call(int layer) {
+            return calls.get(layer);
         }
     }
 
     String description();
 
-    int layers();
+    /** Runs a forward pass of the trained or the fresh model inside a capture; returns the attention calls. */
+    static List<AttentionCapture.Call> capture(Consumer<Boolean> forward, boolean fresh, String what) {
+        try (var g = Grad.disabled(); AttentionCapture c = AttentionCapture.open()) {
+            forward.accept(fresh);
+            if (c.calls().isEmpty()) throw new IllegalArgumentException(what + " made no attention call (a model without attention?)");
+            return c.calls();
+        }
+    }
 
-    int heads();
-
-    /** Loads the model behind a Hugging Face folder: BERT and GPT-2 (text), ViT (images). */
+    /** A Hugging Face folder: BERT and GPT-2 (text), ViT (images). */
     static Subject open(Path dir) {
         HfCheckpoint c = HfCheckpoint.open(dir);
         Random4j rng = new Random4j(0);
@@ -50,45 +69,57 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
             case "bert" -> {
                 BertModel trained = HfModels.bertModel(dir), fresh = new BertModel(HfModels.bertConfig(c), false, rng);
                 fresh.eval();
-                yield new Text("BERT " + dir.getFileName(), AutoTokenizer.fromPretrained(dir), false, trained.config.numHiddenLayers(),
-                        trained.config.numAttentionHeads(), trained.config.maxPositionEmbeddings(),
-                        ids -> trained.forward(ids, null, null, ModelOutput.Want.ALL), ids -> fresh.forward(ids, null, null, ModelOutput.Want.ALL));
+                yield new Text("BERT " + dir.getFileName(), AutoTokenizer.fromPretrained(dir), false, trained.config.maxPositionEmbeddings(),
+                        (ids, f) -> (f ? fresh : trained).forward(ids, null, null, ModelOutput.Want.NONE));
             }
             case "gpt2" -> {
                 GPT2Model trained = HfModels.gpt2Model(dir), fresh = new GPT2Model(HfModels.gpt2Config(c), rng);
                 fresh.eval();
-                yield new Text("GPT-2 " + dir.getFileName(), AutoTokenizer.fromPretrained(dir), true, trained.config.nLayer(), trained.config.nHead(),
-                        trained.config.nPositions(), ids -> trained.forward(ids, null, null, ModelOutput.Want.ALL),
-                        ids -> fresh.forward(ids, null, null, ModelOutput.Want.ALL));
+                yield new Text("GPT-2 " + dir.getFileName(), AutoTokenizer.fromPretrained(dir), true, trained.config.nPositions(),
+                        (ids, f) -> (f ? fresh : trained).forward(ids, null, null, ModelOutput.Want.NONE));
             }
             case "vit" -> {
                 ViTModel trained = HfModels.vitModel(dir), fresh = new ViTModel(HfModels.vitConfig(c), false, rng);
                 fresh.eval();
-                ViTModel.Config v = trained.config;
-                yield new Vision("ViT " + dir.getFileName(), ImageProcessor.fromPretrained(dir, v.imageSize()), v.numHiddenLayers(),
-                        v.numAttentionHeads(), v.imageSize() / v.patchSize(), px -> trained.forward(px, ModelOutput.Want.ALL),
-                        px -> fresh.forward(px, ModelOutput.Want.ALL));
+                ImageProcessor p = ImageProcessor.fromPretrained(dir, trained.config.imageSize());
+                yield new Vision("ViT " + dir.getFileName(), 3, image -> p.preprocess(List.of(image)),
+                        (px, f) -> (f ? fresh : trained).forward(px, ModelOutput.Want.NONE));
             }
             default -> throw new IllegalArgumentException(dir.resolve(HfCheckpoint.CONFIG) + ": model_type \"" + c.modelType()
                     + "\" cannot be explored (bert, gpt2, vit)");
         };
     }
 
-    /** [layer][head][Lq * Lk] from the per-layer weights (1, H, Lq, Lk). */
-    static float[][][] weights(List<Tensor> attentions) {
-        float[][][] out = new float[attentions.size()][][];
-        for (int l = 0; l < out.length; l++) {
-            Tensor a = attentions.get(l);
-            int h = a.size(1), n = a.size(2) * a.size(3);
-            float[] all = a.contiguous().toFloatArray();
-            out[l] = new float[h][];
-            for (int i = 0; i < h; i++) out[l][i] = Arrays.copyOfRange(all, i * n, (i + 1) * n);
-        }
-        return out;
+    /** A checkpoint of {@code t4j train} (an image classifier of the zoo, or a fine-tuned Hugging Face ViT). */
+    static Subject checkpoint(Path file) {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such checkpoint file");
+        VisionRecipe.Loaded loaded = VisionRecipe.load(file, Device.CPU);
+        ImageClassifier trained = loaded.model();
+        VisionRecipe.DataSpec spec = loaded.spec();
+        ImageClassifier fresh = ModelZoo.create(loaded.config().model(), spec.imageSize(), spec.channels(), spec.classes().size(), new Random4j(0));
+        trained.eval();
+        fresh.eval();
+        var transform = VisionRecipe.evalTransform(spec);
+        return new Vision(loaded.config().model() + " (" + file.getFileName() + ", epoch " + loaded.epoch() + ")", spec.channels(), image -> {
+            Image x = transform.apply(grey(image, spec.channels()), null);
+            return Tensor.of(x.pixels(), 1, x.channels(), x.height(), x.width());
+        }, (px, f) -> (f ? fresh : trained).forward(px));
     }
 
-    record Text(String description, Tokenizer tokenizer, boolean causal, int layers, int heads, int maxLength,
-                Function<Tensor, ModelOutput> trained, Function<Tensor, ModelOutput> untrained) implements Subject {
+    /** A three-channel image as the model's channels (mean of the three for one channel). */
+    private static Image grey(Image rgb, int channels) {
+        if (channels == rgb.channels()) return rgb;
+        int plane = rgb.height() * rgb.width();
+        float[] g = new float[plane];
+        for (int i = 0; i < plane; i++) g[i] = Math.round((rgb.pixels()[i] + rgb.pixels()[plane + i] + rgb.pixels()[2 * plane + i]) / 3f);
+        return new Image(g, 1, rgb.height(), rgb.width());
+    }
+
+    interface Forward {
+        void run(Tensor input, boolean fresh);
+    }
+
+    record Text(String description, Tokenizer tokenizer, boolean causal, int maxLength, Forward forward) implements Subject {
         Analysis analyse(String text, boolean fresh) {
             int[] ids = tokenizer.encode(text, true);
             if (ids.length == 0) throw new IllegalArgumentException("the text has no tokens");
@@ -101,26 +132,26 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
                 int id = ids[i];
                 special[i] = added.stream().anyMatch(t -> t.id() == id && t.special());
             }
-            try (var g = Grad.disabled()) {
-                Tensor in = Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length);
-                ModelOutput o = (fresh ? untrained : trained).apply(in);
-                return new Analysis(tokens, special, 0, weights(o.attentions()), ids.length, ids.length);
-            }
+            Tensor in = Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length);
+            return new Analysis(tokens, special, 0, false, capture(f -> forward.run(in, f), fresh, description));
         }
     }
 
-    record Vision(String description, ImageProcessor processor, int layers, int heads, int grid,
-                  Function<Tensor, ModelOutput> trained, Function<Tensor, ModelOutput> untrained) implements Subject {
+    record Vision(String description, int channels, Function<Image, Tensor> preprocess, Forward forward) implements Subject {
         Analysis analyse(Image image, boolean fresh) {
-            try (var g = Grad.disabled()) {
-                ModelOutput o = (fresh ? untrained : trained).apply(processor.preprocess(List.of(image)));
-                int n = grid * grid + 1;
-                List<String> tokens = new ArrayList<>(List.of("[CLS]"));
-                for (int i = 1; i < n; i++) tokens.add("p" + (i - 1));
-                boolean[] special = new boolean[n];
-                special[0] = true;
-                return new Analysis(tokens, special, grid, weights(o.attentions()), n, n);
-            }
+            Tensor px = preprocess.apply(image);
+            List<AttentionCapture.Call> calls = capture(f -> forward.run(px, f), fresh, description);
+            int n = calls.getFirst().keys();
+            int withCls = (int) Math.round(Math.sqrt(n - 1)), without = (int) Math.round(Math.sqrt(n));
+            boolean cls = withCls * withCls == n - 1;
+            int grid = cls ? withCls : without * without == n ? without : 0;
+            if (grid == 0) throw new IllegalArgumentException(description + ": " + n + " tokens do not form a square grid of patches");
+            List<String> tokens = new ArrayList<>();
+            if (cls) tokens.add("[CLS]");
+            for (int i = 0; i < grid * grid; i++) tokens.add("p" + i);
+            boolean[] special = new boolean[tokens.size()];
+            special[0] = cls;
+            return new Analysis(tokens, special, grid, cls, calls);
         }
     }
 }

@@ -16,23 +16,12 @@ function status(msg) { $("status").textContent = msg || ""; }
 
 async function init() {
   S.info = await api("/api/info");
-  $("model").textContent = S.info.description + " — " + S.info.layers + " layers × " + S.info.heads + " heads";
+  $("model").textContent = S.info.description;
   const text = S.info.kind === "text";
   $("text-input").hidden = !text;
   $("image-input").hidden = text;
   document.querySelectorAll(text ? ".vision-only" : ".text-only").forEach(b => b.remove());
-  const sel = $("layer");
-  for (let l = 0; l < S.info.layers; l++) sel.add(new Option(String(l), String(l)));
-  sel.onchange = () => { S.layer = +sel.value; render(); };
-  const hs = $("heads");
-  for (let h = 0; h < S.info.heads; h++) {
-    S.heads.add(h);
-    const lab = document.createElement("label");
-    lab.textContent = h; lab.dataset.head = h; lab.style.background = color(h); lab.id = "head-" + h;
-    lab.onclick = e => { if (e.detail > 1) return; S.heads.has(h) ? S.heads.delete(h) : S.heads.add(h); syncHeads(); render(); };
-    lab.ondblclick = () => { S.heads = new Set([h]); syncHeads(); render(); };
-    hs.appendChild(lab);
-  }
+  $("layer").onchange = () => { S.layer = +$("layer").value; render(); };
   document.querySelectorAll("nav button").forEach(b => b.onclick = () => show(b.dataset.view));
   $("run").onclick = runText;
   $("file").onchange = runImage;
@@ -42,6 +31,25 @@ async function init() {
   $("svg-export").onclick = exportSvg; $("png-export").onclick = exportPng;
   show(text ? "head" : "image");
   if (text) runText();
+}
+
+/** Layer selector and head toggles, rebuilt when a model's shape is first known. */
+function setupControls(layers, heads) {
+  S.layers = layers; S.nheads = heads; S.layer = 0; S.heads = new Set();
+  $("model").textContent = S.info.description + " — " + layers + " layers × " + heads + " heads";
+  const sel = $("layer");
+  sel.replaceChildren();
+  for (let l = 0; l < layers; l++) sel.add(new Option(String(l), String(l)));
+  const hs = $("heads");
+  hs.replaceChildren();
+  for (let h = 0; h < heads; h++) {
+    S.heads.add(h);
+    const lab = document.createElement("label");
+    lab.textContent = h; lab.dataset.head = h; lab.style.background = color(h); lab.id = "head-" + h;
+    lab.onclick = e => { if (e.detail > 1) return; S.heads.has(h) ? S.heads.delete(h) : S.heads.add(h); syncHeads(); render(); };
+    lab.ondblclick = () => { S.heads = new Set([h]); syncHeads(); render(); };
+    hs.appendChild(lab);
+  }
 }
 
 function syncHeads() {
@@ -76,6 +84,7 @@ async function runImage() {
 }
 
 function loaded(r) {
+  if (r.layers !== S.layers || r.heads !== S.nheads) setupControls(r.layers, r.heads);
   S.tokens = r.tokens; S.special = r.special; S.grid = r.grid; S.cache = new Map(); S.hover = -1;
   status(""); document.body.dataset.run = String((+document.body.dataset.run || 0) + 1);
   render();
@@ -94,6 +103,7 @@ async function render() {
     else if (S.view === "model") await renderModel();
     else if (S.view === "matrix") await renderMatrix(S.layer, firstHead());
     else if (S.view === "stats") await renderStats();
+    else if (S.view === "neuron") await renderNeuron();
     else if (S.view === "image") await renderImage();
     document.body.dataset.rendered = S.view + ":" + S.layer + ":" + [...S.heads].join(",") + ":" + document.body.dataset.run;
   } catch (e) { status(e.message); }
@@ -163,13 +173,13 @@ function heat(canvas, w, n, m) {
 async function renderModel() {
   const grid = $("grid"), n = S.tokens.length;
   grid.replaceChildren();
-  grid.style.gridTemplateColumns = "40px repeat(" + S.info.heads + ", 76px)";
+  grid.style.gridTemplateColumns = "40px repeat(" + S.nheads + ", 76px)";
   grid.appendChild(document.createElement("span"));
-  for (let h = 0; h < S.info.heads; h++) { const s = document.createElement("span"); s.className = "lbl"; s.textContent = "head " + h; grid.appendChild(s); }
-  for (let l = 0; l < S.info.layers; l++) {
+  for (let h = 0; h < S.nheads; h++) { const s = document.createElement("span"); s.className = "lbl"; s.textContent = "head " + h; grid.appendChild(s); }
+  for (let l = 0; l < S.layers; l++) {
     const lbl = document.createElement("span"); lbl.className = "lbl"; lbl.textContent = "layer " + l; grid.appendChild(lbl);
     const heads = await layerData(l);
-    for (let h = 0; h < S.info.heads; h++) {
+    for (let h = 0; h < S.nheads; h++) {
       const c = document.createElement("canvas");
       c.id = "thumb-" + l + "-" + h; c.title = "layer " + l + ", head " + h;
       heat(c, heads[h], n, n);
@@ -209,17 +219,60 @@ async function renderImage() {
   if (document.querySelector("input[name=imgmode]:checked").value === "rollout") {
     v = (await api("/api/rollout?fusion=" + $("fusion").value + "&discard=" + $("discard").value)).rollout;
   } else {
-    const heads = await layerData(S.layer), n = S.tokens.length, hs = [...S.heads];
-    v = new Array(g * g).fill(0);
-    for (const h of hs) for (let p = 0; p < g * g; p++) v[p] += heads[h][p + 1] / Math.max(1, hs.length); // row 0: the class token
-    const max = Math.max(...v);
-    v = v.map(x => max > 0 ? x / max : 0);
+    if (!S.heads.size) return;
+    v = (await api("/api/patches?layer=" + S.layer + "&heads=" + [...S.heads].join(","))).patches;
   }
   c.width = g; c.height = g;
   const ctx = c.getContext("2d"), img = ctx.createImageData(g, g);
   for (let p = 0; p < g * g; p++) { img.data[4 * p] = 255; img.data[4 * p + 1] = 40; img.data[4 * p + 2] = 0; img.data[4 * p + 3] = Math.round(200 * v[p]); }
   ctx.putImageData(img, 0, 0);
   c.dataset.sum = v.reduce((a, b) => a + b, 0).toFixed(4);
+}
+
+// ------------------------------------------------------------------ neuron view: what makes one query attend where it does
+async function renderNeuron() {
+  const h = firstHead(), list = $("neuron-tokens");
+  list.replaceChildren();
+  S.tokens.forEach((t, i) => {
+    const s = document.createElement("span");
+    s.textContent = t; s.className = "ntok" + (i === S.query ? " active" : ""); s.dataset.i = i;
+    s.onmouseenter = () => { S.query = i; drawNeuron(); };
+    list.appendChild(s);
+  });
+  if (S.query === undefined || S.query >= S.tokens.length) S.query = 0;
+  await drawNeuron();
+}
+
+async function drawNeuron() {
+  const h = firstHead(), i = S.query;
+  document.querySelectorAll("#neuron-tokens span").forEach(s => s.classList.toggle("active", +s.dataset.i === i));
+  const r = await api("/api/neuron?layer=" + S.layer + "&head=" + h + "&query=" + i);
+  const t = $("neuron"), e = r.q.length;
+  t.replaceChildren();
+  const cells = (row, vals) => {
+    let m = 0;
+    for (const x of vals) m = Math.max(m, Math.abs(x));
+    for (const x of vals) {
+      const c = row.insertCell(); c.className = "cell";
+      const a = m > 0 ? Math.abs(x) / m : 0;
+      c.style.background = x >= 0 ? "rgba(31,119,180," + a.toFixed(3) + ")" : "rgba(214,39,40," + a.toFixed(3) + ")";
+      c.title = x.toFixed(4);
+    }
+  };
+  const hr = t.insertRow();
+  for (const s of ["token", "query q", "key k", "q × k (elementwise)", "q·k/√" + e, "softmax"]) { const th = document.createElement("th"); th.textContent = s; hr.appendChild(th); }
+  r.keys.forEach((k, j) => {
+    const row = t.insertRow();
+    row.dataset.key = j;
+    row.insertCell().textContent = S.tokens[j];
+    const qc = row.insertCell(), qt = document.createElement("table"); cells(qt.insertRow(), j === 0 ? r.q : []); qc.appendChild(qt);
+    const kc = row.insertCell(), kt = document.createElement("table"); cells(kt.insertRow(), k); kc.appendChild(kt);
+    const pc = row.insertCell(), pt = document.createElement("table"); cells(pt.insertRow(), r.products[j]); pc.appendChild(pt);
+    row.insertCell().textContent = r.dots[j].toFixed(3);
+    const w = row.insertCell(); w.textContent = (100 * r.weights[j]).toFixed(1) + "%"; w.className = "weight";
+  });
+  $("neuron-title").textContent = "layer " + S.layer + ", head " + h + ": query \"" + S.tokens[i] + "\" against every key";
+  t.dataset.query = i;
 }
 
 // ------------------------------------------------------------------ export

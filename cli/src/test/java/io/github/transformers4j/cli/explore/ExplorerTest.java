@@ -170,6 +170,16 @@ class ExplorerTest {
             click("stats");
             assertThat(browser.findElements(By.cssSelector("#stats tr"))).hasSize(1 + 2 * 4);
             shot("bert-stats");
+            // the neuron view: hovering a token shows its query against every key; the softmax column sums to 100%
+            click("neuron");
+            int tokens = browser.findElements(By.cssSelector("#neuron-tokens span")).size();
+            new Actions(browser).moveToElement(browser.findElements(By.cssSelector("#neuron-tokens span")).get(3)).perform();
+            waitFor(() -> "3".equals(browser.findElement(By.id("neuron")).getAttribute("data-query")));
+            assertThat(browser.findElements(By.cssSelector("#neuron tr[data-key]"))).hasSize(tokens);
+            double sum = browser.findElements(By.cssSelector("#neuron td.weight")).stream()
+                    .mapToDouble(td -> Double.parseDouble(td.getText().replace("%", ""))).sum();
+            assertThat(sum).isCloseTo(100, org.assertj.core.data.Offset.offset(0.5));
+            shot("bert-neuron-view");
             // the freshly initialised model gives other weights for the same text
             String w = get(s, "/api/attention?layer=0&head=0");
             browser.findElement(By.id("untrained")).click();
@@ -229,6 +239,29 @@ class ExplorerTest {
             JsonNode roll = JSON.readTree(get(s, "/api/rollout?fusion=max&discard=0.5"));
             assertThat(roll.get("rollout").size()).isEqualTo(16);
             assertThat(get(s, "/api/rollout?fusion=median")).contains("fusion must be");
+        }
+    }
+
+    @Test
+    void aCheckpointOfTheZoosVitShowsItsAttentionThroughTheSameCapture() throws Exception {
+        Path data = dir.resolve("icons"), run = dir.resolve("run");
+        io.github.transformers4j.cli.ImageFolderTrainTest.icons(data.resolve("train"), 20, 1);
+        var r = io.github.transformers4j.cli.T4jTest.t4j("train", "--model", "vit-mini-p4", "--dataset", "imagefolder:" + data, "--epochs", "1",
+                "--batch-size", "20", "--out", run.toString(), "--no-progress", "--workers", "0", "--no-test");
+        assertThat(r.code()).as(r.err()).isZero();
+        Path png = dir.resolve("icon.png");
+        Files.copy(data.resolve("train/vertical/000.png"), png);
+        try (ExplorerServer s = ExplorerServer.forCheckpoint(run.resolve("checkpoints/last.safetensors"), "127.0.0.1", 0)) {
+            s.start();
+            browser.get(s.uri().toString());
+            waitFor(() -> browser.findElement(By.id("model")).getText().contains("vit-mini-p4"));
+            browser.findElement(By.id("file")).sendKeys(png.toString());
+            waitFor(() -> String.valueOf(body("rendered")).startsWith("image:"));
+            assertThat(browser.findElement(By.id("model")).getText()).contains("4 layers", "4 heads");
+            assertThat(Double.parseDouble(browser.findElement(By.id("overlay")).getAttribute("data-sum"))).isPositive();
+            JsonNode p = JSON.readTree(get(s, "/api/patches?layer=3&heads=0,1,2,3"));
+            assertThat(p.get("grid").asInt()).isEqualTo(4); // 16x16 icons, patch 4
+            shot("zoo-vit-checkpoint");
         }
     }
 

@@ -9,6 +9,7 @@ import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.nn.functional.Attention;
+import io.github.transformers4j.nn.functional.AttentionCapture;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.tensor.Backends;
@@ -226,7 +227,7 @@ public class BertModel extends Module {
         public Attention forward(Tensor x, Tensor padding, boolean needWeights) {
             int b = x.size(0), l = x.size(1), d = x.size(2), e = d / heads;
             double p = isTraining() ? attentionDropout : 0;
-            if (!needWeights && Backends.of(x.device()).prefersFusedAttention()) {
+            if (!needWeights && !AttentionCapture.active() && Backends.of(x.device()).prefersFusedAttention()) {
                 // the three projections as one product (weights side by side), straight into fused attention; the same
                 // maths and random numbers as below, without per-head copies of q, k and v
                 Tensor w = Tensor.cat(List.of(query.weight.data(), key.weight.data(), value.weight.data()), 0);

@@ -1,6 +1,7 @@
 package io.github.transformers4j.models.gpt2;
 
 import io.github.transformers4j.models.ModelOutput;
+import io.github.transformers4j.models.Decoding;
 import io.github.transformers4j.nn.transformer.KVCache;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
@@ -91,7 +92,7 @@ public final class TextGeneration {
         List<Integer> out = new ArrayList<>();
         float[] lp = step(model, new int[][] {prompt}, cache)[0];
         while (true) {
-            int tok = cfg.doSample() ? sample(lp, cfg, rng) : argmax(lp);
+            int tok = cfg.doSample() ? sample(lp, cfg, rng) : Decoding.argmax(lp);
             out.add(tok);
             if (tok == cfg.eosTokenId() || out.size() == cfg.maxNewTokens()) break;
             lp = step(model, new int[][] {{tok}}, cache)[0];
@@ -121,8 +122,6 @@ public final class TextGeneration {
         return order[keep - 1];
     }
 
-    private record Hyp(int[] tokens, double score) {}
-
     /**
      * Beam search as transformers': each step keeps the 2k best continuations over all beams, moves those ending in EOS
      * (among the first k) to the finished hypotheses (scored sum log-prob / length^lengthPenalty), continues with the k
@@ -137,7 +136,7 @@ public final class TextGeneration {
         Arrays.fill(score, 1, k, Double.NEGATIVE_INFINITY); // the first step expands beam 0 only
         float[][] lp = new float[k][];
         Arrays.fill(lp, first);
-        List<Hyp> finished = new ArrayList<>();
+        List<Decoding.Hyp> finished = new ArrayList<>();
         boolean done = false;
         for (int t = 0; t < cfg.maxNewTokens() && !done; t++) {
             int want = 2 * k;
@@ -149,7 +148,7 @@ public final class TextGeneration {
                 if (score[r] == Double.NEGATIVE_INFINITY) continue;
                 for (int v = 0; v < lp[r].length; v++) {
                     double c = score[r] + lp[r][v];
-                    if (c > cs[want - 1]) insert(cs, cb, ct, c, r, v);
+                    if (c > cs[want - 1]) Decoding.insert(cs, cb, ct, c, r, v);
                 }
             }
             int[][] next = new int[k][];
@@ -157,9 +156,9 @@ public final class TextGeneration {
             int[] parent = new int[k];
             int live = 0;
             for (int c = 0; c < want && live < k && cb[c] >= 0; c++) {
-                int[] s = append(seq[cb[c]], ct[c]);
+                int[] s = Decoding.append(seq[cb[c]], ct[c]);
                 if (ct[c] == eos) {
-                    if (c < k) addHyp(finished, new Hyp(s, cs[c] / Math.pow(s.length, cfg.lengthPenalty())), k);
+                    if (c < k) Decoding.addHyp(finished, new Decoding.Hyp(s, cs[c] / Math.pow(s.length, cfg.lengthPenalty())), k);
                 } else {
                     parent[live] = cb[c];
                     next[live] = s;
@@ -168,14 +167,14 @@ public final class TextGeneration {
             }
             for (; live < k; live++) {
                 parent[live] = 0;
-                next[live] = append(seq[0], 0);
+                next[live] = Decoding.append(seq[0], 0);
                 nextScore[live] = Double.NEGATIVE_INFINITY;
             }
             seq = next;
             score = nextScore;
             double bestLive = Arrays.stream(score).max().orElseThrow();
             if (finished.size() >= k) {
-                double worst = finished.stream().mapToDouble(Hyp::score).min().orElseThrow();
+                double worst = finished.stream().mapToDouble(Decoding.Hyp::score).min().orElseThrow();
                 done = bestLive == Double.NEGATIVE_INFINITY || worst >= bestLive / Math.pow(t + 1, cfg.lengthPenalty());
             }
             if (!done && t + 1 < cfg.maxNewTokens()) {
@@ -186,38 +185,8 @@ public final class TextGeneration {
             }
         }
         if (!done) for (int r = 0; r < k; r++) // out of length: live beams count as hypotheses
-            if (score[r] != Double.NEGATIVE_INFINITY) addHyp(finished, new Hyp(seq[r], score[r] / Math.pow(seq[r].length, cfg.lengthPenalty())), k);
-        return finished.stream().max(Comparator.comparingDouble(Hyp::score)).map(Hyp::tokens).orElse(new int[0]);
+            if (score[r] != Double.NEGATIVE_INFINITY) Decoding.addHyp(finished, new Decoding.Hyp(seq[r], score[r] / Math.pow(seq[r].length, cfg.lengthPenalty())), k);
+        return finished.stream().max(Comparator.comparingDouble(Decoding.Hyp::score)).map(Decoding.Hyp::tokens).orElse(new int[0]);
     }
 
-    private static void addHyp(List<Hyp> fin, Hyp h, int k) {
-        fin.add(h);
-        if (fin.size() > k) fin.remove(fin.stream().min(Comparator.comparingDouble(Hyp::score)).orElseThrow());
-    }
-
-    /** Inserts (c, r, v) into the descending arrays, dropping the last. Ties keep the earlier entry first. */
-    private static void insert(double[] cs, int[] cb, int[] ct, double c, int r, int v) {
-        int i = cs.length - 1;
-        while (i > 0 && cs[i - 1] < c) {
-            cs[i] = cs[i - 1];
-            cb[i] = cb[i - 1];
-            ct[i] = ct[i - 1];
-            i--;
-        }
-        cs[i] = c;
-        cb[i] = r;
-        ct[i] = v;
-    }
-
-    private static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
-        return best;
-    }
-
-    private static int[] append(int[] a, int x) {
-        int[] r = Arrays.copyOf(a, a.length + 1);
-        r[a.length] = x;
-        return r;
-    }
 }

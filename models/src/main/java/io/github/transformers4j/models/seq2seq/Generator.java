@@ -1,5 +1,6 @@
 package io.github.transformers4j.models.seq2seq;
 
+import io.github.transformers4j.models.Decoding;
 import io.github.transformers4j.nn.transformer.KVCache;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
@@ -123,10 +124,10 @@ public final class Generator {
                     int tok = pad;
                     if (!done[i]) {
                         ban(lp[i], seq[i], model, cfg);
-                        tok = argmax(lp[i]);
+                        tok = Decoding.argmax(lp[i]);
                         if (tok == eos) done[i] = true;
                     }
-                    seq[i] = append(seq[i], tok);
+                    seq[i] = Decoding.append(seq[i], tok);
                     all &= done[i];
                 }
                 if (all) break;
@@ -136,8 +137,6 @@ public final class Generator {
         for (int[] s : seq) out.add(strip(s, eos, pad));
         return out;
     }
-
-    private record Hyp(int[] tokens, double score) {}
 
     private static List<int[]> beam(Seq2SeqTransformer model, Tensor inputIds, GenerationConfig cfg) {
         int b = inputIds.size(0), k = cfg.beamSize(), n = b * k, eos = model.config.eosId(), pad = model.config.padId();
@@ -149,7 +148,7 @@ public final class Generator {
             seq[r] = new int[] {eos};
             score[r] = r % k == 0 ? 0 : Double.NEGATIVE_INFINITY; // the first step expands beam 0 only
         }
-        List<List<Hyp>> finished = new ArrayList<>();
+        List<List<Decoding.Hyp>> finished = new ArrayList<>();
         for (int i = 0; i < b; i++) finished.add(new ArrayList<>());
         boolean[] done = new boolean[b];
         try (Stepper s = new Stepper(model, inputIds, rowOfExample, cfg.useCache())) {
@@ -163,7 +162,7 @@ public final class Generator {
                     if (done[ex]) { // keep feeding padding
                         for (int j = 0; j < k; j++) {
                             parent[base + j] = base + j;
-                            nextSeq[base + j] = append(seq[base + j], pad);
+                            nextSeq[base + j] = Decoding.append(seq[base + j], pad);
                             nextScore[base + j] = score[base + j];
                         }
                         continue;
@@ -180,7 +179,7 @@ public final class Generator {
                         ban(lp[r], seq[r], model, cfg);
                         for (int v = 0; v < lp[r].length; v++) {
                             double c = score[r] + lp[r][v];
-                            if (c > cs[want - 1]) insert(cs, cb, ct, c, r, v);
+                            if (c > cs[want - 1]) Decoding.insert(cs, cb, ct, c, r, v);
                         }
                     }
                     int live = 0;
@@ -189,22 +188,22 @@ public final class Generator {
                         if (ct[c] == eos) {
                             if (c >= k) continue; // an EOS outside the top k is not taken
                             int len = seq[cb[c]].length; // generated tokens including this EOS
-                            addHyp(finished.get(ex), new Hyp(Arrays.copyOfRange(seq[cb[c]], 1, seq[cb[c]].length), cs[c] / Math.pow(len, cfg.lengthPenalty())), k);
+                            Decoding.addHyp(finished.get(ex), new Decoding.Hyp(Arrays.copyOfRange(seq[cb[c]], 1, seq[cb[c]].length), cs[c] / Math.pow(len, cfg.lengthPenalty())), k);
                         } else {
                             parent[base + live] = cb[c];
-                            nextSeq[base + live] = append(seq[cb[c]], ct[c]);
+                            nextSeq[base + live] = Decoding.append(seq[cb[c]], ct[c]);
                             nextScore[base + live] = cs[c];
                             live++;
                         }
                     }
                     for (; live < k; live++) { // fewer continuations than beams (tiny vocabularies)
                         parent[base + live] = base;
-                        nextSeq[base + live] = append(seq[base], pad);
+                        nextSeq[base + live] = Decoding.append(seq[base], pad);
                         nextScore[base + live] = Double.NEGATIVE_INFINITY;
                     }
-                    List<Hyp> fin = finished.get(ex);
+                    List<Decoding.Hyp> fin = finished.get(ex);
                     if (fin.size() >= k) {
-                        double worst = fin.stream().mapToDouble(Hyp::score).min().orElseThrow();
+                        double worst = fin.stream().mapToDouble(Decoding.Hyp::score).min().orElseThrow();
                         double bestLive = Arrays.stream(nextScore, base, base + k).max().orElseThrow();
                         double curLen = t + 1;
                         if (worst >= bestLive / Math.pow(curLen, cfg.lengthPenalty()) || bestLive == Double.NEGATIVE_INFINITY) done[ex] = true;
@@ -220,49 +219,18 @@ public final class Generator {
         }
         List<int[]> out = new ArrayList<>();
         for (int ex = 0; ex < b; ex++) {
-            List<Hyp> fin = finished.get(ex);
+            List<Decoding.Hyp> fin = finished.get(ex);
             if (!done[ex]) { // out of length: live beams count as hypotheses
                 for (int j = 0; j < k; j++) {
                     int r = ex * k + j;
                     if (score[r] == Double.NEGATIVE_INFINITY) continue;
-                    addHyp(fin, new Hyp(Arrays.copyOfRange(seq[r], 1, seq[r].length), score[r] / Math.pow(seq[r].length - 1, cfg.lengthPenalty())), k);
+                    Decoding.addHyp(fin, new Decoding.Hyp(Arrays.copyOfRange(seq[r], 1, seq[r].length), score[r] / Math.pow(seq[r].length - 1, cfg.lengthPenalty())), k);
                 }
             }
-            Hyp best = fin.stream().max(Comparator.comparingDouble(Hyp::score)).orElse(new Hyp(new int[0], 0));
+            Decoding.Hyp best = fin.stream().max(Comparator.comparingDouble(Decoding.Hyp::score)).orElse(new Decoding.Hyp(new int[0], 0));
             out.add(strip(best.tokens(), eos, pad));
         }
         return out;
-    }
-
-    private static void addHyp(List<Hyp> fin, Hyp h, int k) {
-        fin.add(h);
-        if (fin.size() > k) fin.remove(fin.stream().min(Comparator.comparingDouble(Hyp::score)).orElseThrow());
-    }
-
-    /** Inserts (c, r, v) into the descending arrays, dropping the last. Ties keep the earlier entry first. */
-    private static void insert(double[] cs, int[] cb, int[] ct, double c, int r, int v) {
-        int i = cs.length - 1;
-        while (i > 0 && cs[i - 1] < c) {
-            cs[i] = cs[i - 1];
-            cb[i] = cb[i - 1];
-            ct[i] = ct[i - 1];
-            i--;
-        }
-        cs[i] = c;
-        cb[i] = r;
-        ct[i] = v;
-    }
-
-    private static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
-        return best;
-    }
-
-    private static int[] append(int[] a, int x) {
-        int[] r = Arrays.copyOf(a, a.length + 1);
-        r[a.length] = x;
-        return r;
     }
 
     /** Drops a leading start token (EOS), everything from the first EOS on, and padding. */

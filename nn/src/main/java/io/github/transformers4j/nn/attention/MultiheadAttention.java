@@ -4,6 +4,7 @@ import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.nn.functional.Attention;
+import io.github.transformers4j.nn.functional.AttentionCapture;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.tensor.Backends;
@@ -118,7 +119,7 @@ public class MultiheadAttention extends Module {
         AttentionInputs in = AttentionInputs.of("MultiheadAttention", query, key, value, keyPaddingMask, attnMask,
                 embedDim, kdim, vdim, numHeads, batchFirst);
         boolean self = query == key && key == value;
-        if (inProjWeight != null && !needWeights && weightsHook == null && (self || key == value)
+        if (inProjWeight != null && !needWeights && weightsHook == null && (self || key == value) && !AttentionCapture.active()
                 && Backends.of(query.device()).prefersFusedAttention()) {
             return fusedForward(in, self, isCausal);
         }

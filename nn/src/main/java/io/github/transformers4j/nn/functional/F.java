@@ -174,7 +174,8 @@ public final class F {
         Tensor masked = masks[0], additive = masks[1];
 
         double s = scale != null ? scale : 1 / Math.sqrt(q.size(3));
-        if (!needWeights && Backends.of(q.device()).prefersFusedAttention()) {
+        boolean capture = AttentionCapture.active();
+        if (!needWeights && !capture && Backends.of(q.device()).prefersFusedAttention()) {
             // one autograd op: scale folded into the score product, no per-op copies of strided heads
             return new Attention(NnOps.scaledDotProductAttention(q, k, v, masked, additive, s, dropoutP,
                     rng == null ? Random4j.global() : rng), null);
@@ -183,6 +184,7 @@ public final class F {
         if (additive != null) scores = scores.add(additive.to(scores.dtype()));
         if (masked != null) scores = scores.maskedFill(masked, Double.NEGATIVE_INFINITY);
         Tensor weights = scores.softmax(-1); // a row that is all -inf comes out as zeros, with zero gradient
+        if (capture) AttentionCapture.record(q, k, weights);
         if (dropoutP > 0) weights = NnOps.dropout(weights, dropoutP, true, rng == null ? Random4j.global() : rng);
         return new Attention(weights.matmul(v), needWeights ? weights : null);
     }
