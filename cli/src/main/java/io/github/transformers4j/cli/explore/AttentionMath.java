@@ -23,11 +23,16 @@ final class AttentionMath {
         return new Stats(ent / n, dist / n, self / n, spec / n);
     }
 
-    /** Entropy only, for attention between two sequences (cross-attention): the other statistics need one sequence. */
-    static Stats crossStats(float[] w, int lq, int lk) {
-        double ent = 0;
-        for (int k = 0; k < lq * lk; k++) if (w[k] > 0) ent -= w[k] * Math.log(w[k]);
-        return new Stats(ent / lq, Double.NaN, Double.NaN, Double.NaN);
+    /** Entropy and the share to special keys, for attention between two sequences (cross-attention): no distance or self. */
+    static Stats crossStats(float[] w, int lq, int lk, boolean[] keySpecial) {
+        double ent = 0, spec = 0;
+        for (int i = 0; i < lq; i++)
+            for (int j = 0; j < lk; j++) {
+                double p = w[i * lk + j];
+                if (p > 0) ent -= p * Math.log(p);
+                if (keySpecial[j]) spec += p;
+            }
+        return new Stats(ent / lq, Double.NaN, Double.NaN, spec / lq);
     }
 
     /** Token distance |i - j|; on a ViT's grid the Euclidean patch distance (a class token is at distance 0 of everything). */

@@ -90,7 +90,7 @@ public final class ExplorerServer implements AutoCloseable {
                 else if (method.equals("POST") && path.equals("/api/text")) json(ex, 200, text(ex));
                 else if (method.equals("POST") && path.equals("/api/image")) json(ex, 200, image(ex));
                 else if (method.equals("GET") && path.equals("/api/attention")) json(ex, 200, attention(query(ex)));
-                else if (method.equals("GET") && path.equals("/api/stats")) json(ex, 200, stats());
+                else if (method.equals("GET") && path.equals("/api/stats")) json(ex, 200, stats(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/rollout")) json(ex, 200, rollout(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/patches")) json(ex, 200, patches(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/neuron")) json(ex, 200, neuron(query(ex)));
@@ -119,16 +119,19 @@ public final class ExplorerServer implements AutoCloseable {
 
     private ObjectNode info() {
         ObjectNode n = JSON.createObjectNode();
-        n.put("kind", subject instanceof Subject.Text ? "text" : "vision").put("description", subject.description());
+        n.put("kind", subject instanceof Subject.Vision ? "vision" : subject instanceof Subject.Summarizer ? "seq2seq" : "text")
+                .put("description", subject.description());
         if (subject instanceof Subject.Text t) n.put("causal", t.causal());
         return n;
     }
 
     private ObjectNode text(HttpExchange ex) throws IOException {
-        if (!(subject instanceof Subject.Text t)) throw new IllegalArgumentException("this model takes images: POST /api/image");
+        if (subject instanceof Subject.Vision) throw new IllegalArgumentException("this model takes images: POST /api/image");
         JsonNode body = JSON.readTree(body(ex, MAX_TEXT_BYTES));
         if (body == null || !body.path("text").isTextual()) throw new IllegalArgumentException("expected {\"text\": \"...\"}");
-        Subject.Analysis a = t.analyse(body.get("text").asText(), body.path("untrained").asBoolean(false));
+        boolean fresh = body.path("untrained").asBoolean(false);
+        Subject.Analysis a = subject instanceof Subject.Text t ? t.analyse(body.get("text").asText(), fresh)
+                : ((Subject.Summarizer) subject).analyse(body.get("text").asText(), body.path("target").asText(null), fresh);
         last = a;
         return described(a);
     }
@@ -152,12 +155,21 @@ public final class ExplorerServer implements AutoCloseable {
     }
 
     private static ObjectNode described(Subject.Analysis a) {
-        ObjectNode n = JSON.createObjectNode();
-        ArrayNode tokens = n.putArray("tokens"), special = n.putArray("special");
-        a.tokens().forEach(tokens::add);
-        for (boolean s : a.special()) special.add(s);
-        n.put("layers", a.layers()).put("heads", a.heads()).put("grid", a.grid()).put("classToken", a.classToken());
+        ObjectNode n = JSON.createObjectNode().put("grid", a.grid()).put("classToken", a.classToken());
+        ArrayNode stacks = n.putArray("stacks");
+        for (Subject.Stack s : a.stacks()) {
+            ObjectNode o = stacks.addObject().put("name", s.name()).put("layers", s.layers()).put("heads", s.heads());
+            s.queries().forEach(o.putArray("queries")::add);
+            s.keys().forEach(o.putArray("keys")::add);
+            ArrayNode special = o.putArray("special");
+            for (boolean b : s.special()) special.add(b);
+        }
         return n;
+    }
+
+    /** The stack named by ?stack= (default 0). */
+    private static Subject.Stack stack(Subject.Analysis a, Map<String, String> q) {
+        return a.stack(q.containsKey("stack") ? index(q, "stack", a.stacks().size()) : 0);
     }
 
     private Subject.Analysis last() {
@@ -167,9 +179,9 @@ public final class ExplorerServer implements AutoCloseable {
     }
 
     private ObjectNode attention(Map<String, String> q) {
-        Subject.Analysis a = last();
-        int layer = index(q, "layer", a.layers());
-        var call = a.call(layer);
+        Subject.Stack st = stack(last(), q);
+        int layer = index(q, "layer", st.layers());
+        var call = st.calls().get(layer);
         ObjectNode n = JSON.createObjectNode().put("layer", layer).put("queries", call.queries()).put("keys", call.keys());
         ArrayNode heads = n.putArray("heads");
         if (q.containsKey("head")) {
@@ -183,9 +195,9 @@ public final class ExplorerServer implements AutoCloseable {
     }
 
     private ObjectNode neuron(Map<String, String> q) {
-        Subject.Analysis a = last();
-        int layer = index(q, "layer", a.layers());
-        var c = a.call(layer);
+        Subject.Stack st = stack(last(), q);
+        int layer = index(q, "layer", st.layers());
+        var c = st.calls().get(layer);
         int h = index(q, "head", c.heads()), i = index(q, "query", c.queries()), e = c.dim();
         float[] qi = java.util.Arrays.copyOfRange(c.q(), (h * c.queries() + i) * e, (h * c.queries() + i + 1) * e);
         ObjectNode n = JSON.createObjectNode().put("layer", layer).put("head", h).put("query", i);
@@ -207,8 +219,8 @@ public final class ExplorerServer implements AutoCloseable {
     private ObjectNode patches(Map<String, String> q) {
         Subject.Analysis a = last();
         if (a.grid() == 0) throw new IllegalArgumentException("patches are for image models");
-        int layer = index(q, "layer", a.layers());
-        var c = a.call(layer);
+        int layer = index(q, "layer", a.stack(0).layers());
+        var c = a.calls().get(layer);
         java.util.List<Integer> heads = new java.util.ArrayList<>();
         for (String h : q.getOrDefault("heads", "").split(",")) if (!h.isBlank()) heads.add(index(Map.of("head", h), "head", c.heads()));
         if (heads.isEmpty()) throw new IllegalArgumentException("heads must list at least one head, e.g. heads=0,1");
@@ -223,17 +235,18 @@ public final class ExplorerServer implements AutoCloseable {
         return r;
     }
 
-    private ObjectNode stats() {
+    private ObjectNode stats(Map<String, String> q) {
         Subject.Analysis a = last();
+        Subject.Stack st = stack(a, q);
         ObjectNode n = JSON.createObjectNode();
         ArrayNode layers = n.putArray("layers");
-        for (int l = 0; l < a.layers(); l++) {
+        for (var c : st.calls()) {
             ArrayNode heads = layers.addArray();
-            for (int h = 0; h < a.heads(); h++) {
-                var c = a.call(l);
-                AttentionMath.Stats s = c.queries() == c.keys() ? AttentionMath.stats(c.head(h), c.queries(), a.special(), a.grid(), a.classToken())
-                        : AttentionMath.crossStats(c.head(h), c.queries(), c.keys());
-                heads.addObject().put("entropy", s.entropy()).put("meanDistance", s.meanDistance()).put("self", s.self()).put("special", s.special());
+            for (int h = 0; h < c.heads(); h++) {
+                AttentionMath.Stats s = st.queries() == st.keys() ? AttentionMath.stats(c.head(h), c.queries(), st.special(), a.grid(), a.classToken())
+                        : AttentionMath.crossStats(c.head(h), c.queries(), c.keys(), st.special());
+                ObjectNode o = heads.addObject().put("entropy", s.entropy()).put("special", s.special());
+                if (!Double.isNaN(s.meanDistance())) o.put("meanDistance", s.meanDistance()).put("self", s.self());
             }
         }
         return n;

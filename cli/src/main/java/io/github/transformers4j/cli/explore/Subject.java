@@ -31,12 +31,12 @@ import java.util.function.Function;
  * turn the user's text or image into attention maps. The maps come from {@link AttentionCapture}, the one mechanism that
  * every attention module here reports through, so a new model needs no explorer code.
  */
-sealed interface Subject permits Subject.Text, Subject.Vision {
+sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarizer {
     /**
-     * One analysed input: token labels, which are special, the patch grid of an image model (0 for text) and whether its
-     * first token is a class token, and every attention call of the forward pass (layer by layer) with queries and keys.
+     * One kind of attention of a model, layer by layer: self-attention of an encoder or decoder, or an encoder-decoder's
+     * cross-attention, with the labels of its queries and keys and which keys are special tokens.
      */
-    record Analysis(List<String> tokens, boolean[] special, int grid, boolean classToken, List<AttentionCapture.Call> calls) {
+    record Stack(String name, List<String> queries, List<String> keys, boolean[] special, List<AttentionCapture.Call> calls) {
         int layers() {
             return calls.size();
         }
@@ -44,9 +44,21 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
         int heads() {
             return calls.getFirst().heads();
         }
+    }
 
-        AttentionCapture.Call call(int layer) {
-            return calls.get(layer);
+    /** One analysed input: its stacks (one for encoder-only and decoder-only models), an image model's patch grid (0 for text). */
+    record Analysis(List<Stack> stacks, int grid, boolean classToken) {
+        Stack stack(int i) {
+            return stacks.get(i);
+        }
+
+        /** The first stack's calls (image models have one stack). */
+        List<AttentionCapture.Call> calls() {
+            return stacks.getFirst().calls();
+        }
+
+        static Analysis single(List<String> tokens, boolean[] special, int grid, boolean classToken, List<AttentionCapture.Call> calls) {
+            return new Analysis(List.of(new Stack("self-attention", tokens, tokens, special, calls)), grid, classToken);
         }
     }
 
@@ -90,9 +102,10 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
         };
     }
 
-    /** A checkpoint of {@code t4j train} (an image classifier of the zoo, or a fine-tuned Hugging Face ViT). */
+    /** A checkpoint of {@code t4j train}: a summarizer, or an image classifier (the zoo's, or a fine-tuned Hugging Face ViT). */
     static Subject checkpoint(Path file) {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such checkpoint file");
+        if (io.github.transformers4j.train.SummarizationRecipe.isSummarizationCheckpoint(file)) return summarizer(file);
         VisionRecipe.Loaded loaded = VisionRecipe.load(file, Device.CPU);
         ImageClassifier trained = loaded.model();
         VisionRecipe.DataSpec spec = loaded.spec();
@@ -115,6 +128,73 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
         return new Image(g, 1, rgb.height(), rgb.width());
     }
 
+    /** A summarizer checkpoint of t4j train: the checkpoint's own kind is checked by {@link #checkpoint}. */
+    static Subject summarizer(Path file) {
+        var loaded = io.github.transformers4j.train.SummarizationRecipe.load(file);
+        var trained = loaded.model();
+        var fresh = new io.github.transformers4j.models.seq2seq.Seq2SeqTransformer(trained.config, new Random4j(0));
+        trained.eval();
+        fresh.eval();
+        return new Summarizer("summarizer (" + file.getFileName() + ", epoch " + loaded.epoch() + ")", loaded.tokenizer(), loaded.collator(),
+                trained, fresh);
+    }
+
+    /**
+     * An encoder-decoder summarizer: the document goes to the encoder; the decoder reads the summary the model writes for
+     * it (greedy), or the one the user gives. Three stacks: encoder self-, decoder self- and cross-attention.
+     */
+    record Summarizer(String description, Tokenizer tokenizer, io.github.transformers4j.data.text.Seq2SeqCollator collator,
+                      io.github.transformers4j.models.seq2seq.Seq2SeqTransformer trained,
+                      io.github.transformers4j.models.seq2seq.Seq2SeqTransformer fresh) implements Subject {
+        Analysis analyse(String document, String summary, boolean untrained) {
+            var model = untrained ? fresh : trained;
+            int[] src = collator.encodeSource(document);
+            if (src.length == 0) throw new IllegalArgumentException("the document has no tokens");
+            Tensor in = Tensor.ofLongs(Arrays.stream(src).asLongStream().toArray(), 1, src.length);
+            int[] out;
+            if (summary == null || summary.isBlank()) {
+                out = io.github.transformers4j.models.seq2seq.Generator.generate(model, in,
+                        io.github.transformers4j.models.seq2seq.GenerationConfig.greedy(collator.maxTargetLength())).getFirst();
+            } else {
+                int[] t = collator.encodeTarget(summary);
+                out = t.length > 0 && t[t.length - 1] == collator.eosId() ? Arrays.copyOf(t, t.length - 1) : t;
+            }
+            int[] dec = new int[out.length + 1]; // the decoder starts from EOS
+            dec[0] = collator.eosId();
+            System.arraycopy(out, 0, dec, 1, out.length);
+            Tensor decIn = Tensor.ofLongs(Arrays.stream(dec).asLongStream().toArray(), 1, dec.length);
+            List<AttentionCapture.Call> calls = capture(f -> model.forward(in, decIn), untrained, description);
+            int enc = model.config.numEncoderLayers();
+            List<AttentionCapture.Call> self = new ArrayList<>(), cross = new ArrayList<>();
+            for (int i = enc; i < calls.size(); i++) ((i - enc) % 2 == 0 ? self : cross).add(calls.get(i));
+            List<String> s = labels(src), t = labels(dec);
+            boolean[] sSpecial = special(src), tSpecial = special(dec);
+            return new Analysis(List.of(new Stack("encoder self-attention", s, s, sSpecial, calls.subList(0, enc)),
+                    new Stack("decoder self-attention", t, t, tSpecial, self), new Stack("cross-attention", t, s, sSpecial, cross)), 0, false);
+        }
+
+        private List<String> labels(int[] ids) {
+            List<String> out = new ArrayList<>();
+            for (int id : ids) out.add(label(tokenizer, id));
+            return out;
+        }
+
+        private boolean[] special(int[] ids) {
+            boolean[] out = new boolean[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                int id = ids[i];
+                out[i] = tokenizer.addedTokens().stream().anyMatch(t -> t.id() == id && t.special());
+            }
+            return out;
+        }
+    }
+
+    /** A token as the page shows it: its decoded text ("Ġcat" reads " cat"), or its vocabulary entry when that is clearer. */
+    static String label(Tokenizer tok, int id) {
+        String d = tok.decode(new int[] {id}, false);
+        return d.isBlank() || d.contains("\uFFFD") ? tok.idToToken(id) : d;
+    }
+
     interface Forward {
         void run(Tensor input, boolean fresh);
     }
@@ -128,12 +208,12 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
             boolean[] special = new boolean[ids.length];
             var added = tokenizer.addedTokens();
             for (int i = 0; i < ids.length; i++) {
-                tokens.add(tokenizer.idToToken(ids[i]));
+                tokens.add(label(tokenizer, ids[i]));
                 int id = ids[i];
                 special[i] = added.stream().anyMatch(t -> t.id() == id && t.special());
             }
             Tensor in = Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length);
-            return new Analysis(tokens, special, 0, false, capture(f -> forward.run(in, f), fresh, description));
+            return Analysis.single(tokens, special, 0, false, capture(f -> forward.run(in, f), fresh, description));
         }
     }
 
@@ -151,7 +231,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision {
             for (int i = 0; i < grid * grid; i++) tokens.add("p" + i);
             boolean[] special = new boolean[tokens.size()];
             special[0] = cls;
-            return new Analysis(tokens, special, grid, cls, calls);
+            return Analysis.single(tokens, special, grid, cls, calls);
         }
     }
 }

@@ -17,7 +17,9 @@ function status(msg) { $("status").textContent = msg || ""; }
 async function init() {
   S.info = await api("/api/info");
   $("model").textContent = S.info.description;
-  const text = S.info.kind === "text";
+  const text = S.info.kind !== "vision";
+  $("target-input").hidden = S.info.kind !== "seq2seq";
+  $("stack").onchange = () => { S.stack = +$("stack").value; setupStack(); render(); };
   $("text-input").hidden = !text;
   $("image-input").hidden = text;
   document.querySelectorAll(text ? ".vision-only" : ".text-only").forEach(b => b.remove());
@@ -67,7 +69,7 @@ async function runText() {
   try {
     status("running…");
     const r = await api("/api/text", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: $("text").value, untrained: $("untrained").checked }) });
+      body: JSON.stringify({ text: $("text").value, target: $("target").value, untrained: $("untrained").checked }) });
     loaded(r);
   } catch (e) { status(e.message); }
 }
@@ -84,16 +86,31 @@ async function runImage() {
 }
 
 function loaded(r) {
-  if (r.layers !== S.layers || r.heads !== S.nheads) setupControls(r.layers, r.heads);
-  S.tokens = r.tokens; S.special = r.special; S.grid = r.grid; S.cache = new Map(); S.hover = -1;
+  S.stacks = r.stacks; S.grid = r.grid; S.cache = new Map(); S.hover = -1;
+  if (!(S.stack < S.stacks.length)) S.stack = 0;
+  const sel = $("stack");
+  sel.replaceChildren();
+  S.stacks.forEach((st, i) => sel.add(new Option(st.name, String(i))));
+  sel.value = String(S.stack);
+  $("stack-label").hidden = S.stacks.length < 2;
+  setupStack();
   status(""); document.body.dataset.run = String((+document.body.dataset.run || 0) + 1);
   render();
 }
 
-/** All heads of a layer: [head][q * n + k], fetched once per input. */
+/** The selected stack's tokens (queries left, keys right) and controls. */
+function setupStack() {
+  const st = S.stacks[S.stack];
+  if (st.layers !== S.layers || st.heads !== S.nheads) setupControls(st.layers, st.heads);
+  if (S.layer >= st.layers) S.layer = 0;
+  S.tokens = st.queries; S.keys = st.keys; S.special = st.special;
+}
+
+/** All heads of a layer of the selected stack: [head][q * nk + k], fetched once per input. */
 async function layerData(l) {
-  if (!S.cache.has(l)) S.cache.set(l, api("/api/attention?layer=" + l).then(j => j.heads));
-  return S.cache.get(l);
+  const key = S.stack + ":" + l;
+  if (!S.cache.has(key)) S.cache.set(key, api("/api/attention?stack=" + S.stack + "&layer=" + l).then(j => j.heads));
+  return S.cache.get(key);
 }
 
 async function render() {
@@ -112,17 +129,17 @@ function firstHead() { return S.heads.size ? Math.min(...S.heads) : 0; }
 
 // ------------------------------------------------------------------ head view (BertViz's): query tokens left, keys right
 async function renderHead() {
-  const heads = await layerData(S.layer), n = S.tokens.length;
+  const heads = await layerData(S.layer), n = S.tokens.length, nk = S.keys.length;
   const svg = $("headsvg"), NS = "http://www.w3.org/2000/svg", rowH = 18, xl = 150, xr = 420;
   svg.replaceChildren();
-  svg.setAttribute("width", 560); svg.setAttribute("height", n * rowH + 20);
+  svg.setAttribute("width", 560); svg.setAttribute("height", Math.max(n, nk) * rowH + 20);
   const y = i => 14 + i * rowH;
   const lines = document.createElementNS(NS, "g");
   svg.appendChild(lines);
   for (const h of [...S.heads].sort((a, b) => a - b)) {
     const w = heads[h];
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      const v = w[i * n + j];
+    for (let i = 0; i < n; i++) for (let j = 0; j < nk; j++) {
+      const v = w[i * nk + j];
       if (v < 0.01) continue;
       const ln = document.createElementNS(NS, "line");
       ln.setAttribute("x1", xl + 6); ln.setAttribute("y1", y(i) - 4); ln.setAttribute("x2", xr - 6); ln.setAttribute("y2", y(j) - 4);
@@ -132,8 +149,8 @@ async function renderHead() {
       lines.appendChild(ln);
     }
   }
-  for (const [side, x, anchor] of [["q", xl, "end"], ["k", xr, "start"]]) {
-    S.tokens.forEach((t, i) => {
+  for (const [side, x, anchor, labels] of [["q", xl, "end", S.tokens], ["k", xr, "start", S.keys]]) {
+    labels.forEach((t, i) => {
       const tx = document.createElementNS(NS, "text");
       tx.setAttribute("x", x); tx.setAttribute("y", y(i)); tx.setAttribute("text-anchor", anchor);
       tx.textContent = t; tx.dataset.i = i; tx.dataset.side = side; tx.classList.add("token", side);
@@ -171,7 +188,7 @@ function heat(canvas, w, n, m) {
 }
 
 async function renderModel() {
-  const grid = $("grid"), n = S.tokens.length;
+  const grid = $("grid"), n = S.tokens.length, nk = S.keys.length;
   grid.replaceChildren();
   grid.style.gridTemplateColumns = "40px repeat(" + S.nheads + ", 76px)";
   grid.appendChild(document.createElement("span"));
@@ -182,7 +199,7 @@ async function renderModel() {
     for (let h = 0; h < S.nheads; h++) {
       const c = document.createElement("canvas");
       c.id = "thumb-" + l + "-" + h; c.title = "layer " + l + ", head " + h;
-      heat(c, heads[h], n, n);
+      heat(c, heads[h], n, nk);
       c.onclick = () => { S.layer = l; $("layer").value = String(l); S.heads = new Set([h]); syncHeads(); show("matrix"); };
       grid.appendChild(c);
     }
@@ -190,23 +207,24 @@ async function renderModel() {
 }
 
 async function renderMatrix(l, h) {
-  const heads = await layerData(l), n = S.tokens.length, c = $("matrix");
-  heat(c, heads[h], n, n);
-  const px = Math.max(4, Math.min(24, Math.floor(640 / n)));
-  c.style.width = n * px + "px"; c.style.height = n * px + "px";
+  const heads = await layerData(l), n = S.tokens.length, nk = S.keys.length, c = $("matrix");
+  heat(c, heads[h], n, nk);
+  const px = Math.max(4, Math.min(24, Math.floor(640 / Math.max(n, nk))));
+  c.style.width = nk * px + "px"; c.style.height = n * px + "px";
   $("matrix-title").textContent = "layer " + l + ", head " + h + " — rows: queries, columns: keys" +
     (n <= 40 ? " — " + S.tokens.join(" ") : "");
   c.dataset.layer = l; c.dataset.head = h;
 }
 
 async function renderStats() {
-  const st = await api("/api/stats"), t = $("stats");
+  const st = await api("/api/stats?stack=" + S.stack), t = $("stats");
   t.replaceChildren();
   const head = t.insertRow();
   for (const s of ["layer", "head", "entropy", "mean distance", "self", "special"]) { const th = document.createElement("th"); th.textContent = s; head.appendChild(th); }
   st.layers.forEach((hs, l) => hs.forEach((s, h) => {
     const r = t.insertRow();
-    for (const v of [l, h, s.entropy.toFixed(3), s.meanDistance.toFixed(2), (100 * s.self).toFixed(1) + "%", (100 * s.special).toFixed(1) + "%"])
+    const pct = x => x === undefined ? "–" : (100 * x).toFixed(1) + "%";
+    for (const v of [l, h, s.entropy.toFixed(3), s.meanDistance === undefined ? "–" : s.meanDistance.toFixed(2), pct(s.self), pct(s.special)])
       r.insertCell().textContent = v;
   }));
 }
@@ -246,7 +264,7 @@ async function renderNeuron() {
 async function drawNeuron() {
   const h = firstHead(), i = S.query;
   document.querySelectorAll("#neuron-tokens span").forEach(s => s.classList.toggle("active", +s.dataset.i === i));
-  const r = await api("/api/neuron?layer=" + S.layer + "&head=" + h + "&query=" + i);
+  const r = await api("/api/neuron?stack=" + S.stack + "&layer=" + S.layer + "&head=" + h + "&query=" + i);
   const t = $("neuron"), e = r.q.length;
   t.replaceChildren();
   const cells = (row, vals) => {
@@ -264,7 +282,7 @@ async function drawNeuron() {
   r.keys.forEach((k, j) => {
     const row = t.insertRow();
     row.dataset.key = j;
-    row.insertCell().textContent = S.tokens[j];
+    row.insertCell().textContent = S.keys[j];
     const qc = row.insertCell(), qt = document.createElement("table"); cells(qt.insertRow(), j === 0 ? r.q : []); qc.appendChild(qt);
     const kc = row.insertCell(), kt = document.createElement("table"); cells(kt.insertRow(), k); kc.appendChild(kt);
     const pc = row.insertCell(), pt = document.createElement("table"); cells(pt.insertRow(), r.products[j]); pc.appendChild(pt);

@@ -195,7 +195,7 @@ class ExplorerTest {
             s.start();
             String text = "the cat sat on the mat";
             JsonNode r = JSON.readTree(post(s, "/api/text", "{\"text\": \"" + text + "\"}"));
-            assertThat(r.get("tokens").toString()).isEqualTo("[\"[CLS]\",\"the\",\"cat\",\"sat\",\"on\",\"the\",\"mat\",\"[SEP]\"]");
+            assertThat(r.get("stacks").get(0).get("queries").toString()).isEqualTo("[\"[CLS]\",\"the\",\"cat\",\"sat\",\"on\",\"the\",\"mat\",\"[SEP]\"]");
             JsonNode served = JSON.readTree(get(s, "/api/attention?layer=1&head=2")).get("heads").get(0);
             int[] ids = AutoTokenizer.fromPretrained(d).encode(text, true);
             Tensor own = BertModel.fromPretrained(d).forward(Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length), null, null,
@@ -262,6 +262,51 @@ class ExplorerTest {
             JsonNode p = JSON.readTree(get(s, "/api/patches?layer=3&heads=0,1,2,3"));
             assertThat(p.get("grid").asInt()).isEqualTo(4); // 16x16 icons, patch 4
             shot("zoo-vit-checkpoint");
+        }
+    }
+
+    @Test
+    void aSummarizerShowsEncoderDecoderAndCrossAttention() throws Exception {
+        Path data = dir.resolve("pairs"), run = dir.resolve("s2s");
+        String[] things = {"web server", "text editor", "image viewer", "music player"}, langs = {"Python", "Rust", "Java"};
+        List<io.github.transformers4j.data.text.TextPair> pairs = new java.util.ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            String t = things[i % 4], l = langs[(i / 4) % 3];
+            pairs.add(new io.github.transformers4j.data.text.TextPair("p" + i, "This package provides a small " + t + " written in " + l + ".", t + " in " + l));
+        }
+        io.github.transformers4j.data.text.TextPairDataset.writeJsonl(data.resolve("train.jsonl"), pairs);
+        io.github.transformers4j.data.text.TextPairDataset.writeJsonl(data.resolve("validation.jsonl"), pairs.subList(0, 4));
+        var d = io.github.transformers4j.train.SummarizationConfig.defaults("summarizer-tiny", "jsonl:" + data);
+        var cfg = new io.github.transformers4j.train.SummarizationConfig(d.model(), d.dataset(), null, 300, 32, 8, 1, 8, 1e-3, 0.01, 0.1, 1.0, 7,
+                "cpu", 2, 0, 0, 0, 4, 2, 1.0, 0, 8, "document", "summary");
+        io.github.transformers4j.train.SummarizationRecipe.train(cfg, run, false, new io.github.transformers4j.train.SummarizationRecipe.Session(
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), false));
+        try (ExplorerServer s = ExplorerServer.forCheckpoint(run.resolve("checkpoints/last.safetensors"), "127.0.0.1", 0)) {
+            s.start();
+            browser.get(s.uri().toString());
+            waitFor(() -> body("rendered") != null);
+            assertThat(browser.findElement(By.id("stack-label")).isDisplayed()).isTrue();
+            JsonNode r = JSON.readTree(post(s, "/api/text", "{\"text\": \"This package provides a small text editor written in Rust.\", "
+                    + "\"target\": \"text editor in Rust\"}"));
+            assertThat(r.get("stacks")).hasSize(3);
+            JsonNode cross = r.get("stacks").get(2);
+            assertThat(cross.get("name").asText()).isEqualTo("cross-attention");
+            int src = r.get("stacks").get(0).get("queries").size(), tgt = r.get("stacks").get(1).get("queries").size();
+            assertThat(cross.get("queries").size()).isEqualTo(tgt);
+            assertThat(cross.get("keys").size()).isEqualTo(src);
+            assertThat(JSON.readTree(get(s, "/api/attention?stack=2&layer=0&head=0")).get("heads").get(0).size()).isEqualTo(src * tgt);
+            // in the page: the cross-attention head view joins decoder tokens (left) to encoder tokens (right)
+            browser.findElement(By.id("run")).click();
+            waitFor(() -> "2".equals(body("run")));
+            new Select(browser.findElement(By.id("stack"))).selectByVisibleText("cross-attention");
+            waitFor(() -> browser.findElements(By.cssSelector("#headsvg text.k")).size() != browser.findElements(By.cssSelector("#headsvg text.q")).size());
+            int keys = browser.findElements(By.cssSelector("#headsvg text.k")).size();
+            assertThat(visibleLines()).isNotEmpty().allSatisfy(l -> assertThat(Integer.parseInt(l.getAttribute("data-k"))).isLessThan(keys));
+            shot("summarizer-cross-attention");
+            new Select(browser.findElement(By.id("stack"))).selectByVisibleText("decoder self-attention");
+            waitFor(() -> browser.findElements(By.cssSelector("#headsvg text.k")).size() == browser.findElements(By.cssSelector("#headsvg text.q")).size());
+            assertThat(visibleLines()).allSatisfy(l ->
+                    assertThat(Integer.parseInt(l.getAttribute("data-k"))).isLessThanOrEqualTo(Integer.parseInt(l.getAttribute("data-q"))));
         }
     }
 
