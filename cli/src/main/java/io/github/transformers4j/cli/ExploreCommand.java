@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
                 "Models: Hugging Face BERT, GPT-2 and ViT folders (--hf), image classifiers trained with t4j train (--checkpoint). "
                         + "Stop with Ctrl-C."},
         footer = {"", "Examples:", "  t4j explore --hf models/bert-base-uncased",
-                "  t4j explore --checkpoint runs/vit-mini-p4-20261206-120000/checkpoints/best.safetensors"})
+                "  t4j explore --checkpoint runs/vit-mini-p4-20261206-120000/checkpoints/best.safetensors",
+                "  t4j explore --run runs/vit-mini-p4-20261206-120000"})
 final class ExploreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -28,6 +29,10 @@ final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "a checkpoint of 't4j train' (image classifiers: the zoo's ViTs, "
             + "fine-tuned Hugging Face ViTs)")
     Path checkpoint;
+
+    @Option(names = "--run", paramLabel = "DIR", description = "a run folder of 't4j train': its training curves (refreshed while it "
+            + "trains) and, without --checkpoint, its best (else last) checkpoint")
+    Path run;
 
     @Option(names = "--port", paramLabel = "N", description = "the port (default: a free one)")
     int port = 0;
@@ -43,9 +48,16 @@ final class ExploreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         T4j.threads(spec, threads);
         if (port < 0 || port > 65535) throw new CommandLine.ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
+        if (run != null && hf == null && checkpoint == null) {
+            checkpoint = run.resolve("checkpoints/best.safetensors");
+            if (!java.nio.file.Files.isRegularFile(checkpoint)) checkpoint = run.resolve("checkpoints/last.safetensors");
+            if (!java.nio.file.Files.isRegularFile(checkpoint))
+                throw new IllegalArgumentException(run + ": no checkpoint yet (checkpoints/best.safetensors or last.safetensors); give --hf or --checkpoint too");
+        }
         if ((hf == null) == (checkpoint == null))
-            throw new CommandLine.ParameterException(spec.commandLine(), "give one model: --hf DIR or --checkpoint FILE");
+            throw new CommandLine.ParameterException(spec.commandLine(), "give one model: --hf DIR, --checkpoint FILE or --run DIR");
         ExplorerServer server = hf != null ? new ExplorerServer(hf, host, port) : ExplorerServer.forCheckpoint(checkpoint, host, port);
+        if (run != null) server.withRun(run);
         server.start();
         System.out.println("t4j explore: " + server.uri() + "  (Ctrl-C stops it)");
         CountDownLatch stop = new CountDownLatch(1);

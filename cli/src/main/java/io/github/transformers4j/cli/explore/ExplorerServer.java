@@ -46,6 +46,7 @@ public final class ExplorerServer implements AutoCloseable {
 
     private final Subject subject;
     private final HttpServer http;
+    private Path runDir; // a run folder whose training curves the page shows, or null
     private volatile Subject.Analysis last;
 
     /** A Hugging Face model folder (BERT, GPT-2, ViT). */
@@ -63,6 +64,13 @@ public final class ExplorerServer implements AutoCloseable {
         http = HttpServer.create(new InetSocketAddress(host, port), 0);
         http.createContext("/", this::handle);
         http.setExecutor(Executors.newFixedThreadPool(2));
+    }
+
+    /** Also serve this run folder's metrics (the page's training view, refreshed while the run goes on). */
+    public ExplorerServer withRun(Path runDir) {
+        if (!Files.isDirectory(runDir)) throw new IllegalArgumentException(runDir + ": not a run folder");
+        this.runDir = runDir;
+        return this;
     }
 
     public void start() {
@@ -94,6 +102,7 @@ public final class ExplorerServer implements AutoCloseable {
                 else if (method.equals("GET") && path.equals("/api/rollout")) json(ex, 200, rollout(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/patches")) json(ex, 200, patches(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/neuron")) json(ex, 200, neuron(query(ex)));
+                else if (method.equals("GET") && path.equals("/api/metrics")) json(ex, 200, metrics());
                 else json(ex, 404, error("not found: " + method + " " + path));
             } catch (IllegalArgumentException | IllegalStateException e) {
                 json(ex, 400, error(e.getMessage()));
@@ -122,6 +131,7 @@ public final class ExplorerServer implements AutoCloseable {
         n.put("kind", subject instanceof Subject.Vision ? "vision" : subject instanceof Subject.Summarizer ? "seq2seq" : "text")
                 .put("description", subject.description());
         if (subject instanceof Subject.Text t) n.put("causal", t.causal());
+        n.put("run", runDir == null ? null : runDir.toAbsolutePath().normalize().toString());
         return n;
     }
 
@@ -192,6 +202,27 @@ public final class ExplorerServer implements AutoCloseable {
             for (int h = 0; h < call.heads(); h++) heads.add(row(call.head(h)));
         }
         return n;
+    }
+
+    /** The run's metrics.csv as read now: step rows (step, lr, train loss), epoch rows and test rows. */
+    private ObjectNode metrics() {
+        if (runDir == null) throw new IllegalArgumentException("no run folder (t4j explore --run DIR)");
+        ObjectNode n = JSON.createObjectNode();
+        ArrayNode steps = n.putArray("steps"), epochs = n.putArray("epochs"), tests = n.putArray("test");
+        if (!Files.isRegularFile(runDir.resolve(io.github.transformers4j.train.MetricsLog.CSV))) return n;
+        for (var r : io.github.transformers4j.train.MetricsLog.read(runDir)) {
+            switch (r.kind()) {
+                case io.github.transformers4j.train.MetricsRow.STEP -> steps.addArray().add(r.step()).add(num(r.lr())).add(num(r.trainLoss()));
+                case io.github.transformers4j.train.MetricsRow.EPOCH -> epochs.addArray().add(r.epoch()).add(r.step()).add(num(r.trainLoss()))
+                        .add(num(r.trainAcc())).add(num(r.valLoss())).add(num(r.valAcc()));
+                default -> tests.addArray().add(r.epoch()).add(num(r.testLoss())).add(num(r.testAcc()));
+            }
+        }
+        return n;
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode num(double v) {
+        return Double.isFinite(v) ? JSON.getNodeFactory().numberNode(v) : JSON.getNodeFactory().nullNode();
     }
 
     private ObjectNode neuron(Map<String, String> q) {

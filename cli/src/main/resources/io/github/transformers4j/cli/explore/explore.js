@@ -31,6 +31,7 @@ async function init() {
   document.querySelectorAll("input[name=imgmode]").forEach(r => r.onchange = render);
   $("fusion").onchange = render; $("discard").onchange = render;
   $("svg-export").onclick = exportSvg; $("png-export").onclick = exportPng;
+  if (S.info.run) { $("training-tab").hidden = false; $("run-name").textContent = "run folder " + S.info.run; }
   show(text ? "head" : "image");
   if (text) runText();
 }
@@ -114,6 +115,7 @@ async function layerData(l) {
 }
 
 async function render() {
+  if (S.view === "training") { await renderTraining(); return; }
   if (!S.tokens.length || !S.view) return;
   try {
     if (S.view === "head") await renderHead();
@@ -292,6 +294,51 @@ async function drawNeuron() {
   $("neuron-title").textContent = "layer " + S.layer + ", head " + h + ": query \"" + S.tokens[i] + "\" against every key";
   t.dataset.query = i;
 }
+
+// ------------------------------------------------------------------ training curves of a run folder
+async function renderTraining() {
+  const m = await api("/api/metrics");
+  const step = m.steps, ep = m.epochs;
+  const stepsPerEpoch = ep.length ? ep[0][1] / ep[0][0] : 1;
+  chart($("chart-loss"), "loss", [
+    { name: "train (steps)", color: "#9ab", pts: step.filter(r => r[2] !== null).map(r => [r[0], r[2]]) },
+    { name: "train (epochs)", color: "#1f77b4", pts: ep.filter(r => r[2] !== null).map(r => [r[1], r[2]]) },
+    { name: "val", color: "#d62728", pts: ep.filter(r => r[4] !== null).map(r => [r[1], r[4]]) }]);
+  chart($("chart-acc"), "accuracy", [
+    { name: "train", color: "#1f77b4", pts: ep.filter(r => r[3] !== null).map(r => [r[1], r[3]]) },
+    { name: "val", color: "#d62728", pts: ep.filter(r => r[5] !== null).map(r => [r[1], r[5]]) }]);
+  chart($("chart-lr"), "learning rate", [{ name: "lr", color: "#2ca02c", pts: step.filter(r => r[1] !== null).map(r => [r[0], r[1]]) }]);
+  document.body.dataset.rendered = "training:" + step.length + ":" + ep.length;
+  clearTimeout(S.refresh);
+  S.refresh = setTimeout(() => { if (S.view === "training") renderTraining().catch(e => status(e.message)); }, 5000);
+}
+
+/** A line chart of series [{name, color, pts: [[x, y]]}] in an SVG, x = step. */
+function chart(svg, title, series) {
+  const NS = "http://www.w3.org/2000/svg", W = 420, H = 240, L = 48, R = 10, T = 22, B = 28;
+  svg.replaceChildren();
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+  const all = series.flatMap(s => s.pts);
+  const el = (tag, attrs, text) => { const e = document.createElementNS(NS, tag); for (const k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; svg.appendChild(e); return e; };
+  el("text", { x: L, y: 14 }, title + (all.length ? "" : " (no rows yet)"));
+  if (!all.length) return;
+  const xs = all.map(p => p[0]), ys = all.map(p => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs) || 1, y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const sx = x => L + (W - L - R) * (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)), sy = y => H - B - (H - T - B) * (y1 === y0 ? 0.5 : (y - y0) / (y1 - y0));
+  el("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: "#999" });
+  el("line", { x1: L, y1: T, x2: L, y2: H - B, stroke: "#999" });
+  el("text", { x: 2, y: T + 8 }, fmt(y1));
+  el("text", { x: 2, y: H - B }, fmt(y0));
+  el("text", { x: L, y: H - 8 }, "step " + x0);
+  el("text", { x: W - R - 60, y: H - 8 }, "step " + x1);
+  series.forEach((s, i) => {
+    if (!s.pts.length) return;
+    el("polyline", { points: s.pts.map(p => sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1)).join(" "), stroke: s.color, "data-series": s.name });
+    if (s.pts.length < 60) s.pts.forEach(p => el("circle", { cx: sx(p[0]).toFixed(1), cy: sy(p[1]).toFixed(1), r: 2.5, fill: s.color }));
+    el("text", { x: W - R - 110, y: T + 12 + 13 * i }, s.name).style.fill = s.color;
+  });
+}
+function fmt(v) { return Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(3) : v.toExponential(1); }
 
 // ------------------------------------------------------------------ export
 function download(url, name) { const a = document.createElement("a"); a.href = url; a.download = name; a.click(); }

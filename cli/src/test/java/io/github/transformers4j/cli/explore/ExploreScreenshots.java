@@ -30,7 +30,7 @@ public final class ExploreScreenshots {
         ChromeOptions o = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new", "--no-sandbox", "--disable-gpu",
                 "--window-size=1100,760");
         WebDriver b = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).build(), o);
-        try (ExplorerServer s = ExplorerServer.forCheckpoint(checkpoint, "127.0.0.1", 0)) {
+        try (ExplorerServer s = ExplorerServer.forCheckpoint(checkpoint, "127.0.0.1", 0).withRun(checkpoint.getParent().getParent())) {
             s.start();
             for (int a = 2; a < args.length; a++) {
                 int index = Integer.parseInt(args[a]);
@@ -53,6 +53,9 @@ public final class ExploreScreenshots {
             b.findElement(By.cssSelector("nav button[data-view=model]")).click();
             Thread.sleep(2500);
             shot(b, out.resolve("explore-vit-model-view.png"));
+            b.findElement(By.cssSelector("nav button[data-view=training]")).click();
+            Thread.sleep(2500);
+            shot(b, out.resolve("explore-training.png"));
         } finally {
             b.quit();
         }

@@ -263,6 +263,17 @@ class ExplorerTest {
             assertThat(p.get("grid").asInt()).isEqualTo(4); // 16x16 icons, patch 4
             shot("zoo-vit-checkpoint");
         }
+        // the run folder: its training curves, from metrics.csv
+        try (ExplorerServer s = ExplorerServer.forCheckpoint(run.resolve("checkpoints/last.safetensors"), "127.0.0.1", 0).withRun(run)) {
+            s.start();
+            browser.get(s.uri().toString());
+            waitFor(() -> browser.findElement(By.id("training-tab")).isDisplayed());
+            click("training");
+            assertThat(body("rendered")).isEqualTo("training:" + JSON.readTree(get(s, "/api/metrics")).get("steps").size() + ":1");
+            assertThat(browser.findElements(By.cssSelector("#chart-loss polyline"))).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(browser.findElements(By.cssSelector("#chart-lr polyline"))).hasSize(1);
+            shot("zoo-vit-training");
+        }
     }
 
     @Test
