@@ -12,10 +12,26 @@ import java.util.Map;
 /**
  * The post-processors of tokenizer.json ({@code "post_processor"}), which add special tokens around one sequence when
  * special tokens are requested: TemplateProcessing, BertProcessing ([CLS] A [SEP]), RobertaProcessing (&lt;s&gt; A
- * &lt;/s&gt;), ByteLevel (no change to the ids) and Sequence. Only single sequences are supported (not pairs).
+ * &lt;/s&gt;), ByteLevel (no change to the ids) and Sequence; for one sequence or a pair (with token type ids).
  */
 public sealed interface PostProcessor {
     int[] process(int[] ids);
+
+    /** Ids with their token type (segment) ids. */
+    record Pair(int[] ids, int[] typeIds) {
+        static Pair concat(int[] a, int[] b) {
+            int[] ids = new int[a.length + b.length], types = new int[ids.length];
+            System.arraycopy(a, 0, ids, 0, a.length);
+            System.arraycopy(b, 0, ids, a.length, b.length);
+            java.util.Arrays.fill(types, a.length, types.length, 1);
+            return new Pair(ids, types);
+        }
+    }
+
+    /** A pair of sequences with the special tokens of the pair template; plain concatenation (types 0 then 1) by default. */
+    default Pair processPair(int[] a, int[] b) {
+        return Pair.concat(a, b);
+    }
 
     ObjectNode toJson();
 
@@ -76,6 +92,30 @@ public sealed interface PostProcessor {
             return new Template(single, ids, toks, n.get("pair"));
         }
 
+        @Override
+        public Pair processPair(int[] a, int[] b) {
+            if (pair == null || !pair.isArray()) throw new IllegalArgumentException("TemplateProcessing: no \"pair\" template for two sequences");
+            List<Integer> ids = new ArrayList<>(), types = new ArrayList<>();
+            for (JsonNode item : pair) {
+                JsonNode seqItem = item.get("Sequence"), special = item.get("SpecialToken");
+                if (seqItem != null) {
+                    int type = seqItem.path("type_id").asInt(0);
+                    for (int id : seqItem.path("id").asText("A").equals("B") ? b : a) {
+                        ids.add(id);
+                        types.add(type);
+                    }
+                } else {
+                    int[] sp = specialIds.get(special.path("id").asText());
+                    if (sp == null) throw new IllegalArgumentException("TemplateProcessing: special token '" + special.path("id").asText() + "' has no ids");
+                    for (int id : sp) {
+                        ids.add(id);
+                        types.add(special.path("type_id").asInt(0));
+                    }
+                }
+            }
+            return new Pair(ids.stream().mapToInt(Integer::intValue).toArray(), types.stream().mapToInt(Integer::intValue).toArray());
+        }
+
         public int[] process(int[] seq) {
             List<Integer> out = new ArrayList<>();
             for (String item : single) {
@@ -124,8 +164,24 @@ public sealed interface PostProcessor {
         }
     }
 
-    /** BertProcessing / RobertaProcessing: cls + sequence + sep. */
+    /** BertProcessing / RobertaProcessing: cls + sequence + sep; pairs: cls A sep B sep (BERT), cls A sep sep B sep (RoBERTa, types 0). */
     record Wrap(String type, String cls, int clsId, String sep, int sepId, JsonNode json) implements PostProcessor {
+        @Override
+        public Pair processPair(int[] a, int[] b) {
+            boolean roberta = type.equals("RobertaProcessing");
+            int n = a.length + b.length + (roberta ? 4 : 3), k = 0;
+            int[] ids = new int[n], types = new int[n];
+            ids[k++] = clsId;
+            for (int id : a) ids[k++] = id;
+            ids[k++] = sepId;
+            if (roberta) ids[k++] = sepId;
+            int secondStart = k;
+            for (int id : b) ids[k++] = id;
+            ids[k] = sepId;
+            if (!roberta) java.util.Arrays.fill(types, secondStart, n, 1);
+            return new Pair(ids, types);
+        }
+
         public int[] process(int[] seq) {
             int[] out = new int[seq.length + 2];
             out[0] = clsId;
@@ -150,6 +206,13 @@ public sealed interface PostProcessor {
     }
 
     record Sequence(List<PostProcessor> processors) implements PostProcessor {
+        /** The pair through the first processor that adds tokens (the others, ByteLevel, change no ids). */
+        @Override
+        public Pair processPair(int[] a, int[] b) {
+            for (PostProcessor p : processors) if (!(p instanceof Passthrough)) return p.processPair(a, b);
+            return Pair.concat(a, b);
+        }
+
         public int[] process(int[] ids) {
             for (PostProcessor p : processors) ids = p.process(ids);
             return ids;

@@ -152,6 +152,16 @@ public final class Tokenizer {
         return addSpecialTokens && postProcessor != null ? postProcessor.process(out) : out;
     }
 
+    /**
+     * A pair of texts (sentence-pair tasks, BERT's next-sentence input): ids with the pair template's special tokens and
+     * the token type ids (0 for the first text, 1 for the second where the template says so), as the library's
+     * {@code encode(a, b)}.
+     */
+    public PostProcessor.Pair encodePair(String a, String b, boolean addSpecialTokens) {
+        int[] x = encode(a, false), y = encode(b, false);
+        return addSpecialTokens && postProcessor != null ? postProcessor.processPair(x, y) : PostProcessor.Pair.concat(x, y);
+    }
+
     /** The token strings of {@code text} (as the library's {@code Encoding.tokens}). */
     public List<String> tokenize(String text, boolean addSpecialTokens) {
         List<String> out = new ArrayList<>();

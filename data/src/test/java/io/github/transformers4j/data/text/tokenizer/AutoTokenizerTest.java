@@ -63,6 +63,27 @@ class AutoTokenizerTest {
     }
 
     @Test
+    void pairsGetThePairTemplateAndTokenTypesOfTheLibrary() throws Exception {
+        Path f = dir.resolve("wordpiece.json");
+        Files.writeString(f, TokenizerParityTest.WORDPIECE);
+        Tokenizer ours = Tokenizer.load(f);
+        List<String[]> pairs = List.of(new String[] {"the library packages", "free open source data"}, new String[] {"a game", ""},
+                new String[] {"", "cafe resume"}, new String[] {"Naïve café", "don't x"});
+        try (HuggingFaceTokenizer ref = HuggingFaceTokenizer.builder().optTokenizerPath(f).optTruncation(false).build()) {
+            for (String[] p : pairs) {
+                for (boolean special : new boolean[] {true, false}) {
+                    var enc = ref.encode(p[0], p[1], special, false);
+                    var mine = ours.encodePair(p[0], p[1], special);
+                    assertThat(mine.ids()).as("ids of %s (special %s)", Arrays.toString(p), special)
+                            .containsExactly(Arrays.stream(enc.getIds()).mapToInt(x -> (int) x).toArray());
+                    assertThat(mine.typeIds()).as("type ids of %s (special %s)", Arrays.toString(p), special)
+                            .containsExactly(Arrays.stream(enc.getTypeIds()).mapToInt(x -> (int) x).toArray());
+                }
+            }
+        }
+    }
+
+    @Test
     void aFolderWithoutATokenizerSaysWhatItLooksFor() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("empty"));
         assertThatThrownBy(() -> AutoTokenizer.fromPretrained(folder)).hasMessageContaining(folder.toString())
