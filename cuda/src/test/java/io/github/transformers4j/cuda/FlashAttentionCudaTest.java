@@ -52,6 +52,13 @@ class FlashAttentionCudaTest {
         return GpuTests.normRel(a, b);
     }
 
+    /** The Euclidean norm of all elements. */
+    private static double norm(Tensor a) {
+        double s = 0;
+        for (float v : a.toFloatArray()) s += v * (double) v;
+        return Math.sqrt(s);
+    }
+
     /** Output and input gradients (on the CPU) of one multiHeadAttention call and backward on the GPU. */
     private record Run(Tensor out, Tensor dq, Tensor dkv, long forwardLaunches) {}
 
@@ -74,7 +81,10 @@ class FlashAttentionCudaTest {
         Run f = mha(q, kv, heads, masked, p, 5, g, true), c = mha(q, kv, heads, masked, p, 5, g, false);
         assertThat(f.forwardLaunches()).as("%s: flash forward launches", what).isEqualTo(1);
         assertThat(normRel(f.out(), c.out())).as("%s: out", what).isLessThan(TOL);
-        assertThat(normRel(f.dq(), c.dq())).as("%s: d(q or packed qkv)", what).isLessThan(TOL);
+        // With one key the softmax is constantly 1 and d(q) is exactly 0 (dS = P (dP - D) = 0): the composite gives ~0 and a
+        // relative error would divide rounding noise by zero; then flash's d(q) must be negligible beside the upstream gradient
+        if (kv != null && kv.size(1) == 1) assertThat(norm(f.dq()) / norm(g)).as("%s: |d(q)| / |dout|", what).isLessThan(TOL);
+        else assertThat(normRel(f.dq(), c.dq())).as("%s: d(q or packed qkv)", what).isLessThan(TOL);
         if (kv != null) assertThat(normRel(f.dkv(), c.dkv())).as("%s: dkv", what).isLessThan(TOL);
         return f;
     }
