@@ -31,8 +31,8 @@ import java.util.Locale;
 public final class TextClassificationRecipe {
     private TextClassificationRecipe() {}
 
-    /** One tokenized example: ids (special tokens included, truncated) and the label's index. */
-    record Encoded(int[] ids, int label) {}
+    /** One tokenized example: ids (special tokens included, truncated), token type ids (pairs; else null), the label's index. */
+    record Encoded(int[] ids, int[] types, int label) {}
 
     public static FitResult train(RunConfig cfg, Path runDir, boolean resume, VisionRecipe.Session session, int maxLength) {
         PrintStream out = session.out();
@@ -96,34 +96,51 @@ public final class TextClassificationRecipe {
     }
 
     static List<Encoded> encode(TextClassificationDataset ds, List<String> labels, Tokenizer tok, int max) {
+        int pairSpecials = tok.encodePair("", "", true).ids().length;
         return ds.examples().stream().map(e -> {
-            if (e.textPair() != null)
-                throw new IllegalArgumentException(ds.file() + ": \"text_pair\" (sentence pairs) is not supported yet; give single texts");
             int label = labels.indexOf(e.label());
             if (label < 0) throw new IllegalArgumentException(ds.file() + ": label \"" + e.label() + "\" does not occur in train.jsonl (labels: "
                     + String.join(", ", labels) + ")");
+            if (e.textPair() != null) {
+                // truncation="longest_first": drop the last token of the longer text until the pair fits
+                int[] a = tok.encode(e.text(), false), b = tok.encode(e.textPair(), false);
+                int la = a.length, lb = b.length;
+                while (la + lb + pairSpecials > max && la + lb > 0) {
+                    if (la >= lb) la--;
+                    else lb--;
+                }
+                var p = tok.encodePairIds(Arrays.copyOf(a, la), Arrays.copyOf(b, lb));
+                return new Encoded(p.ids(), p.typeIds(), label);
+            }
             int[] ids = tok.encode(e.text(), true);
             if (ids.length > max) { // keep the start and the final special token ([SEP]), as truncation="longest_first" does for one text
                 int last = ids[ids.length - 1];
                 ids = Arrays.copyOf(ids, max);
                 ids[max - 1] = last;
             }
-            return new Encoded(ids, label);
+            return new Encoded(ids, null, label);
         }).toList();
     }
 
-    /** Batches of ids padded to their longest (B, L) with the labels (B,). */
+    /**
+     * Batches padded to their longest text with the labels (B,): ids (B, L), or for sentence pairs ids and token types
+     * stacked (B, 2, L) (what {@link HfTextClassifier#forward} takes).
+     */
     static DataLoader<Encoded, Batch> loader(Dataset<Encoded> ds, int batch, boolean shuffle, long seed, int pad) {
         return DataLoader.builder(ds, (List<Encoded> xs) -> {
-            int l = xs.stream().mapToInt(x -> x.ids().length).max().orElse(1);
-            long[] ids = new long[xs.size() * l], y = new long[xs.size()];
-            Arrays.fill(ids, pad);
-            for (int i = 0; i < xs.size(); i++) {
-                int[] x = xs.get(i).ids();
-                for (int j = 0; j < x.length; j++) ids[i * l + j] = x[j];
+            int l = xs.stream().mapToInt(x -> x.ids().length).max().orElse(1), b = xs.size();
+            boolean pairs = xs.stream().anyMatch(x -> x.types() != null);
+            long[] ids = new long[b * (pairs ? 2 : 1) * l], y = new long[b];
+            for (int i = 0; i < b; i++) {
+                int[] x = xs.get(i).ids(), t = xs.get(i).types();
+                int row = i * (pairs ? 2 : 1) * l;
+                Arrays.fill(ids, row, row + l, pad);
+                for (int j = 0; j < x.length; j++) ids[row + j] = x[j];
+                if (pairs && t != null) for (int j = 0; j < t.length; j++) ids[row + l + j] = t[j];
                 y[i] = xs.get(i).label();
             }
-            return new Batch(Tensor.ofLongs(ids, xs.size(), l), Tensor.ofLongs(y, xs.size()));
+            Tensor in = pairs ? Tensor.ofLongs(ids, b, 2, l) : Tensor.ofLongs(ids, b, l);
+            return new Batch(in, Tensor.ofLongs(y, b));
         }).batchSize(batch).shuffle(shuffle).seed(seed).numWorkers(0).build();
     }
 }

@@ -49,11 +49,15 @@ public final class HfTextClassifier extends ImageClassifier {
         return c.loadInto(this, c.weights(), "bert.", Set.of(), Set.of("classifier.", "bert.pooler."), true).newlyInitialized();
     }
 
-    /** ids (B, L) I64, padded with pad_token_id -> logits (B, classes). */
+    /**
+     * ids (B, L) I64 padded with pad_token_id, or for sentence pairs ids and token type ids stacked (B, 2, L) -> logits
+     * (B, classes).
+     */
     @Override
-    public Tensor forward(Tensor ids) {
+    public Tensor forward(Tensor input) {
+        Tensor ids = input.dim() == 3 ? input.select(1, 0).contiguous() : input, types = input.dim() == 3 ? input.select(1, 1).contiguous() : null;
         Tensor mask = ids.ne(bert.config.padTokenId());
-        return hf.forward(ids, mask, null, ModelOutput.Want.NONE).logits();
+        return hf.forward(ids, mask, types, ModelOutput.Want.NONE).logits();
     }
 
     @Override

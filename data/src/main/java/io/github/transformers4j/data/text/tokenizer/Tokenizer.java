@@ -162,6 +162,11 @@ public final class Tokenizer {
         return addSpecialTokens && postProcessor != null ? postProcessor.processPair(x, y) : PostProcessor.Pair.concat(x, y);
     }
 
+    /** The pair template applied to two already encoded (and perhaps truncated) sequences without special tokens. */
+    public PostProcessor.Pair encodePairIds(int[] a, int[] b) {
+        return postProcessor != null ? postProcessor.processPair(a, b) : PostProcessor.Pair.concat(a, b);
+    }
+
     /** The token strings of {@code text} (as the library's {@code Encoding.tokens}). */
     public List<String> tokenize(String text, boolean addSpecialTokens) {
         List<String> out = new ArrayList<>();
