@@ -140,7 +140,7 @@ public final class ExplorerServer implements AutoCloseable {
         JsonNode body = JSON.readTree(body(ex, MAX_TEXT_BYTES));
         if (body == null || !body.path("text").isTextual()) throw new IllegalArgumentException("expected {\"text\": \"...\"}");
         boolean fresh = body.path("untrained").asBoolean(false);
-        Subject.Analysis a = subject instanceof Subject.Text t ? t.analyse(body.get("text").asText(), fresh)
+        Subject.Analysis a = subject instanceof Subject.Text t ? t.analyse(body.get("text").asText(), body.path("textB").asText(null), fresh)
                 : ((Subject.Summarizer) subject).analyse(body.get("text").asText(), body.path("target").asText(null), fresh);
         last = a;
         return described(a);
@@ -171,8 +171,9 @@ public final class ExplorerServer implements AutoCloseable {
             ObjectNode o = stacks.addObject().put("name", s.name()).put("layers", s.layers()).put("heads", s.heads());
             s.queries().forEach(o.putArray("queries")::add);
             s.keys().forEach(o.putArray("keys")::add);
-            ArrayNode special = o.putArray("special");
+            ArrayNode special = o.putArray("special"), segments = o.putArray("segments");
             for (boolean b : s.special()) special.add(b);
+            for (int g : s.segments()) segments.add(g);
         }
         return n;
     }

@@ -36,7 +36,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
      * One kind of attention of a model, layer by layer: self-attention of an encoder or decoder, or an encoder-decoder's
      * cross-attention, with the labels of its queries and keys and which keys are special tokens.
      */
-    record Stack(String name, List<String> queries, List<String> keys, boolean[] special, List<AttentionCapture.Call> calls) {
+    record Stack(String name, List<String> queries, List<String> keys, boolean[] special, int[] segments, List<AttentionCapture.Call> calls) {
         int layers() {
             return calls.size();
         }
@@ -57,8 +57,9 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             return stacks.getFirst().calls();
         }
 
-        static Analysis single(List<String> tokens, boolean[] special, int grid, boolean classToken, List<AttentionCapture.Call> calls) {
-            return new Analysis(List.of(new Stack("self-attention", tokens, tokens, special, calls)), grid, classToken);
+        static Analysis single(List<String> tokens, boolean[] special, int[] segments, int grid, boolean classToken,
+                List<AttentionCapture.Call> calls) {
+            return new Analysis(List.of(new Stack("self-attention", tokens, tokens, special, segments, calls)), grid, classToken);
         }
     }
 
@@ -82,20 +83,20 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
                 BertModel trained = HfModels.bertModel(dir), fresh = new BertModel(HfModels.bertConfig(c), false, rng);
                 fresh.eval();
                 yield new Text("BERT " + dir.getFileName(), AutoTokenizer.fromPretrained(dir), false, trained.config.maxPositionEmbeddings(),
-                        (ids, f) -> (f ? fresh : trained).forward(ids, null, null, ModelOutput.Want.NONE));
+                        (ids, types, f) -> (f ? fresh : trained).forward(ids, null, types, ModelOutput.Want.NONE));
             }
             case "gpt2" -> {
                 GPT2Model trained = HfModels.gpt2Model(dir), fresh = new GPT2Model(HfModels.gpt2Config(c), rng);
                 fresh.eval();
                 yield new Text("GPT-2 " + dir.getFileName(), AutoTokenizer.fromPretrained(dir), true, trained.config.nPositions(),
-                        (ids, f) -> (f ? fresh : trained).forward(ids, null, null, ModelOutput.Want.NONE));
+                        (ids, types, f) -> (f ? fresh : trained).forward(ids, null, null, ModelOutput.Want.NONE));
             }
             case "vit" -> {
                 ViTModel trained = HfModels.vitModel(dir), fresh = new ViTModel(HfModels.vitConfig(c), false, rng);
                 fresh.eval();
                 ImageProcessor p = ImageProcessor.fromPretrained(dir, trained.config.imageSize());
                 yield new Vision("ViT " + dir.getFileName(), 3, image -> p.preprocess(List.of(image)),
-                        (px, f) -> (f ? fresh : trained).forward(px, ModelOutput.Want.NONE));
+                        (px, types, f) -> (f ? fresh : trained).forward(px, ModelOutput.Want.NONE));
             }
             default -> throw new IllegalArgumentException(dir.resolve(HfCheckpoint.CONFIG) + ": model_type \"" + c.modelType()
                     + "\" cannot be explored (bert, gpt2, vit)");
@@ -116,7 +117,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
         return new Vision(loaded.config().model() + " (" + file.getFileName() + ", epoch " + loaded.epoch() + ")", spec.channels(), image -> {
             Image x = transform.apply(grey(image, spec.channels()), null);
             return Tensor.of(x.pixels(), 1, x.channels(), x.height(), x.width());
-        }, (px, f) -> (f ? fresh : trained).forward(px));
+        }, (px, types, f) -> (f ? fresh : trained).forward(px));
     }
 
     /** A three-channel image as the model's channels (mean of the three for one channel). */
@@ -169,8 +170,9 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             for (int i = enc; i < calls.size(); i++) ((i - enc) % 2 == 0 ? self : cross).add(calls.get(i));
             List<String> s = labels(src), t = labels(dec);
             boolean[] sSpecial = special(src), tSpecial = special(dec);
-            return new Analysis(List.of(new Stack("encoder self-attention", s, s, sSpecial, calls.subList(0, enc)),
-                    new Stack("decoder self-attention", t, t, tSpecial, self), new Stack("cross-attention", t, s, sSpecial, cross)), 0, false);
+            return new Analysis(List.of(new Stack("encoder self-attention", s, s, sSpecial, new int[s.size()], calls.subList(0, enc)),
+                    new Stack("decoder self-attention", t, t, tSpecial, new int[t.size()], self),
+                    new Stack("cross-attention", t, s, sSpecial, new int[t.size()], cross)), 0, false);
         }
 
         private List<String> labels(int[] ids) {
@@ -196,14 +198,21 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
     }
 
     interface Forward {
-        void run(Tensor input, boolean fresh);
+        /** types: token type ids (sentence pairs) or null. */
+        void run(Tensor input, Tensor types, boolean fresh);
     }
 
     record Text(String description, Tokenizer tokenizer, boolean causal, int maxLength, Forward forward) implements Subject {
-        Analysis analyse(String text, boolean fresh) {
-            int[] ids = tokenizer.encode(text, true);
+        /** textB: the second sentence of a pair (BERT: [CLS] A [SEP] B [SEP], token types 0 and 1), or null/blank. */
+        Analysis analyse(String text, String textB, boolean fresh) {
+            boolean pair = textB != null && !textB.isBlank();
+            var p = pair ? tokenizer.encodePair(text, textB, true) : null;
+            int[] ids = pair ? p.ids() : tokenizer.encode(text, true), segments = pair ? p.typeIds() : new int[ids.length];
             if (ids.length == 0) throw new IllegalArgumentException("the text has no tokens");
-            if (ids.length > maxLength) ids = Arrays.copyOf(ids, maxLength);
+            if (ids.length > maxLength) {
+                ids = Arrays.copyOf(ids, maxLength);
+                segments = Arrays.copyOf(segments, maxLength);
+            }
             List<String> tokens = new ArrayList<>();
             boolean[] special = new boolean[ids.length];
             var added = tokenizer.addedTokens();
@@ -213,14 +222,15 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
                 special[i] = added.stream().anyMatch(t -> t.id() == id && t.special());
             }
             Tensor in = Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length);
-            return Analysis.single(tokens, special, 0, false, capture(f -> forward.run(in, f), fresh, description));
+            Tensor types = pair ? Tensor.ofLongs(Arrays.stream(segments).asLongStream().toArray(), 1, ids.length) : null;
+            return Analysis.single(tokens, special, segments, 0, false, capture(f -> forward.run(in, types, f), fresh, description));
         }
     }
 
     record Vision(String description, int channels, Function<Image, Tensor> preprocess, Forward forward) implements Subject {
         Analysis analyse(Image image, boolean fresh) {
             Tensor px = preprocess.apply(image);
-            List<AttentionCapture.Call> calls = capture(f -> forward.run(px, f), fresh, description);
+            List<AttentionCapture.Call> calls = capture(f -> forward.run(px, null, f), fresh, description);
             int n = calls.getFirst().keys();
             int withCls = (int) Math.round(Math.sqrt(n - 1)), without = (int) Math.round(Math.sqrt(n));
             boolean cls = withCls * withCls == n - 1;
@@ -231,7 +241,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             for (int i = 0; i < grid * grid; i++) tokens.add("p" + i);
             boolean[] special = new boolean[tokens.size()];
             special[0] = cls;
-            return Analysis.single(tokens, special, grid, cls, calls);
+            return Analysis.single(tokens, special, new int[tokens.size()], grid, cls, calls);
         }
     }
 }

@@ -19,6 +19,8 @@ async function init() {
   $("model").textContent = S.info.description;
   const text = S.info.kind !== "vision";
   $("target-input").hidden = S.info.kind !== "seq2seq";
+  $("pair-input").hidden = S.info.kind !== "text" || S.info.causal;
+  $("pairfilter").onchange = render;
   $("stack").onchange = () => { S.stack = +$("stack").value; setupStack(); render(); };
   $("text-input").hidden = !text;
   $("image-input").hidden = text;
@@ -70,7 +72,7 @@ async function runText() {
   try {
     status("running…");
     const r = await api("/api/text", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: $("text").value, target: $("target").value, untrained: $("untrained").checked }) });
+      body: JSON.stringify({ text: $("text").value, textB: $("text-b").value, target: $("target").value, untrained: $("untrained").checked }) });
     loaded(r);
   } catch (e) { status(e.message); }
 }
@@ -104,7 +106,8 @@ function setupStack() {
   const st = S.stacks[S.stack];
   if (st.layers !== S.layers || st.heads !== S.nheads) setupControls(st.layers, st.heads);
   if (S.layer >= st.layers) S.layer = 0;
-  S.tokens = st.queries; S.keys = st.keys; S.special = st.special;
+  S.tokens = st.queries; S.keys = st.keys; S.special = st.special; S.segments = st.segments;
+  $("pair-label").hidden = !st.segments.some(x => x === 1);
 }
 
 /** All heads of a layer of the selected stack: [head][q * nk + k], fetched once per input. */
@@ -124,7 +127,7 @@ async function render() {
     else if (S.view === "stats") await renderStats();
     else if (S.view === "neuron") await renderNeuron();
     else if (S.view === "image") await renderImage();
-    document.body.dataset.rendered = S.view + ":" + S.layer + ":" + [...S.heads].join(",") + ":" + document.body.dataset.run;
+    document.body.dataset.rendered = S.view + ":" + S.layer + ":" + [...S.heads].join(",") + ":" + document.body.dataset.run + ":" + $("pairfilter").value;
   } catch (e) { status(e.message); }
 }
 function firstHead() { return S.heads.size ? Math.min(...S.heads) : 0; }
@@ -138,11 +141,13 @@ async function renderHead() {
   const y = i => 14 + i * rowH;
   const lines = document.createElementNS(NS, "g");
   svg.appendChild(lines);
+  const pf = $("pair-label").hidden ? "all" : $("pairfilter").value, seg = S.segments || [];
+  const shown = (i, j) => pf === "all" || (String(seg[i] || 0) + String(seg[j] || 0)) === pf;
   for (const h of [...S.heads].sort((a, b) => a - b)) {
     const w = heads[h];
     for (let i = 0; i < n; i++) for (let j = 0; j < nk; j++) {
       const v = w[i * nk + j];
-      if (v < 0.01) continue;
+      if (v < 0.01 || !shown(i, j)) continue;
       const ln = document.createElementNS(NS, "line");
       ln.setAttribute("x1", xl + 6); ln.setAttribute("y1", y(i) - 4); ln.setAttribute("x2", xr - 6); ln.setAttribute("y2", y(j) - 4);
       ln.setAttribute("stroke", color(h)); ln.setAttribute("stroke-opacity", v.toFixed(3)); ln.setAttribute("stroke-width", 2);

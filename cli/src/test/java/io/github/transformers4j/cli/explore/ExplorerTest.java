@@ -189,6 +189,28 @@ class ExplorerTest {
     }
 
     @Test
+    void sentencePairsCanBeFilteredByDirection() throws Exception {
+        try (ExplorerServer s = new ExplorerServer(bert(), "127.0.0.1", 0)) {
+            s.start();
+            open(s);
+            assertThat(browser.findElement(By.id("pair-label")).isDisplayed()).isFalse();
+            browser.findElement(By.id("text-b")).sendKeys("it was tired .");
+            browser.findElement(By.id("run")).click();
+            waitFor(() -> String.valueOf(body("rendered")).endsWith(":2:all") && browser.findElement(By.id("pair-label")).isDisplayed());
+            List<String> tokens = browser.findElements(By.cssSelector("#headsvg text.q")).stream().map(WebElement::getText).toList();
+            int firstB = tokens.indexOf("[SEP]") + 1;
+            assertThat(firstB).isPositive().isLessThan(tokens.size() - 1);
+            new Select(browser.findElement(By.id("pairfilter"))).selectByValue("01");
+            waitFor(() -> body("rendered").endsWith(":01"));
+            assertThat(visibleLines()).isNotEmpty().allSatisfy(l -> {
+                assertThat(Integer.parseInt(l.getAttribute("data-q"))).isLessThan(firstB);
+                assertThat(Integer.parseInt(l.getAttribute("data-k"))).isGreaterThanOrEqualTo(firstB);
+            });
+            shot("bert-pair-a-to-b");
+        }
+    }
+
+    @Test
     void theWeightsThePageGetsAreTheModulesOwn() throws Exception {
         Path d = bert();
         try (ExplorerServer s = new ExplorerServer(d, "127.0.0.1", 0)) {
