@@ -36,6 +36,7 @@ import java.util.concurrent.Executors;
  * GET  /api/stats             per layer and head: entropy, mean distance, self and special-token shares
  * GET  /api/patches?layer=L&amp;heads=0,1   vision: the class token's attention over the grid (mean over queries without one)
  * GET  /api/rollout?fusion=mean&amp;discard=0.9   vision: attention rollout over the grid
+ * GET  /api/export            the page and the last input's attention in one standalone HTML file (no server needed)
  * </pre>
  */
 public final class ExplorerServer implements AutoCloseable {
@@ -48,6 +49,9 @@ public final class ExplorerServer implements AutoCloseable {
     private final HttpServer http;
     private Path runDir; // a run folder whose training curves the page shows, or null
     private volatile Subject.Analysis last;
+    private volatile ObjectNode lastDescribed; // the answer to the last POST, for the export
+    private volatile byte[] lastImage; // the last image posted, for the export
+    static final long MAX_EXPORT_VALUES = 20_000_000;
 
     /** A Hugging Face model folder (BERT, GPT-2, ViT). */
     public ExplorerServer(Path hfDir, String host, int port) throws IOException {
@@ -103,6 +107,7 @@ public final class ExplorerServer implements AutoCloseable {
                 else if (method.equals("GET") && path.equals("/api/patches")) json(ex, 200, patches(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/neuron")) json(ex, 200, neuron(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/metrics")) json(ex, 200, metrics());
+                else if (method.equals("GET") && path.equals("/api/export")) export(ex);
                 else json(ex, 404, error("not found: " + method + " " + path));
             } catch (IllegalArgumentException | IllegalStateException e) {
                 json(ex, 400, error(e.getMessage()));
@@ -143,7 +148,8 @@ public final class ExplorerServer implements AutoCloseable {
         Subject.Analysis a = subject instanceof Subject.Text t ? t.analyse(body.get("text").asText(), body.path("textB").asText(null), fresh)
                 : ((Subject.Summarizer) subject).analyse(body.get("text").asText(), body.path("target").asText(null), fresh);
         last = a;
-        return described(a);
+        lastImage = null;
+        return lastDescribed = described(a);
     }
 
     private ObjectNode image(HttpExchange ex) throws IOException {
@@ -161,7 +167,8 @@ public final class ExplorerServer implements AutoCloseable {
         }
         Subject.Analysis a = v.analyse(img, "true".equals(query(ex).get("untrained")));
         last = a;
-        return described(a);
+        lastImage = bytes;
+        return lastDescribed = described(a);
     }
 
     private static ObjectNode described(Subject.Analysis a) {
@@ -203,6 +210,51 @@ public final class ExplorerServer implements AutoCloseable {
             for (int h = 0; h < call.heads(); h++) heads.add(row(call.head(h)));
         }
         return n;
+    }
+
+    /**
+     * One HTML file with the page's script and style inlined and, as JSON, the model's description, the last input and
+     * every layer's attention and statistics: it opens from disk without the server (the views that need the model,
+     * the neuron view and rollout, say so there).
+     */
+    private void export(HttpExchange ex) throws IOException {
+        Subject.Analysis a = last();
+        long values = a.stacks().stream().flatMap(s -> s.calls().stream()).mapToLong(c -> c.weights().length).sum();
+        if (values > MAX_EXPORT_VALUES)
+            throw new IllegalArgumentException("this input has " + values + " attention weights; the export takes at most " + MAX_EXPORT_VALUES
+                    + " (use a shorter input)");
+        ObjectNode data = JSON.createObjectNode();
+        data.set("info", info());
+        data.set("input", lastDescribed);
+        ArrayNode stacks = data.putArray("attention"), stats = data.putArray("stats");
+        for (int i = 0; i < a.stacks().size(); i++) {
+            ArrayNode layers = stacks.addArray();
+            for (var c : a.stack(i).calls()) {
+                ArrayNode heads = layers.addArray();
+                for (int h = 0; h < c.heads(); h++) heads.add(row(c.head(h)));
+            }
+            stats.add(stats(Map.of("stack", Integer.toString(i))));
+        }
+        if (lastImage != null) data.put("image", "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(lastImage));
+        if (runDir != null) data.set("metrics", metrics());
+        String html = resource("index.html")
+                .replace("<link rel=\"stylesheet\" href=\"explore.css\">", "<style>\n" + resource("explore.css") + "</style>")
+                .replace("<script src=\"explore.js\" defer></script>", "<script type=\"application/json\" id=\"t4j-data\">"
+                        + JSON.writeValueAsString(data).replace("</", "<\\/") + "</script>\n<script>\n" + resource("explore.js") + "</script>");
+        byte[] b = html.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        ex.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"t4j-explore.html\"");
+        ex.sendResponseHeaders(200, b.length);
+        try (OutputStream o = ex.getResponseBody()) {
+            o.write(b);
+        }
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in = ExplorerServer.class.getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing resource " + name);
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     /** The run's metrics.csv as read now: step rows (step, lr, train loss), epoch rows and test rows. */

@@ -6,12 +6,37 @@ const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
   "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"];
 const color = h => COLORS[h % COLORS.length];
 
+// An exported file carries its data (GET /api/export): then nothing is fetched, the views read the embedded JSON.
+const STATIC = (() => { const e = document.getElementById("t4j-data"); return e ? JSON.parse(e.textContent) : null; })();
+
 async function api(path, opts) {
+  if (STATIC) return staticApi(path);
   const r = await fetch(path, opts);
   const j = await r.json();
   if (!r.ok) throw new Error(j.error || r.statusText);
   return j;
 }
+function staticApi(path) {
+  const u = new URL(path, "http://local/"), q = u.searchParams, p = u.pathname, stack = +(q.get("stack") || 0);
+  if (p === "/api/info") return STATIC.info;
+  if (p === "/api/text" || p === "/api/image") return STATIC.input;
+  if (p === "/api/attention") return { heads: STATIC.attention[stack][+q.get("layer")] };
+  if (p === "/api/stats") return STATIC.stats[stack];
+  if (p === "/api/metrics" && STATIC.metrics) return STATIC.metrics;
+  if (p === "/api/patches") {
+    const heads = STATIC.attention[0][+q.get("layer")], hs = q.get("heads").split(",").map(Number);
+    const cls = STATIC.input.classToken, n = STATIC.input.stacks[0].keys.length, off = cls ? 1 : 0, g = n - off;
+    let v = new Array(g).fill(0);
+    for (const h of hs) for (let p2 = 0; p2 < g; p2++) {
+      if (cls) v[p2] += heads[h][p2 + 1];
+      else for (let i = 0; i < n; i++) v[p2] += heads[h][i * n + p2] / n;
+    }
+    const max = Math.max(...v);
+    return { patches: v.map(x => max > 0 ? x / max : 0) };
+  }
+  throw new Error("not in this exported file: the neuron view and rollout need the running t4j explore");
+}
+
 function status(msg) { $("status").textContent = msg || ""; }
 
 async function init() {
@@ -34,6 +59,15 @@ async function init() {
   $("fusion").onchange = render; $("discard").onchange = render;
   $("svg-export").onclick = exportSvg; $("png-export").onclick = exportPng;
   if (S.info.run) { $("training-tab").hidden = false; $("run-name").textContent = "run folder " + S.info.run; }
+  $("html-export").onclick = () => download("/api/export", "t4j-explore.html");
+  if (STATIC) {
+    $("input").hidden = true; $("html-export").hidden = true;
+    $("model").dataset.exported = "true";
+    if (STATIC.image) $("img").src = STATIC.image;
+    show(text ? "head" : "image");
+    loaded(STATIC.input);
+    return;
+  }
   show(text ? "head" : "image");
   if (text) runText();
 }
@@ -353,4 +387,6 @@ function exportSvg() {
 }
 function exportPng() { download($("matrix").toDataURL("image/png"), "attention-layer" + S.layer + "-head" + firstHead() + ".png"); }
 
-init().catch(e => status(e.message));
+// deferred in the served page; inlined in <head> in an exported file: wait for the body there
+const start = () => init().catch(e => status(e.message));
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();

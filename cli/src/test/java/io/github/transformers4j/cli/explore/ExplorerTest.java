@@ -115,7 +115,8 @@ class ExplorerTest {
     }
 
     static void waitFor(java.util.function.Supplier<Boolean> c) {
-        new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> c.get());
+        new WebDriverWait(browser, Duration.ofSeconds(20)).withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText()
+                + "; rendered: " + body("rendered")).until(d -> c.get());
     }
 
     static void shot(String name) throws Exception {
@@ -207,6 +208,19 @@ class ExplorerTest {
                 assertThat(Integer.parseInt(l.getAttribute("data-k"))).isGreaterThanOrEqualTo(firstB);
             });
             shot("bert-pair-a-to-b");
+            // the whole exploration as one file: it opens from disk, with no server, and shows the same lines
+            Path html = SCREENS.resolve("export.html");
+            Files.writeString(html, get(s, "/api/export"));
+            assertThat(Files.readString(html)).doesNotContain("src=\"explore.js\"").contains("id=\"t4j-data\"");
+            int lines = visibleLines().size();
+            s.close();
+            browser.get(html.toUri().toString());
+            waitFor(() -> body("rendered") != null && body("rendered").startsWith("head:"));
+            assertThat(browser.findElement(By.id("model")).getAttribute("data-exported")).isEqualTo("true");
+            new Select(browser.findElement(By.id("pairfilter"))).selectByValue("01");
+            waitFor(() -> body("rendered").endsWith(":01"));
+            assertThat(visibleLines()).hasSize(lines);
+            shot("bert-exported-html");
         }
     }
 
