@@ -33,6 +33,7 @@ import java.util.concurrent.Executors;
  * GET  /api/attention?layer=L[&amp;head=H]   weights of the last input: one head (Lq x Lk) or all heads of the layer
  * GET  /api/neuron?layer=L&amp;head=H&amp;query=I   the query vector of token I, every key, their elementwise products,
  *                             the dot products (scaled by 1/sqrt(E)) and the weights
+ * GET  /api/thumbs?stack=S&amp;layer=L&amp;size=64   every head of a layer shrunk to at most size x size (mean of the cells)
  * GET  /api/stats             per layer and head: entropy, mean distance, self and special-token shares
  * GET  /api/patches?layer=L&amp;heads=0,1   vision: the class token's attention over the grid (mean over queries without one)
  * GET  /api/rollout?fusion=mean&amp;discard=0.9   vision: attention rollout over the grid
@@ -108,6 +109,7 @@ public final class ExplorerServer implements AutoCloseable {
                 else if (method.equals("GET") && path.equals("/api/neuron")) json(ex, 200, neuron(query(ex)));
                 else if (method.equals("GET") && path.equals("/api/metrics")) json(ex, 200, metrics());
                 else if (method.equals("GET") && path.equals("/api/export")) export(ex);
+                else if (method.equals("GET") && path.equals("/api/thumbs")) json(ex, 200, thumbs(query(ex)));
                 else json(ex, 404, error("not found: " + method + " " + path));
             } catch (IllegalArgumentException | IllegalStateException e) {
                 json(ex, 400, error(e.getMessage()));
@@ -276,6 +278,29 @@ public final class ExplorerServer implements AutoCloseable {
 
     private static com.fasterxml.jackson.databind.JsonNode num(double v) {
         return Double.isFinite(v) ? JSON.getNodeFactory().numberNode(v) : JSON.getNodeFactory().nullNode();
+    }
+
+    /** A layer's heads for the model view, each averaged down to at most size x size cells (long inputs stay light). */
+    private ObjectNode thumbs(Map<String, String> q) {
+        Subject.Stack st = stack(last(), q);
+        var c = st.calls().get(index(q, "layer", st.layers()));
+        int size = Math.max(8, Math.min(256, Integer.parseInt(q.getOrDefault("size", "64")))), lq = c.queries(), lk = c.keys();
+        int rows = Math.min(size, lq), cols = Math.min(size, lk);
+        ObjectNode n = JSON.createObjectNode().put("rows", rows).put("cols", cols);
+        ArrayNode heads = n.putArray("heads");
+        for (int h = 0; h < c.heads(); h++) {
+            float[] w = c.head(h), t = new float[rows * cols];
+            int[] count = new int[rows * cols];
+            for (int i = 0; i < lq; i++)
+                for (int j = 0; j < lk; j++) {
+                    int cell = (int) ((long) i * rows / lq) * cols + (int) ((long) j * cols / lk);
+                    t[cell] += w[i * lk + j];
+                    count[cell]++;
+                }
+            for (int k = 0; k < t.length; k++) t[k] /= Math.max(1, count[k]);
+            heads.add(row(t));
+        }
+        return n;
     }
 
     private ObjectNode neuron(Map<String, String> q) {

@@ -144,10 +144,11 @@ function setupStack() {
   $("pair-label").hidden = !st.segments.some(x => x === 1);
 }
 
-/** All heads of a layer of the selected stack: [head][q * nk + k], fetched once per input. */
-async function layerData(l) {
-  const key = S.stack + ":" + l;
-  if (!S.cache.has(key)) S.cache.set(key, api("/api/attention?stack=" + S.stack + "&layer=" + l).then(j => j.heads));
+/** One head of a layer of the selected stack: [q * nk + k], fetched once per input (a 512-token head is 262,144 weights). */
+async function headData(l, h) {
+  const key = S.stack + ":" + l + ":" + h;
+  if (!S.cache.has(key)) S.cache.set(key, STATIC ? api("/api/attention?stack=" + S.stack + "&layer=" + l).then(j => j.heads[h])
+    : api("/api/attention?stack=" + S.stack + "&layer=" + l + "&head=" + h).then(j => j.heads[0]));
   return S.cache.get(key);
 }
 
@@ -168,7 +169,9 @@ function firstHead() { return S.heads.size ? Math.min(...S.heads) : 0; }
 
 // ------------------------------------------------------------------ head view (BertViz's): query tokens left, keys right
 async function renderHead() {
-  const heads = await layerData(S.layer), n = S.tokens.length, nk = S.keys.length;
+  const hs = [...S.heads].sort((a, b) => a - b), n = S.tokens.length, nk = S.keys.length;
+  const heads = {};
+  for (const h of hs) heads[h] = await headData(S.layer, h);
   const svg = $("headsvg"), NS = "http://www.w3.org/2000/svg", rowH = 18, xl = 150, xr = 420;
   svg.replaceChildren();
   svg.setAttribute("width", 560); svg.setAttribute("height", Math.max(n, nk) * rowH + 20);
@@ -177,16 +180,23 @@ async function renderHead() {
   svg.appendChild(lines);
   const pf = $("pair-label").hidden ? "all" : $("pairfilter").value, seg = S.segments || [];
   const shown = (i, j) => pf === "all" || (String(seg[i] || 0) + String(seg[j] || 0)) === pf;
-  for (const h of [...S.heads].sort((a, b) => a - b)) {
+  // the lines to draw: weights >= 0.01 (of the hovered token only, while one is hovered); at most MAX_LINES, the strongest
+  const MAX_LINES = 20000, cand = [];
+  for (const h of hs) {
     const w = heads[h];
-    for (let i = 0; i < n; i++) for (let j = 0; j < nk; j++) {
+    for (let i = S.hover >= 0 ? S.hover : 0; i < (S.hover >= 0 ? S.hover + 1 : n); i++) for (let j = 0; j < nk; j++) {
       const v = w[i * nk + j];
-      if (v < 0.01 || !shown(i, j)) continue;
+      if (v >= 0.01 && shown(i, j)) cand.push([v, h, i, j]);
+    }
+  }
+  if (cand.length > MAX_LINES) { cand.sort((a, b) => b[0] - a[0]); cand.length = MAX_LINES; }
+  status(cand.length === MAX_LINES ? "showing the strongest " + MAX_LINES + " lines; hover a token for all of its lines" : "");
+  {
+    for (const [v, h, i, j] of cand) {
       const ln = document.createElementNS(NS, "line");
       ln.setAttribute("x1", xl + 6); ln.setAttribute("y1", y(i) - 4); ln.setAttribute("x2", xr - 6); ln.setAttribute("y2", y(j) - 4);
       ln.setAttribute("stroke", color(h)); ln.setAttribute("stroke-opacity", v.toFixed(3)); ln.setAttribute("stroke-width", 2);
       ln.dataset.q = i; ln.dataset.k = j; ln.dataset.head = h; ln.dataset.w = v;
-      if (S.hover >= 0 && S.hover !== i) ln.classList.add("hidden");
       lines.appendChild(ln);
     }
   }
@@ -206,9 +216,9 @@ async function renderHead() {
 }
 
 function hoverToken(i) {
+  if (S.hover === i) return;
   S.hover = i;
-  document.querySelectorAll("#headsvg line").forEach(l => l.classList.toggle("hidden", i >= 0 && +l.dataset.q !== i));
-  highlight();
+  renderHead().catch(e => status(e.message));
 }
 function highlight() {
   document.querySelectorAll("#headsvg text.q").forEach(t => t.classList.toggle("active", +t.dataset.i === S.hover));
@@ -236,11 +246,12 @@ async function renderModel() {
   for (let h = 0; h < S.nheads; h++) { const s = document.createElement("span"); s.className = "lbl"; s.textContent = "head " + h; grid.appendChild(s); }
   for (let l = 0; l < S.layers; l++) {
     const lbl = document.createElement("span"); lbl.className = "lbl"; lbl.textContent = "layer " + l; grid.appendChild(lbl);
-    const heads = await layerData(l);
+    const t = STATIC ? { heads: (await api("/api/attention?stack=" + S.stack + "&layer=" + l)).heads, rows: n, cols: nk }
+      : await api("/api/thumbs?stack=" + S.stack + "&layer=" + l + "&size=64");
     for (let h = 0; h < S.nheads; h++) {
       const c = document.createElement("canvas");
       c.id = "thumb-" + l + "-" + h; c.title = "layer " + l + ", head " + h;
-      heat(c, heads[h], n, nk);
+      heat(c, t.heads[h], t.rows, t.cols);
       c.onclick = () => { S.layer = l; $("layer").value = String(l); S.heads = new Set([h]); syncHeads(); show("matrix"); };
       grid.appendChild(c);
     }
@@ -248,8 +259,8 @@ async function renderModel() {
 }
 
 async function renderMatrix(l, h) {
-  const heads = await layerData(l), n = S.tokens.length, nk = S.keys.length, c = $("matrix");
-  heat(c, heads[h], n, nk);
+  const w = await headData(l, h), n = S.tokens.length, nk = S.keys.length, c = $("matrix");
+  heat(c, w, n, nk);
   const px = Math.max(4, Math.min(24, Math.floor(640 / Math.max(n, nk))));
   c.style.width = nk * px + "px"; c.style.height = n * px + "px";
   $("matrix-title").textContent = "layer " + l + ", head " + h + " — rows: queries, columns: keys" +

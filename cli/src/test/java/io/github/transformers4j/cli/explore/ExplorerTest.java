@@ -146,7 +146,8 @@ class ExplorerTest {
             new Actions(browser).moveToElement(cat).perform();
             waitFor(() -> visibleLines().size() < all);
             assertThat(visibleLines()).allSatisfy(l -> assertThat(l.getAttribute("data-q")).isEqualTo("2"));
-            assertThat(cat.getAttribute("class")).contains("active");
+            waitFor(() -> browser.findElements(By.cssSelector("#headsvg text.q.active")).size() == 1);
+            assertThat(browser.findElement(By.cssSelector("#headsvg text.q.active")).getAttribute("data-i")).isEqualTo("2");
             shot("bert-head-view-hover");
             new Actions(browser).moveByOffset(400, 300).perform();
             waitFor(() -> visibleLines().size() == all);
@@ -239,6 +240,43 @@ class ExplorerTest {
             float[] w = own.toFloatArray();
             assertThat(served.size()).isEqualTo(w.length);
             for (int i = 0; i < w.length; i++) assertThat(served.get(i).asDouble()).isCloseTo(w[i], org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
+
+    @Test
+    void fiveHundredTwelveTokensTwelveLayersTwelveHeadsStayResponsive() throws Exception {
+        Path d = dir.resolve("bert-12x12");
+        Files.createDirectories(d);
+        Files.write(d.resolve("vocab.txt"), List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "."));
+        HfModels.savePretrained(new BertModel(new BertConfig(11, 48, 12, 12, 96, Activation.GELU, 0, 0, 512, 2, 1e-12, 0.3, 0), true,
+                new Random4j(4)), d, null);
+        try (ExplorerServer s = new ExplorerServer(d, "127.0.0.1", 0)) {
+            s.start();
+            open(s);
+            WebElement text = browser.findElement(By.id("text"));
+            text.clear();
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("arguments[0].value = arguments[1]", text,
+                    "the cat sat on the mat . ".repeat(85)); // 510 words + [CLS] and [SEP]
+            long t0 = System.nanoTime();
+            browser.findElement(By.id("run")).click();
+            waitFor(() -> String.valueOf(body("rendered")).startsWith("head:0:") && body("rendered").endsWith(":2:all"));
+            double head = (System.nanoTime() - t0) / 1e9;
+            assertThat(browser.findElements(By.cssSelector("#headsvg text.q"))).hasSize(512);
+            assertThat(visibleLines().size()).isLessThanOrEqualTo(20000);
+            t0 = System.nanoTime();
+            click("model");
+            double model = (System.nanoTime() - t0) / 1e9;
+            assertThat(browser.findElements(By.cssSelector("#grid canvas"))).hasSize(144);
+            t0 = System.nanoTime();
+            new Actions(browser).moveToElement(browser.findElement(By.id("thumb-11-11"))).click().perform();
+            waitFor(() -> body("rendered").startsWith("matrix:11:11:"));
+            double matrix = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("explorer, 512 tokens x 12 layers x 12 heads: run + head view %.1f s, model view %.1f s, one head's matrix %.1f s%n",
+                    head, model, matrix);
+            shot("bert-512-model-view");
+            assertThat(head).isLessThan(20);
+            assertThat(model).isLessThan(20);
+            assertThat(matrix).isLessThan(10);
         }
     }
 
