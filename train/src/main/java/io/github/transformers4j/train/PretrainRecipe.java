@@ -180,7 +180,7 @@ public final class PretrainRecipe {
         }
     }
 
-    static Tensor unnormalize(Tensor x, VisionRecipe.DataSpec spec) {
+    public static Tensor unnormalize(Tensor x, VisionRecipe.DataSpec spec) {
         int c = spec.channels();
         Tensor mean = Tensor.of(spec.mean(), 1, c, 1, 1).to(x.device()), std = Tensor.of(spec.std(), 1, c, 1, 1).to(x.device());
         return x.mul(std).add(mean).to(Device.CPU);

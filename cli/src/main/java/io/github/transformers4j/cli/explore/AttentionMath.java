@@ -48,13 +48,17 @@ final class AttentionMath {
      * The attention over the patches of one layer, averaged over {@code heads}: the class token's row (without its own
      * column), or for models without a class token the mean over all queries; scaled to max 1.
      */
-    static float[] patches(io.github.transformers4j.nn.functional.AttentionCapture.Call c, java.util.List<Integer> heads, boolean classToken) {
-        int n = c.keys(), off = classToken ? 1 : 0, g = n - off;
-        double[] v = new double[g];
+    static float[] patches(io.github.transformers4j.nn.functional.AttentionCapture.Call c, java.util.List<Integer> heads, boolean classToken,
+            int[] cells, int gridCells) {
+        int n = c.keys();
+        double[] v = new double[gridCells];
         for (int h : heads) {
             float[] w = c.head(h);
-            if (classToken) for (int p = 0; p < g; p++) v[p] += w[p + 1];
-            else for (int i = 0; i < c.queries(); i++) for (int p = 0; p < g; p++) v[p] += w[i * n + p] / c.queries();
+            for (int j = 0; j < n; j++) {
+                if (cells[j] < 0) continue;
+                if (classToken) v[cells[j]] += w[j];
+                else for (int i = 0; i < c.queries(); i++) v[cells[j]] += w[i * n + j] / c.queries();
+            }
         }
         return scaled(v);
     }
@@ -76,7 +80,7 @@ final class AttentionMath {
      * to max 1. Layers of another length (a decoder's) are left out.
      */
     static float[] rollout(java.util.List<io.github.transformers4j.nn.functional.AttentionCapture.Call> calls, Fusion fusion, double discard,
-            boolean classToken) {
+            boolean classToken, int[] cells, int gridCells) {
         int n = calls.getFirst().keys();
         double[] r = identity(n);
         for (var call : calls) {
@@ -110,11 +114,11 @@ final class AttentionMath {
             }
             r = matmul(a, r, n);
         }
-        int off = classToken ? 1 : 0;
-        double[] v = new double[n - off];
-        for (int j = off; j < n; j++) {
-            if (classToken) v[j - off] = r[j];
-            else for (int i = 0; i < n; i++) v[j] += r[i * n + j] / n;
+        double[] v = new double[gridCells];
+        for (int j = 0; j < n; j++) {
+            if (cells[j] < 0) continue;
+            if (classToken) v[cells[j]] = r[j];
+            else for (int i = 0; i < n; i++) v[cells[j]] += r[i * n + j] / n;
         }
         return scaled(v);
     }

@@ -135,7 +135,7 @@ public final class ExplorerServer implements AutoCloseable {
 
     private ObjectNode info() {
         ObjectNode n = JSON.createObjectNode();
-        n.put("kind", subject instanceof Subject.Vision ? "vision" : subject instanceof Subject.Summarizer ? "seq2seq" : "text")
+        n.put("kind", subject instanceof Subject.Vision || subject instanceof Subject.Mae ? "vision" : subject instanceof Subject.Summarizer ? "seq2seq" : "text")
                 .put("description", subject.description());
         if (subject instanceof Subject.Text t) n.put("causal", t.causal());
         n.put("run", runDir == null ? null : runDir.toAbsolutePath().normalize().toString());
@@ -155,7 +155,7 @@ public final class ExplorerServer implements AutoCloseable {
     }
 
     private ObjectNode image(HttpExchange ex) throws IOException {
-        if (!(subject instanceof Subject.Vision v)) throw new IllegalArgumentException("this model takes text: POST /api/text");
+        if (!(subject instanceof Subject.Vision || subject instanceof Subject.Mae)) throw new IllegalArgumentException("this model takes text: POST /api/text");
         byte[] bytes = body(ex, MAX_IMAGE_BYTES);
         Path tmp = Files.createTempFile("t4j-explore", ".img");
         Image img;
@@ -167,7 +167,8 @@ public final class ExplorerServer implements AutoCloseable {
         } finally {
             Files.deleteIfExists(tmp);
         }
-        Subject.Analysis a = v.analyse(img, "true".equals(query(ex).get("untrained")));
+        boolean fresh = "true".equals(query(ex).get("untrained"));
+        Subject.Analysis a = subject instanceof Subject.Vision v ? v.analyse(img, fresh) : ((Subject.Mae) subject).analyse(img, fresh);
         last = a;
         lastImage = bytes;
         return lastDescribed = described(a);
@@ -175,6 +176,8 @@ public final class ExplorerServer implements AutoCloseable {
 
     private static ObjectNode described(Subject.Analysis a) {
         ObjectNode n = JSON.createObjectNode().put("grid", a.grid()).put("classToken", a.classToken());
+        ObjectNode images = n.putObject("images");
+        a.images().forEach(images::put);
         ArrayNode stacks = n.putArray("stacks");
         for (Subject.Stack s : a.stacks()) {
             ObjectNode o = stacks.addObject().put("name", s.name()).put("layers", s.layers()).put("heads", s.heads());
@@ -328,13 +331,14 @@ public final class ExplorerServer implements AutoCloseable {
     private ObjectNode patches(Map<String, String> q) {
         Subject.Analysis a = last();
         if (a.grid() == 0) throw new IllegalArgumentException("patches are for image models");
-        int layer = index(q, "layer", a.stack(0).layers());
-        var c = a.calls().get(layer);
+        Subject.Stack st = stack(a, q);
+        int layer = index(q, "layer", st.layers());
+        var c = st.calls().get(layer);
         java.util.List<Integer> heads = new java.util.ArrayList<>();
         for (String h : q.getOrDefault("heads", "").split(",")) if (!h.isBlank()) heads.add(index(Map.of("head", h), "head", c.heads()));
         if (heads.isEmpty()) throw new IllegalArgumentException("heads must list at least one head, e.g. heads=0,1");
         ObjectNode n = JSON.createObjectNode().put("grid", a.grid());
-        n.set("patches", row(AttentionMath.patches(c, heads, a.classToken())));
+        n.set("patches", row(AttentionMath.patches(c, heads, a.classToken(), st.cells(), a.grid() * a.grid())));
         return n;
     }
 
@@ -378,7 +382,8 @@ public final class ExplorerServer implements AutoCloseable {
         }
         if (!(discard >= 0 && discard < 1)) throw new IllegalArgumentException("discard must be in [0, 1)");
         ObjectNode n = JSON.createObjectNode().put("grid", a.grid());
-        n.set("rollout", row(AttentionMath.rollout(a.calls(), f, discard, a.classToken())));
+        Subject.Stack st = stack(a, q);
+        n.set("rollout", row(AttentionMath.rollout(st.calls(), f, discard, a.classToken(), st.cells(), a.grid() * a.grid())));
         return n;
     }
 

@@ -31,12 +31,16 @@ import java.util.function.Function;
  * turn the user's text or image into attention maps. The maps come from {@link AttentionCapture}, the one mechanism that
  * every attention module here reports through, so a new model needs no explorer code.
  */
-sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarizer {
+sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarizer, Subject.Mae {
     /**
      * One kind of attention of a model, layer by layer: self-attention of an encoder or decoder, or an encoder-decoder's
      * cross-attention, with the labels of its queries and keys and which keys are special tokens.
      */
-    record Stack(String name, List<String> queries, List<String> keys, boolean[] special, int[] segments, List<AttentionCapture.Call> calls) {
+    /**
+     * @param cells for image models, the patch-grid cell of every key token (-1 for a class token), else null
+     */
+    record Stack(String name, List<String> queries, List<String> keys, boolean[] special, int[] segments, int[] cells,
+                 List<AttentionCapture.Call> calls) {
         int layers() {
             return calls.size();
         }
@@ -46,8 +50,11 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
         }
     }
 
-    /** One analysed input: its stacks (one for encoder-only and decoder-only models), an image model's patch grid (0 for text). */
-    record Analysis(List<Stack> stacks, int grid, boolean classToken) {
+    /**
+     * One analysed input: its stacks (one for encoder-only and decoder-only models), an image model's patch grid (0 for
+     * text), and images to show beside it (a masked autoencoder's masked input and reconstruction; name -> PNG data URL).
+     */
+    record Analysis(List<Stack> stacks, int grid, boolean classToken, java.util.Map<String, String> images) {
         Stack stack(int i) {
             return stacks.get(i);
         }
@@ -57,9 +64,10 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             return stacks.getFirst().calls();
         }
 
-        static Analysis single(List<String> tokens, boolean[] special, int[] segments, int grid, boolean classToken,
+        static Analysis single(List<String> tokens, boolean[] special, int[] segments, int[] cells, int grid, boolean classToken,
                 List<AttentionCapture.Call> calls) {
-            return new Analysis(List.of(new Stack("self-attention", tokens, tokens, special, segments, calls)), grid, classToken);
+            return new Analysis(List.of(new Stack("self-attention", tokens, tokens, special, segments, cells, calls)), grid, classToken,
+                    java.util.Map.of());
         }
     }
 
@@ -103,9 +111,14 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
         };
     }
 
-    /** A checkpoint of {@code t4j train}: a summarizer, or an image classifier (the zoo's, or a fine-tuned Hugging Face ViT). */
+    /**
+     * A checkpoint of {@code t4j train}: a summarizer, or an image classifier (the zoo's, or a fine-tuned Hugging Face ViT);
+     * or of {@code t4j pretrain} (a masked autoencoder).
+     */
     static Subject checkpoint(Path file) {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such checkpoint file");
+        var ck = io.github.transformers4j.train.Checkpoint.load(file);
+        if ("pretrain".equals(ck.meta("kind"))) return mae(file, ck);
         if (io.github.transformers4j.train.SummarizationRecipe.isSummarizationCheckpoint(file)) return summarizer(file);
         VisionRecipe.Loaded loaded = VisionRecipe.load(file, Device.CPU);
         ImageClassifier trained = loaded.model();
@@ -127,6 +140,101 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
         float[] g = new float[plane];
         for (int i = 0; i < plane; i++) g[i] = Math.round((rgb.pixels()[i] + rgb.pixels()[plane + i] + rgb.pixels()[2 * plane + i]) / 3f);
         return new Image(g, 1, rgb.height(), rgb.width());
+    }
+
+    /** A masked-autoencoder checkpoint of t4j pretrain. */
+    private static Subject mae(Path file, io.github.transformers4j.train.Checkpoint ck) {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        io.github.transformers4j.models.mae.MaeConfig mc;
+        VisionRecipe.DataSpec spec;
+        try {
+            var root = json.readTree(ck.meta("config"));
+            mc = json.treeToValue(root.get("model"), io.github.transformers4j.models.mae.MaeConfig.class);
+            spec = json.treeToValue(root.get("data"), VisionRecipe.DataSpec.class);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + ": not a checkpoint of t4j pretrain (" + e.getMessage() + ")", e);
+        }
+        var trained = new io.github.transformers4j.models.mae.MaskedAutoencoder(mc, new Random4j(0));
+        trained.loadStateDict(ck.model(), true);
+        var fresh = new io.github.transformers4j.models.mae.MaskedAutoencoder(mc, new Random4j(0));
+        trained.eval();
+        fresh.eval();
+        var transform = VisionRecipe.evalTransform(spec);
+        return new Mae("masked autoencoder (" + file.getFileName() + ", epoch " + ck.meta("epoch") + ")", spec, image -> {
+                    Image x = transform.apply(grey(image, spec.channels()), null);
+                    return Tensor.of(x.pixels(), 1, x.channels(), x.height(), x.width());
+                }, trained, fresh);
+    }
+
+    /**
+     * A masked autoencoder: the encoder sees the visible patches only (a seeded random mask), the decoder every patch. Two
+     * stacks, whose key tokens map to their patches; the original, the masked input and the reconstruction beside them.
+     */
+    record Mae(String description, VisionRecipe.DataSpec spec, Function<Image, Tensor> preprocess,
+               io.github.transformers4j.models.mae.MaskedAutoencoder trained, io.github.transformers4j.models.mae.MaskedAutoencoder fresh)
+            implements Subject {
+        Analysis analyse(Image image, boolean untrained) {
+            var mae = untrained ? fresh : trained;
+            var c = mae.config;
+            Tensor x = preprocess.apply(image);
+            io.github.transformers4j.models.mae.MaskedAutoencoder.Output[] out = new io.github.transformers4j.models.mae.MaskedAutoencoder.Output[1];
+            List<AttentionCapture.Call> calls = capture(f -> out[0] = mae.forward(x, new Random4j(1)), untrained, description);
+            var o = out[0];
+            int n = c.numPatches(), grid = (int) Math.round(Math.sqrt(n)), enc = c.encoderDepth();
+            long[] keep = o.masking().idsKeep().toLongArray();
+            List<String> encTokens = new ArrayList<>(List.of("[CLS]")), decTokens = new ArrayList<>(List.of("[CLS]"));
+            int[] encCells = new int[keep.length + 1], decCells = new int[n + 1];
+            encCells[0] = decCells[0] = -1;
+            for (int i = 0; i < keep.length; i++) {
+                encTokens.add("p" + keep[i]);
+                encCells[i + 1] = (int) keep[i];
+            }
+            for (int i = 0; i < n; i++) {
+                decTokens.add("p" + i);
+                decCells[i + 1] = i;
+            }
+            boolean[] encSpecial = new boolean[encTokens.size()], decSpecial = new boolean[decTokens.size()];
+            encSpecial[0] = decSpecial[0] = true;
+            var images = new java.util.LinkedHashMap<String, String>();
+            try (var g = Grad.disabled()) {
+                Tensor recon = mae.reconstruct(o.pred(), x);
+                Tensor visible = o.masking().mask().neg().add(1).unsqueeze(-1); // (1, N, 1): 1 = visible
+                Tensor patches = io.github.transformers4j.models.vit.VisionTransformer.patchify(x, c.patchSize());
+                Tensor masked = io.github.transformers4j.models.vit.VisionTransformer.unpatchify(patches.mul(visible), c.patchSize(), c.channels(), c.imageSize());
+                images.put("original", png(x));
+                images.put("masked " + Math.round(100 * c.maskRatio()) + "%", png(masked));
+                images.put("reconstruction", png(recon));
+            }
+            return new Analysis(List.of(
+                    new Stack("encoder self-attention (visible patches)", encTokens, encTokens, encSpecial, new int[encTokens.size()], encCells,
+                            calls.subList(0, enc)),
+                    new Stack("decoder self-attention (all patches)", decTokens, decTokens, decSpecial, new int[decTokens.size()], decCells,
+                            calls.subList(enc, calls.size()))), grid, true, images);
+        }
+
+        /** A (1, C, S, S) normalised image as a PNG data URL (pixels un-normalised with the data set's statistics). */
+        private String png(Tensor x) {
+            Tensor u = io.github.transformers4j.train.PretrainRecipe.unnormalize(x, spec);
+            int ch = u.size(1), h = u.size(2), w = u.size(3);
+            float[] v = u.contiguous().toFloatArray();
+            var img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < w; xx++) {
+                    int rgb = 0;
+                    for (int k = 0; k < 3; k++) {
+                        float f = v[((ch == 1 ? 0 : k) * h + y) * w + xx];
+                        rgb = (rgb << 8) | Math.max(0, Math.min(255, Math.round(f * 255)));
+                    }
+                    img.setRGB(xx, y, rgb);
+                }
+            var buf = new java.io.ByteArrayOutputStream();
+            try {
+                javax.imageio.ImageIO.write(img, "png", buf);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(buf.toByteArray());
+        }
     }
 
     /** A summarizer checkpoint of t4j train: the checkpoint's own kind is checked by {@link #checkpoint}. */
@@ -170,9 +278,9 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             for (int i = enc; i < calls.size(); i++) ((i - enc) % 2 == 0 ? self : cross).add(calls.get(i));
             List<String> s = labels(src), t = labels(dec);
             boolean[] sSpecial = special(src), tSpecial = special(dec);
-            return new Analysis(List.of(new Stack("encoder self-attention", s, s, sSpecial, new int[s.size()], calls.subList(0, enc)),
-                    new Stack("decoder self-attention", t, t, tSpecial, new int[t.size()], self),
-                    new Stack("cross-attention", t, s, sSpecial, new int[t.size()], cross)), 0, false);
+            return new Analysis(List.of(new Stack("encoder self-attention", s, s, sSpecial, new int[s.size()], null, calls.subList(0, enc)),
+                    new Stack("decoder self-attention", t, t, tSpecial, new int[t.size()], null, self),
+                    new Stack("cross-attention", t, s, sSpecial, new int[t.size()], null, cross)), 0, false, java.util.Map.of());
         }
 
         private List<String> labels(int[] ids) {
@@ -223,7 +331,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             }
             Tensor in = Tensor.ofLongs(Arrays.stream(ids).asLongStream().toArray(), 1, ids.length);
             Tensor types = pair ? Tensor.ofLongs(Arrays.stream(segments).asLongStream().toArray(), 1, ids.length) : null;
-            return Analysis.single(tokens, special, segments, 0, false, capture(f -> forward.run(in, types, f), fresh, description));
+            return Analysis.single(tokens, special, segments, null, 0, false, capture(f -> forward.run(in, types, f), fresh, description));
         }
     }
 
@@ -241,7 +349,9 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
             for (int i = 0; i < grid * grid; i++) tokens.add("p" + i);
             boolean[] special = new boolean[tokens.size()];
             special[0] = cls;
-            return Analysis.single(tokens, special, new int[tokens.size()], grid, cls, calls);
+            int[] cells = new int[tokens.size()];
+            for (int i = 0; i < cells.length; i++) cells[i] = i - (cls ? 1 : 0);
+            return Analysis.single(tokens, special, new int[tokens.size()], cells, grid, cls, calls);
         }
     }
 }

@@ -131,6 +131,13 @@ function loaded(r) {
   sel.value = String(S.stack);
   $("stack-label").hidden = S.stacks.length < 2;
   setupStack();
+  const strip = $("images");
+  strip.replaceChildren();
+  for (const [name, url] of Object.entries(r.images || {})) {
+    const f = document.createElement("figure"), im = document.createElement("img"), c = document.createElement("figcaption");
+    im.src = url; im.alt = name; c.textContent = name;
+    f.append(im, c); strip.appendChild(f);
+  }
   status(""); document.body.dataset.run = String((+document.body.dataset.run || 0) + 1);
   render();
 }
@@ -287,10 +294,10 @@ async function renderImage() {
   if (!g) return;
   let v;
   if (document.querySelector("input[name=imgmode]:checked").value === "rollout") {
-    v = (await api("/api/rollout?fusion=" + $("fusion").value + "&discard=" + $("discard").value)).rollout;
+    v = (await api("/api/rollout?stack=" + S.stack + "&fusion=" + $("fusion").value + "&discard=" + $("discard").value)).rollout;
   } else {
     if (!S.heads.size) return;
-    v = (await api("/api/patches?layer=" + S.layer + "&heads=" + [...S.heads].join(","))).patches;
+    v = (await api("/api/patches?stack=" + S.stack + "&layer=" + S.layer + "&heads=" + [...S.heads].join(","))).patches;
   }
   c.width = g; c.height = g;
   const ctx = c.getContext("2d"), img = ctx.createImageData(g, g);

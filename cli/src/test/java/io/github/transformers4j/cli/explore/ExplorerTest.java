@@ -396,6 +396,35 @@ class ExplorerTest {
     }
 
     @Test
+    void aMaskedAutoencoderShowsItsVisiblePatchesReconstructionAndAttention() throws Exception {
+        Path data = dir.resolve("mae-icons"), run = dir.resolve("mae");
+        io.github.transformers4j.cli.ImageFolderTrainTest.icons(data.resolve("train"), 16, 3);
+        var r = io.github.transformers4j.cli.T4jTest.t4j("pretrain", "--model", "mae-tiny", "--dataset", "imagefolder:" + data, "--epochs", "1",
+                "--batch-size", "16", "--out", run.toString(), "--no-progress", "--workers", "0");
+        assertThat(r.code()).as(r.err()).isZero();
+        Path png = dir.resolve("mae-icon.png");
+        Files.copy(data.resolve("train/diagonal/000.png"), png);
+        try (ExplorerServer s = ExplorerServer.forCheckpoint(run.resolve("checkpoints/last.safetensors"), "127.0.0.1", 0)) {
+            s.start();
+            browser.get(s.uri().toString());
+            waitFor(() -> browser.findElement(By.id("model")).getText().contains("masked autoencoder"));
+            browser.findElement(By.id("file")).sendKeys(png.toString());
+            waitFor(() -> String.valueOf(body("rendered")).startsWith("image:"));
+            assertThat(browser.findElements(By.cssSelector("#images img"))).hasSize(3);
+            assertThat(browser.findElements(By.cssSelector("#images figcaption")).stream().map(WebElement::getText).toList())
+                    .containsExactly("original", "masked 75%", "reconstruction");
+            // the encoder sees the visible quarter: its class token's attention lands only on visible cells
+            JsonNode enc = JSON.readTree(get(s, "/api/patches?stack=0&layer=0&heads=0"));
+            long lit = 0;
+            for (JsonNode v : enc.get("patches")) if (v.asDouble() > 0) lit++;
+            assertThat(lit).isPositive().isLessThanOrEqualTo(4); // 16 patches of 4x4 on a 16x16 icon, 25% visible
+            JsonNode dec = JSON.readTree(get(s, "/api/patches?stack=1&layer=0&heads=0"));
+            assertThat(dec.get("patches")).hasSize(16);
+            shot("mae");
+        }
+    }
+
+    @Test
     void onlyItsOwnPagesAreServedAndBodiesAreLimited() throws Exception {
         try (ExplorerServer s = new ExplorerServer(bert(), "127.0.0.1", 0)) {
             s.start();
