@@ -275,11 +275,11 @@ public class BertModel extends Module {
         }
     }
 
-    /** {@code BertPooler}: tanh(dense(first token)). */
+    /** {@code BertPooler} (ViT's {@code ViTPooler} is the same): tanh(dense(first token)). */
     public static class Pooler extends Module {
         public final Linear dense;
 
-        Pooler(int d, Random4j rng) {
+        public Pooler(int d, Random4j rng) {
             dense = register("dense", new Linear(d, d, true, rng));
         }
 

@@ -2,6 +2,7 @@ package io.github.transformers4j.models.vit;
 
 import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.models.ModelOutput;
+import io.github.transformers4j.models.bert.BertModel;
 import io.github.transformers4j.nn.Activation;
 import io.github.transformers4j.nn.Conv2d;
 import io.github.transformers4j.nn.Dropout;
@@ -65,7 +66,7 @@ public class ViTModel extends Module {
     public final Embeddings embeddings;
     public final ModuleList<Layer> layers;
     public final LayerNorm layernorm;
-    public final Pooler pooler; // null without a pooling layer
+    public final BertModel.Pooler pooler; // null without a pooling layer; ViTPooler is BERT's
 
     public ViTModel(Config c, boolean addPoolingLayer, Random4j rng) {
         this.config = c;
@@ -74,7 +75,7 @@ public class ViTModel extends Module {
         layers = encoder.layer;
         for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(new Layer(c, rng));
         layernorm = register("layernorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
-        pooler = addPoolingLayer ? register("pooler", new Pooler(c.hiddenSize(), rng)) : null;
+        pooler = addPoolingLayer ? register("pooler", new BertModel.Pooler(c.hiddenSize(), rng)) : null;
         // ViT's _init_weights: truncated normal would differ only in the tails; N(0, 0.02^2) weights, zero biases
         apply(m -> {
             if (m instanceof Linear l) {
@@ -218,19 +219,6 @@ public class ViTModel extends Module {
             Tensor v = value.forward(x).view(b, l, heads, e).transpose(1, 2);
             Attention a = F.scaledDotProductAttention(q, k, v, null, null, false, isTraining() ? attnP : 0, null, rng, needWeights);
             return new Attention(outDropout.forward(dense.forward(a.output().transpose(1, 2).reshape(b, l, d))), a.weights());
-        }
-    }
-
-    /** {@code ViTPooler}: tanh(dense(first token)). */
-    public static class Pooler extends Module {
-        public final Linear dense;
-
-        Pooler(int d, Random4j rng) {
-            dense = register("dense", new Linear(d, d, true, rng));
-        }
-
-        public Tensor forward(Tensor hidden) {
-            return dense.forward(hidden.select(1, 0)).tanh();
         }
     }
 }
