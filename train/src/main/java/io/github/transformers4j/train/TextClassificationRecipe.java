@@ -96,20 +96,12 @@ public final class TextClassificationRecipe {
     }
 
     static List<Encoded> encode(TextClassificationDataset ds, List<String> labels, Tokenizer tok, int max) {
-        int pairSpecials = tok.encodePair("", "", true).ids().length;
         return ds.examples().stream().map(e -> {
             int label = labels.indexOf(e.label());
             if (label < 0) throw new IllegalArgumentException(ds.file() + ": label \"" + e.label() + "\" does not occur in train.jsonl (labels: "
                     + String.join(", ", labels) + ")");
             if (e.textPair() != null) {
-                // truncation="longest_first": drop the last token of the longer text until the pair fits
-                int[] a = tok.encode(e.text(), false), b = tok.encode(e.textPair(), false);
-                int la = a.length, lb = b.length;
-                while (la + lb + pairSpecials > max && la + lb > 0) {
-                    if (la >= lb) la--;
-                    else lb--;
-                }
-                var p = tok.encodePairIds(Arrays.copyOf(a, la), Arrays.copyOf(b, lb));
+                var p = tok.encodePair(e.text(), e.textPair(), true, max); // truncation="longest_first"
                 return new Encoded(p.ids(), p.typeIds(), label);
             }
             int[] ids = tok.encode(e.text(), true);

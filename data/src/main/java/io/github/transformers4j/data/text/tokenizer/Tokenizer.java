@@ -162,6 +162,23 @@ public final class Tokenizer {
         return addSpecialTokens && postProcessor != null ? postProcessor.processPair(x, y) : PostProcessor.Pair.concat(x, y);
     }
 
+    /**
+     * A pair truncated to {@code maxLength} ids, special tokens included, as the library's {@code longest_first}: when
+     * the texts do not fit, the shorter one (the first on a tie) keeps at most half of the room and the longer one the rest.
+     */
+    public PostProcessor.Pair encodePair(String a, String b, boolean addSpecialTokens, int maxLength) {
+        int[] x = encode(a, false), y = encode(b, false);
+        int room = maxLength - (addSpecialTokens ? encodePairIds(new int[0], new int[0]).ids().length : 0);
+        if (room < 0) throw new IllegalArgumentException("encodePair: maxLength " + maxLength + " leaves no room beside the special tokens");
+        if (x.length + y.length > room) {
+            boolean firstShorter = x.length <= y.length;
+            int shortKeep = Math.min(firstShorter ? x.length : y.length, room / 2), longKeep = room - shortKeep;
+            x = java.util.Arrays.copyOf(x, firstShorter ? shortKeep : longKeep);
+            y = java.util.Arrays.copyOf(y, firstShorter ? longKeep : shortKeep);
+        }
+        return addSpecialTokens ? encodePairIds(x, y) : PostProcessor.Pair.concat(x, y);
+    }
+
     /** The pair template applied to two already encoded (and perhaps truncated) sequences without special tokens. */
     public PostProcessor.Pair encodePairIds(int[] a, int[] b) {
         return postProcessor != null ? postProcessor.processPair(a, b) : PostProcessor.Pair.concat(a, b);

@@ -84,6 +84,26 @@ class AutoTokenizerTest {
     }
 
     @Test
+    void pairsTruncateLongestFirstAsTheLibrary() throws Exception {
+        Path f = dir.resolve("wordpiece.json");
+        Files.writeString(f, TokenizerParityTest.WORDPIECE);
+        Tokenizer ours = Tokenizer.load(f);
+        List<String[]> pairs = List.of(new String[] {"a a a a a a", "d d"}, new String[] {"a a a", "d d d"}, new String[] {"a a a a", "d d d"},
+                new String[] {"a a a", "d d d d"}, new String[] {"a a a a a", "d d d d d d"}, new String[] {"the library packages data", "x"});
+        for (int max : new int[] {5, 7, 8, 9, 10, 12}) {
+            try (HuggingFaceTokenizer ref = HuggingFaceTokenizer.builder().optTokenizerPath(f).optTruncation(true).optMaxLength(max).build()) {
+                for (String[] p : pairs) {
+                    var enc = ref.encode(p[0], p[1], true, false);
+                    var mine = ours.encodePair(p[0], p[1], true, max);
+                    assertThat(mine.ids()).as("%s, max %d", Arrays.toString(p), max)
+                            .containsExactly(Arrays.stream(enc.getIds()).mapToInt(x -> (int) x).toArray());
+                    assertThat(mine.typeIds()).containsExactly(Arrays.stream(enc.getTypeIds()).mapToInt(x -> (int) x).toArray());
+                }
+            }
+        }
+    }
+
+    @Test
     void aFolderWithoutATokenizerSaysWhatItLooksFor() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("empty"));
         assertThatThrownBy(() -> AutoTokenizer.fromPretrained(folder)).hasMessageContaining(folder.toString())
