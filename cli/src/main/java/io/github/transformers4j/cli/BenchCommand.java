@@ -2,6 +2,7 @@ package io.github.transformers4j.cli;
 
 import io.github.transformers4j.bench.CpuMatmulBench;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,12 +25,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", paramLabel = "N", description = "timed runs (default: ${DEFAULT-VALUE})")
     int iters = 10;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (!what.equals("cpu-matmul")) throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: cpu-matmul");
         if (size < 1 || warmup < 0 || iters < 1)
             throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");

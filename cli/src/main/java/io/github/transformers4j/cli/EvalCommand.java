@@ -4,6 +4,7 @@ import io.github.transformers4j.train.VisionRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,15 +33,15 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar (there is none when the output is not a terminal)")
     boolean noProgress;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @picocli.CommandLine.Mixin
     Seq2SeqEvalOptions seq2seq;
 
     @Override
     public Integer call() {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (batchSize < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be positive, got " + batchSize);
         if (!java.util.List.of("test", "val", "train").contains(split))
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--split must be test, val or train, got '" + split + "'");

@@ -41,12 +41,12 @@ final class ExploreCommand implements Callable<Integer> {
             + "page to other machines: only on purpose)")
     String host = "127.0.0.1";
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (port < 0 || port > 65535) throw new CommandLine.ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
         if (run != null && hf == null && checkpoint == null) {
             checkpoint = run.resolve("checkpoints/best.safetensors");

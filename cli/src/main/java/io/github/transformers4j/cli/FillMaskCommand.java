@@ -41,15 +41,15 @@ final class FillMaskCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON (as the pipeline's output) instead of text")
     boolean json;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     /** One prediction for one mask: the token id, its text, its probability and the text with the mask filled. */
     record Fill(int token, String tokenStr, double score, String sequence) {}
 
     @Override
     public Integer call() throws Exception {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (topK < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be >= 1, got " + topK);
         Tokenizer tok = AutoTokenizer.fromPretrained(hf);
         int mask = tok.findId("[MASK]", "<mask>");

@@ -56,12 +56,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
     String device = "cpu";
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() {
-        T4j.threads(spec, threads);
+        threads.apply();
         TextGeneration.Config cfg;
         try {
             cfg = new TextGeneration.Config(maxNewTokens, numBeams, doSample, temperature, topK, topP, seed, 1, -1);

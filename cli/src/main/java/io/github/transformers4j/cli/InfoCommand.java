@@ -4,6 +4,7 @@ import io.github.transformers4j.tensor.cpu.Parallel;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,12 +14,12 @@ final class InfoCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public void run() {
-        T4j.threads(spec, threads);
+        threads.apply();
         Runtime rt = Runtime.getRuntime();
         System.out.printf(Locale.ROOT, "java:    %s %s (%s)%n", System.getProperty("java.vm.name"), Runtime.version(),
                 System.getProperty("java.vendor"));

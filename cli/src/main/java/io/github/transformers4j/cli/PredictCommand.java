@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -49,12 +50,12 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
     String device = "cpu";
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws IOException {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (topK < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be >= 1, got " + topK);
         if (batchSize < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be >= 1, got " + batchSize);
         List<Path> files = ImagePredictor.imageFiles(inputs);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -70,8 +71,8 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
     String device = "cpu";
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Option(names = "--workers", paramLabel = "N", description = "data-loader threads (default: ${DEFAULT-VALUE})")
     int workers = 1;
@@ -84,7 +85,7 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (!ModelZoo.pretrainNames().contains(model))
             throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: " + String.join(", ", ModelZoo.pretrainNames()));
         RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr, "adamw",

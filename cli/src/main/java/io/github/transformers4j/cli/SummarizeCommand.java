@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,12 +48,12 @@ final class SummarizeCommand implements Callable<Integer> {
     @Option(names = "--no-repeat-ngram", paramLabel = "N", description = "forbid repeated N-grams (0 = off) (default: ${DEFAULT-VALUE})")
     int noRepeatNgram = 3;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() {
-        T4j.threads(spec, threads);
+        threads.apply();
         List<String> docs = new ArrayList<>();
         if (files.isEmpty()) files.add("-");
         for (String f : files) {

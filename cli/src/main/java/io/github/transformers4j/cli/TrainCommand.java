@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -104,8 +105,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
     String device = D.device();
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for tensor kernels (default: all cores)")
-    Integer threads;
+    @CommandLine.Mixin
+    ThreadsOption threads;
 
     @Option(names = "--workers", paramLabel = "N", description = "data-loader threads (default: ${DEFAULT-VALUE})")
     int workers = D.workers();
@@ -231,7 +232,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        T4j.threads(spec, threads);
+        threads.apply();
         if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
         boolean text = isHfText();
         if (dataset.startsWith("jsonl:") && !text)

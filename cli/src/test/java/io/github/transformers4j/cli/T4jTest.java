@@ -39,7 +39,7 @@ public class T4jTest {
 
     @Test
     void helpWorksForEveryCommand() {
-        for (String cmd : List.of("train", "eval", "plot", "info", "bench", "models")) {
+        for (String cmd : List.of("train", "eval", "plot", "info", "bench", "models", "generate", "fill-mask", "export", "explore")) {
             Result r = t4j(cmd, "--help");
             assertThat(r.code()).as(cmd).isZero();
             assertThat(r.out()).as(cmd).startsWith("Usage: t4j " + cmd);
