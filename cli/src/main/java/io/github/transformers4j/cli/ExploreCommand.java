@@ -1,6 +1,7 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.cli.explore.ExplorerServer;
+import io.github.transformers4j.train.TrainingLoop;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -49,8 +50,8 @@ final class ExploreCommand implements Callable<Integer> {
         threads.apply();
         if (port < 0 || port > 65535) throw new CommandLine.ParameterException(spec.commandLine(), "--port must be in 0..65535, got " + port);
         if (run != null && hf == null && checkpoint == null) {
-            checkpoint = run.resolve("checkpoints/best.safetensors");
-            if (!java.nio.file.Files.isRegularFile(checkpoint)) checkpoint = run.resolve("checkpoints/last.safetensors");
+            checkpoint = run.resolve(TrainingLoop.BEST);
+            if (!java.nio.file.Files.isRegularFile(checkpoint)) checkpoint = run.resolve(TrainingLoop.LAST);
             if (!java.nio.file.Files.isRegularFile(checkpoint))
                 throw new IllegalArgumentException(run + ": no checkpoint yet (checkpoints/best.safetensors or last.safetensors); give --hf or --checkpoint too");
         }

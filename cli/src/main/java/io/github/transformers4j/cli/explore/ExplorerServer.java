@@ -356,7 +356,7 @@ public final class ExplorerServer implements AutoCloseable {
         for (var c : st.calls()) {
             ArrayNode heads = layers.addArray();
             for (int h = 0; h < c.heads(); h++) {
-                AttentionMath.Stats s = st.queries() == st.keys() ? AttentionMath.stats(c.head(h), c.queries(), st.special(), a.grid(), a.classToken())
+                AttentionMath.Stats s = st.isSelfAttention() ? AttentionMath.stats(c.head(h), c.queries(), st.special(), a.grid(), a.classToken())
                         : AttentionMath.crossStats(c.head(h), c.queries(), c.keys(), st.special());
                 ObjectNode o = heads.addObject().put("entropy", s.entropy()).put("special", s.special());
                 if (!Double.isNaN(s.meanDistance())) o.put("meanDistance", s.meanDistance()).put("self", s.self());

@@ -41,6 +41,11 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
      */
     record Stack(String name, List<String> queries, List<String> keys, boolean[] special, int[] segments, int[] cells,
                  List<AttentionCapture.Call> calls) {
+        /** Self-attention stacks are built with one token list for queries and keys; cross-attention with two. */
+        boolean isSelfAttention() {
+            return queries == keys;
+        }
+
         int layers() {
             return calls.size();
         }

@@ -229,7 +229,6 @@ function hoverToken(i) {
 }
 function highlight() {
   document.querySelectorAll("#headsvg text.q").forEach(t => t.classList.toggle("active", +t.dataset.i === S.hover));
-  $("headsvg").dataset.visible = document.querySelectorAll("#headsvg line:not(.hidden)").length;
 }
 
 // ------------------------------------------------------------------ heat maps

@@ -73,12 +73,6 @@ public final class HfCheckpoint {
         return string("model_type", null);
     }
 
-    /** The first of {@code architectures} ("BertForMaskedLM", ...), or null. */
-    public String architecture() {
-        JsonNode a = config.get("architectures");
-        return a != null && a.isArray() && !a.isEmpty() ? a.get(0).asText() : null;
-    }
-
     /** Fails unless {@code model_type} is one of the given. */
     public void requireType(String... types) {
         String t = modelType();

@@ -71,8 +71,6 @@ public final class HfImageClassifier extends ImageClassifier {
     public void savePretrained(Path dir, List<String> labels) {
         if (labels.size() != numClasses())
             throw new IllegalArgumentException("savePretrained: " + labels.size() + " labels for " + numClasses() + " classes");
-        var out = new ViTForImageClassification(vit.config, labels, new Random4j(0));
-        out.loadStateDict(stateDict(), true);
-        HfModels.savePretrained(out, dir, source);
+        HfModels.write(this, dir, HfModels.vitConfigJson(vit.config, "ViTForImageClassification", labels), source); // keys: vit.*, classifier.*
     }
 }

@@ -190,6 +190,11 @@ public final class HfModels {
             default -> throw new IllegalArgumentException("savePretrained: " + model.getClass().getSimpleName()
                     + " has no Hugging Face layout (BERT, GPT-2 and ViT models do)");
         };
+        write(model, dir, config, copyFrom);
+    }
+
+    /** config.json and the model's own state dict (its keys are Hugging Face's), the source folder's extra files copied. */
+    static void write(Module model, Path dir, ObjectNode config, Path copyFrom) {
         try {
             HfCheckpoint.save(dir, model, config, copyFrom);
         } catch (IOException e) {

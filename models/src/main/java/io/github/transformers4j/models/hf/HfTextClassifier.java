@@ -74,8 +74,6 @@ public final class HfTextClassifier extends ImageClassifier {
     public void savePretrained(Path dir, List<String> labels) {
         if (labels.size() != numClasses())
             throw new IllegalArgumentException("savePretrained: " + labels.size() + " labels for " + numClasses() + " classes");
-        var out = new BertForSequenceClassification(bert.config, labels, null, new Random4j(0));
-        out.loadStateDict(stateDict(), true);
-        HfModels.savePretrained(out, dir, source);
+        HfModels.write(this, dir, HfModels.bertConfigJson(bert.config, "BertForSequenceClassification", labels), source); // bert.*, classifier.*
     }
 }

@@ -158,8 +158,7 @@ public final class Tokenizer {
      * {@code encode(a, b)}.
      */
     public PostProcessor.Pair encodePair(String a, String b, boolean addSpecialTokens) {
-        int[] x = encode(a, false), y = encode(b, false);
-        return addSpecialTokens && postProcessor != null ? postProcessor.processPair(x, y) : PostProcessor.Pair.concat(x, y);
+        return encodePair(a, b, addSpecialTokens, Integer.MAX_VALUE);
     }
 
     /**
