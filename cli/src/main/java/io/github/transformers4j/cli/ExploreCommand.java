@@ -57,7 +57,12 @@ final class ExploreCommand implements Callable<Integer> {
         }
         if ((hf == null) == (checkpoint == null))
             throw new CommandLine.ParameterException(spec.commandLine(), "give one model: --hf DIR, --checkpoint FILE or --run DIR");
-        ExplorerServer server = hf != null ? new ExplorerServer(hf, host, port) : ExplorerServer.forCheckpoint(checkpoint, host, port);
+        ExplorerServer server;
+        try {
+            server = hf != null ? new ExplorerServer(hf, host, port) : ExplorerServer.forCheckpoint(checkpoint, host, port);
+        } catch (java.net.BindException e) {
+            throw new IllegalArgumentException(host + ":" + port + " cannot be used (" + e.getMessage() + "); give another --port, or none for a free one");
+        }
         if (run != null) server.withRun(run);
         server.start();
         System.out.println("t4j explore: " + server.uri() + "  (Ctrl-C stops it)");

@@ -23,13 +23,18 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "a checkpoint of the run")
     Path checkpoint;
 
-    @Option(names = "--hf-out", required = true, paramLabel = "DIR", description = "the folder to write (created; files in it are replaced)")
+    @Option(names = "--hf-out", required = true, paramLabel = "DIR", description = "the folder to write (created if missing)")
     Path hfOut;
+
+    @Option(names = "--overwrite", description = "replace the model of a folder that already holds one")
+    boolean overwrite;
 
     @Override
     public Integer call() {
         VisionRecipe.Loaded loaded = VisionRecipe.load(checkpoint, Device.CPU);
         if (Files.isRegularFile(hfOut)) throw new IllegalArgumentException(hfOut + " is a file; give a folder");
+        if (!overwrite && (Files.exists(hfOut.resolve("config.json")) || Files.exists(hfOut.resolve("model.safetensors"))))
+            throw new IllegalArgumentException(hfOut + " already holds a model (config.json, model.safetensors); --overwrite replaces it");
         String kind = switch (loaded.model()) {
             case HfImageClassifier hf -> {
                 hf.savePretrained(hfOut, loaded.spec().classes());

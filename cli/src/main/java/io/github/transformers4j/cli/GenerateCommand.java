@@ -65,8 +65,10 @@ final class GenerateCommand implements Callable<Integer> {
         TextGeneration.Config cfg;
         try {
             cfg = new TextGeneration.Config(maxNewTokens, numBeams, doSample, temperature, topK, topP, seed, 1, -1);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage().replace("generate: ", ""));
+        } catch (IllegalArgumentException e) { // the record's messages, in the options' names
+            String m = e.getMessage().replace("generate: ", "").replace("maxNewTokens", "--max-new-tokens").replace("numBeams", "--num-beams")
+                    .replace("temperature", "--temperature").replace("topK", "--top-k").replace("topP", "--top-p");
+            throw new CommandLine.ParameterException(spec.commandLine(), m.replace("sampling with beams", "--do-sample with --num-beams above 1"));
         }
         Device dev = VisionRecipe.device(device);
         Tokenizer tok = AutoTokenizer.fromPretrained(hf);

@@ -53,6 +53,7 @@ class HfCommandsTest {
         var bad = t4j("generate", "--hf", d.toString(), "--temperature", "0", "x");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("temperature");
+        assertThat(t4j("generate", "--hf", d.toString(), "--max-new-tokens", "0", "x").err()).contains("--max-new-tokens must be >= 1");
         var missing = t4j("generate", "--hf", dir.resolve("nope").toString(), "x");
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err()).contains("nope");
@@ -150,6 +151,11 @@ class HfCommandsTest {
         var e = t4j("export", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--hf-out", exported.toString());
         assertThat(e.code()).as(e.err()).isZero();
         assertThat(e.out()).contains("BertForSequenceClassification");
+        var again = t4j("export", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--hf-out", exported.toString());
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.err()).contains("already holds a model", "--overwrite");
+        assertThat(t4j("export", "--checkpoint", run.resolve("checkpoints/best.safetensors").toString(), "--hf-out", exported.toString(),
+                "--overwrite").code()).isZero();
         var back = HfModels.bertForSequenceClassification(exported, null);
         assertThat(back.labels).containsExactly("negative", "positive");
         assertThat(exported.resolve("vocab.txt")).exists();
