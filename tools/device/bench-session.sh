@@ -1,7 +1,8 @@
 #!/bin/bash
 # One whole device call within a time budget (pack-bench.sh copies this next to the pack): the @Tag("cuda") tests; the
 # bf16 harness with captured steps and flash attention (unless its tests failed), then without flash; PyTorch
-# reduce-overhead bf16 if time is left; a profile last. Everything under $OUT. BUDGET = seconds this script may use
+# reduce-overhead bf16 if time is left; a profile last (its table printed). Everything under $OUT. FLASH=0 skips the
+# flash run; PROFILE=vit128,... picks the profiled workloads. BUDGET = seconds this script may use
 # (leave the machine's start, a minute or two, out of it). On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
 set -u
@@ -16,6 +17,7 @@ timeout 150 "$P/cuda-tests.sh" > "$OUT/tests.txt" 2>&1; echo "cuda tests rc=$? a
 grep -E "✘|tests (successful|failed|found|aborted)" "$OUT/tests.txt" | cut -c1-300 | head -30
 FLAG=-Dt4j.cuda.flashAttention=true
 if grep "✘" "$OUT/tests.txt" | grep -qi flash; then FLAG=""; echo "flash tests failed: benchmarks without flash"; fi
+[ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, without flash attention
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
 timeout $(cap 130) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
 grep "^java " "$OUT/flash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
@@ -29,7 +31,8 @@ if [ "$(left)" -gt 120 ]; then
   grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24
 fi
 if [ "$(left)" -gt 40 ]; then
-  timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads vit128,s2s --iters 10 --profile --out "$OUT/profile" 2>&1 \
+  timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
     | grep -v "^WARNING" > "$OUT/profile/bench.txt"
+  cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -80
 fi
 echo "done at $(( $(date +%s) - T0 )) s"

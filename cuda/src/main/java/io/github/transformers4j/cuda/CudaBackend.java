@@ -293,17 +293,22 @@ public final class CudaBackend implements Backend {
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         if (out.numel() == 0) return;
-        if (a.dtype() != b.dtype()) {
-            throw new IllegalArgumentException("binary " + op + " on CUDA: operand dtypes differ: " + a.dtype() + " and " + b.dtype());
+        boolean mixed = a.dtype() != b.dtype();
+        if (mixed && (out.dtype() != DType.F32 || op.isComparison() || !narrowOrF32(a.dtype()) || !narrowOrF32(b.dtype()))) {
+            throw new IllegalArgumentException("binary " + op + " on CUDA: operand dtypes differ: " + a.dtype() + " and " + b.dtype()
+                    + " (mixed operands: F32 with BF16 or F16, F32 result)");
         }
         DType t = a.dtype(), ot = out.dtype();
         StridedLayout layout = StridedLayout.of(out.shape(), a.stride(), b.stride(), out.stride());
         long pa = ptr(a), pb = ptr(b), po = ptr(out);
-        int es = t.byteSize(), os = ot.byteSize();
+        int es = t.byteSize(), esb = b.dtype().byteSize(), os = ot.byteSize();
         for (StridedLayout.Chunk c : layout.chunks()) {
             long n = c.inner().numel();
-            long ca = pa + c.offsets()[0] * es, cb = pb + c.offsets()[1] * es, co = po + c.offsets()[2] * os;
-            if (t.isFloatingPoint()) {
+            long ca = pa + c.offsets()[0] * es, cb = pb + c.offsets()[1] * esb, co = po + c.offsets()[2] * os;
+            if (mixed) {
+                launch("binary.cu", "binary_f32_mixed", n, KernelArgs.of().i32(op.ordinal()).struct(c.inner().words())
+                        .ptr(ca).i32(code(a)).ptr(cb).i32(code(b)).ptr(co).i64(n));
+            } else if (t.isFloatingPoint()) {
                 launch("binary.cu", "binary_" + suffix("binary", t), n, KernelArgs.of().i32(op.ordinal())
                         .struct(c.inner().words()).ptr(ca).ptr(cb).ptr(co).i64(n));
             } else {
@@ -311,6 +316,10 @@ public final class CudaBackend implements Backend {
                         .ptr(ca).ptr(cb).i32(code(t)).ptr(co).i32(code(ot)).i64(n));
             }
         }
+    }
+
+    private static boolean narrowOrF32(DType t) {
+        return t == DType.F32 || t == DType.BF16 || t == DType.F16;
     }
 
     @Override
@@ -440,6 +449,16 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
+    private static CudaDataType dataType(DType t) {
+        return switch (t) {
+            case F32 -> CudaDataType.F32;
+            case F64 -> CudaDataType.F64;
+            case BF16 -> CudaDataType.BF16;
+            case F16 -> CudaDataType.F16;
+            default -> throw new IllegalArgumentException("matmul on CUDA needs a floating-point dtype, got " + t);
+        };
+    }
+
     private void blasMatmul(DType t, Operand a, Operand b, int batch, int m, int n, int k, long out, double alpha,
                             boolean accumulate) {
         // a batch of row-major, untransposed A over contiguous batches with a shared B is one tall product
@@ -447,13 +466,7 @@ public final class CudaBackend implements Backend {
             m *= batch;
             batch = 1;
         }
-        CudaDataType ct = switch (t) {
-            case F32 -> CudaDataType.F32;
-            case F64 -> CudaDataType.F64;
-            case BF16 -> CudaDataType.BF16;
-            case F16 -> CudaDataType.F16;
-            default -> throw new IllegalArgumentException("matmul on CUDA needs a floating-point dtype, got " + t);
-        };
+        CudaDataType ct = dataType(t);
         gpu.blas().matmul(stream, a.trans(), b.trans(), m, n, k, alpha, a.pointer(), a.ld(), a.batchStride(),
                 b.pointer(), b.ld(), b.batchStride(), accumulate ? 1.0 : 0.0, out, n, (long) m * n, batch, ct, compute(t));
     }
@@ -494,9 +507,13 @@ public final class CudaBackend implements Backend {
 
     private final Epilogues f32Epilogues = new Epilogues("fp32"), bf16Epilogues = new Epilogues("bf16");
 
-    /** out [M, N] (fp32) = x [M, K] @ w [N, K]^T (operands of type ab) + bias [N] (fp32, may be null): bias in the epilogue. */
+    /**
+     * out [M, N] = x [M, K] @ w [N, K]^T (operands of type ab) + bias [N] (out's type, may be null): bias in the
+     * epilogue. out is fp32, or bf16 under autocast.
+     */
     private void linearProduct(Tensor x, Tensor w, Tensor bias, Tensor out, CudaDataType ab, ComputeType ct, Epilogues ep) {
         int m = x.size(0), k = x.size(1), n = w.size(0);
+        CudaDataType cType = dataType(out.dtype());
         if ((long) m * n == 0) return;
         if (k == 0) {
             if (bias == null) fill(out, 0);
@@ -506,7 +523,7 @@ public final class CudaBackend implements Backend {
         if (bias != null && !ep.biasRefused) {
             try {
                 gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
-                        ab, CudaDataType.F32, ct, CublasLt.EPILOGUE_BIAS, ptr(bias));
+                        ab, cType, ct, CublasLt.EPILOGUE_BIAS, ptr(bias));
                 return;
             } catch (CudaException e) {
                 ep.biasRefused = true;
@@ -515,7 +532,7 @@ public final class CudaBackend implements Backend {
             }
         }
         gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
-                ab, CudaDataType.F32, ct);
+                ab, cType, ct);
         if (bias != null) binary(BinaryOp.ADD, out, expandRow(bias, m), out);
     }
 
@@ -529,7 +546,7 @@ public final class CudaBackend implements Backend {
         if (gw == null || (long) n * k == 0) {
             if (gb != null) {
                 if (m == 0) fill(gb, 0);
-                else reduce(ReduceOp.SUM, gWide, 1, m, n, gb, null);
+                else columnSums(gWide, m, n, gb);
             }
             return;
         }
@@ -551,7 +568,22 @@ public final class CudaBackend implements Backend {
         }
         gpu.blas().matmul(stream, true, false, n, k, m, 1.0, ptr(g), n, 0, ptr(x), k, 0, 0.0, ptr(gw), k, 0, 1,
                 ab, CudaDataType.F32, ct);
-        if (gb != null) reduce(ReduceOp.SUM, gWide, 1, m, n, gb, null);
+        if (gb != null) columnSums(gWide, m, n, gb);
+    }
+
+    /** gb [N] (fp32) = column sums of g [M, N] (fp32 or low, widened first). */
+    private void columnSums(Tensor g, int m, int n, Tensor gb) {
+        if (g.dtype() == DType.F32) {
+            reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+            return;
+        }
+        Tensor wide = Tensor.full(0, DType.F32, g.device(), m, n); // only where cuBLASLt refused the BGRADB epilogue
+        try {
+            copy(g, wide);
+            reduce(ReduceOp.SUM, wide, 1, m, n, gb, null);
+        } finally {
+            wide.release();
+        }
     }
 
     /** bias [N] seen as [M, N] with row stride 0. */
@@ -568,17 +600,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean hasFusedDropout(DType dtype) {
-        return dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noFusedDropout");
+        return (dtype == DType.F32 || dtype == DType.BF16) && !Boolean.getBoolean("t4j.cuda.noFusedDropout");
     }
 
     @Override
     public void dropout(Tensor x, Tensor out, double p, long seed, long offset) {
-        if (x.dtype() != DType.F32 || out.dtype() != DType.F32) {
-            throw new IllegalArgumentException("dropout on CUDA: fused kernel is F32 only, got " + x.dtype() + " -> " + out.dtype());
+        boolean bf16 = x.dtype() == DType.BF16;
+        if (x.dtype() != out.dtype() || !bf16 && x.dtype() != DType.F32) {
+            throw new IllegalArgumentException("dropout on CUDA: fused kernel is F32 or BF16, got " + x.dtype() + " -> " + out.dtype());
         }
-        long n = x.numel(), px = ptr(x), po = ptr(out);
-        launch("random.cu", "dropout_f32", Math.ceilDiv(n, 4), KernelArgs.of().ptr(px).ptr(po).f64(p)
-                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).ptr(offsetShift(seed)).i64(n).i32(px % 16 == 0 && po % 16 == 0 ? 1 : 0));
+        long n = x.numel(), px = ptr(x), po = ptr(out), align = bf16 ? 8 : 16;
+        launch("random.cu", bf16 ? "dropout_bf16" : "dropout_f32", Math.ceilDiv(n, 4), KernelArgs.of().ptr(px).ptr(po).f64(p)
+                .f32((float) (1.0 / (1.0 - p))).i64(seed).i64(offset).ptr(offsetShift(seed)).i64(n)
+                .i32(px % align == 0 && po % align == 0 ? 1 : 0));
     }
 
     /** F32: the mask is read inside the softmax kernel (no filled copy of the scores); else the default. */
@@ -786,7 +820,7 @@ public final class CudaBackend implements Backend {
         return Boolean.getBoolean("t4j.cuda.flashAttention") || "1".equals(System.getenv("T4J_CUDA_FLASH_ATTENTION"));
     }
 
-    /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, fp32 output, fp32 bias epilogue. */
+    /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, bf16 output, bf16 bias in the epilogue. */
     private final class MixedLinear implements NnOps.MixedLinearKernel {
         @Override
         public void forward(Tensor x, Tensor w, Tensor bias, Tensor out) {
@@ -802,12 +836,12 @@ public final class CudaBackend implements Backend {
                 return;
             }
             gpu.blas().matmul(stream, false, false, m, k, n, 1.0, ptr(g), n, 0, ptr(w), k, 0, 0.0, ptr(gx), k, 0, 1,
-                    CudaDataType.BF16, CudaDataType.F32, ComputeType.F32);
+                    CudaDataType.BF16, dataType(gx.dtype()), ComputeType.F32);
         }
 
         @Override
-        public void weightGrad(Tensor gLow, Tensor x, Tensor g, Tensor gw, Tensor gb) {
-            weightGradProduct(gLow, x, g, gw, gb, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
+        public void weightGrad(Tensor gLow, Tensor x, Tensor gw, Tensor gb) {
+            weightGradProduct(gLow, x, gLow, gw, gb, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
         }
     }
 

@@ -31,11 +31,36 @@ class AutocastCudaTest {
         Tensor[] cpu = run(x, w, bias, g, Device.CPU, DType.BF16), gpu = run(x, w, bias, g, GPU, DType.BF16);
         Tensor[] exact = run(x, w, bias, g, Device.CPU, null);
         String[] names = {"y", "dx", "dw", "db"};
+        assertThat(gpu[0].dtype()).isEqualTo(DType.BF16); // products return bf16 under autocast, as torch.autocast
         for (int i = 0; i < 4; i++) {
-            assertThat(gpu[i].dtype()).as(names[i]).isEqualTo(DType.F32);
+            if (i > 0) assertThat(gpu[i].dtype()).as(names[i]).isEqualTo(DType.F32);
             // same rounded operands, fp32 accumulation on both sides: only summation order differs
             assertThat(normRel(gpu[i].to(Device.CPU), cpu[i])).as("gpu vs cpu autocast, %s", names[i]).isLessThan(1e-2);
             assertThat(normRel(gpu[i].to(Device.CPU), exact[i])).as("gpu autocast vs fp32, %s", names[i]).isLessThan(1e-2);
+        }
+    }
+
+    @Test
+    void bf16DropoutOnTheGpuKeepsWhatTheCpuKeepsBitForBit() {
+        Tensor x = Tensor.randn(new Random4j(3), 4099).to(DType.BF16);
+        for (int start : new int[] {0, 1}) { // 8-byte aligned (vector loads) and not
+            Tensor xs = x.narrow(0, start, 4000);
+            Tensor cpu = NnOps.dropout(xs, 0.1, true, new Random4j(21));
+            Tensor gpu = NnOps.dropout(xs.to(GPU), 0.1, true, new Random4j(21));
+            assertThat(gpu.dtype()).isEqualTo(DType.BF16);
+            assertThat(gpu.to(Device.CPU).toFloatArray()).as("offset %d", start).containsExactly(cpu.toFloatArray());
+        }
+    }
+
+    @Test
+    void fp32PlusBf16OnTheGpuReadsTheBf16OperandAsItIsAndEqualsTheCpu() {
+        Tensor a = Tensor.randn(new Random4j(4), 3, 65, 256), b = Tensor.randn(new Random4j(5), 3, 65, 256).to(DType.BF16);
+        Tensor row = Tensor.randn(new Random4j(6), 256).to(DType.BF16);
+        for (Tensor[] pair : new Tensor[][] {{a, b}, {b, a}, {a, row}}) {
+            Tensor cpu = pair[0].add(pair[1]), gpu = pair[0].to(GPU).add(pair[1].to(GPU));
+            assertThat(gpu.dtype()).isEqualTo(DType.F32);
+            assertThat(gpu.to(Device.CPU).toFloatArray()).containsExactly(cpu.toFloatArray());
+            assertThat(pair[0].to(GPU).mul(pair[1].to(GPU)).to(Device.CPU).toFloatArray()).containsExactly(pair[0].mul(pair[1]).toFloatArray());
         }
     }
 

@@ -2,14 +2,14 @@ package io.github.transformers4j.tensor;
 
 /**
  * Mixed precision, per thread, as {@code torch.autocast}: inside {@code try (var a = Autocast.enable(DType.BF16)) {...}}
- * the products — {@code matmul} (and through it einsum and conv2d) and {@code linear} — take
- * F32 operands rounded to the autocast type, accumulate in fp32 (cuBLASLt's fp32 compute type;
- * on the CPU the rounded operands are multiplied in fp32) and return their result in the operands' own dtype again.
- * Everything else (softmax, layer norm, losses, reductions, the optimizer) stays in fp32, and so do the weights
- * (master copies): the rounding is an autograd op, so gradients arrive back in fp32. The fused attention ops
- * ({@code NnOps.multiHeadAttention}, {@code NnOps.scaledDotProductAttention}) run as flash attention with bf16
- * products where the backend offers {@code NnOps.FLASH_ATTENTION} (CUDA, head dims 32/64/128, no additive mask); elsewhere
- * they keep their inputs' dtype.
+ * the products — {@code linear}, {@code matmul} (and through it einsum and conv2d) — take F32 or already-low operands
+ * rounded to the autocast type, accumulate in fp32 (cuBLASLt's fp32 compute type; on the CPU the rounded operands are
+ * multiplied in fp32) and return a low result, as PyTorch's autocast does; what consumes it (GELU, dropout, the next
+ * product) stays low, and an add with an fp32 tensor (a residual stream) promotes back to fp32. Softmax, layer norm,
+ * the losses built on log-softmax and the fused attention ops take low inputs in fp32 ({@link #wide}); reductions
+ * accumulate in double anyway. The weights stay fp32 (master copies): products read a cached low copy
+ * ({@link #weightCopy}) and their gradients arrive in fp32. The fused attention ops run as flash attention with bf16
+ * products where the backend offers {@code NnOps.FLASH_ATTENTION} (CUDA, head dims 32/64/128, no additive mask).
  *
  * <p>Run the backward pass outside the scope, as with PyTorch: recorded products already hold their rounded operands.
  */
@@ -33,10 +33,18 @@ public final class Autocast {
         return TYPE.get()[0];
     }
 
-    /** The type the product's operands should be rounded to, or null to leave them (autocast off, or not F32: F64 stays, as in PyTorch). */
-    static DType lowFor(Tensor a) {
+    /**
+     * x in fp32 when autocast is on and x is of its low type (for the ops PyTorch's autocast runs in fp32: softmax,
+     * layer norm, losses, attention's softmax), else x itself. The conversion is recorded: gradients go back low.
+     */
+    public static Tensor wide(Tensor x) {
+        return isLow(x) ? x.to(DType.F32) : x;
+    }
+
+    /** Whether autocast is on and x is of its low type. */
+    public static boolean isLow(Tensor x) {
         DType low = TYPE.get()[0];
-        return low == null || a.dtype() != DType.F32 ? null : low;
+        return low != null && x.dtype() == low;
     }
 
     /**

@@ -28,7 +28,11 @@ public interface Backend {
     /** out = op(x; p0, p1) elementwise; x and out have the same shape (x contiguous, may differ in dtype). */
     void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out);
 
-    /** out = a op b; a and b are strided views already expanded to out's shape (stride 0 where broadcast). */
+    /**
+     * out = a op b; a and b are strided views already expanded to out's shape (stride 0 where broadcast), of out's
+     * dtype (BOOL out for comparisons) — except that for an arithmetic op with an F32 out one operand may be BF16 or
+     * F16, widened on load (bf16 autocast's residual adds).
+     */
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
 
     /** out = cond ? a : b; all strided views expanded to out's shape. */

@@ -20,6 +20,11 @@ public enum DType {
         return floatingPoint;
     }
 
+    /** BF16 or F16: the 16-bit floating-point types of mixed precision. */
+    public boolean isHalf() {
+        return this == BF16 || this == F16;
+    }
+
     /** Result type of an arithmetic op on two tensors, following PyTorch's promotion of the categories. */
     public static DType promote(DType a, DType b) {
         if (a == b) return a;

@@ -17,8 +17,9 @@ final class Elementwise {
         if (op == BinaryOp.DIV && !compute.isFloatingPoint()) compute = DType.F32; // true division, as torch.div
         if ((op == BinaryOp.AND || op == BinaryOp.OR)) compute = DType.BOOL;
         int[] shape = Shape.broadcast(name, a.shape(), b.shape());
-        Tensor ac = a.dtype() == compute ? a : rawConvert(a, compute);
-        Tensor bc = b.dtype() == compute ? b : rawConvert(b, compute);
+        boolean widenOnLoad = compute == DType.F32 && !op.isComparison(); // a 16-bit float operand is read as it is
+        Tensor ac = a.dtype() == compute || widenOnLoad && a.dtype().isHalf() ? a : rawConvert(a, compute);
+        Tensor bc = b.dtype() == compute || widenOnLoad && b.dtype().isHalf() ? b : rawConvert(b, compute);
         Tensor out = Tensor.empty(op.isComparison() ? DType.BOOL : compute, a.device(), shape);
         a.backend().binary(op, Views.broadcastTo(name, ac, shape), Views.broadcastTo(name, bc, shape), out);
         if (op.isComparison() || !compute.isFloatingPoint()) return out;

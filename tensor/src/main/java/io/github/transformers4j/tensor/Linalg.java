@@ -16,18 +16,19 @@ final class Linalg {
             throw new IllegalArgumentException("matmul: both arguments need at least 1 dimension, got "
                     + Shape.str(a.shape()) + " @ " + Shape.str(b.shape()));
         }
+        DType low = Autocast.dtype();
+        if (low != null && (a.dtype() == DType.F32 || a.dtype() == low) && (b.dtype() == DType.F32 || b.dtype() == low)
+                && (a.dtype() != low || b.dtype() != low)) {
+            try (var off = Autocast.enable(null)) {
+                return matmul(a.to(low), b.to(low)); // low operands, fp32 accumulation, low result (as torch.autocast)
+            }
+        }
         if (a.dtype() != b.dtype()) {
             throw new IllegalArgumentException("matmul: dtypes differ: " + a.dtype() + " " + Shape.str(a.shape()) + " @ "
                     + b.dtype() + " " + Shape.str(b.shape()));
         }
         if (!a.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("matmul: needs floating-point tensors, got " + a.dtype());
-        }
-        DType low = Autocast.lowFor(a);
-        if (low != null) {
-            try (var off = Autocast.enable(null)) {
-                return matmul(a.to(low), b.to(low)).to(a.dtype());
-            }
         }
         if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
         if (b.dim() == 1) return matmul(a, b.unsqueeze(-1)).squeeze(-1);

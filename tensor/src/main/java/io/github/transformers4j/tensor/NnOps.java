@@ -14,8 +14,9 @@ public final class NnOps {
     }
 
     /** Softmax or log-softmax over {@code dim}; computed over the last dim after a transpose when needed. */
-    public static Tensor softmax(Tensor x, int dim, boolean log) {
-        checkFloat(log ? "logSoftmax" : "softmax", x);
+    public static Tensor softmax(Tensor input, int dim, boolean log) {
+        checkFloat(log ? "logSoftmax" : "softmax", input);
+        Tensor x = Autocast.wide(input);
         int d = Shape.wrapDim("softmax", dim, x.dim());
         if (x.dim() == 0) return log ? Tensor.zerosLike(x) : Tensor.onesLike(x);
         if (d != x.dim() - 1) return softmax(x.transpose(d, -1), -1, log).transpose(d, -1);
@@ -33,8 +34,9 @@ public final class NnOps {
      * Layer normalization over the last {@code normalizedDims} dims: (x - mean) / sqrt(var + eps) * weight + bias,
      * with the biased variance. weight and bias may be null.
      */
-    public static Tensor layerNorm(Tensor x, int normalizedDims, Tensor weight, Tensor bias, double eps) {
-        checkFloat("layerNorm", x);
+    public static Tensor layerNorm(Tensor input, int normalizedDims, Tensor weight, Tensor bias, double eps) {
+        checkFloat("layerNorm", input);
+        Tensor x = Autocast.wide(input);
         if (normalizedDims < 1 || normalizedDims > x.dim()) {
             throw new IllegalArgumentException("layerNorm: cannot normalize the last " + normalizedDims + " dims of " + Shape.str(x.shape()));
         }
@@ -104,9 +106,12 @@ public final class NnOps {
                 return new Tensor[] {gx};
             }, x);
         }
-        Tensor u = Random.fill(Backend.Distribution.UNIFORM, rng, x.dtype(), x.device(), x.shape(), 0, 1);
-        Tensor mask = u.ge(p).to(x.dtype()).mul(1.0 / (1.0 - p));
-        return x.mul(mask);
+        // the numbers and the scale in fp32 at least (a bf16 scale would be 1.109375 for p = 0.1), one rounding of the result
+        DType wide = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor u = Random.fill(Backend.Distribution.UNIFORM, rng, wide, x.device(), x.shape(), 0, 1);
+        Tensor mask = u.ge(p).to(wide).mul(1.0 / (1.0 - p));
+        Tensor y = x.mul(mask);
+        return y.dtype() == x.dtype() ? y : y.to(x.dtype());
     }
 
     /** x [N, C, H, W] to columns [N, C*kh*kw, OH*OW]. */
@@ -282,19 +287,11 @@ public final class NnOps {
      * {@code add}. bias may be null.
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        DType low = Autocast.lowFor(x);
-        if (low != null && weight.dtype() == x.dtype()) {
-            var mixed = x.backend().kernel(MIXED_LINEAR, low);
-            if (mixed.isPresent() && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1)
-                    && weight.device().equals(x.device())
-                    && (bias == null || bias.dtype() == x.dtype() && bias.dim() == 1 && bias.size(0) == weight.size(0))) {
-                return mixedLinear(mixed.get(), x, weight, bias, low);
-            }
-            Tensor y;
-            try (var off = Autocast.enable(null)) {
-                y = linear(x.to(low), castWeight(weight, low), null).to(x.dtype());
-            }
-            return bias == null ? y : y.add(bias); // the bias is added in the wide type
+        DType low = Autocast.dtype();
+        if (low != null && weight.dtype() == DType.F32 && (x.dtype() == DType.F32 || x.dtype() == low)
+                && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1) && weight.device().equals(x.device())
+                && (bias == null || bias.dtype() == DType.F32 && bias.dim() == 1 && bias.size(0) == weight.size(0))) {
+            return mixedLinear(x.backend().kernel(MIXED_LINEAR, low).orElse(MixedLinearReference.INSTANCE), x, weight, bias, low);
         }
         Backend be = x.backend();
         boolean fused = be.hasFusedLinear(x.dtype()) && weight.dtype() == x.dtype() && weight.device().equals(x.device())
@@ -331,43 +328,86 @@ public final class NnOps {
     }
 
     /**
-     * Kernel of {@link #linear} under autocast: low-precision operands (bf16), fp32 accumulation, results and gradients
-     * in the wide type (fp32), bias in the epilogue. All tensors contiguous; any output may be passed null when not wanted.
+     * Kernel of {@link #linear} under autocast: low-precision operands (bf16) and output, fp32 accumulation, the bias
+     * (low, as PyTorch's autocast casts it) added in fp32 before the one rounding of the output; weight and bias
+     * gradients fp32. All tensors contiguous; any output may be passed null when not wanted. Backends without one run
+     * {@link MixedLinearReference} (the same maths from plain ops).
      */
     public interface MixedLinearKernel {
-        /** out [M, N] = xLow [M, K] @ wLow [N, K]^T + bias [N] (bias wide, may be null). */
-        void forward(Tensor xLow, Tensor wLow, Tensor bias, Tensor out);
+        /** out [M, N] (low) = xLow [M, K] @ wLow [N, K]^T + bLow [N] (may be null). */
+        void forward(Tensor xLow, Tensor wLow, Tensor bLow, Tensor out);
 
-        /** gx [M, K] = gLow [M, N] @ wLow [N, K]. */
+        /** gx [M, K] (low or fp32) = gLow [M, N] @ wLow [N, K]. */
         void inputGrad(Tensor gLow, Tensor wLow, Tensor gx);
 
-        /** gw [N, K] = gLow^T @ xLow; gb [N] = column sums of the wide gradient g [M, N]; either may be null. */
-        void weightGrad(Tensor gLow, Tensor xLow, Tensor g, Tensor gw, Tensor gb);
+        /** gw [N, K] (fp32) = gLow^T @ xLow; gb [N] (fp32) = column sums of gLow; either may be null. */
+        void weightGrad(Tensor gLow, Tensor xLow, Tensor gw, Tensor gb);
     }
 
     public static final FusedOp<MixedLinearKernel> MIXED_LINEAR = FusedOp.of("linear_autocast", MixedLinearKernel.class);
 
-    /** Autocast's weight cast as an autograd op: the cached copy forward, the gradient back in the weight's dtype. */
-    private static Tensor castWeight(Tensor w, DType low) {
-        if (!w.isLeaf()) return w.to(low);
-        Tensor view = Views.rawView(Autocast.weightCopy(w, low), w.shape()); // a tensor of its own: the record is on it
-        return Autograd.record("to", view, g -> new Tensor[] {g.to(w.dtype())}, w);
+    /**
+     * {@link MixedLinearKernel} from plain ops: the low operands widened to fp32 (exactly), multiplied and summed in
+     * fp32, the bias added, the result rounded once.
+     */
+    static final class MixedLinearReference implements MixedLinearKernel {
+        static final MixedLinearReference INSTANCE = new MixedLinearReference();
+
+        private static Tensor wide(Tensor t) {
+            return t.dtype() == DType.F32 ? t : Elementwise.rawConvert(t, DType.F32);
+        }
+
+        private static <T> T plain(java.util.function.Supplier<T> f) {
+            try (var off = Grad.disabled(); var ac = Autocast.enable(null)) {
+                return f.get();
+            }
+        }
+
+        @Override
+        public void forward(Tensor xLow, Tensor wLow, Tensor bLow, Tensor out) {
+            Tensor y = plain(() -> {
+                Tensor p = wide(xLow).matmul(wide(wLow).t());
+                return bLow == null ? p : p.add(wide(bLow));
+            });
+            out.backend().copy(y, out);
+        }
+
+        @Override
+        public void inputGrad(Tensor gLow, Tensor wLow, Tensor gx) {
+            gx.backend().copy(plain(() -> wide(gLow).matmul(wide(wLow))), gx);
+        }
+
+        @Override
+        public void weightGrad(Tensor gLow, Tensor xLow, Tensor gw, Tensor gb) {
+            Tensor g = wide(gLow);
+            if (gw != null) gw.backend().copy(plain(() -> g.t().matmul(wide(xLow))), gw);
+            if (gb != null) gb.backend().copy(plain(() -> g.sum(0, false)), gb);
+        }
     }
 
-    /** {@link #linear} under autocast in one op: x and the gradient rounded once, the weight's cached copy, fp32 out. */
+    /** The low copy of a weight or bias that products read: a parameter's cached copy, else converted afresh. */
+    private static Tensor lowCopy(Tensor w, DType low) {
+        return w.isLeaf() && w.isContiguous() ? Autocast.weightCopy(w, low) : Elementwise.rawConvert(w.contiguous(), low);
+    }
+
+    /**
+     * {@link #linear} under autocast in one op, as PyTorch's autocast: x (fp32 or already low) rounded once, the
+     * weight's and bias's cached low copies, a low result; gradients of x in x's dtype, of weight and bias in fp32.
+     */
     private static Tensor mixedLinear(MixedLinearKernel kernel, Tensor x, Tensor weight, Tensor bias, DType low) {
         int k = weight.size(1), n = weight.size(0);
         int rows = (int) (x.numel() / Math.max(k, 1));
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = n;
-        Tensor xLow = Views.rawView(Elementwise.rawConvert(x.contiguous(), low), rows, k);
-        Tensor wLow = weight.isLeaf() && weight.isContiguous() ? Autocast.weightCopy(weight, low) : Elementwise.rawConvert(weight.contiguous(), low);
-        Tensor bc = bias == null ? null : bias.contiguous();
-        Tensor out = Tensor.empty(x.dtype(), x.device(), outShape);
-        if (rows > 0) kernel.forward(xLow, wLow, bc, Views.rawView(out, rows, n));
+        Tensor xc = x.contiguous();
+        Tensor xLow = Views.rawView(xc.dtype() == low ? xc : Elementwise.rawConvert(xc, low), rows, k);
+        Tensor wLow = lowCopy(weight, low);
+        Tensor bLow = bias == null ? null : lowCopy(bias, low);
+        Tensor out = Tensor.empty(low, x.device(), outShape);
+        if (rows > 0) kernel.forward(xLow, wLow, bLow, Views.rawView(out, rows, n));
         return Autograd.record("linear", out, g -> {
-            Tensor g2 = Views.rawView(g.contiguous(), rows, n);
-            Tensor gLow = rows > 0 ? Elementwise.rawConvert(g2, low) : g2;
+            Tensor gc = g.contiguous();
+            Tensor gLow = Views.rawView(gc.dtype() == low ? gc : Elementwise.rawConvert(gc, low), rows, n);
             Tensor gx = null, gw = null, gb = null;
             if (x.requiresGrad) {
                 gx = Tensor.empty(x.dtype(), x.device(), x.shape());
@@ -379,7 +419,7 @@ public final class NnOps {
                 gw = needW ? Tensor.empty(weight.dtype(), weight.device(), weight.shape()) : null;
                 gb = needB ? Tensor.empty(bias.dtype(), bias.device(), bias.shape()) : null;
                 if (rows > 0) {
-                    kernel.weightGrad(gLow, xLow, g2, gw, gb);
+                    kernel.weightGrad(gLow, xLow, gw, gb);
                 } else {
                     if (gw != null) gw.fill_(0);
                     if (gb != null) gb.fill_(0);
@@ -406,6 +446,10 @@ public final class NnOps {
      */
     public static Tensor multiHeadAttention(Tensor q, Tensor kv, int heads, Tensor masked, Tensor additive, double scale,
             double dropoutP, Random4j rng) {
+        if (kv != null && kv.dtype() != q.dtype()) { // one of them low under autocast: both low
+            return multiHeadAttention(q.to(DType.promote(q.dtype(), kv.dtype())), kv.to(DType.promote(q.dtype(), kv.dtype())), heads,
+                    masked, additive, scale, dropoutP, rng);
+        }
         int groups = kv == null ? 3 : 1;
         if (q.dim() != 3 || q.size(2) % (groups * heads) != 0 || kv != null && (kv.dim() != 3 || kv.size(0) != q.size(0)
                 || kv.size(2) != 2 * q.size(2))) {
@@ -416,33 +460,37 @@ public final class NnOps {
         int b = q.size(0), lq = q.size(1), e = q.size(2) / (groups * heads), lk = kv == null ? lq : kv.size(1);
         int bh = b * heads;
         FlashAttentionKernel flash = flashKernel(q, kv == null ? q : kv, e, (long) bh * lq * lk, masked, additive, dropoutP);
-        if (flash != null) return flashMultiHeadAttention(flash, q, kv, heads, e, masked, scale, dropoutP, rng);
+        if (flash != null) { // reads fp32 (bf16 activations are widened first)
+            return flashMultiHeadAttention(flash, Autocast.wide(q), kv == null ? null : Autocast.wide(kv), heads, e, masked, scale, dropoutP, rng);
+        }
+        // low activations under autocast (bf16 projections): the core runs in fp32, the conversions ride on the repacks
+        DType ct = Autocast.isLow(q) ? DType.F32 : q.dtype();
         Tensor qh, kh, vh, packed, kvPacked = null;
         try (var off = Grad.disabled()) {
-            packed = headsFirst(q, groups, heads, e);                      // (G, B*H, Lq, E)
+            packed = headsFirst(q, groups, heads, e, ct);                  // (G, B*H, Lq, E)
             qh = packed.select(0, 0);
             if (kv == null) {
                 kh = packed.select(0, 1);
                 vh = packed.select(0, 2);
             } else {
-                kvPacked = headsFirst(kv, 2, heads, e);                    // (2, B*H, Lk, E)
+                kvPacked = headsFirst(kv, 2, heads, e, ct);                // (2, B*H, Lk, E)
                 kh = kvPacked.select(0, 0);
                 vh = kvPacked.select(0, 1);
             }
         }
         AttentionCore core = AttentionCore.forward(q.backend(), qh, kh, vh, b, heads, masked, additive, scale, dropoutP, rng);
-        Tensor out = mergeHeads(core.out, b, heads, lq, e);
+        Tensor out = mergeHeads(core.out, b, heads, lq, e, q.dtype());
         Backend be = q.backend();
         Node.Backward backward = g -> {
-            Tensor gh = headsFirst(g, 1, heads, e).select(0, 0);
+            Tensor gh = headsFirst(g, 1, heads, e, ct).select(0, 0);
             if (kv == null) {
-                Tensor d = Tensor.empty(q.dtype(), q.device(), 3, bh, lq, e);
+                Tensor d = Tensor.empty(ct, q.device(), 3, bh, lq, e);
                 core.backward(be, gh, d.select(0, 0), d.select(0, 1), d.select(0, 2));
-                return new Tensor[] {headsBack(d, b, heads, lq, e)};
+                return new Tensor[] {headsBack(d, b, heads, lq, e, q.dtype())};
             }
-            Tensor dq = Tensor.empty(q.dtype(), q.device(), 1, bh, lq, e), dkv = Tensor.empty(q.dtype(), q.device(), 2, bh, lk, e);
+            Tensor dq = Tensor.empty(ct, q.device(), 1, bh, lq, e), dkv = Tensor.empty(ct, q.device(), 2, bh, lk, e);
             core.backward(be, gh, dq.select(0, 0), dkv.select(0, 0), dkv.select(0, 1));
-            return new Tensor[] {headsBack(dq, b, heads, lq, e), headsBack(dkv, b, heads, lk, e)};
+            return new Tensor[] {headsBack(dq, b, heads, lq, e, q.dtype()), headsBack(dkv, b, heads, lk, e, q.dtype())};
         };
         return kv == null ? Autograd.record("multi_head_attention", out, backward, q)
                 : Autograd.record("multi_head_attention", out, backward, q, kv);
@@ -454,6 +502,9 @@ public final class NnOps {
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor masked, Tensor additive, double scale,
             double dropoutP, Random4j rng) {
+        if (Autocast.isLow(q) || Autocast.isLow(k) || Autocast.isLow(v)) {
+            return scaledDotProductAttention(Autocast.wide(q), Autocast.wide(k), Autocast.wide(v), masked, additive, scale, dropoutP, rng);
+        }
         int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2), ev = v.size(3);
         FlashAttentionKernel flash = ev != e || k.dtype() != q.dtype() || v.dtype() != q.dtype() ? null
                 : flashKernel(q, k, e, (long) b * h * lq * lk, masked, additive, dropoutP);
@@ -508,7 +559,8 @@ public final class NnOps {
      * no additive mask, a BOOL mask or none, dropout below 1, no empty dims); else null (the composite runs).
      */
     static FlashAttentionKernel flashKernel(Tensor q, Tensor kv, int e, long elements, Tensor masked, Tensor additive, double dropoutP) {
-        if (Autocast.dtype() != DType.BF16 || q.dtype() != DType.F32 || kv.dtype() != DType.F32 || additive != null
+        if (Autocast.dtype() != DType.BF16 || q.dtype() != DType.F32 && q.dtype() != DType.BF16
+                || kv.dtype() != DType.F32 && kv.dtype() != DType.BF16 || additive != null
                 || elements == 0 || !(dropoutP >= 0 && dropoutP < 1) || !kv.device().equals(q.device())
                 || masked != null && (masked.dtype() != DType.BOOL || !masked.device().equals(q.device()))) {
             return null;
@@ -594,28 +646,28 @@ public final class NnOps {
         }
     }
 
-    /** (B, L, G*H*E) -> contiguous (G, B*H, L, E): one strided copy. */
-    private static Tensor headsFirst(Tensor x, int groups, int heads, int e) {
+    /** (B, L, G*H*E) -> contiguous (G, B*H, L, E) of dtype: one strided copy (converting where dtype differs). */
+    private static Tensor headsFirst(Tensor x, int groups, int heads, int e, DType dtype) {
         int b = x.size(0), l = x.size(1);
         Tensor src = x.contiguous().view(b, l, groups, heads, e).permute(2, 0, 3, 1, 4);
-        Tensor out = Tensor.empty(x.dtype(), x.device(), groups, b * heads, l, e);
+        Tensor out = Tensor.empty(dtype, x.device(), groups, b * heads, l, e);
         if (out.numel() > 0) x.backend().copy(src, Views.rawView(out, groups, b, heads, l, e));
         return out;
     }
 
-    /** (G, B*H, L, E) contiguous -> (B, L, G*H*E): the inverse of headsFirst. */
-    private static Tensor headsBack(Tensor d, int b, int heads, int l, int e) {
+    /** (G, B*H, L, E) contiguous -> (B, L, G*H*E) of dtype: the inverse of headsFirst. */
+    private static Tensor headsBack(Tensor d, int b, int heads, int l, int e, DType dtype) {
         int groups = d.size(0);
-        Tensor out = Tensor.empty(d.dtype(), d.device(), b, l, groups * heads * e);
+        Tensor out = Tensor.empty(dtype, d.device(), b, l, groups * heads * e);
         if (out.numel() > 0) {
             d.backend().copy(Views.rawView(d, groups, b, heads, l, e).permute(1, 3, 0, 2, 4), Views.rawView(out, b, l, groups, heads, e));
         }
         return out;
     }
 
-    /** (B*H, L, E) contiguous -> (B, L, H*E). */
-    private static Tensor mergeHeads(Tensor oh, int b, int heads, int l, int e) {
-        Tensor out = Tensor.empty(oh.dtype(), oh.device(), b, l, heads * e);
+    /** (B*H, L, E) contiguous -> (B, L, H*E) of dtype. */
+    private static Tensor mergeHeads(Tensor oh, int b, int heads, int l, int e, DType dtype) {
+        Tensor out = Tensor.empty(dtype, oh.device(), b, l, heads * e);
         if (out.numel() > 0) oh.backend().copy(Views.rawView(oh, b, heads, l, e).permute(0, 2, 1, 3), Views.rawView(out, b, l, heads, e));
         return out;
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** bf16 autocast: products take rounded operands and fp32 accumulation; results, weights and gradients stay fp32. */
+/** bf16 autocast: products take rounded operands, accumulate in fp32 and return bf16; weights and their gradients stay fp32. */
 class AutocastTest {
     /** bf16 rounding of a float (round to nearest even), written out here as the reference. */
     static double bf16(double v) {
@@ -33,7 +33,7 @@ class AutocastTest {
     }
 
     @Test
-    void matmulRoundsItsOperandsAndReturnsFp32() {
+    void matmulRoundsItsOperandsAndReturnsBf16() {
         Random4j rng = new Random4j(1);
         int m = 7, k = 33, n = 5;
         Tensor a = Tensor.randn(rng, m, k), b = Tensor.randn(rng, k, n);
@@ -41,7 +41,7 @@ class AutocastTest {
         try (var ac = Autocast.enable(DType.BF16)) {
             mixed = a.matmul(b);
         }
-        assertThat(mixed.dtype()).isEqualTo(DType.F32);
+        assertThat(mixed.dtype()).isEqualTo(DType.BF16);
         double[] want = reference(a.toFloatArray(), b.toFloatArray(), m, k, n);
         // fp32 accumulation vs the double reference: at most one bf16 rounding step apart (2^-8 relative)
         assertThat(maxRel(mixed.toFloatArray(), want)).isLessThan(1.0 / 256);
@@ -52,30 +52,76 @@ class AutocastTest {
     }
 
     @Test
-    void linearAddsTheBiasInFp32AndGradientsComeBackInFp32() {
+    void linearReturnsBf16WithTheBiasAddedBeforeTheOneRoundingAndFp32WeightGradients() {
         Random4j rng = new Random4j(2);
-        Tensor x = Tensor.randn(rng, 4, 16).requiresGrad(true);
-        Tensor w = Tensor.randn(rng, 8, 16).mul(0.25).detach().requiresGrad(true);
-        Tensor bias = Tensor.full(1000.125, 8).requiresGrad(true); // 1000.125 is not a bf16 number: it must survive
+        int m = 4, k = 16, n = 8;
+        Tensor x = Tensor.randn(rng, m, k).requiresGrad(true);
+        Tensor w = Tensor.randn(rng, n, k).mul(0.25).detach().requiresGrad(true);
+        Tensor bias = Tensor.randn(rng, n).detach().requiresGrad(true);
         Tensor y;
         try (var ac = Autocast.enable(DType.BF16)) {
             y = NnOps.linear(x, w, bias);
         }
-        assertThat(y.dtype()).isEqualTo(DType.F32);
-        Tensor fp32 = NnOps.linear(x.detach(), w.detach(), bias.detach());
-        float[] got = y.toFloatArray(), want = fp32.toFloatArray();
-        for (int i = 0; i < got.length; i++) assertThat((double) got[i]).isCloseTo(want[i], org.assertj.core.data.Offset.offset(0.05));
-        y.square().mean().backward();
+        assertThat(y.dtype()).isEqualTo(DType.BF16);
+        // reference: bf16(sum_k bf16(x) bf16(w) + bf16(bias)) in double
+        float[] xf = x.toFloatArray(), wf = w.toFloatArray(), bf = bias.toFloatArray(), got = y.toFloatArray();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = bf16(bf[j]);
+                for (int p = 0; p < k; p++) s += bf16(xf[i * k + p]) * bf16(wf[j * k + p]);
+                assertThat((double) got[i * n + j]).isCloseTo(bf16(s), org.assertj.core.data.Offset.offset(Math.abs(s) / 128 + 1e-6));
+            }
+        y.to(DType.F32).square().mean().backward();
         assertThat(x.grad().dtype()).isEqualTo(DType.F32);
         assertThat(w.grad().dtype()).isEqualTo(DType.F32);
         assertThat(bias.grad().dtype()).isEqualTo(DType.F32);
         // the gradients are those of the fp32 layer within bf16 rounding
         Tensor x2 = x.detach().requiresGrad(true), w2 = w.detach().requiresGrad(true), b2 = bias.detach().requiresGrad(true);
         NnOps.linear(x2, w2, b2).square().mean().backward();
-        assertThat(normRel(w.grad(), w2.grad())).isLessThan(1e-2).isGreaterThan(0);
-        assertThat(normRel(x.grad(), x2.grad())).isLessThan(1e-2).isGreaterThan(0);
-        assertThat(normRel(bias.grad(), b2.grad())).isLessThan(1e-2);
+        assertThat(normRel(w.grad(), w2.grad())).isLessThan(2e-2).isGreaterThan(0);
+        assertThat(normRel(x.grad(), x2.grad())).isLessThan(2e-2).isGreaterThan(0);
+        assertThat(normRel(bias.grad(), b2.grad())).isLessThan(2e-2);
         assertThat(x.grad().toFloatArray()).doesNotContain(Float.NaN);
+    }
+
+    @Test
+    void bf16ActivationsFlowIntoTheNextProductWithoutAWideCopyAndPromoteInAResidualAdd() {
+        Random4j rng = new Random4j(5);
+        Tensor x = Tensor.randn(rng, 6, 8).requiresGrad(true);
+        Tensor w1 = Tensor.randn(rng, 16, 8).mul(0.3).detach().requiresGrad(true), w2 = Tensor.randn(rng, 8, 16).mul(0.3).detach().requiresGrad(true);
+        Tensor h, y, out;
+        try (var ac = Autocast.enable(DType.BF16)) {
+            h = NnOps.linear(x, w1, null).gelu();
+            y = NnOps.linear(h, w2, null);
+            out = x.add(y); // residual stream: fp32 + bf16 -> fp32
+            assertThat(h.dtype()).isEqualTo(DType.BF16);
+            assertThat(y.dtype()).isEqualTo(DType.BF16);
+            assertThat(out.dtype()).isEqualTo(DType.F32);
+            // softmax and layer norm take the low activation in fp32, as torch.autocast
+            assertThat(NnOps.softmax(y, -1, false).dtype()).isEqualTo(DType.F32);
+            assertThat(NnOps.layerNorm(y, 1, null, null, 1e-5).dtype()).isEqualTo(DType.F32);
+            // the product of an fp32 tensor and a bf16 one is a bf16 product
+            assertThat(h.matmul(w2.t()).dtype()).isEqualTo(DType.BF16);
+        }
+        out.square().sum().backward();
+        assertThat(w1.grad().dtype()).isEqualTo(DType.F32);
+        assertThat(w2.grad().dtype()).isEqualTo(DType.F32);
+        Tensor x2 = x.detach().requiresGrad(true), v1 = w1.detach().requiresGrad(true), v2 = w2.detach().requiresGrad(true);
+        x2.add(NnOps.linear(NnOps.linear(x2, v1, null).gelu(), v2, null)).square().sum().backward();
+        assertThat(normRel(w1.grad(), v1.grad())).isLessThan(3e-2).isGreaterThan(0);
+        assertThat(normRel(w2.grad(), v2.grad())).isLessThan(3e-2).isGreaterThan(0);
+        assertThat(normRel(x.grad(), x2.grad())).isLessThan(3e-2);
+    }
+
+    @Test
+    void bf16DropoutKeepsWhatTheFp32DropoutKeepsAndRoundsOnce() {
+        Tensor x = Tensor.randn(new Random4j(7), 1000);
+        Tensor low = x.to(DType.BF16);
+        Tensor d32 = NnOps.dropout(low.to(DType.F32), 0.1, true, new Random4j(11));
+        Tensor d16 = NnOps.dropout(low, 0.1, true, new Random4j(11));
+        assertThat(d16.dtype()).isEqualTo(DType.BF16);
+        float[] a = d32.toFloatArray(), b = d16.toFloatArray();
+        for (int i = 0; i < a.length; i++) assertThat(b[i]).isEqualTo((float) bf16(a[i]));
     }
 
     @Test

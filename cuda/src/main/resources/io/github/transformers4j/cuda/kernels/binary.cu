@@ -48,6 +48,19 @@ extern "C" __global__ void binary_f64(int op, Layout L, const void* a, const voi
 extern "C" __global__ void binary_bf16(int op, Layout L, const void* a, const void* b, void* out, i64 n) { binary_typed<DT_BF16>(op, L, a, b, out, n); }
 extern "C" __global__ void binary_f16(int op, Layout L, const void* a, const void* b, void* out, i64 n) { binary_typed<DT_F16>(op, L, a, b, out, n); }
 
+// An fp32 result from operands of which one is 16-bit (bf16 autocast: the residual stream plus a bf16 branch), the
+// narrow one widened on load: no widened copy of it is written first. da, db: dtype codes (DT_F32, DT_BF16, DT_F16).
+__device__ __forceinline__ float ld_float(const void* p, int dt, i64 i) {
+    return dt == DT_F32 ? ((const float*)p)[i] : dt == DT_BF16 ? bf16_to_f32(((const u16*)p)[i]) : f16_to_f32(((const u16*)p)[i]);
+}
+extern "C" __global__ void binary_f32_mixed(int op, Layout L, const void* a, int da, const void* b, int db, float* out, i64 n) {
+    FOR_EACH(i, n) {
+        i64 off[3];
+        offsets<3>(L, i, off);
+        out[off[2]] = binary_op<float>(op, ld_float(a, da, off[0]), ld_float(b, db, off[1]));
+    }
+}
+
 // Integer and BOOL operands: computed in double, as the CPU's generic path.
 extern "C" __global__ void binary_generic(int op, Layout L, const void* a, const void* b, int dt, void* out, int odt, i64 n) {
     FOR_EACH(i, n) {

@@ -75,3 +75,32 @@ extern "C" __global__ void dropout_f32(const float* x, float* out, double p, flo
         }
     }
 }
+
+// dropout_f32 on bf16 data (bf16 autocast's activations): the same keep decisions and the same float scale; the
+// product x * m is computed in float and rounded once. vec4: both 8-byte aligned (one ushort4 load and store per block).
+extern "C" __global__ void dropout_bf16(const u16* x, u16* out, double p, float scale, u64 seed, u64 offset,
+                                        const i64* offsetShift, i64 n, int vec4) {
+    offset += (u64)*offsetShift;
+    FOR_EACH(t, (n + 3) / 4) {
+        u32 w[4];
+        philox(offset + (u64)t, seed, w);
+        float m[4];
+#pragma unroll
+        for (int q = 0; q < 4; q++) m[q] = (double)uniform_float(w[q]) >= p ? scale : 0.0f;
+        if (vec4 && 4 * t + 3 < n) {
+            ushort4 v = ((const ushort4*)x)[t];
+            v.x = f32_to_bf16(bf16_to_f32(v.x) * m[0]);
+            v.y = f32_to_bf16(bf16_to_f32(v.y) * m[1]);
+            v.z = f32_to_bf16(bf16_to_f32(v.z) * m[2]);
+            v.w = f32_to_bf16(bf16_to_f32(v.w) * m[3]);
+            ((ushort4*)out)[t] = v;
+            continue;
+        }
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            i64 i = 4 * t + q;
+            if (i >= n) break;
+            out[i] = f32_to_bf16(bf16_to_f32(x[i]) * m[q]);
+        }
+    }
+}

@@ -163,8 +163,8 @@ final class CpuElementwise {
         long ao = a.storageOffset(), bo = b.storageOffset(), oo = out.storageOffset();
         long sa = L.innerStride(0), sb = L.innerStride(1), so = L.innerStride(2);
         int n = (int) L.inner;
-        boolean f32 = a.dtype() == DType.F32 && out.dtype() == DType.F32;
-        DType t = a.dtype(), ot = out.dtype();
+        boolean f32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.F32;
+        DType t = a.dtype(), tb = b.dtype(), ot = out.dtype();
         Parallel.forRange((int) L.outer, L.grain(), (lo, hi) -> {
             long[] off = new long[3];
             for (int o = lo; o < hi; o++) {
@@ -179,7 +179,7 @@ final class CpuElementwise {
                     }
                 } else {
                     for (int i = 0; i < n; i++) {
-                        double r = Scalar.binary(op, Access.get(as, t, ia + i * sa), Access.get(bs, t, ib + i * sb));
+                        double r = Scalar.binary(op, Access.get(as, t, ia + i * sa), Access.get(bs, tb, ib + i * sb));
                         Access.set(os, ot, io + i * so, r);
                     }
                 }
