@@ -64,6 +64,22 @@ class AutocastCudaTest {
         }
     }
 
+    @Test
+    void geluBackwardOfBf16OnTheGpuMatchesTheCpuWithinOneBf16Step() {
+        Tensor x = Tensor.randn(new Random4j(12), 4, 65, 1024).mul(2).to(DType.BF16), g = Tensor.randn(new Random4j(13), 4, 65, 1024).to(DType.BF16);
+        Tensor cpu = x.detach().requiresGrad(true), gpu = x.to(GPU).requiresGrad(true);
+        cpu.gelu().backward(g);
+        gpu.gelu().backward(g.to(GPU));
+        assertThat(gpu.grad().dtype()).isEqualTo(DType.BF16);
+        float[] a = cpu.grad().toFloatArray(), b = gpu.grad().to(Device.CPU).toFloatArray();
+        int same = 0;
+        for (int i = 0; i < a.length; i++) {
+            assertThat((double) b[i]).isCloseTo(a[i], org.assertj.core.data.Offset.offset(Math.abs(a[i]) / 128 + 1e-30));
+            if (a[i] == b[i]) same++;
+        }
+        assertThat(same).as("erff (GPU) vs erf in double (CPU): equal after rounding almost everywhere").isGreaterThan(a.length * 99 / 100);
+    }
+
     private static Tensor[] run(Tensor x0, Tensor w0, Tensor b0, Tensor g, Device d, DType autocast) {
         // detached: the first CPU run marks x0, w0, b0 as requiring grad, and .to(GPU) of such a tensor is not a leaf
         Tensor x = x0.detach().to(d).requiresGrad(true), w = w0.detach().to(d).requiresGrad(true),

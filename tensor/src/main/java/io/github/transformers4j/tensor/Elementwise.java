@@ -91,7 +91,9 @@ final class Elementwise {
             case TANH -> g.mul(out.square().neg().add(1.0));
             case SIGMOID -> g.mul(out.mul(out.neg().add(1.0)));
             case RELU -> g.mul(unary(UnaryOp.INSIDE, x, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
-            case GELU -> g.mul(unary(UnaryOp.GELU_GRAD, x, 0, 0));
+            // 16-bit activations (bf16 autocast): one pass, gelu' not rounded to bf16 first; F32/F64 keep the two passes
+            // (and on the CPU the bits of its vectorised gelu')
+            case GELU -> x.dtype().isHalf() ? binary(BinaryOp.GELU_BACKWARD, g, x) : g.mul(unary(UnaryOp.GELU_GRAD, x, 0, 0));
             case GELU_TANH -> g.mul(unary(UnaryOp.GELU_TANH_GRAD, x, 0, 0));
             case SILU -> g.mul(unary(UnaryOp.SILU_GRAD, x, 0, 0));
             case POW -> p0 == 0 ? Tensor.zerosLike(g) : g.mul(x.pow(p0 - 1)).mul(p0);

@@ -114,6 +114,30 @@ class AutocastTest {
     }
 
     @Test
+    void geluOfBf16HasItsGradientInOnePassRoundedOnce() {
+        Tensor x = Tensor.randn(new Random4j(8), 257).mul(2).to(DType.BF16).requiresGrad(true);
+        Tensor g = Tensor.randn(new Random4j(9), 257).to(DType.BF16);
+        x.gelu().backward(g);
+        assertThat(x.grad().dtype()).isEqualTo(DType.BF16);
+        float[] xs = x.detach().toFloatArray(), gs = g.toFloatArray(), got = x.grad().toFloatArray();
+        for (int i = 0; i < xs.length; i++) {
+            double v = xs[i], cdf = 0.5 * (1 + erf(v / Math.sqrt(2))), pdf = Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+            assertThat(got[i]).as("x = %s", v).isEqualTo((float) bf16(gs[i] * (cdf + v * pdf)));
+        }
+    }
+
+    /** erf by its Taylor series (|x| < 6 here: 120 terms in double are plenty). */
+    private static double erf(double x) {
+        if (Math.abs(x) > 5.5) return Math.signum(x);
+        double term = x, sum = x;
+        for (int n = 1; n < 200; n++) {
+            term *= -x * x / n;
+            sum += term / (2 * n + 1);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum;
+    }
+
+    @Test
     void bf16DropoutKeepsWhatTheFp32DropoutKeepsAndRoundsOnce() {
         Tensor x = Tensor.randn(new Random4j(7), 1000);
         Tensor low = x.to(DType.BF16);

@@ -4,8 +4,8 @@
 #include "common.cuh"
 
 // = io.github.transformers4j.tensor.BinaryOp ordinals (checked by a test against the Java enum)
-// enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE, AND, OR }
-enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR };
+// enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE, AND, OR, GELU_BACKWARD }
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_GELU_BACKWARD };
 
 template <typename C>
 __device__ __forceinline__ C binary_op(int op, C a, C b) {
@@ -24,6 +24,8 @@ __device__ __forceinline__ C binary_op(int op, C a, C b) {
         case B_GT: return a > b;
         case B_GE: return a >= b;
         case B_AND: return a != C(0) && b != C(0);
+        case B_GELU_BACKWARD:  // a * gelu'(b), gelu' as unary.cu's U_GELU_GRAD in the compute type
+            return a * (C(0.5) * (C(1) + m_erf(b * C(0.7071067811865476))) + b * m_exp(C(-0.5) * b * b) * C(0.3989422804014327));
         default: return a != C(0) || b != C(0);  // B_OR
     }
 }
@@ -32,7 +34,7 @@ template <int DT>
 __device__ __forceinline__ void binary_typed(int op, Layout L, const void* a, const void* b, void* out, i64 n) {
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
-    bool cmp = op >= B_EQ;
+    bool cmp = op >= B_EQ && op <= B_OR;
     FOR_EACH(i, n) {
         i64 off[3];
         offsets<3>(L, i, off);

@@ -62,6 +62,7 @@ public final class Scalar {
             case GE -> a >= b ? 1 : 0;
             case AND -> a != 0 && b != 0 ? 1 : 0;
             case OR -> a != 0 || b != 0 ? 1 : 0;
+            case GELU_BACKWARD -> a * unary(UnaryOp.GELU_GRAD, 0, 0, b);
         };
     }
 
