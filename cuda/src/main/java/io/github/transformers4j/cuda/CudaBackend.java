@@ -894,13 +894,14 @@ public final class CudaBackend implements Backend {
         private long[] params(NnOps.FlashAttention a, Tensor out, Tensor dout, Tensor dq, Tensor dk, Tensor dv, Tensor lse, Tensor delta) {
             Tensor q = a.q(), m = a.masked();
             Tensor[] mats = {q, a.k(), a.v(), out, dout, dq, dk, dv};
-            long[] p = new long[BH0 + 8];
+            long[] p = new long[BH0 + 9];
             int i = 0;
-            boolean vec = true;
+            boolean vec = true, bf16 = q.dtype() == DType.BF16;
             for (Tensor t : mats) {
-                if (t != null && (t.dim() != 4 || t.stride(3) != 1 || t.dtype() != DType.F32)) {
-                    throw new IllegalArgumentException("flash attention: expected F32 (B, H, L, E) views with last stride 1, got "
-                            + t.dtype() + " " + java.util.Arrays.toString(t.shape()) + " strides " + java.util.Arrays.toString(t.stride()));
+                if (t != null && (t.dim() != 4 || t.stride(3) != 1 || t.dtype() != q.dtype() || !bf16 && t.dtype() != DType.F32)) {
+                    throw new IllegalArgumentException("flash attention: expected (B, H, L, E) views with last stride 1, all F32 or "
+                            + "all BF16, got " + t.dtype() + " " + java.util.Arrays.toString(t.shape()) + " strides "
+                            + java.util.Arrays.toString(t.stride()) + " (q " + q.dtype() + ")");
                 }
                 p[i++] = ptr(t);
                 for (int d = 0; d < 3; d++) {
@@ -908,7 +909,7 @@ public final class CudaBackend implements Backend {
                     p[i++] = s;
                     vec &= s % 4 == 0;
                 }
-                vec &= ptr(t) % 16 == 0;
+                vec &= ptr(t) % (bf16 ? 8 : 16) == 0;
             }
             p[i++] = ptr(m);
             for (int d = 0; d < 4; d++) p[i++] = m == null ? 0 : m.stride(d);
@@ -928,6 +929,7 @@ public final class CudaBackend implements Backend {
             p[i++] = a.offset();
             p[i++] = drop > 0 ? offsetShift(a.seed()) : 0;
             p[i++] = vec ? 1 : 0;
+            p[i++] = bf16 ? 1 : 0;
             if (i != p.length) throw new IllegalStateException("FlashParams layout");
             return p;
         }

@@ -102,6 +102,43 @@ class FlashAttentionCudaTest {
     }
 
     @Test
+    void bf16ActivationsAreReadAndWrittenAsTheyAre() {
+        // bf16 autocast's projections are bf16 tensors: flash reads them in place and writes bf16 out and gradients
+        int b = 3, h = 4, e = 64;
+        for (int[] c : new int[][] {{65, 65}, {64, 512}, {257, 257}}) {
+            int lq = c[0], lk = c[1];
+            boolean self = lq == lk;
+            Tensor q = randn(40, b, lq, (self ? 3 : 1) * h * e), kv = self ? null : randn(41, b, lk, 2 * h * e), g = randn(42, b, lq, h * e);
+            Tensor qg = q.to(DType.BF16).to(GPU).requiresGrad(true), kvg = kv == null ? null : kv.to(DType.BF16).to(GPU).requiresGrad(true);
+            Tensor out;
+            long before = CudaFunction.launches();
+            try (var ac = Autocast.enable(DType.BF16)) {
+                out = NnOps.multiHeadAttention(qg, kvg, h, null, null, 0.125, 0.1, new Random4j(7));
+            }
+            assertThat(CudaFunction.launches() - before).as("one launch, no conversion").isEqualTo(1);
+            assertThat(out.dtype()).isEqualTo(DType.BF16);
+            out.backward(g.to(DType.BF16).to(GPU));
+            assertThat(qg.grad().dtype()).isEqualTo(DType.BF16);
+            Run f32 = mhaScaled(q, kv, h, g, 0.125, 0.1, 7, true);
+            String what = "bf16 io, Lq " + lq + ", Lk " + lk;
+            assertThat(normRel(out.to(Device.CPU).to(DType.F32), f32.out())).as("%s: out", what).isLessThan(TOL);
+            assertThat(normRel(qg.grad().to(Device.CPU).to(DType.F32), f32.dq())).as("%s: dq", what).isLessThan(TOL);
+            if (kv != null) assertThat(normRel(kvg.grad().to(Device.CPU).to(DType.F32), f32.dkv())).as("%s: dkv", what).isLessThan(TOL);
+        }
+    }
+
+    /** As {@link #mha} with a given scale: fp32 inputs through the flash kernel (flash = true) or the composite. */
+    private static Run mhaScaled(Tensor q, Tensor kv, int heads, Tensor g, double scale, double p, long seed, boolean flash) {
+        Tensor qg = q.to(GPU).requiresGrad(true), kvg = kv == null ? null : kv.to(GPU).requiresGrad(true);
+        Tensor out;
+        try (var ac = Autocast.enable(flash ? DType.BF16 : null)) {
+            out = NnOps.multiHeadAttention(qg, kvg, heads, null, null, scale, p, new Random4j(seed));
+        }
+        out.backward(g.to(GPU));
+        return new Run(out.to(Device.CPU), qg.grad().to(Device.CPU), kvg == null ? null : kvg.grad().to(Device.CPU), 0);
+    }
+
+    @Test
     void theVitWorkloadShape() {
         Tensor qkv = randn(1, 128, 65, 3 * 4 * 64), g = randn(2, 128, 65, 4 * 64);
         compare("B 128, H 4, E 64, L 65", qkv, null, 4, null, 0, g);

@@ -460,9 +460,7 @@ public final class NnOps {
         int b = q.size(0), lq = q.size(1), e = q.size(2) / (groups * heads), lk = kv == null ? lq : kv.size(1);
         int bh = b * heads;
         FlashAttentionKernel flash = flashKernel(q, kv == null ? q : kv, e, (long) bh * lq * lk, masked, additive, dropoutP);
-        if (flash != null) { // reads fp32 (bf16 activations are widened first)
-            return flashMultiHeadAttention(flash, Autocast.wide(q), kv == null ? null : Autocast.wide(kv), heads, e, masked, scale, dropoutP, rng);
-        }
+        if (flash != null) return flashMultiHeadAttention(flash, q, kv, heads, e, masked, scale, dropoutP, rng);
         // low activations under autocast (bf16 projections): the core runs in fp32, the conversions ride on the repacks
         DType ct = Autocast.isLow(q) ? DType.F32 : q.dtype();
         Tensor qh, kh, vh, packed, kvPacked = null;
@@ -598,19 +596,20 @@ public final class NnOps {
         Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, heads, lq, lk});
         long[] drop = flashDropout(dropoutP, rng, (long) b * heads * lq * lk);
         FlashAttention a = new FlashAttention(qkv[0], qkv[1], qkv[2], m, scale, dropoutP, drop[0], drop[1]);
-        Tensor out = Tensor.empty(DType.F32, dev, b, lq, heads * e), lse = Tensor.empty(DType.F32, dev, b * heads, lq);
+        DType dt = q.dtype(); // F32, or BF16 activations under autocast: read and written as they are
+        Tensor out = Tensor.empty(dt, dev, b, lq, heads * e), lse = Tensor.empty(DType.F32, dev, b * heads, lq);
         Tensor out4 = headViews(out, 1, heads, e)[0];
         kernel.forward(a, out4, lse);
         Node.Backward backward = g -> {
-            Tensor g4 = headViews(g.contiguous(), 1, heads, e)[0];
+            Tensor g4 = headViews(g.to(dt).contiguous(), 1, heads, e)[0];
             Tensor delta = Tensor.empty(DType.F32, dev, b * heads, lq);
             if (kv == null) {
-                Tensor d = Tensor.empty(DType.F32, dev, b, lq, 3 * heads * e);
+                Tensor d = Tensor.empty(dt, dev, b, lq, 3 * heads * e);
                 Tensor[] d3 = headViews(d, 3, heads, e);
                 kernel.backward(a, out4, lse, g4, delta, d3[0], d3[1], d3[2]);
                 return new Tensor[] {d};
             }
-            Tensor dq = Tensor.empty(DType.F32, dev, b, lq, heads * e), dkv = Tensor.empty(DType.F32, dev, b, lk, 2 * heads * e);
+            Tensor dq = Tensor.empty(dt, dev, b, lq, heads * e), dkv = Tensor.empty(dt, dev, b, lk, 2 * heads * e);
             Tensor[] d2 = headViews(dkv, 2, heads, e);
             kernel.backward(a, out4, lse, g4, delta, headViews(dq, 1, heads, e)[0], d2[0], d2[1]);
             return new Tensor[] {dq, dkv};

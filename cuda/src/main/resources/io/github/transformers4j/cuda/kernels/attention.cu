@@ -1,10 +1,10 @@
 // Flash attention for bf16 autocast (FlashAttention-2's tiling): out = softmax(scale q k^T, masked) v per (batch, head)
 // without materialising the scores; bf16 tensor-core products (mma.m16n8k16, fp32 accumulation), fp32 softmax.
 //
-// Operands live in fp32 global memory with any strides whose last one is 1, seen as (B, H, L, E): the packed
-// projection (B, L, 3*H*E) is read in place (q at column 0, k at H*E, v at 2*H*E; strides L*3*H*E, E, 3*H*E, 1),
-// and out (B, Lq, H*E) / the packed gradient are written in place. Tiles are rounded to bf16 while they are staged
-// into shared memory.
+// Operands live in global memory, all fp32 or all bf16 (P.bf16: bf16 autocast's activations), with any strides whose
+// last one is 1, seen as (B, H, L, E): the packed projection (B, L, 3*H*E) is read in place (q at column 0, k at H*E,
+// v at 2*H*E; strides L*3*H*E, E, 3*H*E, 1), and out (B, Lq, H*E) / the packed gradient are written in place. fp32
+// tiles are rounded to bf16 while they are staged into shared memory; lse and delta are fp32 either way.
 //
 //   forward    flash_attn_fwd_e{32,64,128}   grid (ceil(Lq / 64), B*H): out, lse = the row log-sum-exp (B*H, Lq)
 //   backward   flash_attn_bwd_delta           D = rowsum(dout * out) (B*H, Lq)
@@ -28,7 +28,7 @@
 
 // (b, h, l, d) at p[b * sb + h * sh + l * sl + d]
 struct Bhle {
-    float* p;
+    void* p;  // float* or u16* (bf16), as FlashParams.bf16 says
     i64 sb, sh, sl;
 };
 
@@ -45,7 +45,8 @@ struct FlashParams {
     i64 keep_threshold;  // ceil(p * 2^24); 0 = no dropout
     u64 seed, offset;
     const i64* offset_shift;  // device word added to offset (non-zero in replays of captured steps)
-    i64 vec;                  // 1: every pointer 16-byte aligned and every row stride a multiple of 4 (float4 loads)
+    i64 vec;   // 1: every pointer 16-byte (bf16: 8-byte) aligned, every row stride a multiple of 4 (4-element loads)
+    i64 bf16;  // 1: q, k, v, o, dout, dq, dk, dv are bf16; 0: fp32
 };
 
 // ---- tiny PTX helpers (no headers)
@@ -124,33 +125,49 @@ __device__ __forceinline__ void frag_a_from_acc(u32 a[4], const float c0[4], con
     a[3] = pack_bf16(c1[2], c1[3]);
 }
 
-// Rows [r0, r0 + R) of the (B, H, L, E) slice `base` (row stride sl) into s[R][E + FA_PAD] as bf16; rows >= n are 0.
+// Rows [r0, r0 + R) of m's (b, h) slice into s[R][E + FA_PAD] as bf16; rows >= n are 0.
 template <int E, int R>
-__device__ __forceinline__ void stage(u16* s, const float* base, i64 sl, int r0, int n, bool vec) {
+__device__ __forceinline__ void stage(u16* s, const Bhle& m, i64 b, i64 h, int r0, int n, bool vec, bool bf) {
     constexpr int C4 = E / 4;
+    const i64 base = b * m.sb + h * m.sh;
     for (int c = threadIdx.x; c < R * C4; c += FA_THREADS) {
         int r = c / C4, d = (c % C4) * 4;
-        float4 x;
-        x.x = x.y = x.z = x.w = 0.0f;
+        uint2 w;
+        w.x = w.y = 0u;
         if (r0 + r < n) {
-            const float* src = base + (i64)(r0 + r) * sl + d;
-            if (vec) {
-                x = *(const float4*)src;
+            i64 at = base + (i64)(r0 + r) * m.sl + d;
+            if (bf) {
+                const u16* src = (const u16*)m.p + at;
+                if (vec) {
+                    w = *(const uint2*)src;
+                } else {
+                    w.x = (u32)src[0] | ((u32)src[1] << 16);
+                    w.y = (u32)src[2] | ((u32)src[3] << 16);
+                }
             } else {
-                x.x = src[0];
-                x.y = src[1];
-                x.z = src[2];
-                x.w = src[3];
+                const float* src = (const float*)m.p + at;
+                float4 x;
+                if (vec) {
+                    x = *(const float4*)src;
+                } else {
+                    x.x = src[0];
+                    x.y = src[1];
+                    x.z = src[2];
+                    x.w = src[3];
+                }
+                w.x = pack_bf16(x.x, x.y);
+                w.y = pack_bf16(x.z, x.w);
             }
         }
-        uint2 w;
-        w.x = pack_bf16(x.x, x.y);
-        w.y = pack_bf16(x.z, x.w);
         *(uint2*)(s + r * (E + FA_PAD) + d) = w;
     }
 }
 
-__device__ __forceinline__ const float* slice(const Bhle& m, i64 b, i64 h) { return m.p + b * m.sb + h * m.sh; }
+// Element (b, h, i, c) of m as float.
+__device__ __forceinline__ float load1(const Bhle& m, i64 b, i64 h, i64 i, int c, bool bf) {
+    i64 at = b * m.sb + h * m.sh + i * m.sl + c;
+    return bf ? bf16_to_f32(((const u16*)m.p)[at]) : ((const float*)m.p)[at];
+}
 
 __device__ __forceinline__ u32 word(const u32 w[4], u32 i) { return i == 0 ? w[0] : i == 1 ? w[1] : i == 2 ? w[2] : w[3]; }
 
@@ -187,25 +204,36 @@ __device__ __forceinline__ float quad_sum(float x) {
 // Writes the 16 x E accumulator acc (rows row0 + g, row0 + g + 8, E/8 tiles) times f[row] into m's slice; rows >= n skipped.
 template <int E>
 __device__ __forceinline__ void store_rows(const Bhle& m, i64 b, i64 h, int row0, int n, const float acc[][4],
-                                           const float f[2], bool vec, int lane) {
+                                           const float f[2], bool vec, bool bf, int lane) {
     int g = lane >> 2, t = lane & 3;
-    float* base = m.p + b * m.sb + h * m.sh;
+    const i64 base = b * m.sb + h * m.sh;
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         int row = row0 + g + 8 * r;
         if (row >= n) continue;
-        float* dst = base + (i64)row * m.sl + 2 * t;
+        i64 at = base + (i64)row * m.sl + 2 * t;
 #pragma unroll
         for (int dt = 0; dt < E / 8; dt++) {
             float x0 = acc[dt][2 * r] * f[r], x1 = acc[dt][2 * r + 1] * f[r];
-            if (vec) {
-                float2 v;
-                v.x = x0;
-                v.y = x1;
-                *(float2*)(dst + dt * 8) = v;
+            if (bf) {
+                u16* dst = (u16*)m.p + at + dt * 8;
+                if (vec) {
+                    *(u32*)dst = (u32)f32_to_bf16(x0) | ((u32)f32_to_bf16(x1) << 16);
+                } else {
+                    dst[0] = f32_to_bf16(x0);
+                    dst[1] = f32_to_bf16(x1);
+                }
             } else {
-                dst[dt * 8] = x0;
-                dst[dt * 8 + 1] = x1;
+                float* dst = (float*)m.p + at + dt * 8;
+                if (vec) {
+                    float2 v;
+                    v.x = x0;
+                    v.y = x1;
+                    *(float2*)dst = v;
+                } else {
+                    dst[0] = x0;
+                    dst[1] = x1;
+                }
             }
         }
     }
@@ -226,7 +254,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const bool vec = P.vec != 0, dropout = P.keep_threshold != 0;
+    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
     const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634);
     const int row0 = q0 + 16 * warp;
@@ -235,7 +263,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     i64 mrow[2];
     for (int r = 0; r < 2; r++) mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
 
-    stage<E, BM>(sQ, slice(P.q, b, h), P.q.sl, q0, Lq, vec);
+    stage<E, BM>(sQ, P.q, b, h, q0, Lq, vec, bf);
 
     float o[E / 8][4];
 #pragma unroll
@@ -244,8 +272,8 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
 
     for (int k0 = 0; k0 < Lk; k0 += BN) {
         __syncthreads();  // the previous tile is consumed
-        stage<E, BN>(sK, slice(P.k, b, h), P.k.sl, k0, Lk, vec);
-        stage<E, BN>(sV, slice(P.v, b, h), P.v.sl, k0, Lk, vec);
+        stage<E, BN>(sK, P.k, b, h, k0, Lk, vec, bf);
+        stage<E, BN>(sV, P.v, b, h, k0, Lk, vec, bf);
         __syncthreads();
         if (!active) continue;
 
@@ -336,7 +364,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
         f[r] = sum > 0.0f ? (float)P.dropout_scale / sum : 0.0f;
         if (t == 0 && rows[r] < Lq) P.lse[bh * Lq + rows[r]] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : F_INF;
     }
-    store_rows<E>(P.o, b, h, row0, Lq, o, f, vec, lane);
+    store_rows<E>(P.o, b, h, row0, Lq, o, f, vec, bf, lane);
 }
 
 extern "C" __global__ void flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
@@ -351,10 +379,9 @@ extern "C" __global__ void flash_attn_bwd_delta(const FlashParams P, int E) {
     const i64 rows = P.B * P.H * P.Lq;
     for (i64 r = (i64)blockIdx.x * warps + (threadIdx.x >> 5); r < rows; r += (i64)gridDim.x * warps) {
         i64 bh = r / P.Lq, i = r - bh * P.Lq, b = bh / P.H, h = bh % P.H;
-        const float* o = slice(P.o, b, h) + i * P.o.sl;
-        const float* d = slice(P.dout, b, h) + i * P.dout.sl;
+        const bool bf = P.bf16 != 0;
         float sum = 0.0f;
-        for (int c = lane; c < E; c += 32) sum += o[c] * d[c];
+        for (int c = lane; c < E; c += 32) sum += load1(P.o, b, h, i, c, bf) * load1(P.dout, b, h, i, c, bf);
 #pragma unroll
         for (int x = 16; x > 0; x >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, x);
         if (lane == 0) P.delta[r] = sum;
@@ -381,7 +408,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int k0 = blockIdx.x * BN, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const bool vec = P.vec != 0, dropout = P.keep_threshold != 0;
+    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
     const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
     const int key0 = k0 + 16 * warp;
@@ -389,8 +416,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const int keys[2] = {key0 + g, key0 + g + 8};
     const i64 mbh = b * P.mb + h * P.mh;
 
-    stage<E, BN>(sK, slice(P.k, b, h), P.k.sl, k0, Lk, vec);
-    stage<E, BN>(sV, slice(P.v, b, h), P.v.sl, k0, Lk, vec);
+    stage<E, BN>(sK, P.k, b, h, k0, Lk, vec, bf);
+    stage<E, BN>(sV, P.v, b, h, k0, Lk, vec, bf);
 
     float dk[E / 8][4], dv[E / 8][4];
 #pragma unroll
@@ -401,8 +428,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
 
     for (int q0 = 0; q0 < Lq; q0 += BM) {
         __syncthreads();
-        stage<E, BM>(sQ, slice(P.q, b, h), P.q.sl, q0, Lq, vec);
-        stage<E, BM>(sO, slice(P.dout, b, h), P.dout.sl, q0, Lq, vec);
+        stage<E, BM>(sQ, P.q, b, h, q0, Lq, vec, bf);
+        stage<E, BM>(sO, P.dout, b, h, q0, Lq, vec, bf);
         for (int i = threadIdx.x; i < BM; i += FA_THREADS) {
             bool in = q0 + i < Lq;
             sL[i] = in ? P.lse[bh * Lq + q0 + i] * LOG2E : F_INF;  // +inf: P = 0
@@ -503,8 +530,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     }
     if (!active) return;
     const float fk[2] = {(float)P.scale, (float)P.scale}, fv[2] = {dscale, dscale};
-    store_rows<E>(P.dk, b, h, key0, Lk, dk, fk, vec, lane);
-    store_rows<E>(P.dv, b, h, key0, Lk, dv, fv, vec, lane);
+    store_rows<E>(P.dk, b, h, key0, Lk, dk, fk, vec, bf, lane);
+    store_rows<E>(P.dv, b, h, key0, Lk, dv, fv, vec, bf, lane);
 }
 
 extern "C" __global__ void flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64>(P); }
@@ -525,7 +552,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const bool vec = P.vec != 0, dropout = P.keep_threshold != 0;
+    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
     const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
     const int row0 = q0 + 16 * warp;
@@ -540,8 +567,8 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         dd[r] = in ? P.delta[bh * Lq + rows[r]] : 0.0f;
     }
 
-    stage<E, BM>(sQ, slice(P.q, b, h), P.q.sl, q0, Lq, vec);
-    stage<E, BM>(sO, slice(P.dout, b, h), P.dout.sl, q0, Lq, vec);
+    stage<E, BM>(sQ, P.q, b, h, q0, Lq, vec, bf);
+    stage<E, BM>(sO, P.dout, b, h, q0, Lq, vec, bf);
 
     float dq[E / 8][4];
 #pragma unroll
@@ -549,8 +576,8 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
 
     for (int k0 = 0; k0 < Lk; k0 += BN) {
         __syncthreads();
-        stage<E, BN>(sK, slice(P.k, b, h), P.k.sl, k0, Lk, vec);
-        stage<E, BN>(sV, slice(P.v, b, h), P.v.sl, k0, Lk, vec);
+        stage<E, BN>(sK, P.k, b, h, k0, Lk, vec, bf);
+        stage<E, BN>(sV, P.v, b, h, k0, Lk, vec, bf);
         __syncthreads();
         if (!active) continue;
 
@@ -610,7 +637,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     }
     if (!active) return;
     const float f[2] = {(float)P.scale, (float)P.scale};
-    store_rows<E>(P.dq, b, h, row0, Lq, dq, f, vec, lane);
+    store_rows<E>(P.dq, b, h, row0, Lq, dq, f, vec, bf, lane);
 }
 
 extern "C" __global__ void flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
