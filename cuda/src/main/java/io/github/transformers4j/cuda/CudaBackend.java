@@ -216,6 +216,7 @@ public final class CudaBackend implements Backend {
             case 2 -> "indexAdd";
             case 3 -> "gather";
             case 4 -> "scatterAdd";
+            case 5 -> "crossEntropy (target class)";
             default -> "indexing op " + op;
         };
         throw new IndexOutOfBoundsException(name + ": index " + value + " out of range for dimension of size " + bound
@@ -799,6 +800,7 @@ public final class CudaBackend implements Backend {
     private final Capture.Graphs graphs = this::capture;
     private final NnOps.ClipGradNormKernel clipGradNorm = this::clipGradNorm;
     private final NnOps.FlashAttentionKernel flashAttention = new FlashAttentionLauncher();
+    private final NnOps.CrossEntropyKernel crossEntropy = new CrossEntropy();
 
     @Override
     public <K> Optional<K> kernel(FusedOp<K> op, DType dtype) {
@@ -807,6 +809,8 @@ public final class CudaBackend implements Backend {
         else if (op.equals(NnOps.MULTI_ADAM) && dtype == DType.F32 && !Boolean.getBoolean("t4j.cuda.noMultiAdam")) k = multiAdam;
         else if (op.equals(Capture.GRAPHS) && !Boolean.getBoolean("t4j.cuda.noGraphs")) k = graphs;
         else if (op.equals(NnOps.CLIP_GRAD_NORM) && dtype == DType.F32) k = clipGradNorm;
+        else if (op.equals(NnOps.CROSS_ENTROPY) && (dtype == DType.F32 || dtype == DType.BF16)
+                && !Boolean.getBoolean("t4j.cuda.noFusedCrossEntropy")) k = crossEntropy;
         else if (op.equals(NnOps.FLASH_ATTENTION) && dtype == DType.BF16 && gpu.computeMajor() >= 8 // bf16 mma: sm_80+
                 && flashAttentionEnabled()) k = flashAttention;
         return Optional.ofNullable(op.type().cast(k));
@@ -818,6 +822,25 @@ public final class CudaBackend implements Backend {
      */
     static boolean flashAttentionEnabled() {
         return Boolean.getBoolean("t4j.cuda.flashAttention") || "1".equals(System.getenv("T4J_CUDA_FLASH_ATTENTION"));
+    }
+
+    /** Cross-entropy without a log-softmax tensor (softmax.cu): a block per row, the backward reads the logits again. */
+    private final class CrossEntropy implements NnOps.CrossEntropyKernel {
+        @Override
+        public void forward(Tensor logits, Tensor target, long ignoreIndex, double smoothing, Tensor loss, Tensor lse) {
+            long rows = logits.size(0), c = logits.size(1);
+            launchRows("softmax.cu", "cross_entropy_forward_" + suffix("crossEntropy", logits.dtype()), rows, c, KernelArgs.of()
+                    .ptr(ptr(logits)).ptr(ptr(target)).i64(ignoreIndex).f32((float) smoothing).ptr(ptr(loss)).ptr(ptr(lse))
+                    .i64(rows).i64(c).ptr(errors));
+        }
+
+        @Override
+        public void backward(Tensor logits, Tensor target, long ignoreIndex, double smoothing, Tensor lse, Tensor g, Tensor gLogits) {
+            long rows = logits.size(0), c = logits.size(1);
+            launchRows("softmax.cu", "cross_entropy_backward_" + suffix("crossEntropy", logits.dtype()), rows, c, KernelArgs.of()
+                    .ptr(ptr(logits)).ptr(ptr(target)).i64(ignoreIndex).f32((float) smoothing).ptr(ptr(lse)).ptr(ptr(g))
+                    .ptr(ptr(gLogits)).i64(rows).i64(c));
+        }
     }
 
     /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, bf16 output, bf16 bias in the epilogue. */

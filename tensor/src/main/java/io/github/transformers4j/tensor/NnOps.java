@@ -429,6 +429,55 @@ public final class NnOps {
         }, x, weight, bias);
     }
 
+    // ------------------------------------------------------------------------------------------ cross-entropy
+
+    /**
+     * Kernel of {@link #crossEntropy}: logits (M, C) contiguous, F32 or BF16 (read as they are, no log-softmax tensor),
+     * targets (M) I64. The backward reads the logits again.
+     */
+    public interface CrossEntropyKernel {
+        /** loss [M] F32 = (1 - eps)(lse - x_t) + eps (lse - mean_j x_j), 0 where t = ignoreIndex; lse [M] F32 = log sum_j exp x_j. */
+        void forward(Tensor logits, Tensor target, long ignoreIndex, double smoothing, Tensor loss, Tensor lse);
+
+        /** gLogits [M, C] (logits' dtype) = g_i (softmax_ij - (1 - eps)[j = t_i] - eps / C), 0 where ignored; g [M] F32. */
+        void backward(Tensor logits, Tensor target, long ignoreIndex, double smoothing, Tensor lse, Tensor g, Tensor gLogits);
+    }
+
+    public static final FusedOp<CrossEntropyKernel> CROSS_ENTROPY = FusedOp.of("cross_entropy", CrossEntropyKernel.class);
+
+    /**
+     * Per-row cross-entropy of logits (M, C) at class indices target (M) I64: -log softmax(x)_t, with label smoothing
+     * eps = {@code smoothing} ((1 - eps) nll + eps mean over classes of -log p), 0 where target = ignoreIndex. Targets
+     * are not range-checked here (nn.functional.F does it). One fused op where the backend offers
+     * {@link #CROSS_ENTROPY} (its fp32 result reads bf16 logits as they are); else log-softmax, gather and the mean.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor target, long ignoreIndex, double smoothing) {
+        int m = logits.dim() == 2 ? logits.size(0) : -1, c = logits.dim() == 2 ? logits.size(1) : -1;
+        var kernel = logits.dtype() == DType.F32 || logits.dtype() == DType.BF16
+                ? logits.backend().kernel(CROSS_ENTROPY, logits.dtype()).orElse(null) : null;
+        if (kernel != null && m > 0 && c > 0 && target.dim() == 1 && target.size(0) == m && target.dtype() == DType.I64
+                && target.device().equals(logits.device())) {
+            Tensor x = logits.contiguous(), t = target.contiguous();
+            Tensor loss = Tensor.empty(DType.F32, x.device(), m), lse = Tensor.empty(DType.F32, x.device(), m);
+            kernel.forward(x, t, ignoreIndex, smoothing, loss, lse);
+            return Autograd.record("cross_entropy", loss, g -> {
+                Tensor gx = Tensor.empty(x.dtype(), x.device(), m, c);
+                kernel.backward(x, t, ignoreIndex, smoothing, lse, g.to(DType.F32).contiguous(), gx);
+                return new Tensor[] {gx};
+            }, logits);
+        }
+        Tensor logp = logits.logSoftmax(-1); // (M, C); fp32 for bf16 logits under autocast
+        Tensor validB = target.ne(ignoreIndex);
+        Tensor safe = Tensor.where(validB, target, Tensor.full(0, DType.I64, target.device()));
+        Tensor valid = validB.to(logp.dtype());
+        Tensor loss = logp.gather(1, safe.unsqueeze(1)).squeeze(1).neg().mul(valid);
+        if (smoothing > 0) {
+            Tensor smooth = logp.mean(-1, false).neg().mul(valid);
+            loss = loss.mul(1 - smoothing).add(smooth.mul(smoothing));
+        }
+        return loss;
+    }
+
     // ------------------------------------------------------------------------------------------ fused attention
 
     /**

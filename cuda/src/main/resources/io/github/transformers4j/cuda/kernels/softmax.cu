@@ -95,3 +95,63 @@ SOFTMAX_KERNELS(f32, DT_F32)
 SOFTMAX_KERNELS(f64, DT_F64)
 SOFTMAX_KERNELS(bf16, DT_BF16)
 SOFTMAX_KERNELS(f16, DT_F16)
+
+// Cross-entropy of logits x [rows, C] (fp32 or bf16, contiguous) at class targets t [rows] (int64), without a
+// log-softmax tensor: per row lse = log sum_j exp(x_j) and loss = (1 - eps)(lse - x_t) + eps (lse - mean_j x_j) (label
+// smoothing eps), 0 where t = ignore. A target outside [0, C) (and not ignore) is reported through err (op 5) and
+// gives loss 0. The backward reads x again: gx_j = g (exp(x_j - lse) - (1 - eps) [j = t] - eps / C), 0 where ignored.
+template <int DT>
+__device__ __forceinline__ void cross_entropy_forward(const void* xp, const i64* t, i64 ignore, float eps, float* loss, float* lse,
+                                                      i64 rows, i64 C, i64* err) {
+    typedef typename Ty<DT>::S S;
+    const S* x = (const S*)xp;
+    __shared__ double sd[32];
+    __shared__ float sc[32];
+    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+        i64 base = r * C, tr = t[r];
+        bool bad = tr != ignore && (tr < 0 || tr >= C);
+        if (bad && threadIdx.x == 0) report_index_error(err, 5, tr, C);
+        float mx = -F_INF;
+        for (i64 k = threadIdx.x; k < C; k += blockDim.x) mx = fmaxf(mx, Ty<DT>::ld(x, base + k));
+        mx = block_max<float>(mx, sc);
+        double sum = 0, sumx = 0;
+        for (i64 k = threadIdx.x; k < C; k += blockDim.x) {
+            float v = Ty<DT>::ld(x, base + k);
+            sum += (double)m_exp(v - mx);
+            sumx += (double)v;
+        }
+        sum = block_sum(sum, sd);
+        if (eps != 0.0f) sumx = block_sum(sumx, sd);
+        if (threadIdx.x == 0) {
+            double l = (double)mx + ::log(sum);
+            lse[r] = (float)l;
+            loss[r] = tr == ignore || bad ? 0.0f
+                    : (float)((1.0 - eps) * (l - (double)Ty<DT>::ld(x, base + tr)) + (eps != 0.0f ? eps * (l - sumx / (double)C) : 0.0));
+        }
+    }
+}
+
+template <int DT>
+__device__ __forceinline__ void cross_entropy_backward(const void* xp, const i64* t, i64 ignore, float eps, const float* lse,
+                                                       const float* g, void* gxp, i64 rows, i64 C) {
+    typedef typename Ty<DT>::S S;
+    const S* x = (const S*)xp;
+    S* gx = (S*)gxp;
+    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+        i64 base = r * C, tr = t[r];
+        bool off = tr == ignore || tr < 0 || tr >= C;
+        float gr = off ? 0.0f : g[r], l = lse[r], u = eps / (float)C, hit = 1.0f - eps;
+        for (i64 k = threadIdx.x; k < C; k += blockDim.x) {
+            float p = m_exp(Ty<DT>::ld(x, base + k) - l);
+            Ty<DT>::st(gx, base + k, gr * (p - (k == tr ? hit : 0.0f) - u));
+        }
+    }
+}
+
+#define CROSS_ENTROPY_KERNELS(name, DT) \
+    extern "C" __global__ void cross_entropy_forward_##name(const void* x, const i64* t, i64 ignore, float eps, float* loss, \
+            float* lse, i64 rows, i64 C, i64* err) { cross_entropy_forward<DT>(x, t, ignore, eps, loss, lse, rows, C, err); } \
+    extern "C" __global__ void cross_entropy_backward_##name(const void* x, const i64* t, i64 ignore, float eps, const float* lse, \
+            const float* g, void* gx, i64 rows, i64 C) { cross_entropy_backward<DT>(x, t, ignore, eps, lse, g, gx, rows, C); }
+CROSS_ENTROPY_KERNELS(f32, DT_F32)
+CROSS_ENTROPY_KERNELS(bf16, DT_BF16)

@@ -277,15 +277,10 @@ public final class F {
             throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
         }
         Tensor logits = classesLast("crossEntropy", input, target);
-        Tensor logp = logits.logSoftmax(-1); // (M, C)
-        Tensor[] picked = pickTargets("crossEntropy", logp, target, ignoreIndex);
-        Tensor valid = picked[1];
-        Tensor loss = picked[0].neg().mul(valid);
-        if (labelSmoothing > 0) {
-            Tensor smooth = logp.mean(-1, false).neg().mul(valid);
-            loss = loss.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing));
-        }
-        return reduce(loss, valid, target.shape(), reduction);
+        Tensor t = target.to(DType.I64).reshape(-1);
+        checkTargets("crossEntropy", t, logits.size(1), ignoreIndex);
+        Tensor loss = NnOps.crossEntropy(logits, t, ignoreIndex, labelSmoothing); // (M), 0 at ignored targets
+        return reduce(loss, t.ne(ignoreIndex).to(loss.dtype()), target.shape(), reduction);
     }
 
     public static Tensor nllLoss(Tensor input, Tensor target) {
@@ -337,21 +332,28 @@ public final class F {
         return input.permute(perm).reshape(-1, s[1]);
     }
 
-    /** {value of logp (M, C) at each target (M), 1/0 float mask of non-ignored targets}. */
-    private static Tensor[] pickTargets(String op, Tensor logp, Tensor target, long ignoreIndex) {
-        Tensor t = target.to(DType.I64).reshape(-1);
-        Tensor validB = t.ne(ignoreIndex);
-        Tensor safe = Tensor.where(validB, t, Tensor.full(0, DType.I64, t.device()));
-        // a GPU target is checked by gather's kernel; a CPU one here (not while recording a step: the CPU records nothing)
+    /**
+     * Class targets t (M) I64 in [0, classes) or ignoreIndex. A GPU target is checked by the kernel that reads it (gather,
+     * or the fused cross-entropy); a CPU one here (not while recording a step: the CPU records nothing).
+     */
+    private static void checkTargets(String op, Tensor t, int classes, long ignoreIndex) {
         if (t.device().type() == io.github.transformers4j.tensor.Device.Type.CPU && !io.github.transformers4j.tensor.Capture.active()) {
             long[] tv = t.toLongArray();
             for (int i = 0; i < tv.length; i++) {
-                if (tv[i] != ignoreIndex && (tv[i] < 0 || tv[i] >= logp.size(1))) {
+                if (tv[i] != ignoreIndex && (tv[i] < 0 || tv[i] >= classes)) {
                     throw new IllegalArgumentException(op + ": target " + tv[i] + " at flat position " + i + " is outside [0, "
-                            + logp.size(1) + ") and is not ignoreIndex " + ignoreIndex);
+                            + classes + ") and is not ignoreIndex " + ignoreIndex);
                 }
             }
         }
+    }
+
+    /** {value of logp (M, C) at each target (M), 1/0 float mask of non-ignored targets}. */
+    private static Tensor[] pickTargets(String op, Tensor logp, Tensor target, long ignoreIndex) {
+        Tensor t = target.to(DType.I64).reshape(-1);
+        checkTargets(op, t, logp.size(1), ignoreIndex);
+        Tensor validB = t.ne(ignoreIndex);
+        Tensor safe = Tensor.where(validB, t, Tensor.full(0, DType.I64, t.device()));
         Tensor picked = logp.gather(1, safe.unsqueeze(1)).squeeze(1);
         return new Tensor[] {picked, validB.to(logp.dtype())};
     }
