@@ -1,8 +1,9 @@
 #!/bin/bash
 # One whole device call within a time budget (pack-bench.sh copies this next to the pack): the @Tag("cuda") tests; the
-# bf16 harness with captured steps and flash attention (unless its tests failed), then without flash; PyTorch
-# reduce-overhead bf16 if time is left; a profile last (its table printed). Everything under $OUT. FLASH=0 skips the
-# flash run; PROFILE=vit128,... picks the profiled workloads. BUDGET = seconds this script may use
+# bf16 harness with captured steps (the default configuration, no flash attention); PyTorch reduce-overhead bf16; the
+# harness with flash attention (unless its tests failed; FLASH=0 skips it); a profile last (its table printed), each
+# while time is left. Everything under $OUT. PROFILE=vit128,... picks the profiled workloads; AFTER_TORCH=s the time
+# kept for what follows PyTorch. BUDGET = seconds this script may use
 # (leave the machine's start, a minute or two, out of it). On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
 set -u
@@ -19,19 +20,20 @@ FLAG=-Dt4j.cuda.flashAttention=true
 if grep "✘" "$OUT/tests.txt" | grep -qi flash; then FLAG=""; echo "flash tests failed: benchmarks without flash"; fi
 [ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, without flash attention
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
-timeout $(cap 130) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
-grep "^java " "$OUT/flash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
-if [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
-  timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
-  grep "^java " "$OUT/noflash/bench.txt" | cut -c1-120; echo "at $(( $(date +%s) - T0 )) s"
-fi
+# the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
+timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
+grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
 if [ "$(left)" -gt 120 ]; then
   timeout $(cap 400) "$P/java.sh" $J --no-java --workloads $W --torch "$D/torch_bench.py" --torch-variants compile-ro-bf16 \
-    --torch-budget-s $(( $(left) - 40 )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
-  grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24
+    --torch-budget-s $(( $(left) - ${AFTER_TORCH:-100} )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
+  grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24; echo "at $(( $(date +%s) - T0 )) s"
+fi
+if [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
+  timeout $(cap 110) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
+  grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "flash at $(( $(date +%s) - T0 )) s"
 fi
 if [ "$(left)" -gt 40 ]; then
-  timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
+  timeout $(cap 200) "$P/java.sh" $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
     | grep -v "^WARNING" > "$OUT/profile/bench.txt"
   cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -80
 fi
