@@ -3,7 +3,7 @@
 # bf16 harness with captured steps (the default configuration, no flash attention); PyTorch reduce-overhead bf16; the
 # harness with flash attention (unless its tests failed; FLASH=0 skips it); a profile last (its table printed), each
 # while time is left. Everything under $OUT. PROFILE=vit128,... picks the profiled workloads; AFTER_TORCH=s the time
-# kept for what follows PyTorch. BUDGET = seconds this script may use
+# kept for what follows PyTorch; TORCH_PROFILE="vit1024 s2s" adds torch.profiler's kernel tables (bench/python/torch_profile.py). BUDGET = seconds this script may use
 # (leave the machine's start, a minute or two, out of it). On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
 set -u
@@ -37,4 +37,9 @@ if [ "$(left)" -gt 40 ]; then
     | grep -v "^WARNING" > "$OUT/profile/bench.txt"
   cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -80
 fi
+for w in ${TORCH_PROFILE:-}; do  # TORCH_PROFILE="vit1024 s2s": torch.profiler's kernel table of PyTorch's compiled step
+  [ "$(left)" -gt 75 ] || break
+  timeout $(cap 120) python3 "$D/torch_profile.py" --workload $w --variant compile-bf16 --top 28 > "$OUT/profile/torch-$w.txt" 2>&1
+  grep -v Warning "$OUT/profile/torch-$w.txt" | tail -30 | cut -c1-200
+done
 echo "done at $(( $(date +%s) - T0 )) s"

@@ -45,12 +45,30 @@ extern "C" __global__ void random_fill(void* out, int dt, int kind, u64 seed, u6
 
 // Dropout in one pass, with the numbers random_fill draws for UNIFORM [0, 1) at this (seed, offset): element i is
 // kept when u_i >= p, and out[i] = x[i] * m with m = scale (= (float)(1 / (1 - p))) or 0, exactly the composed
-// x * mask (so -0.0 and NaN come out as there). The same call on the output gradient is the backward (dropout is
-// linear), so no mask is stored. x, out contiguous float [n]; may alias. vec4: both 16-byte aligned (one float4 load
-// and store per Philox block of 4 numbers).
+// x * mask (so -0.0 and NaN come out as there); bf16 data (autocast's activations) is multiplied in float and rounded
+// once. The same call on the output gradient is the backward (dropout is linear), so no mask is stored. x, out
+// contiguous [n]; may alias. vec4: both aligned to 4 elements (one 4-element load and store per Philox block of 4).
 // offsetShift: device memory added to offset (0 in eager steps; a captured step's replays shift their draws there)
-extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset,
-                                       const i64* offsetShift, i64 n, int vec4) {
+__device__ __forceinline__ void scale4(const float* x, float* out, i64 t, const float m[4]) {
+    float4 v = ((const float4*)x)[t];
+    v.x *= m[0];
+    v.y *= m[1];
+    v.z *= m[2];
+    v.w *= m[3];
+    ((float4*)out)[t] = v;
+}
+__device__ __forceinline__ void scale4(const u16* x, u16* out, i64 t, const float m[4]) {
+    ushort4 v = ((const ushort4*)x)[t];
+    v.x = f32_to_bf16(bf16_to_f32(v.x) * m[0]);
+    v.y = f32_to_bf16(bf16_to_f32(v.y) * m[1]);
+    v.z = f32_to_bf16(bf16_to_f32(v.z) * m[2]);
+    v.w = f32_to_bf16(bf16_to_f32(v.w) * m[3]);
+    ((ushort4*)out)[t] = v;
+}
+
+template <int DT>
+__device__ __forceinline__ void dropout_typed(const typename Ty<DT>::S* x, typename Ty<DT>::S* out, double p, float scale,
+                                              u64 seed, u64 offset, const i64* offsetShift, i64 n, int vec4) {
     offset += (u64)*offsetShift;
     FOR_EACH(t, (n + 3) / 4) {
         u32 w[4];
@@ -59,48 +77,23 @@ extern "C" __global__ void dropout_f32(const float* x, float* out, double p, flo
 #pragma unroll
         for (int q = 0; q < 4; q++) m[q] = (double)uniform_float(w[q]) >= p ? scale : 0.0f;
         if (vec4 && 4 * t + 3 < n) {
-            float4 v = ((const float4*)x)[t];
-            v.x *= m[0];
-            v.y *= m[1];
-            v.z *= m[2];
-            v.w *= m[3];
-            ((float4*)out)[t] = v;
+            scale4(x, out, t, m);
             continue;
         }
 #pragma unroll
         for (int q = 0; q < 4; q++) {
             i64 i = 4 * t + q;
             if (i >= n) break;
-            out[i] = x[i] * m[q];
+            Ty<DT>::st(out, i, Ty<DT>::ld(x, i) * m[q]);
         }
     }
 }
 
-// dropout_f32 on bf16 data (bf16 autocast's activations): the same keep decisions and the same float scale; the
-// product x * m is computed in float and rounded once. vec4: both 8-byte aligned (one ushort4 load and store per block).
+extern "C" __global__ void dropout_f32(const float* x, float* out, double p, float scale, u64 seed, u64 offset,
+                                       const i64* offsetShift, i64 n, int vec4) {
+    dropout_typed<DT_F32>(x, out, p, scale, seed, offset, offsetShift, n, vec4);
+}
 extern "C" __global__ void dropout_bf16(const u16* x, u16* out, double p, float scale, u64 seed, u64 offset,
                                         const i64* offsetShift, i64 n, int vec4) {
-    offset += (u64)*offsetShift;
-    FOR_EACH(t, (n + 3) / 4) {
-        u32 w[4];
-        philox(offset + (u64)t, seed, w);
-        float m[4];
-#pragma unroll
-        for (int q = 0; q < 4; q++) m[q] = (double)uniform_float(w[q]) >= p ? scale : 0.0f;
-        if (vec4 && 4 * t + 3 < n) {
-            ushort4 v = ((const ushort4*)x)[t];
-            v.x = f32_to_bf16(bf16_to_f32(v.x) * m[0]);
-            v.y = f32_to_bf16(bf16_to_f32(v.y) * m[1]);
-            v.z = f32_to_bf16(bf16_to_f32(v.z) * m[2]);
-            v.w = f32_to_bf16(bf16_to_f32(v.w) * m[3]);
-            ((ushort4*)out)[t] = v;
-            continue;
-        }
-#pragma unroll
-        for (int q = 0; q < 4; q++) {
-            i64 i = 4 * t + q;
-            if (i >= n) break;
-            out[i] = f32_to_bf16(bf16_to_f32(x[i]) * m[q]);
-        }
-    }
+    dropout_typed<DT_BF16>(x, out, p, scale, seed, offset, offsetShift, n, vec4);
 }
