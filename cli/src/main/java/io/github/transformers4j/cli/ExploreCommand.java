@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
                 + "(every layer and head), heat maps, per-head statistics, and for Vision Transformers the attention over the image "
                 + "patches and attention rollout. Type text or drop an image in the page; the model runs on it. Each view can show "
                 + "the same architecture freshly initialised, to compare with the trained weights.",
-                "Models: Hugging Face BERT, GPT-2 and ViT folders (--hf), image classifiers trained with t4j train (--checkpoint). "
+                "Models: Hugging Face BERT, GPT-2 and ViT folders (--hf); image classifiers and summarizers trained with t4j train, "
+                        + "masked autoencoders of t4j pretrain (--checkpoint). "
                         + "Stop with Ctrl-C."},
         footer = {"", "Examples:", "  t4j explore --hf models/bert-base-uncased",
                 "  t4j explore --checkpoint runs/vit-mini-p4-20261206-120000/checkpoints/best.safetensors",
@@ -28,7 +29,7 @@ final class ExploreCommand implements Callable<Integer> {
     Path hf;
 
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "a checkpoint of 't4j train' (image classifiers: the zoo's ViTs, "
-            + "fine-tuned Hugging Face ViTs)")
+            + "fine-tuned Hugging Face ViTs; summarizers) or of 't4j pretrain' (masked autoencoders)")
     Path checkpoint;
 
     @Option(names = "--run", paramLabel = "DIR", description = "a run folder of 't4j train': its training curves (refreshed while it "

@@ -52,6 +52,8 @@ public class T4jTest {
                 "--optimizer", "--weight-decay", "--warmup", "--schedule", "--seed", "--out", "--device", "--limit-train",
                 "--resume", "--data-dir", "--val-split", "--threads");
         assertThat(t4j("--version").out()).contains("t4j ");
+        // every kind of checkpoint the explorer opens is named in its help
+        assertThat(t4j("explore", "--help").out().replaceAll("\\s+", " ")).contains("image classifiers and summarizers", "masked autoencoders");
     }
 
     @Test
