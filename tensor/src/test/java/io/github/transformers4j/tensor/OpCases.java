@@ -232,6 +232,24 @@ final class OpCases {
                     for (int i = 0; i < 6; i++) for (int j = 0; j < 3; j++) out.data()[i * 3 + j] = x[0].get((int) x[1].data()[i], j);
                     return out;
                 }));
+        c.add(new Case("crossEntropy (ignore 2, smoothing 0.1)", r -> new Tensor[] {rnd(r, 4, 5), Tensor.ofLongs(new long[] {3, 2, 0, 4}, 4)},
+                x -> NnOps.crossEntropy(x[0], x[1], 2, 0.1), x -> {
+                    // per row: (1 - eps)(lse - x_t) + eps (lse - mean x), 0 where the target is the ignored class
+                    Nd out = Nd.zeros(4);
+                    for (int i = 0; i < 4; i++) {
+                        int t = (int) x[1].data()[i];
+                        if (t == 2) continue;
+                        double m = Double.NEGATIVE_INFINITY, s = 0, mean = 0;
+                        for (int j = 0; j < 5; j++) m = Math.max(m, x[0].get(i, j));
+                        for (int j = 0; j < 5; j++) {
+                            s += Math.exp(x[0].get(i, j) - m);
+                            mean += x[0].get(i, j) / 5;
+                        }
+                        double lse = m + Math.log(s);
+                        out.data()[i] = 0.9 * (lse - x[0].get(i, t)) + 0.1 * (lse - mean);
+                    }
+                    return out;
+                }));
         c.add(new Case("dropout (p 0.3, training)", r -> new Tensor[] {rnd(r, 4, 8)},
                 x -> NnOps.dropout(x[0], 0.3, true, new Random4j(99)), x -> {
                     // the mask is the generator's uniform draw >= p, scaled by 1/(1-p)
