@@ -14,7 +14,9 @@ cap() { local l=$(( $(left) - 15 )); [ "$l" -lt "$1" ] && echo "$l" || echo "$1"
 python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/tmp", filter="fully_trusted")' "$D/pack.tar.xz" || exit 1
 P=/tmp/pack; J=io.github.transformers4j.bench.gpu.GpuBench; W=vit128,vit1024,bert,s2s
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
-timeout 150 "$P/cuda-tests.sh" > "$OUT/tests.txt" 2>&1; echo "cuda tests rc=$? at $(( $(date +%s) - T0 )) s"
+# TESTS_FILTER=regex: only the test classes whose name matches (JUnit's --include-classname); TEST_CAP: seconds
+timeout ${TEST_CAP:-150} "$P/cuda-tests.sh" ${TESTS_FILTER:+--include-classname "$TESTS_FILTER"} > "$OUT/tests.txt" 2>&1
+echo "cuda tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted)" "$OUT/tests.txt" | cut -c1-300 | head -30
 FLAG=-Dt4j.cuda.flashAttention=true
 if grep "✘" "$OUT/tests.txt" | grep -qi flash; then FLAG=""; echo "flash tests failed: benchmarks without flash"; fi
