@@ -1,7 +1,7 @@
 #!/bin/bash
 # One whole device call within a time budget (pack-bench.sh copies this next to the pack): the @Tag("cuda") tests; the
-# bf16 harness with captured steps (the default configuration, no flash attention); PyTorch reduce-overhead bf16; the
-# harness with flash attention (unless its tests failed; FLASH=0 skips it); a profile last (its table printed), each
+# bf16 harness with captured steps (the default configuration); PyTorch reduce-overhead bf16; the harness with the
+# opt-in kernels, flash attention and the fused cross-entropy (each unless its tests failed; FLASH=0 skips the run); a profile last (its table printed), each
 # while time is left. Everything under $OUT. PROFILE=vit128,... picks the profiled workloads; AFTER_TORCH=s the time
 # kept for what follows PyTorch; TORCH_PROFILE="vit1024 s2s" adds torch.profiler's kernel tables (bench/python/torch_profile.py). BUDGET = seconds this script may use
 # (leave the machine's start, a minute or two, out of it). On the device (carry the DEST folder of pack-bench.sh):
@@ -18,9 +18,11 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,
 timeout ${TEST_CAP:-150} "$P/cuda-tests.sh" ${TESTS_FILTER:+--include-classname "$TESTS_FILTER"} > "$OUT/tests.txt" 2>&1
 echo "cuda tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted)" "$OUT/tests.txt" | cut -c1-300 | head -30
-FLAG=-Dt4j.cuda.flashAttention=true
-if grep "✘" "$OUT/tests.txt" | grep -qi flash; then FLAG=""; echo "flash tests failed: benchmarks without flash"; fi
-[ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, without flash attention
+# the opt-in kernels (flash attention, the fused cross-entropy), each unless its tests failed
+FLAG=""
+if grep "✘" "$OUT/tests.txt" | grep -qi flash; then echo "flash tests failed: no flash run"; else FLAG="-Dt4j.cuda.flashAttention=true"; fi
+if grep "✘" "$OUT/tests.txt" | grep -qi crossentropy; then echo "cross-entropy tests failed"; else FLAG="$FLAG -Dt4j.cuda.fusedCrossEntropy=true"; fi
+[ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, the default configuration only
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
 # the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
 timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
@@ -32,7 +34,7 @@ if [ "$(left)" -gt 120 ]; then
 fi
 if [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
   timeout $(cap 110) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
-  grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "flash at $(( $(date +%s) - T0 )) s"
+  grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "opt-in kernels ($FLAG) at $(( $(date +%s) - T0 )) s"
 fi
 if [ "$(left)" -gt 40 ]; then
   timeout $(cap 200) "$P/java.sh" $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
