@@ -3,6 +3,7 @@ package io.github.transformers4j.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.transformers4j.train.tensorboard.EventFileWriter;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,21 +22,27 @@ import java.util.Map;
  *   <li>{@code metrics.csv}: {@link MetricsRow#COLUMNS}, only values that a rerun with the same seed reproduces
  *       bit for bit (so two such runs give byte-identical files);</li>
  *   <li>{@code metrics.jsonl}: one JSON object per row with the same keys plus wall-clock figures
- *       ({@code time}, {@code elapsed_s}, {@code epoch_time_s}, {@code images_per_s}, ...).</li>
+ *       ({@code time}, {@code elapsed_s}, {@code epoch_time_s}, {@code images_per_s}, ...);</li>
+ *   <li>{@code tensorboard/events.out.tfevents.*}: every value of both as a TensorBoard scalar at its global step
+ *       ({@code train/loss}, {@code train/lr}, {@code epoch/val_acc}, {@code epoch/images_per_s}, {@code test/acc}, ...):
+ *       {@code tensorboard --logdir RUN}. Each open of the log starts a new event file; a resumed one begins with a
+ *       SessionLog START at the first step after the kept rows, so TensorBoard drops the interrupted epoch's points.</li>
  * </ul>
  * Resuming keeps the rows of completed epochs ({@code epoch <= lastEpoch}, kinds step and epoch) and drops the rest
  * (steps of an interrupted epoch, a half-written last line), so a resumed run ends with the same metrics.csv as an
  * uninterrupted one.
  */
 public final class MetricsLog implements AutoCloseable {
-    public static final String CSV = "metrics.csv", JSONL = "metrics.jsonl";
+    public static final String CSV = "metrics.csv", JSONL = "metrics.jsonl", TENSORBOARD = "tensorboard";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BufferedWriter csv, jsonl;
+    private final EventFileWriter events;
 
-    private MetricsLog(BufferedWriter csv, BufferedWriter jsonl) {
+    private MetricsLog(BufferedWriter csv, BufferedWriter jsonl, EventFileWriter events) {
         this.csv = csv;
         this.jsonl = jsonl;
+        this.events = events;
     }
 
     /** Starts fresh files in {@code dir} (replacing old ones). */
@@ -44,7 +51,7 @@ public final class MetricsLog implements AutoCloseable {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
             Files.writeString(dir.resolve(JSONL), "");
-            return appendTo(dir);
+            return appendTo(dir, -1);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot create files in " + dir + ": " + e.getMessage(), e);
         }
@@ -57,7 +64,12 @@ public final class MetricsLog implements AutoCloseable {
         try {
             List<String> keptCsv = new ArrayList<>();
             keptCsv.add(String.join(",", MetricsRow.COLUMNS));
-            for (MetricsRow r : read(csvPath)) if (keep(r.kind(), r.epoch(), lastEpoch)) keptCsv.add(csvLine(r));
+            long lastStep = 0;
+            for (MetricsRow r : read(csvPath)) {
+                if (!keep(r.kind(), r.epoch(), lastEpoch)) continue;
+                keptCsv.add(csvLine(r));
+                lastStep = Math.max(lastStep, r.step());
+            }
             AtomicFiles.writeString(csvPath, String.join("\n", keptCsv) + "\n");
             StringBuilder keptJson = new StringBuilder();
             if (Files.isRegularFile(jsonlPath)) {
@@ -73,7 +85,7 @@ public final class MetricsLog implements AutoCloseable {
                 }
             }
             AtomicFiles.writeString(jsonlPath, keptJson.toString());
-            return appendTo(dir);
+            return appendTo(dir, lastStep + 1);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot resume " + csvPath + ": " + e.getMessage(), e);
         }
@@ -85,12 +97,19 @@ public final class MetricsLog implements AutoCloseable {
 
     /** Appends to the existing files of {@code dir} (creating them if missing). */
     public static MetricsLog appendTo(Path dir) {
+        return appendTo(dir, -1);
+    }
+
+    /** As {@link #appendTo(Path)}; {@code resumedAt} >= 0: the event file starts with a SessionLog START there. */
+    private static MetricsLog appendTo(Path dir, long resumedAt) {
         try {
             if (!Files.isRegularFile(dir.resolve(CSV))) {
                 Files.createDirectories(dir);
                 Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
             }
-            return new MetricsLog(open(dir.resolve(CSV)), open(dir.resolve(JSONL)));
+            EventFileWriter events = EventFileWriter.create(dir.resolve(TENSORBOARD));
+            if (resumedAt >= 0) events.sessionStart(resumedAt);
+            return new MetricsLog(open(dir.resolve(CSV)), open(dir.resolve(JSONL)), events);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot open files in " + dir + ": " + e.getMessage(), e);
         }
@@ -116,9 +135,19 @@ public final class MetricsLog implements AutoCloseable {
             jsonl.write(JSON.writeValueAsString(n));
             jsonl.write('\n');
             jsonl.flush();
+            for (int i = 0; i < v.length; i++) if (!Double.isNaN(v[i])) events.scalar(tag(row.kind(), MetricsRow.COLUMNS[i + 3]), row.step(), v[i]);
+            extra.forEach((k, val) -> {
+                if (val instanceof Number num && !k.equals("elapsed_s")) events.scalar(tag(row.kind(), k), row.step(), num.doubleValue());
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: write failed: " + e.getMessage(), e);
         }
+    }
+
+    /** TensorBoard's tag of a value: train/loss and train/lr for step rows, epoch/val_acc, test/loss (test_ dropped), ... */
+    static String tag(String kind, String key) {
+        if (kind.equals(MetricsRow.STEP)) return "train/" + (key.equals("train_loss") ? "loss" : key);
+        return kind + "/" + (kind.equals(MetricsRow.TEST) && key.startsWith("test_") ? key.substring(5) : key);
     }
 
     static String csvLine(MetricsRow r) {
@@ -165,6 +194,7 @@ public final class MetricsLog implements AutoCloseable {
         try {
             csv.close();
             jsonl.close();
+            events.close();
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: close failed: " + e.getMessage(), e);
         }
