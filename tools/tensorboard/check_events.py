@@ -14,6 +14,14 @@ mux = EventMultiplexer()
 mux.AddRunsFromDirectory(os.path.join(run, 'tensorboard'))
 mux.Reload()
 got = {}
+for name, kinds in mux.Runs().items():
+    for tag in kinds.get('images', []):
+        im = mux.Images(name, tag)[-1]
+        print(f'image {tag} at step {im.step}: {im.width}x{im.height}, {len(im.encoded_image_string)} bytes')
+    for tag in kinds.get('tensors', []):
+        t = mux.Tensors(name, tag)[-1]
+        text = t.tensor_proto.string_val[0].decode() if t.tensor_proto.string_val else ''
+        print(f'text {tag} at step {t.step}: {len(text)} characters, starts {text[:40]!r}')
 for name in mux.Runs():
     for tag in mux.Runs()[name].get('scalars', []):
         for e in mux.Scalars(name, tag):

@@ -7,6 +7,7 @@ import io.github.transformers4j.train.tensorboard.EventFileWriter;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,6 +142,30 @@ public final class MetricsLog implements AutoCloseable {
             });
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A text for TensorBoard's Text tab (markdown; a report goes in as a code block) at a global step. */
+    public void text(String tag, long step, String markdown) {
+        events.text(tag, step, markdown);
+    }
+
+    /** A PNG file (a plot) for TensorBoard's Images tab; nothing when the file is missing or not a PNG. */
+    public void image(String tag, long step, Path png) {
+        try {
+            byte[] b = Files.readAllBytes(png);
+            if (b.length < 26 || b[1] != 'P' || b[2] != 'N' || b[3] != 'G') return;
+            ByteBuffer ihdr = ByteBuffer.wrap(b, 16, 10); // width, height (big-endian), bit depth, colour type
+            int width = ihdr.getInt(), height = ihdr.getInt(), colour = b[25];
+            int channels = switch (colour) {
+                case 0 -> 1;
+                case 4 -> 2;
+                case 6 -> 4;
+                default -> 3;
+            };
+            events.image(tag, step, b, height, width, channels);
+        } catch (IOException e) {
+            // a plot that was not written (no fonts on a headless machine) has nothing to show
         }
     }
 

@@ -212,6 +212,7 @@ public final class SummarizationRecipe {
         try (MetricsLog log = MetricsLog.appendTo(runDir)) {
             log.log(MetricsRow.test(epoch, step, rep.eval().loss(), rep.eval().tokenAccuracy()), Map.of("rouge1", rep.model().rouge1().f1(),
                     "rouge2", rep.model().rouge2().f1(), "rougeL", rep.model().rougeL().f1(), "lead_rougeL", rep.lead().rougeL().f1()));
+            log.text("test/report", step, "```\n" + rep.text() + "\n```"); // ROUGE and sample summaries
         }
         try {
             Plots.writeRunPlots(runDir);

@@ -284,14 +284,20 @@ public final class Trainer extends TrainingLoop<Batch> {
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot write test_report.txt: " + ex.getMessage(), ex);
         }
+        try {
+            Plots.confusionMatrix(e.confusion(), classNames, runDir.resolve(Plots.CONFUSION),
+                    String.format(Locale.ROOT, "Confusion matrix - test, accuracy %.2f%%", 100 * e.accuracy()));
+        } catch (RuntimeException | Error ex) {
+            say("warning: plots not written: " + ex);
+        }
         try (MetricsLog log = MetricsLog.appendTo(runDir)) {
             log.log(MetricsRow.test(epoch, globalStep, e.loss(), e.accuracy()),
                     Map.of("time", now(), "test_time_s", round(e.seconds()), "images_per_s", round(e.imagesPerSecond()),
                             "checkpoint", which));
+            log.image("test/confusion_matrix", globalStep, runDir.resolve(Plots.CONFUSION));
+            log.text("test/report", globalStep, "```\n" + report + "\n```");
         }
         try {
-            Plots.confusionMatrix(e.confusion(), classNames, runDir.resolve(Plots.CONFUSION),
-                    String.format(Locale.ROOT, "Confusion matrix - test, accuracy %.2f%%", 100 * e.accuracy()));
             Plots.writeRunPlots(runDir);
         } catch (RuntimeException | Error ex) {
             say("warning: plots not written: " + ex);
