@@ -209,6 +209,7 @@ public final class SummarizationRecipe {
         out.println(rep.text());
         writeString(runDir.resolve("test_report.txt"), rep.text() + "\n");
         writeString(runDir.resolve("rouge.json"), rep.json());
+        writeString(runDir.resolve(PREDICTIONS), rep.predictionsJsonl());
         try (MetricsLog log = MetricsLog.appendTo(runDir)) {
             log.log(MetricsRow.test(epoch, step, rep.eval().loss(), rep.eval().tokenAccuracy()), Map.of("rouge1", rep.model().rouge1().f1(),
                     "rouge2", rep.model().rouge2().f1(), "rougeL", rep.model().rougeL().f1(), "lead_rougeL", rep.lead().rougeL().f1()));
@@ -221,8 +222,16 @@ public final class SummarizationRecipe {
         }
     }
 
-    /** What an evaluation reports: loss, model ROUGE, lead ROUGE, samples. */
-    public record Report(Seq2SeqTrainer.Evaluation eval, Rouge.Corpus model, Rouge.Corpus lead, int leadWords, String text, String json) {}
+    /**
+     * What an evaluation reports: loss, model ROUGE, lead ROUGE, samples; and every generated summary as JSON lines
+     * ({@code id, source, reference, prediction}), as Hugging Face's {@code generated_predictions}, so the ROUGE can be
+     * recomputed from the file.
+     */
+    public record Report(Seq2SeqTrainer.Evaluation eval, Rouge.Corpus model, Rouge.Corpus lead, int leadWords, String text, String json,
+                         String predictionsJsonl) {}
+
+    /** The test split's generated summaries in the run folder. */
+    public static final String PREDICTIONS = "generated_predictions.jsonl";
 
     static Report report(Seq2SeqTransformer model, Tokenizer tok, Seq2SeqCollator collator, SummarizationConfig cfg, TextPairDataset split,
                          TextPairDataset train, Device device, String which) {
@@ -269,12 +278,18 @@ public final class SummarizationRecipe {
             samples.addObject().put("id", pairs.get(i).id()).put("reference", refs.get(i)).put("model", predictions.get(i)).put("lead", leads.get(i));
         }
         String json;
+        StringBuilder lines = new StringBuilder();
         try {
             json = JSON.writeValueAsString(j) + "\n";
+            var oneLine = JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+            for (int i = 0; i < n; i++) {
+                lines.append(oneLine.writeValueAsString(JSON.createObjectNode().put("id", pairs.get(i).id()).put("source", pairs.get(i).document())
+                        .put("reference", refs.get(i)).put("prediction", predictions.get(i)))).append('\n');
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new Report(ev, m, l, leadWords, sb.toString().stripTrailing(), json);
+        return new Report(ev, m, l, leadWords, sb.toString().stripTrailing(), json, lines.toString());
     }
 
     private static void putRouge(ObjectNode o, Rouge.Corpus c) {

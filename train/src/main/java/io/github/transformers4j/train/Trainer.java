@@ -241,12 +241,20 @@ public final class Trainer extends TrainingLoop<Batch> {
         ConfusionMatrix cm = new ConfusionMatrix(numClasses);
         double lossSum = 0;
         long n = 0;
+        java.util.stream.LongStream.Builder labels = java.util.stream.LongStream.builder(), predicted = java.util.stream.LongStream.builder();
+        List<float[]> probs = new java.util.ArrayList<>();
         try (var g = Grad.disabled(); Progress bar = Progress.start(task != null, task, loader.numBatches(), System.err)) {
             for (Batch batch : loader.epoch(epochForOrder)) {
                 try (var scope = Memory.scope(); batch) {
                     Tensor logits = model.forward(batch.images().to(device));
                     lossSum += Losses.crossEntropy(logits, batch.labels().to(device)).item() * batch.size();
-                    cm.addAll(batch.labels().toLongArray(), logits.argmax(1, false).toLongArray());
+                    long[] y = batch.labels().toLongArray(), p = logits.argmax(1, false).toLongArray();
+                    cm.addAll(y, p);
+                    probs.add(logits.to(DType.F32).softmax(-1).max(1, false).toFloatArray());
+                    for (int i = 0; i < y.length; i++) {
+                        labels.add(y[i]);
+                        predicted.add(p[i]);
+                    }
                     n += batch.size();
                 }
                 bar.step();
@@ -254,12 +262,22 @@ public final class Trainer extends TrainingLoop<Batch> {
         } finally {
             model.train(wasTraining);
         }
-        return new Evaluation(n == 0 ? Double.NaN : lossSum / n, cm.accuracy(), cm, n, (System.nanoTime() - t0) / 1e9);
+        float[] probability = new float[(int) n];
+        int at = 0;
+        for (float[] b : probs) {
+            System.arraycopy(b, 0, probability, at, b.length);
+            at += b.length;
+        }
+        return new Evaluation(n == 0 ? Double.NaN : lossSum / n, cm.accuracy(), cm, n, (System.nanoTime() - t0) / 1e9,
+                labels.build().toArray(), predicted.build().toArray(), probability);
     }
+
+    /** The test pass's per-image predictions in the run folder ({@link Evaluation#predictionsCsv}). */
+    public static final String PREDICTIONS = "test_predictions.csv";
 
     /**
      * The test pass after training: loads the best checkpoint's weights (the last epoch's when there is none),
-     * evaluates, prints the confusion matrix and per-class table, writes test_report.txt and
+     * evaluates, prints the confusion matrix and per-class table, writes test_report.txt, test_predictions.csv and
      * confusion_matrix.png, and adds a test row to the metrics.
      */
     public Evaluation test(DataLoader<?, Batch> test, List<String> classNames) {
@@ -281,8 +299,9 @@ public final class Trainer extends TrainingLoop<Batch> {
         say(report);
         try {
             AtomicFiles.writeString(runDir.resolve("test_report.txt"), report + "\n");
+            AtomicFiles.writeString(runDir.resolve(PREDICTIONS), e.predictionsCsv(classNames));
         } catch (IOException ex) {
-            throw new UncheckedIOException("cannot write test_report.txt: " + ex.getMessage(), ex);
+            throw new UncheckedIOException("cannot write the test report: " + ex.getMessage(), ex);
         }
         try {
             Plots.confusionMatrix(e.confusion(), classNames, runDir.resolve(Plots.CONFUSION),

@@ -48,6 +48,23 @@ class SummarizationRecipeTest {
         String report = Files.readString(run.resolve("test_report.txt"));
         assertThat(report).contains("ROUGE-1", "ROUGE-L", "lead-", "reference:");
 
+        // generated_predictions.jsonl: every test pair, and the ROUGE recomputed from the file is the printed one
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<String> preds = new ArrayList<>(), refs = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve(SummarizationRecipe.PREDICTIONS))) {
+            var node = json.readTree(line);
+            assertThat(node.get("source").asText()).startsWith("This package provides");
+            preds.add(node.get("prediction").asText());
+            refs.add(node.get("reference").asText());
+        }
+        var rougeJson = json.readTree(run.resolve("rouge.json").toFile());
+        assertThat(preds).hasSize(rougeJson.get("examples").asInt()).hasSize(4); // --limit-eval 4 of the 6 test pairs
+        var recomputed = new io.github.transformers4j.train.rouge.Rouge(true).corpus(preds, refs);
+        var printed = rougeJson.get("model");
+        assertThat(recomputed.rouge1().f1()).isEqualTo(printed.get("rouge1").asDouble());
+        assertThat(recomputed.rougeL().f1()).isEqualTo(printed.get("rougeL").asDouble());
+        assertThat(report).contains(recomputed.format());
+
         // resume to 2 epochs: continues after epoch 1 with the saved configuration
         SummarizationConfig two = new SummarizationConfig(cfg.model(), cfg.dataset(), null, 300, 32, 8, 2, 8, 1e-3, 0.01, 0.1, 1.0, 7, "cpu",
                 2, 0, 0, 0, 4, 2, 1.0, 0, 8, "document", "summary");

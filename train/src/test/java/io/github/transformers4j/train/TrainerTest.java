@@ -202,6 +202,23 @@ class TrainerTest {
         MetricsRow last = MetricsLog.read(run).getLast();
         assertThat(last.kind()).isEqualTo("test");
         assertThat(last.testAcc()).isEqualTo(e.accuracy());
+        // test_predictions.csv: one row per test image, in order, its labels the data set's; the accuracy counted from it
+        // is the reported one, and each probability is that of the predicted class (the largest, so at least 1/classes)
+        List<String> rows = Files.readAllLines(run.resolve(Trainer.PREDICTIONS));
+        assertThat(rows.getFirst()).isEqualTo("index,label,predicted,probability,label_name,predicted_name");
+        assertThat(rows).hasSize(201);
+        var testSet = Fixtures.quadrants(200, 3);
+        long[] labels = java.util.stream.IntStream.range(0, 200).mapToLong(i -> testSet.get(i).label()).toArray();
+        int right = 0;
+        for (int i = 1; i <= 200; i++) {
+            String[] c = rows.get(i).split(",");
+            assertThat(Integer.parseInt(c[0])).isEqualTo(i - 1);
+            assertThat(Long.parseLong(c[1])).isEqualTo(labels[i - 1]);
+            assertThat(c[4]).isEqualTo(Fixtures.CLASSES.get((int) labels[i - 1]));
+            assertThat(Float.parseFloat(c[3])).isBetween(1f / Fixtures.CLASSES.size(), 1f);
+            if (c[1].equals(c[2])) right++;
+        }
+        assertThat(right / 200.0).isEqualTo(e.accuracy());
     }
 
     static Map<String, Tensor> copy(Map<String, Tensor> state) {
