@@ -52,7 +52,7 @@ public final class MetricsLog implements AutoCloseable {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
             Files.writeString(dir.resolve(JSONL), "");
-            return appendTo(dir, -1);
+            return appendTo(dir, -1, true);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot create files in " + dir + ": " + e.getMessage(), e);
         }
@@ -86,7 +86,7 @@ public final class MetricsLog implements AutoCloseable {
                 }
             }
             AtomicFiles.writeString(jsonlPath, keptJson.toString());
-            return appendTo(dir, lastStep + 1);
+            return appendTo(dir, lastStep + 1, true);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot resume " + csvPath + ": " + e.getMessage(), e);
         }
@@ -98,11 +98,14 @@ public final class MetricsLog implements AutoCloseable {
 
     /** Appends to the existing files of {@code dir} (creating them if missing). */
     public static MetricsLog appendTo(Path dir) {
-        return appendTo(dir, -1);
+        return appendTo(dir, -1, false);
     }
 
-    /** As {@link #appendTo(Path)}; {@code resumedAt} >= 0: the event file starts with a SessionLog START there. */
-    private static MetricsLog appendTo(Path dir, long resumedAt) {
+    /**
+     * As {@link #appendTo(Path)}; {@code resumedAt} >= 0: the event file starts with a SessionLog START there;
+     * {@code fitStart}: the run's config.json goes to TensorBoard as text.
+     */
+    private static MetricsLog appendTo(Path dir, long resumedAt, boolean fitStart) {
         try {
             if (!Files.isRegularFile(dir.resolve(CSV))) {
                 Files.createDirectories(dir);
@@ -110,6 +113,8 @@ public final class MetricsLog implements AutoCloseable {
             }
             EventFileWriter events = EventFileWriter.create(dir.resolve(TENSORBOARD));
             if (resumedAt >= 0) events.sessionStart(resumedAt);
+            Path config = dir.resolve("config.json"); // the run's options, data and model, for TensorBoard's Text tab
+            if (fitStart && Files.isRegularFile(config)) events.text("run/config", Math.max(0, resumedAt), "```json\n" + Files.readString(config) + "\n```");
             return new MetricsLog(open(dir.resolve(CSV)), open(dir.resolve(JSONL)), events);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot open files in " + dir + ": " + e.getMessage(), e);
