@@ -277,12 +277,16 @@ final class TrainCommand implements Callable<Integer> {
             cfg = saved.withData(saved.dataset(), dataDir != null ? dataDir.toString() : saved.dataDir())
                     .withEpochs(given("--epochs") ? epochs : saved.epochs());
         }
+        int testLimit = noTest ? -1 : limitTest;
+        if (resume && Files.isRegularFile(savedConfig) && !given("--limit-test") && !given("--no-test")) {
+            testLimit = VisionRecipe.savedTestLimit(savedConfig); // the run's own test pass (a crash must not change it)
+        }
         try (RunFolder folder = RunFolder.claim(run, folderMode())) {
             folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --out "
                     + run + " --resume");
             folder.notes().forEach(System.out::println);
             var session = new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes, !noCudaGraphs,
-                    noTest ? -1 : limitTest);
+                    testLimit);
             if (text) TextClassificationRecipe.train(cfg, run, resume, session, maxLength);
             else VisionRecipe.train(cfg, run, resume, session);
         }

@@ -173,6 +173,11 @@ public class T4jTest {
         assertThat(Files.readString(run.resolve("metrics.csv"))).startsWith(trained);
         assertThat(testAccuracy(more.out())).endsWith("/40)");
         assertThat(Files.readString(run.resolve("config.json"))).contains("\"epochs\" : 3");
+        assertThat(Files.readString(run.resolve("config.json"))).contains("\"test_limit\" : 40");
+        // a resume without --limit-test keeps the run's own test pass (a crash and --resume must not change it)
+        Result again4 = t4j("train", "--out", run.toString(), "--resume", "--epochs", "4", "--data-dir", data.toString(), "--no-progress");
+        assertThat(again4.code()).as(again4.err()).isZero();
+        assertThat(testAccuracy(again4.out())).endsWith("/40)");
     }
 
     @Test

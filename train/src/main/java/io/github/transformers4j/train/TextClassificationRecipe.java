@@ -72,7 +72,8 @@ public final class TextClassificationRecipe {
              var testLoader = testSet == null ? null : loader(testSet, VisionRecipe.evalBatchSize(cfg), false, 0, pad)) {
             long steps = trainLoader.numBatches(), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
             Optimization opt = Optimizers.create(model, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(), warmup, total, cfg.clipGradNorm());
-            String configJson = VisionRecipe.configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup);
+            String configJson = VisionRecipe.configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup,
+                    session.testLimit());
             if (!resume || !Files.isRegularFile(runDir.resolve(VisionRecipe.CONFIG))) VisionRecipe.writeConfig(runDir.resolve(VisionRecipe.CONFIG), configJson);
             out.printf(Locale.ROOT, "model: BertForSequenceClassification from %s; %,d parameters%n", hf, model.numParameters());
             out.printf(Locale.ROOT, "data: %s, %d labels (%s); %,d train / %,d val / %,d test texts, at most %d tokens%n", data, labels.size(),

@@ -286,7 +286,7 @@ public final class VisionRecipe {
             long warmup = cfg.warmupSteps(total);
             Optimization opt = Optimizers.create(trainable, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(),
                     warmup, total, cfg.clipGradNorm());
-            String configJson = configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup);
+            String configJson = configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup, session.testLimit());
             if (rewriteConfig) writeConfig(configPath, configJson);
 
             out.println(ModelZoo.describe(cfg.model(), model));
@@ -443,10 +443,13 @@ public final class VisionRecipe {
 
     // -------------------------------------------------------------------------------------------- config.json
 
-    static String configJson(RunConfig cfg, DataSpec spec, Record modelConfig, long params, long stepsPerEpoch, long total, long warmup) {
+    /** config.json; {@code testLimit}: the test pass asked for (-1 none, 0 all, N a seeded subset), which a resume keeps. */
+    static String configJson(RunConfig cfg, DataSpec spec, Record modelConfig, long params, long stepsPerEpoch, long total, long warmup,
+                             int testLimit) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.set("run", JSON.valueToTree(cfg));
+        root.put("test_limit", testLimit);
         root.set("data", JSON.valueToTree(spec));
         root.set("model", JSON.valueToTree(modelConfig));
         root.put("parameters", params);
@@ -489,6 +492,15 @@ public final class VisionRecipe {
             return JSON.treeToValue(root.get("run"), RunConfig.class);
         } catch (IOException e) {
             throw new IllegalArgumentException("bad run configuration: " + e.getMessage(), e);
+        }
+    }
+
+    /** The test pass a run was started with (config.json's test_limit: -1 none, 0 all, N a subset); 0 for older runs. */
+    public static int savedTestLimit(Path configJson) {
+        try {
+            return parse(Files.readString(configJson)).path("test_limit").asInt(0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
         }
     }
 
