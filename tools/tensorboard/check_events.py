@@ -19,9 +19,22 @@ for name, kinds in mux.Runs().items():
         im = mux.Images(name, tag)[-1]
         print(f'image {tag} at step {im.step}: {im.width}x{im.height}, {len(im.encoded_image_string)} bytes')
     for tag in kinds.get('tensors', []):
+        if tag.startswith('_hparams_/'):
+            continue  # the hparams plugin's placeholder tensor: read below
         t = mux.Tensors(name, tag)[-1]
         text = t.tensor_proto.string_val[0].decode() if t.tensor_proto.string_val else ''
         print(f'text {tag} at step {t.step}: {len(text)} characters, starts {text[:40]!r}')
+hparams_ok = True
+from tensorboard.plugins.hparams import plugin_data_pb2
+for name, tags in mux.PluginRunToTagToContent('hparams').items():
+    for tag, content in tags.items():
+        start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+        hp = {k: v.WhichOneof('kind') and getattr(v, v.WhichOneof('kind')) for k, v in start.hparams.items()}
+        cfg = json.load(open(os.path.join(run, 'config.json'))).get('run', {})
+        want_hp = {k: v for k, v in cfg.items() if isinstance(v, (bool, int, float, str))}
+        hparams_ok = all(hp.get(k) == v for k, v in want_hp.items()) and len(hp) == len(want_hp)
+        print(f'hparams {tag}: {len(hp)} values (config.json run: {len(want_hp)} scalars), '
+              f'{"all equal" if hparams_ok else "DIFFERENT"}: ' + ', '.join(f'{k}={hp[k]}' for k in list(hp)[:6]) + ', ...')
 for name in mux.Runs():
     for tag in mux.Runs()[name].get('scalars', []):
         for e in mux.Scalars(name, tag):
@@ -44,4 +57,4 @@ print(f'{len(got)} scalars under {len(tags)} tags read by tensorboard {__import_
 print(f'{len(want)} values in metrics.jsonl; {len(bad)} missing or different; {len(extra)} not in metrics.jsonl')
 for b in bad[:10]: print('  differs:', b)
 for x in extra[:10]: print('  extra:', x)
-sys.exit(1 if bad or extra else 0)
+sys.exit(1 if bad or extra or not hparams_ok else 0)

@@ -114,7 +114,12 @@ public final class MetricsLog implements AutoCloseable {
             EventFileWriter events = EventFileWriter.create(dir.resolve(TENSORBOARD));
             if (resumedAt >= 0) events.sessionStart(resumedAt);
             Path config = dir.resolve("config.json"); // the run's options, data and model, for TensorBoard's Text tab
-            if (fitStart && Files.isRegularFile(config)) events.text("run/config", Math.max(0, resumedAt), "```json\n" + Files.readString(config) + "\n```");
+            if (fitStart && Files.isRegularFile(config)) {
+                String json = Files.readString(config);
+                events.text("run/config", Math.max(0, resumedAt), "```json\n" + json + "\n```");
+                Map<String, Object> hp = hparams(json);
+                if (resumedAt < 0 && !hp.isEmpty()) events.hparams(hp);
+            }
             return new MetricsLog(open(dir.resolve(CSV)), open(dir.resolve(JSONL)), events);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot open files in " + dir + ": " + e.getMessage(), e);
@@ -172,6 +177,23 @@ public final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             // a plot that was not written (no fonts on a headless machine) has nothing to show
         }
+    }
+
+    /** The scalar options of config.json's "run" object (numbers, booleans, strings; nulls and nested objects left out). */
+    static Map<String, Object> hparams(String configJson) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        try {
+            JsonNode run = JSON.readTree(configJson).path("run");
+            run.properties().forEach(e -> {
+                JsonNode v = e.getValue();
+                if (v.isNumber()) out.put(e.getKey(), v.doubleValue());
+                else if (v.isBoolean()) out.put(e.getKey(), v.booleanValue());
+                else if (v.isTextual()) out.put(e.getKey(), v.textValue());
+            });
+        } catch (IOException e) {
+            // not JSON: no hyper-parameters to show
+        }
+        return out;
     }
 
     /** TensorBoard's tag of a value: train/loss and train/lr for step rows, epoch/val_acc, test/loss (test_ dropped), ... */

@@ -91,6 +91,29 @@ public final class EventFileWriter implements AutoCloseable {
                 new Proto().string(1, tag).message(4, image))));
     }
 
+    /**
+     * The run's hyper-parameters for TensorBoard's HParams tab: the hparams plugin's SessionStartInfo
+     * ({@code map<string, google.protobuf.Value> hparams = 1; double start_time_secs = 5}) under the tag
+     * {@code _hparams_/session_start_info}, with the plugin's empty float tensor. Values: Number, Boolean or String.
+     */
+    public void hparams(java.util.Map<String, Object> values) {
+        Proto start = new Proto();
+        values.forEach((k, v) -> {
+            Proto value = switch (v) {
+                case Boolean b -> new Proto().varint(4, b ? 1 : 0);
+                case Number n -> new Proto().fixed64(2, Double.doubleToRawLongBits(n.doubleValue()));
+                default -> new Proto().string(3, String.valueOf(v));
+            };
+            start.message(1, new Proto().string(1, k).message(2, value));
+        });
+        start.fixed64(5, Double.doubleToRawLongBits(System.currentTimeMillis() / 1000.0));
+        Proto pluginData = new Proto().message(3, start); // HParamsPluginData { version 0 (default); session_start_info = 3 }
+        Proto metadata = new Proto().message(1, new Proto().string(1, "hparams").bytes(2, pluginData.bytes()));
+        Proto nullTensor = new Proto().varint(1, 1 /* DT_FLOAT */).message(2, new Proto().message(2, new Proto()));
+        write(event(System.currentTimeMillis() / 1000.0, 0).message(5, new Proto().message(1,
+                new Proto().string(1, "_hparams_/session_start_info").message(8, nullTensor).message(9, metadata))));
+    }
+
     /** SessionLog START at {@code step}: a resumed run's first event, so TensorBoard purges the orphaned tail. */
     public void sessionStart(long step) {
         write(event(System.currentTimeMillis() / 1000.0, step).message(6, new Proto().varint(1, 1 /* START */)));

@@ -153,6 +153,7 @@ class EventFileWriterTest {
             w.text("samples", 20, "a **summary**");
             w.image("confusion", 30, new byte[] {(byte) 0x89, 'P', 'N', 'G'}, 12, 34, 3);
             w.sessionStart(15);
+            w.hparams(new java.util.LinkedHashMap<>(Map.of("lr", 0.001)));
             file = w.file();
         }
         assertThat(file.getFileName().toString()).startsWith("events.out.tfevents.");
@@ -168,6 +169,8 @@ class EventFileWriterTest {
         assertThat(events.get(4).values().get(0).imageSize()).containsExactly(12, 34, 3);
         assertThat(events.get(5).step()).isEqualTo(15);
         assertThat(events.get(5).sessionStatus()).isEqualTo(1);
+        // the hparams plugin's record (tensorboard's own reader parses it: tools/tensorboard/check_events.py)
+        assertThat(events.get(6).values().get(0).tag()).isEqualTo("_hparams_/session_start_info");
     }
 
     @Test
