@@ -385,9 +385,10 @@ public final class NnOps {
         }
     }
 
-    /** The low copy of a weight or bias that products read: a parameter's cached copy, else converted afresh. */
-    private static Tensor lowCopy(Tensor w, DType low) {
-        return w.isLeaf() && w.isContiguous() ? Autocast.weightCopy(w, low) : Elementwise.rawConvert(w.contiguous(), low);
+    /** t contiguous and of dtype low: itself when it already is, else converted (no autograd record). */
+    private static Tensor contiguousLow(Tensor t, DType low) {
+        Tensor c = t.contiguous();
+        return c.dtype() == low ? c : Elementwise.rawConvert(c, low);
     }
 
     /**
@@ -399,15 +400,13 @@ public final class NnOps {
         int rows = (int) (x.numel() / Math.max(k, 1));
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = n;
-        Tensor xc = x.contiguous();
-        Tensor xLow = Views.rawView(xc.dtype() == low ? xc : Elementwise.rawConvert(xc, low), rows, k);
-        Tensor wLow = lowCopy(weight, low);
-        Tensor bLow = bias == null ? null : lowCopy(bias, low);
+        Tensor xLow = Views.rawView(contiguousLow(x, low), rows, k);
+        Tensor wLow = Autocast.weightCopy(weight, low); // a parameter's cached copy, else converted afresh
+        Tensor bLow = bias == null ? null : Autocast.weightCopy(bias, low);
         Tensor out = Tensor.empty(low, x.device(), outShape);
         if (rows > 0) kernel.forward(xLow, wLow, bLow, Views.rawView(out, rows, n));
         return Autograd.record("linear", out, g -> {
-            Tensor gc = g.contiguous();
-            Tensor gLow = Views.rawView(gc.dtype() == low ? gc : Elementwise.rawConvert(gc, low), rows, n);
+            Tensor gLow = Views.rawView(contiguousLow(g, low), rows, n);
             Tensor gx = null, gw = null, gb = null;
             if (x.requiresGrad) {
                 gx = Tensor.empty(x.dtype(), x.device(), x.shape());
