@@ -9,7 +9,12 @@ Exits 1 on a missing or different value.
 import json, math, os, struct, sys
 from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 
+if len(sys.argv) != 2:
+    sys.exit('usage: check_events.py RUN_DIR')
 run = sys.argv[1]
+for need in ('metrics.jsonl', 'tensorboard'):
+    if not os.path.exists(os.path.join(run, need)):
+        sys.exit(f'{run} is not a run folder with TensorBoard files: {os.path.join(run, need)} is missing')
 mux = EventMultiplexer()
 mux.AddRunsFromDirectory(os.path.join(run, 'tensorboard'))
 mux.Reload()
