@@ -10,7 +10,14 @@ T4J="$ROOT/t4j"
 OUT=${1:-/tmp/t4j-kill9}
 KILLS=${KILLS:-20}
 ARGS=(--model vit-mini-p4 --dataset fashion-mnist --epochs 3 --limit-train 1536 --limit-test 512 --batch-size 64 --threads 1 --seed 42)
-rm -rf "$OUT" && mkdir -p "$OUT"
+case "$OUT" in
+  -*) echo "usage: KILLS=N tools/resume/kill9.sh [OUT_DIR]   (default /tmp/t4j-kill9)"; exit 2 ;;
+esac
+# OUT_DIR is deleted and made anew: only an empty folder or one this script made before
+if [ -e "$OUT" ] && [ ! -f "$OUT/.kill9" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ]; then
+  echo "kill9.sh: $OUT exists and was not made by this script; give another OUT_DIR"; exit 2
+fi
+rm -rf "$OUT" && mkdir -p "$OUT" && touch "$OUT/.kill9"
 "$T4J" train "${ARGS[@]}" --out "$OUT/ref" > "$OUT/ref.log" 2>&1 || { echo "reference run failed: $OUT/ref.log"; exit 1; }
 RANDOM=7
 kills=0 unreadable=0 starts=0
