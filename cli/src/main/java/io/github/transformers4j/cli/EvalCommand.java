@@ -1,6 +1,6 @@
 package io.github.transformers4j.cli;
 
-import io.github.transformers4j.train.VisionRecipe;
+import io.github.transformers4j.recipes.VisionRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

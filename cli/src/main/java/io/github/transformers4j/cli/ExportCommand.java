@@ -3,7 +3,7 @@ package io.github.transformers4j.cli;
 import io.github.transformers4j.models.hf.HfImageClassifier;
 import io.github.transformers4j.models.hf.HfTextClassifier;
 import io.github.transformers4j.tensor.Device;
-import io.github.transformers4j.train.VisionRecipe;
+import io.github.transformers4j.recipes.VisionRecipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -6,7 +6,7 @@ import io.github.transformers4j.models.gpt2.GPT2LMHeadModel;
 import io.github.transformers4j.models.gpt2.TextGeneration;
 import io.github.transformers4j.models.hf.HfModels;
 import io.github.transformers4j.tensor.Device;
-import io.github.transformers4j.train.VisionRecipe;
+import io.github.transformers4j.recipes.VisionRecipe;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.models.ModelZoo;
-import io.github.transformers4j.train.PretrainRecipe;
+import io.github.transformers4j.recipes.PretrainRecipe;
 import io.github.transformers4j.train.RunFolder;
-import io.github.transformers4j.train.RunConfig;
-import io.github.transformers4j.train.VisionRecipe;
+import io.github.transformers4j.recipes.RunConfig;
+import io.github.transformers4j.recipes.VisionRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -15,9 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Self-supervised pre-training of a masked autoencoder on a data set's images (labels unused). Writes "
-                + "config.json, pretrain_metrics.csv, checkpoints/last.safetensors and reconstruction.png "
-                + "(original / masked / reconstruction rows).",
+        description = {"Self-supervised pre-training of a masked autoencoder on a data set's images (labels unused), through the "
+                + "same training loop as t4j train. Writes config.json, metrics.csv, metrics.jsonl, tensorboard/, "
+                + "checkpoints/last.safetensors and reconstruction.png (original / masked / reconstruction rows).",
                 "Then: t4j train --model mae-tiny --init-from RUN/checkpoints/last.safetensors [--freeze-encoder]"})
 final class PretrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
@@ -80,22 +80,39 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
-    @Option(names = "--overwrite", description = "delete what --out holds and start again (an --out that holds files is refused otherwise)")
+    @Option(names = "--overwrite", description = "delete what --out holds and start again (an --out that holds files is refused "
+            + "unless --resume)")
     boolean overwrite;
+
+    @Option(names = "--resume", description = "continue the run in --out from its last checkpoint")
+    boolean resume;
+
+    @Option(names = "--patience", paramLabel = "N", description = "stop after N evaluations without a lower validation loss (0 = never)")
+    int patience;
+
+    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "start no epoch that would end past this many minutes (0 = none)")
+    double timeLimitMinutes;
+
+    @CommandLine.Mixin
+    StepOptions steps;
 
     @Override
     public Integer call() {
         threads.apply();
         if (!ModelZoo.pretrainNames().contains(model))
             throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: " + String.join(", ", ModelZoo.pretrainNames()));
-        RunConfig cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr, "adamw",
-                weightDecay, warmup, "cosine", seed, valSplit, limitTrain, device, 10, "val_loss", 0, 0.0, workers, false);
+        if (resume && out == null) throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --out DIR (the run folder to continue)");
+        if (resume && overwrite)
+            throw new CommandLine.ParameterException(spec.commandLine(), "--resume continues the run in --out and --overwrite deletes it: give one of them");
+        RunConfig cfg = steps.applyTo(new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr, "adamw",
+                weightDecay, warmup, "cosine", seed, valSplit, limitTrain, device, 10, "val_loss", patience, 0.0, workers, false));
         Path run = out != null ? out : Path.of("runs", model + "-pretrain_" + dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        try (RunFolder folder = RunFolder.claim(run, overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW, false)) {
+        RunFolder.Mode mode = resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
+        try (RunFolder folder = RunFolder.claim(run, mode)) {
             folder.notes().forEach(System.out::println);
             PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,
-                    new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress));
+                    new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes), resume);
         }
         return 0;
     }

@@ -1,6 +1,6 @@
 package io.github.transformers4j.cli;
 
-import io.github.transformers4j.train.SummarizationRecipe;
+import io.github.transformers4j.recipes.SummarizationRecipe;
 import java.io.PrintStream;
 import picocli.CommandLine.Option;
 

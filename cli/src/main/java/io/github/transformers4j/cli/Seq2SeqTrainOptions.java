@@ -1,8 +1,8 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.train.RunFolder;
-import io.github.transformers4j.train.SummarizationConfig;
-import io.github.transformers4j.train.SummarizationRecipe;
+import io.github.transformers4j.recipes.SummarizationConfig;
+import io.github.transformers4j.recipes.SummarizationRecipe;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -96,7 +96,7 @@ final class Seq2SeqTrainOptions {
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Path savedConfig = run.resolve(io.github.transformers4j.train.VisionRecipe.CONFIG);
+        Path savedConfig = run.resolve(io.github.transformers4j.recipes.VisionRecipe.CONFIG);
         if (c.resume && java.nio.file.Files.isRegularFile(savedConfig)) {
             List<String> changed = changedOnResume(SummarizationRecipe.readConfig(savedConfig), cfg, this::given);
             if (!changed.isEmpty()) {

@@ -2,7 +2,7 @@ package io.github.transformers4j.cli;
 
 import io.github.transformers4j.models.seq2seq.GenerationConfig;
 import io.github.transformers4j.tensor.Device;
-import io.github.transformers4j.train.SummarizationRecipe;
+import io.github.transformers4j.recipes.SummarizationRecipe;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;

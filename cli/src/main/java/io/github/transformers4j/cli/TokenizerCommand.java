@@ -3,7 +3,7 @@ package io.github.transformers4j.cli;
 import io.github.transformers4j.data.text.TextPair;
 import io.github.transformers4j.data.text.TextPairDataset;
 import io.github.transformers4j.data.text.tokenizer.Tokenizer;
-import io.github.transformers4j.train.SummarizationRecipe;
+import io.github.transformers4j.recipes.SummarizationRecipe;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

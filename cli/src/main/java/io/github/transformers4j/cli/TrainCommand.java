@@ -1,9 +1,9 @@
 package io.github.transformers4j.cli;
 
-import io.github.transformers4j.train.RunConfig;
+import io.github.transformers4j.recipes.RunConfig;
 import io.github.transformers4j.train.RunFolder;
-import io.github.transformers4j.train.TextClassificationRecipe;
-import io.github.transformers4j.train.VisionRecipe;
+import io.github.transformers4j.recipes.TextClassificationRecipe;
+import io.github.transformers4j.recipes.VisionRecipe;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,6 +156,9 @@ final class TrainCommand implements Callable<Integer> {
             + "files is refused unless --resume)")
     boolean overwrite;
 
+    @CommandLine.Mixin
+    StepOptions steps;
+
     @picocli.CommandLine.Mixin
     Seq2SeqTrainOptions seq2seq;
 
@@ -191,6 +194,10 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--image-size", RunConfig::imageSize);
         fixed.put("--background", RunConfig::background);
         fixed.put("--skip-bad-images", RunConfig::skipBadImages);
+        fixed.put("--gradient-accumulation", RunConfig::gradientAccumulation);
+        fixed.put("--eval-steps", RunConfig::evalSteps);
+        fixed.put("--save-steps", RunConfig::saveSteps);
+        fixed.put("--save-total-limit", RunConfig::saveTotalLimit);
         return changed(fixed, saved, asked, given);
     }
 
@@ -259,6 +266,7 @@ final class TrainCommand implements Callable<Integer> {
                     optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
                     clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision,
                     imageSize, background, skipBadImages);
+            cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

@@ -110,7 +110,7 @@ class HfCommandsTest {
         // the encoder moved away from the pretrained weights, and the export is the run's best checkpoint
         assertThat(back.vit.layers.get(0).intermediateDense.weight.data().toFloatArray())
                 .isNotEqualTo(pretrained.vit.layers.get(0).intermediateDense.weight.data().toFloatArray());
-        var loaded = io.github.transformers4j.train.VisionRecipe.load(run.resolve("checkpoints/best.safetensors"), io.github.transformers4j.tensor.Device.CPU);
+        var loaded = io.github.transformers4j.recipes.VisionRecipe.load(run.resolve("checkpoints/best.safetensors"), io.github.transformers4j.tensor.Device.CPU);
         Tensor px = Tensor.randn(new Random4j(4), 2, 3, 24, 24);
         assertThat(back.forward(px, io.github.transformers4j.models.ModelOutput.Want.NONE).logits().toFloatArray())
                 .containsExactly(loaded.model().forward(px).toFloatArray());

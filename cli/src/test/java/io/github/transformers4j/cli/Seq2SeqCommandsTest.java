@@ -61,8 +61,8 @@ class Seq2SeqCommandsTest {
 
     @Test
     void resumeRefusesChangedOptionsNamingThem() {
-        var d = io.github.transformers4j.train.SummarizationConfig.defaults("summarizer-tiny", "jsonl:corpus");
-        var asked = new io.github.transformers4j.train.SummarizationConfig(d.model(), d.dataset(), d.tokenizer(), d.vocabSize(),
+        var d = io.github.transformers4j.recipes.SummarizationConfig.defaults("summarizer-tiny", "jsonl:corpus");
+        var asked = new io.github.transformers4j.recipes.SummarizationConfig(d.model(), d.dataset(), d.tokenizer(), d.vocabSize(),
                 d.maxSourceLength(), d.maxTargetLength(), d.epochs() + 2, d.batchSize(), 0.5, d.weightDecay(), d.warmup(), d.clipGradNorm(),
                 d.seed(), "cuda", d.logEvery(), d.patience(), d.workers(), d.limitTrain(), d.limitEval(), d.beamSize(), d.lengthPenalty(),
                 d.noRepeatNgramSize(), d.maxGenLength(), d.documentField(), d.summaryField(), d.precision());

@@ -128,7 +128,17 @@ public final class DataLoader<T, B> implements AutoCloseable {
 
     /** One pass over the data; each call to {@code iterator()} starts the pass again. */
     public Iterable<B> epoch(int epoch) {
-        return () -> new EpochIterator(epoch);
+        return epoch(epoch, 0);
+    }
+
+    /**
+     * The pass from batch {@code skip} on: the batches a whole pass gives after its first {@code skip}, without making
+     * those (a run resumed mid-epoch goes on with the same batches).
+     */
+    public Iterable<B> epoch(int epoch, int skip) {
+        if (skip < 0 || skip > numBatches())
+            throw new IllegalArgumentException("DataLoader: cannot skip " + skip + " of the " + numBatches() + " batches of an epoch");
+        return () -> new EpochIterator(epoch, skip);
     }
 
     @Override
@@ -180,10 +190,11 @@ public final class DataLoader<T, B> implements AutoCloseable {
         private int submitted;
         private int returned;
 
-        EpochIterator(int epoch) {
+        EpochIterator(int epoch, int skip) {
             this.epoch = epoch;
             this.order = order(epoch);
-            if (workers != null) while (submitted < batches && submitted < prefetch) submit();
+            this.submitted = this.returned = skip;
+            if (workers != null) while (submitted < batches && submitted < skip + prefetch) submit();
         }
 
         private void submit() {

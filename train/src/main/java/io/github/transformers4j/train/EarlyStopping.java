@@ -1,27 +1,20 @@
 package io.github.transformers4j.train;
 
+import java.util.Locale;
+
 /**
- * Tracks the monitored metric: which epoch was best, and when {@code patience} epochs in a row brought no
- * improvement of more than {@code minDelta}. {@code patience <= 0} never stops (the best epoch is still tracked,
- * for the best checkpoint).
+ * Stops training when {@code patience} evaluations in a row did not improve the loop's monitored metric (a NaN never
+ * improves). Evaluations come at every epoch's end, and every N steps with {@link TrainingLoop.Config#evalSteps}.
  */
-public final class EarlyStopping {
+public final class EarlyStopping implements Callback {
     public enum Mode { MIN, MAX }
 
-    private final String monitor;
-    private final Mode mode;
     private final int patience;
-    private final double minDelta;
-    private double best;
-    private int bestEpoch;
-    private int badEpochs;
+    private int bad;
 
-    public EarlyStopping(String monitor, Mode mode, int patience, double minDelta) {
-        this.monitor = monitor;
-        this.mode = mode;
+    public EarlyStopping(int patience) {
+        if (patience < 1) throw new IllegalArgumentException("early stopping: patience must be >= 1 evaluation, got " + patience);
         this.patience = patience;
-        this.minDelta = minDelta;
-        this.best = mode == Mode.MIN ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
     }
 
     /** The mode that suits a metric name: MAX for accuracies, MIN otherwise. */
@@ -29,39 +22,26 @@ public final class EarlyStopping {
         return monitor.endsWith("acc") ? Mode.MAX : Mode.MIN;
     }
 
-    /** Records an epoch's value; returns whether it is the best so far. NaN is never an improvement. */
-    public boolean update(int epoch, double value) {
-        boolean improved = mode == Mode.MIN ? value < best - minDelta : value > best + minDelta;
-        if (improved) {
-            best = value;
-            bestEpoch = epoch;
-            badEpochs = 0;
-        } else {
-            badEpochs++;
-        }
-        return improved;
+    @Override
+    public void onEvaluate(TrainingLoop<?> loop, Evaluated e) {
+        bad = e.improved() ? 0 : bad + 1;
+        if (bad >= patience)
+            loop.requestStop(String.format(Locale.ROOT, "early stop: %s has not improved for %d evaluations (best %.4f at epoch %d)",
+                    e.monitor(), bad, loop.best(), loop.bestEpoch()));
     }
 
-    public boolean shouldStop() {
-        return patience > 0 && badEpochs >= patience;
+    /** Evaluations in a row without improvement. */
+    public int badEvaluations() {
+        return bad;
     }
 
-    public String monitor() { return monitor; }
-    public Mode mode() { return mode; }
-    public int patience() { return patience; }
-    public double best() { return best; }
-    public int bestEpoch() { return bestEpoch; }
-    public int badEpochs() { return badEpochs; }
-
-    /** State for checkpoints: {@code best,bestEpoch,badEpochs}. */
-    String state() {
-        return best + "," + bestEpoch + "," + badEpochs;
+    @Override
+    public String state() {
+        return String.valueOf(bad);
     }
 
-    void restore(String state) {
-        String[] p = state.split(",");
-        best = Double.parseDouble(p[0]);
-        bestEpoch = Integer.parseInt(p[1]);
-        badEpochs = Integer.parseInt(p[2]);
+    @Override
+    public void loadState(String state) {
+        bad = Integer.parseInt(state);
     }
 }

@@ -29,9 +29,9 @@ import java.util.Map;
  *       {@code tensorboard --logdir RUN}. Each open of the log starts a new event file; a resumed one begins with a
  *       SessionLog START at the first step after the kept rows, so TensorBoard drops the interrupted epoch's points.</li>
  * </ul>
- * Resuming keeps the rows of completed epochs ({@code epoch <= lastEpoch}, kinds step and epoch) and drops the rest
- * (steps of an interrupted epoch, a half-written last line), so a resumed run ends with the same metrics.csv as an
- * uninterrupted one.
+ * Resuming at step S keeps the training rows up to it ({@code step <= S}, kinds step, eval and epoch) and drops the
+ * rest (rows written after the checkpoint the run resumes from, a half-written last line, an old test row), so a
+ * resumed run ends with the same metrics.csv as an uninterrupted one.
  */
 public final class MetricsLog implements AutoCloseable {
     public static final String CSV = "metrics.csv", JSONL = "metrics.jsonl", TENSORBOARD = "tensorboard";
@@ -48,26 +48,36 @@ public final class MetricsLog implements AutoCloseable {
 
     /** Starts fresh files in {@code dir} (replacing old ones). */
     public static MetricsLog create(Path dir) {
+        return create(dir, true);
+    }
+
+    /** As {@link #create(Path)}; {@code tensorboard}: whether event files are written too. */
+    public static MetricsLog create(Path dir, boolean tensorboard) {
         try {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
             Files.writeString(dir.resolve(JSONL), "");
-            return appendTo(dir, -1, true);
+            return appendTo(dir, -1, true, tensorboard);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot create files in " + dir + ": " + e.getMessage(), e);
         }
     }
 
-    /** Keeps the rows of epochs 1..lastEpoch of an existing log and appends after them. */
-    public static MetricsLog resume(Path dir, int lastEpoch) {
+    /** Keeps the training rows of an existing log up to step {@code lastStep} and appends after them. */
+    public static MetricsLog resume(Path dir, long lastStep) {
+        return resume(dir, lastStep, true);
+    }
+
+    /** As {@link #resume(Path, long)}; {@code tensorboard}: whether event files are written too. */
+    public static MetricsLog resume(Path dir, long resumeStep, boolean tensorboard) {
         Path csvPath = dir.resolve(CSV), jsonlPath = dir.resolve(JSONL);
-        if (!Files.isRegularFile(csvPath)) return create(dir);
+        if (!Files.isRegularFile(csvPath)) return create(dir, tensorboard);
         try {
             List<String> keptCsv = new ArrayList<>();
             keptCsv.add(String.join(",", MetricsRow.COLUMNS));
             long lastStep = 0;
             for (MetricsRow r : read(csvPath)) {
-                if (!keep(r.kind(), r.epoch(), lastEpoch)) continue;
+                if (!keep(r.kind(), r.step(), resumeStep)) continue;
                 keptCsv.add(csvLine(r));
                 lastStep = Math.max(lastStep, r.step());
             }
@@ -81,36 +91,37 @@ public final class MetricsLog implements AutoCloseable {
                     } catch (IOException halfWritten) {
                         continue;
                     }
-                    if (n != null && n.has("kind") && keep(n.get("kind").asText(), n.path("epoch").asInt(), lastEpoch))
+                    if (n != null && n.has("kind") && keep(n.get("kind").asText(), n.path("step").asLong(), resumeStep))
                         keptJson.append(line).append('\n');
                 }
             }
             AtomicFiles.writeString(jsonlPath, keptJson.toString());
-            return appendTo(dir, lastStep + 1, true);
+            return appendTo(dir, lastStep + 1, true, tensorboard);
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: cannot resume " + csvPath + ": " + e.getMessage(), e);
         }
     }
 
-    private static boolean keep(String kind, int epoch, int lastEpoch) {
-        return (kind.equals(MetricsRow.STEP) || kind.equals(MetricsRow.EPOCH)) && epoch <= lastEpoch;
+    private static boolean keep(String kind, long step, long resumeStep) {
+        return (kind.equals(MetricsRow.STEP) || kind.equals(MetricsRow.EVAL) || kind.equals(MetricsRow.EPOCH)) && step <= resumeStep;
     }
 
     /** Appends to the existing files of {@code dir} (creating them if missing). */
     public static MetricsLog appendTo(Path dir) {
-        return appendTo(dir, -1, false);
+        return appendTo(dir, -1, false, true);
     }
 
     /**
      * As {@link #appendTo(Path)}; {@code resumedAt} >= 0: the event file starts with a SessionLog START there;
      * {@code fitStart}: the run's config.json goes to TensorBoard as text.
      */
-    private static MetricsLog appendTo(Path dir, long resumedAt, boolean fitStart) {
+    private static MetricsLog appendTo(Path dir, long resumedAt, boolean fitStart, boolean tensorboard) {
         try {
             if (!Files.isRegularFile(dir.resolve(CSV))) {
                 Files.createDirectories(dir);
                 Files.writeString(dir.resolve(CSV), String.join(",", MetricsRow.COLUMNS) + "\n");
             }
+            if (!tensorboard) return new MetricsLog(open(dir.resolve(CSV)), open(dir.resolve(JSONL)), null);
             EventFileWriter events = EventFileWriter.create(dir.resolve(TENSORBOARD));
             if (resumedAt >= 0) events.sessionStart(resumedAt);
             Path config = dir.resolve("config.json"); // the run's options, data and model, for TensorBoard's Text tab
@@ -146,6 +157,7 @@ public final class MetricsLog implements AutoCloseable {
             jsonl.write(JSON.writeValueAsString(n));
             jsonl.write('\n');
             jsonl.flush();
+            if (events == null) return;
             for (int i = 0; i < v.length; i++) if (!Double.isNaN(v[i])) events.scalar(tag(row.kind(), MetricsRow.COLUMNS[i + 3]), row.step(), v[i]);
             extra.forEach((k, val) -> {
                 if (val instanceof Number num && !k.equals("elapsed_s")) events.scalar(tag(row.kind(), k), row.step(), num.doubleValue());
@@ -157,11 +169,12 @@ public final class MetricsLog implements AutoCloseable {
 
     /** A text for TensorBoard's Text tab (markdown; a report goes in as a code block) at a global step. */
     public void text(String tag, long step, String markdown) {
-        events.text(tag, step, markdown);
+        if (events != null) events.text(tag, step, markdown);
     }
 
     /** A PNG file (a plot) for TensorBoard's Images tab; nothing when the file is missing or not a PNG. */
     public void image(String tag, long step, Path png) {
+        if (events == null) return;
         try {
             byte[] b = Files.readAllBytes(png);
             if (b.length < 26 || b[1] != 'P' || b[2] != 'N' || b[3] != 'G') return;
@@ -246,7 +259,7 @@ public final class MetricsLog implements AutoCloseable {
         try {
             csv.close();
             jsonl.close();
-            events.close();
+            if (events != null) events.close();
         } catch (IOException e) {
             throw new UncheckedIOException("metrics log: close failed: " + e.getMessage(), e);
         }

@@ -2,13 +2,14 @@ package io.github.transformers4j.train;
 
 /**
  * One row of {@code metrics.csv}. {@code kind} is {@code step} (training loss averaged over the steps since the
- * previous step row), {@code epoch} (end-of-epoch summary) or {@code test} (the final test pass). Epochs count from
+ * previous step row), {@code eval} (a validation pass every N steps), {@code epoch} (end-of-epoch summary) or
+ * {@code test} (the final test pass). Epochs count from
  * 1; {@code step} is the number of optimizer steps done so far. Missing values are NaN (written as empty cells).
  * Only values that are the same on every run with the same seed go here; wall-clock figures go to metrics.jsonl.
  */
 public record MetricsRow(String kind, int epoch, long step, double lr, double trainLoss, double trainAcc,
                          double valLoss, double valAcc, double testLoss, double testAcc) {
-    public static final String STEP = "step", EPOCH = "epoch", TEST = "test";
+    public static final String STEP = "step", EVAL = "eval", EPOCH = "epoch", TEST = "test";
 
     /** Column names, in order, of metrics.csv (and keys of metrics.jsonl). */
     public static final String[] COLUMNS = {"kind", "epoch", "step", "lr", "train_loss", "train_acc", "val_loss",
@@ -16,6 +17,10 @@ public record MetricsRow(String kind, int epoch, long step, double lr, double tr
 
     public static MetricsRow step(int epoch, long step, double lr, double trainLoss) {
         return new MetricsRow(STEP, epoch, step, lr, trainLoss, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    public static MetricsRow eval(int epoch, long step, double lr, double valLoss, double valAcc) {
+        return new MetricsRow(EVAL, epoch, step, lr, Double.NaN, Double.NaN, valLoss, valAcc, Double.NaN, Double.NaN);
     }
 
     public static MetricsRow epoch(int epoch, long step, double lr, double trainLoss, double trainAcc, double valLoss, double valAcc) {

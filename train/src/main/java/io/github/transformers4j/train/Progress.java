@@ -14,7 +14,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * output is not a terminal: redirected to a file, a bar's carriage-return updates would fill it (the epoch's summary
  * line is printed either way).
  */
-final class Progress implements AutoCloseable {
+public final class Progress implements AutoCloseable {
     private final ProgressBar bar;
     private final StepClock clock;
 
@@ -23,7 +23,7 @@ final class Progress implements AutoCloseable {
         this.clock = clock;
     }
 
-    static Progress start(boolean enabled, String task, long steps, PrintStream stream) {
+    public static Progress start(boolean enabled, String task, long steps, PrintStream stream) {
         if (!enabled || !onTerminal() || steps <= 0) return new Progress(null, null);
         StepClock clock = new StepClock();
         ProgressBar bar = new ProgressBarBuilder()
@@ -46,14 +46,14 @@ final class Progress implements AutoCloseable {
         return c != null && c.isTerminal();
     }
 
-    void step(double runningLoss) {
+    public void step(double runningLoss) {
         if (bar == null) return;
         bar.setExtraMessage(String.format(Locale.ROOT, "  loss %.4f", runningLoss));
         step();
     }
 
     /** One step done (for passes without a loss to show). */
-    void step() {
+    public void step() {
         if (bar == null) return;
         clock.tick();
         bar.step();

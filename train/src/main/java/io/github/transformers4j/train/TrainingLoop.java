@@ -2,6 +2,7 @@ package io.github.transformers4j.train;
 
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
@@ -19,337 +20,537 @@ import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The epoch loop that {@link Trainer} (images) and {@link Seq2SeqTrainer} (text) share: resume from the last
- * checkpoint, one {@link Memory#scope()} per step, a step row in metrics.csv every {@code logEvery} steps, then per epoch
- * validation, an epoch row, last/best checkpoints, a summary line (also appended to RUN/train.log), plots, early
- * stopping and an optional wall-clock budget. A subclass says what one step and one validation pass are.
+ * The training loop of every task (image classification, seq2seq, MAE pre-training, ...), as Hugging Face's
+ * {@code Trainer} and DJL's {@code EasyTrain.fit}: epochs of optimizer steps over a {@link Task}, each step one or
+ * more micro-batches ({@linkplain Config#gradientAccumulation gradient accumulation}), one {@link Memory#scope()}
+ * per micro-batch, a step row every {@code logEvery} steps, a validation pass every {@code evalSteps} steps and at
+ * every epoch's end, and an epoch row. Everything optional is a {@link Callback}; {@link #standardCallbacks} are
+ * installed unless the loop is made with {@link #bare}.
  *
- * <p>Losses and accuracies are weighted means: a step reports its mean loss over {@code count} targets (images, or
- * non-padding tokens), and the epoch's loss is the sum of {@code loss * count} over the sum of {@code count}.
+ * <pre>{@code
+ * var loop = new TrainingLoop<>(task, optimization, rng, runDir, TrainingLoop.Config.builder().epochs(10).build(), System.out);
+ * FitResult r = loop.fit(trainLoader, valLoader, resume);
+ * }</pre>
+ *
+ * <p>Losses and accuracies are weighted means: a micro-batch's mean loss is over {@code count} targets (images,
+ * non-padding tokens), an accumulated step's loss is their count-weighted mean (its gradient is that of one batch
+ * holding them all), and an epoch's loss is the sum of {@code loss * count} over the sum of {@code count}.
+ *
+ * <p>Resume: a checkpoint ({@link ModelCheckpoint}) holds the model, the optimizer and its schedule, the RNG
+ * counter, the loop's position (epoch, micro-batches done, running sums) and every callback's {@linkplain
+ * Callback#state state}. The data order of epoch {@code e} depends only on (seed, e), so a run resumed at any saved
+ * step, mid-epoch included, goes on with the same batches and writes the same metrics.csv as an uninterrupted one.
+ *
+ * <p>On a GPU, steps with static shapes are captured into CUDA graphs and replayed ({@link GraphedStep}, one graph
+ * per input shape, at most {@value #MAX_GRAPHS}); their loss and accuracy sums stay on the device and are read once
+ * per step row.
  */
-public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Trainer, Seq2SeqTrainer {
+public final class TrainingLoop<B extends AutoCloseable> {
     public static final String LAST = "checkpoints/last.safetensors", BEST = "checkpoints/best.safetensors";
+    static final int MAX_GRAPHS = 8;
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
-    /** One training step: mean loss over {@code count} targets of which {@code correct} were right; {@code items} for throughput. */
-    protected record StepStats(double loss, long correct, long count, long items) {}
+    /**
+     * @param epochs               total epochs of the run (a resumed run continues up to this number)
+     * @param logEvery             a step row every this many optimizer steps (the mean loss of those steps)
+     * @param progress             a progress bar per epoch on a terminal ({@link ProgressBar})
+     * @param monitor              the metric whose best value picks the best checkpoint and drives early stopping:
+     *                             val_loss, val_acc, train_loss, train_acc (val_ falls back to train_ without validation data)
+     * @param mode                 MIN or MAX for the monitor
+     * @param patience             evaluations without improvement before stopping ({@link EarlyStopping}); 0: never
+     * @param gradientAccumulation micro-batches per optimizer step
+     * @param evalSteps            a validation pass (and an eval row) every this many steps, besides every epoch's end; 0: epochs only
+     * @param saveSteps            the last checkpoint every this many steps, besides every epoch's end; 0: epochs only
+     * @param saveTotalLimit       with saveSteps, keep this many step snapshots ({@code checkpoints/step-N.safetensors}) besides
+     *                             last and best; 0: none kept, -1: all
+     * @param timeLimitSeconds     no epoch starts that would end past this wall-clock budget at the last epoch's pace ({@link TimeLimit}); 0: none
+     * @param cudaGraphs           capture steps on a GPU (ignored on the CPU, and with gradient accumulation)
+     * @param tensorboard          TensorBoard event files beside metrics.csv ({@link MetricsLogger})
+     * @param plots                loss and accuracy plots after every epoch ({@link PlotWriter})
+     */
+    public record Config(int epochs, int logEvery, boolean progress, String monitor, EarlyStopping.Mode mode, int patience,
+                         int gradientAccumulation, int evalSteps, int saveSteps, int saveTotalLimit, double timeLimitSeconds,
+                         boolean cudaGraphs, boolean tensorboard, boolean plots) {
+        public Config {
+            if (epochs <= 0) throw new IllegalArgumentException("training: epochs must be positive, got " + epochs);
+            if (logEvery <= 0) throw new IllegalArgumentException("training: logEvery must be positive, got " + logEvery);
+            if (patience < 0) throw new IllegalArgumentException("training: patience must be >= 0, got " + patience);
+            if (gradientAccumulation < 1)
+                throw new IllegalArgumentException("training: gradient accumulation must be >= 1 micro-batch, got " + gradientAccumulation);
+            if (evalSteps < 0) throw new IllegalArgumentException("training: evalSteps must be >= 0, got " + evalSteps);
+            if (saveSteps < 0) throw new IllegalArgumentException("training: saveSteps must be >= 0, got " + saveSteps);
+            if (saveTotalLimit < -1) throw new IllegalArgumentException("training: saveTotalLimit must be >= -1, got " + saveTotalLimit);
+            if (!(timeLimitSeconds >= 0)) throw new IllegalArgumentException("training: time limit must be >= 0 seconds, got " + timeLimitSeconds);
+            MetricsRow.step(0, 0, 0, 0).get(monitor); // an unknown metric fails here, with the known ones listed
+        }
 
-    /** A validation pass: weighted loss and accuracy, and extra fields for the epoch row of metrics.jsonl. */
-    protected record ValStats(double loss, double accuracy, Map<String, Object> extra) {}
+        public static Config of(int epochs) {
+            return builder().epochs(epochs).build();
+        }
 
-    protected final Module module;
-    protected final Optimization optimization;
-    protected final Random4j rng;
-    protected final Path runDir;
-    protected final Trainer.Config config;
-    protected final PrintStream out;
-    protected Device device = Device.CPU;
-    protected DType autocast;
-    private double timeLimitSeconds;
-    private boolean cudaGraphs = true;
-    /** Tests: take the capturable step's path on the CPU too (GraphedStep then runs it eagerly: no capture there). */
-    boolean capturableOnCpu;
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        public Builder toBuilder() {
+            return new Builder().epochs(epochs).logEvery(logEvery).progress(progress).monitor(monitor, mode).patience(patience)
+                    .gradientAccumulation(gradientAccumulation).evalSteps(evalSteps).saveSteps(saveSteps).saveTotalLimit(saveTotalLimit)
+                    .timeLimitSeconds(timeLimitSeconds).cudaGraphs(cudaGraphs).tensorboard(tensorboard).plots(plots);
+        }
+
+        public Config withProgress(boolean on) {
+            return toBuilder().progress(on).build();
+        }
+
+        public Config withMonitor(String metric, EarlyStopping.Mode m, int patience) {
+            return toBuilder().monitor(metric, m).patience(patience).build();
+        }
+
+        public Config withLogEvery(int n) {
+            return toBuilder().logEvery(n).build();
+        }
+
+        /** Defaults: 1 epoch, a row every 10 steps, no bar, val_loss (MIN), no early stop, no accumulation, evaluation and
+         * checkpoints per epoch, no time limit, CUDA graphs, TensorBoard and plots on. */
+        public static final class Builder {
+            private int epochs = 1, logEvery = 10, patience, gradientAccumulation = 1, evalSteps, saveSteps, saveTotalLimit;
+            private boolean progress, cudaGraphs = true, tensorboard = true, plots = true;
+            private String monitor = "val_loss";
+            private EarlyStopping.Mode mode = EarlyStopping.Mode.MIN;
+            private double timeLimitSeconds;
+
+            public Builder epochs(int n) { epochs = n; return this; }
+            public Builder logEvery(int n) { logEvery = n; return this; }
+            public Builder progress(boolean on) { progress = on; return this; }
+            /** The metric and its mode; {@link EarlyStopping#defaultMode} gives MAX for accuracies. */
+            public Builder monitor(String metric, EarlyStopping.Mode m) { monitor = metric; mode = m; return this; }
+            public Builder patience(int n) { patience = n; return this; }
+            public Builder gradientAccumulation(int n) { gradientAccumulation = n; return this; }
+            public Builder evalSteps(int n) { evalSteps = n; return this; }
+            public Builder saveSteps(int n) { saveSteps = n; return this; }
+            public Builder saveTotalLimit(int n) { saveTotalLimit = n; return this; }
+            public Builder timeLimitSeconds(double s) { timeLimitSeconds = s; return this; }
+            public Builder cudaGraphs(boolean on) { cudaGraphs = on; return this; }
+            public Builder tensorboard(boolean on) { tensorboard = on; return this; }
+            public Builder plots(boolean on) { plots = on; return this; }
+
+            public Config build() {
+                return new Config(epochs, logEvery, progress, monitor, mode, patience, gradientAccumulation, evalSteps, saveSteps,
+                        saveTotalLimit, timeLimitSeconds, cudaGraphs, tensorboard, plots);
+            }
+        }
+    }
+
+    private final Task<B> task;
+    private final Module module;
+    private final Optimization optimization;
+    private final Random4j rng;
+    private final Path runDir;
+    private final Config config;
+    private final PrintStream out;
+    private final List<Callback> callbacks = new ArrayList<>();
+    private Device device = Device.CPU;
+    private DType autocast;
+    private boolean capturableOnCpu;
+
+    // the run's position and running sums: all of it goes into checkpoints
+    private int epoch;
+    private long globalStep;
+    private int batchesDone;        // micro-batches of the current epoch consumed
+    private int trainBatches;       // micro-batches per epoch
+    private boolean epochDone;
+    private double lossSum, windowLoss, windowWeighted, lr;
+    private long correct, counted, items, windowCount;
+    private int windowSteps;
+    private String monitor;
+    private double best;
+    private int bestEpoch;
+    private long bestStep;
+    private long resumedAt = -1;
+    private volatile String stopReason;
+    private long fitStart;
+
     /** A captured step of one input shape: the fixed device tensors it reads and its graph. */
     private record Captured(Tensor[] inputs, GraphedStep step) {}
 
-    /** Captured steps by input shapes (at most {@link #MAX_GRAPHS}; other shapes run eagerly). */
     private final Map<List<String>, Captured> graphs = new LinkedHashMap<>();
     private Tensor acc;
-    static final int MAX_GRAPHS = 8;
-    protected long globalStep;
-    private volatile boolean stopRequested;
+    private boolean saidGraphsFull;
 
-    TrainingLoop(Module module, Optimization optimization, Random4j rng, Path runDir, Trainer.Config config, PrintStream out) {
-        this.module = module;
+    /** A loop with {@link #standardCallbacks} for {@code config}; {@code out} gets the summary lines (also RUN/train.log). */
+    public TrainingLoop(Task<B> task, Optimization optimization, Random4j rng, Path runDir, Config config, PrintStream out) {
+        this(task, optimization, rng, runDir, config, out, true);
+    }
+
+    private TrainingLoop(Task<B> task, Optimization optimization, Random4j rng, Path runDir, Config config, PrintStream out,
+                         boolean standard) {
+        this.task = task;
+        this.module = task.module();
         this.optimization = optimization;
         this.rng = rng;
         this.runDir = runDir;
         this.config = config;
         this.out = out;
+        if (standard) callbacks.addAll(standardCallbacks(config));
     }
 
-    // ------------------------------------------------------------------------------------------ what a task defines
-
-    /** Zero the gradients, forward and loss (under {@link #autocast}), backward, optimizer step at {@link #globalStep}. */
-    protected abstract StepStats trainStep(B batch);
+    /** A loop without callbacks: no files but train.log (add what you need with {@link #addCallback}). */
+    public static <B extends AutoCloseable> TrainingLoop<B> bare(Task<B> task, Optimization optimization, Random4j rng, Path runDir,
+                                                                 Config config, PrintStream out) {
+        return new TrainingLoop<>(task, optimization, rng, runDir, config, out, false);
+    }
 
     /**
-     * A task's step in a form that can be captured into a CUDA graph ({@link GraphedStep}): fixed device inputs per
-     * batch shape, filled before each step, and a step that reads only them and adds its loss and accuracy counts to
-     * a device accumulator instead of returning them (no host synchronisation).
+     * What a run folder gets by default: metrics.csv/.jsonl and TensorBoard, the last and best checkpoints, early
+     * stopping (patience > 0), the time limit (when set), a progress bar (when asked) and plots.
      */
-    protected interface CapturableStep<B> {
-        /** The batch's host tensors that the step reads; batches whose inputs have equal shapes share one graph. */
-        Tensor[] inputs(B batch);
-
-        /** {count, items} of the batch: the targets its mean loss is over, and the units its throughput counts. */
-        long[] counts(B batch);
-
-        /**
-         * The step over fixed device tensors shaped as {@link #inputs} returned (each batch is copied into them first):
-         * zero the gradients, forward and loss (under autocast), backward, optimizer step, then
-         * {@code acc[0] += loss * count, acc[1] += correct} (acc: F64 [2] on the device).
-         */
-        Runnable step(Tensor[] inputs, Tensor acc);
+    public static List<Callback> standardCallbacks(Config c) {
+        List<Callback> cbs = new ArrayList<>();
+        cbs.add(new MetricsLogger(c.tensorboard()));
+        cbs.add(new ModelCheckpoint(c.saveSteps(), c.saveTotalLimit()));
+        if (c.patience() > 0) cbs.add(new EarlyStopping(c.patience()));
+        if (c.timeLimitSeconds() > 0) cbs.add(new TimeLimit(c.timeLimitSeconds()));
+        if (c.progress()) cbs.add(new ProgressBar());
+        if (c.plots()) cbs.add(new PlotWriter());
+        return cbs;
     }
 
-    /** The task's capturable step, or null to run every step eagerly. */
-    protected CapturableStep<B> capturable() {
-        return null;
+    public TrainingLoop<B> addCallback(Callback c) {
+        callbacks.add(c);
+        return this;
     }
 
-    /** Loss and accuracy over {@code val} in eval mode without gradients. */
-    protected abstract ValStats validate(DataLoader<?, B> val, int epoch);
-
-    /** What every checkpoint carries besides the loop's own state (run configuration, tokenizer, ...). */
-    protected abstract Map<String, String> checkpointMeta();
-
-    /** How the summary line names the accuracy ("acc", "tok-acc") and the throughput ("img/s", "tok/s"), and the jsonl key of the latter. */
-    protected abstract String accuracyName();
-
-    protected abstract String throughputUnit();
-
-    protected abstract String throughputKey();
-
-    protected void onFitStart(int firstEpoch) {}
-
-    protected void onStepEnd(int epoch, long step, double loss) {}
-
-    protected void onEpochEnd(EpochResult r) {}
-
-    protected void onFitEnd(FitResult r) {}
-
-    // ------------------------------------------------------------------------------------------------ settings
-
-    public Path runDir() { return runDir; }
-    public Trainer.Config config() { return config; }
-    public long globalStep() { return globalStep; }
-
-    /** Asks {@link #fit} to stop after the current epoch (from a callback). */
-    public void requestStop() {
-        stopRequested = true;
-    }
-
-    void setDevice(Device d) {
+    /** Runs on {@code d} (the module must already be there); batches are copied to it. */
+    public TrainingLoop<B> onDevice(Device d) {
         this.device = d;
+        return this;
     }
 
-    void setAutocast(DType dtype) {
+    /** Mixed precision for the forward pass and loss ({@link Autocast}; null = fp32); the backward and the update run outside it. */
+    public TrainingLoop<B> precision(DType dtype) {
         this.autocast = dtype;
+        return this;
     }
 
     /**
-     * Whether training steps on a GPU are captured into CUDA graphs and replayed (default true; the CPU never is):
-     * loss and accuracy then accumulate on the device and are read once per {@code logEvery} steps.
+     * Takes the capturable step's path on the CPU too (device sums read once per row; {@link GraphedStep} runs it
+     * eagerly there): tests of that path without a GPU.
      */
-    void setCudaGraphs(boolean on) {
-        this.cudaGraphs = on;
+    public TrainingLoop<B> capturableStepsOnCpu(boolean on) {
+        this.capturableOnCpu = on;
+        return this;
     }
 
-    /**
-     * A wall-clock budget for {@link #fit} in seconds (0 = none): no epoch starts that would, at the last epoch's pace,
-     * end past it. The learning-rate schedule still spans all epochs, so a stopped run ends before its decay does.
-     */
-    void setTimeLimit(double seconds) {
-        if (!(seconds >= 0)) throw new IllegalArgumentException("time limit must be >= 0 seconds, got " + seconds);
-        this.timeLimitSeconds = seconds;
+    public Task<B> task() { return task; }
+    public Module module() { return module; }
+    public Path runDir() { return runDir; }
+    public Config config() { return config; }
+    public Device device() { return device; }
+    public List<Callback> callbacks() { return List.copyOf(callbacks); }
+    public long globalStep() { return globalStep; }
+    public int epoch() { return epoch; }
+    /** The step a resumed run continues after, or -1 for a fresh run. */
+    public long resumedAt() { return resumedAt; }
+    /** The monitored metric (val_ replaced by train_ when there is no validation data). */
+    public String monitor() { return monitor; }
+    public double best() { return best; }
+    public int bestEpoch() { return bestEpoch; }
+    /** The current epoch's running mean training loss. */
+    public double runningLoss() { return lossSum / Math.max(1, counted); }
+    /** Seconds since {@link #fit} started. */
+    public double elapsedSeconds() { return (System.nanoTime() - fitStart) / 1e9; }
+    /** Micro-batches per epoch of the data being trained on. */
+    public int trainBatches() { return trainBatches; }
+    /** Whether the last step ended the current epoch (a checkpoint then waits for the epoch's end). */
+    public boolean atEpochEnd() { return epochDone; }
+
+    /** Ends training before the next step (from a callback); the reason is printed and logged. */
+    public void requestStop(String reason) {
+        if (stopReason == null) stopReason = reason;
     }
 
     // ------------------------------------------------------------------------------------------------ the loop
 
     /**
-     * Trains for the configured epochs. With {@code resume} and a {@code last} checkpoint in the run folder, the
-     * model, optimizer, schedule, RNG and early-stopping state are restored and training continues with the epoch
-     * after the last completed one. {@code val} may be null (then the monitor falls back to training metrics).
+     * Trains up to {@code config.epochs()}. With {@code resume} and a last checkpoint in the run folder, everything
+     * it holds is restored and training goes on from its step. {@code val} may be null.
      */
     public FitResult fit(DataLoader<?, B> train, DataLoader<?, B> val, boolean resume) {
-        long fitStart = System.nanoTime();
-        String monitor = val == null && config.monitor().startsWith("val_") ? config.monitor().replace("val_", "train_") : config.monitor();
-        EarlyStopping early = new EarlyStopping(monitor, config.mode(), config.patience(), 0);
-        int firstEpoch = 1;
+        fitStart = System.nanoTime();
+        monitor = val == null && config.monitor().startsWith("val_") ? config.monitor().replace("val_", "train_") : config.monitor();
+        best = config.mode() == EarlyStopping.Mode.MIN ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
+        epoch = 1;
         globalStep = 0;
+        bestEpoch = 0;
+        resumedAt = -1;
+        stopReason = null;
+        resetEpochSums();
         Path last = runDir.resolve(LAST);
-        MetricsLog log;
         if (resume && Files.isRegularFile(last)) {
             Checkpoint ck = Checkpoint.load(last);
-            restore(ck, early);
-            firstEpoch = ck.epoch() + 1;
-            say(String.format(Locale.ROOT, "resuming from %s: epoch %d done, step %d", last, ck.epoch(), globalStep));
-            if (firstEpoch > config.epochs()) { // a finished run: its files stay as they are
+            restore(ck);
+            resumedAt = globalStep;
+            say(String.format(Locale.ROOT, "resuming from %s: epoch %d %s, step %d", last, ck.epoch(),
+                    epochDone ? "done" : "at batch " + batchesDone, globalStep));
+            if (epochDone && epoch >= config.epochs()) { // a finished run: its files stay as they are
                 say("nothing to train: all " + config.epochs() + " epochs of the run are done (--resume with a larger --epochs extends it)");
-                return new FitResult(List.of(), ck.epoch(), early.bestEpoch(), early.best(), false, 0);
+                return new FitResult(List.of(), epoch, bestEpoch, best, false, 0);
             }
-            log = MetricsLog.resume(runDir, ck.epoch());
-        } else {
-            if (resume) say("no checkpoint at " + last + ": starting from scratch");
-            log = MetricsLog.create(runDir);
+        } else if (resume) {
+            say("no checkpoint at " + last + ": starting from scratch");
         }
-        onFitStart(firstEpoch);
+        if (epochDone) {
+            epoch++;
+            epochDone = false;
+            batchesDone = 0;
+            resetEpochSums();
+        }
         List<EpochResult> results = new ArrayList<>();
-        int epoch = firstEpoch;
         boolean stopped = false;
-        try (log) {
-            for (; epoch <= config.epochs() && !stopRequested; epoch++) {
-                EpochResult r = runEpoch(epoch, train, val, log, early);
-                results.add(r);
-                onEpochEnd(r);
-                String why = epoch < config.epochs() ? stopReason(early, monitor, fitStart, r, epoch) : null;
-                if (why != null) {
-                    say(why);
+        try {
+            for (Callback c : callbacks) c.onTrainBegin(this);
+            for (; epoch <= config.epochs(); epoch++) {
+                EpochResult r = runEpoch(train, val);
+                if (r != null) results.add(r);
+                if (stopReason != null && (r == null || epoch < config.epochs())) {
+                    say(stopReason);
                     stopped = true;
-                    epoch++;
                     break;
                 }
             }
+            int lastEpoch = Math.min(epoch, config.epochs());
+            FitResult fr = new FitResult(List.copyOf(results), lastEpoch, bestEpoch, best, stopped, elapsedSeconds());
+            for (Callback c : callbacks) c.onTrainEnd(this, fr);
+            return fr;
+        } finally {
+            closeGraphs();
+            for (Callback c : callbacks) c.close();
         }
-        closeGraphs();
-        FitResult fr = new FitResult(List.copyOf(results), epoch - 1, early.bestEpoch(), early.best(), stopped,
-                (System.nanoTime() - fitStart) / 1e9);
-        onFitEnd(fr);
-        return fr;
     }
 
-    private String stopReason(EarlyStopping early, String monitor, long fitStart, EpochResult r, int epoch) {
-        if (early.shouldStop())
-            return String.format(Locale.ROOT, "early stop: %s has not improved for %d epochs (best %.4f at epoch %d)", monitor,
-                    early.badEpochs(), early.best(), early.bestEpoch());
-        double elapsed = (System.nanoTime() - fitStart) / 1e9;
-        if (timeLimitSeconds > 0 && elapsed + r.seconds() > timeLimitSeconds)
-            return String.format(Locale.ROOT, "time limit: %.0f s used of %.0f s; the next epoch (about %.0f s) would end past it: "
-                    + "stopping after epoch %d of %d", elapsed, timeLimitSeconds, r.seconds(), epoch, config.epochs());
-        return null;
-    }
-
-    private EpochResult runEpoch(int epoch, DataLoader<?, B> train, DataLoader<?, B> val, MetricsLog log, EarlyStopping early) {
+    /** One epoch from {@link #batchesDone}; null when a stop was requested mid-epoch. */
+    private EpochResult runEpoch(DataLoader<?, B> train, DataLoader<?, B> val) {
         long t0 = System.nanoTime();
         module.train();
-        int steps = train.numBatches(), done = 0, windowSteps = 0;
-        double lossSum = 0, windowLoss = 0, lr = 0;
-        long correct = 0, counted = 0, items = 0;
-        try (Progress bar = Progress.start(config.progress(), String.format("epoch %d/%d", epoch, config.epochs()), steps, System.err)) {
-            CapturableStep<B> task = cudaGraphs && (device.type() == Device.Type.CUDA || capturableOnCpu) ? capturable() : null;
-            double windowWeighted = 0;
-            long windowCount = 0;
-            for (B batch : train.epoch(epoch)) {
-                lr = optimization.lr(globalStep);
-                StepStats s = null;
-                try (var scope = Memory.scope(); batch) {
-                    GraphedStep graph = task == null ? null : graph(task, batch);
-                    if (graph == null) {
-                        s = trainStep(batch);
-                    } else {
-                        graph.run();
-                        long[] countItems = task.counts(batch);
-                        counted += countItems[0];
-                        windowCount += countItems[0];
-                        items += countItems[1];
-                    }
-                } catch (Exception e) {
-                    if (e instanceof RuntimeException re) throw re;
-                    throw new IllegalStateException(e);
-                }
-                if (s != null) {
-                    if (!Double.isFinite(s.loss())) throw diverged(s.loss(), epoch, lr);
-                    lossSum += s.loss() * s.count();
-                    correct += s.correct();
-                    counted += s.count();
-                    items += s.items();
-                    windowLoss += s.loss();
-                    windowWeighted += s.loss() * s.count();
-                    windowCount += s.count();
-                }
-                globalStep++;
-                done++;
-                windowSteps++;
-                if (windowSteps == config.logEvery() || done == steps) {
-                    double logged = windowLoss / windowSteps;
-                    if (task != null) {
-                        // the captured steps' sums: one read per log interval
-                        double[] a = acc.toDoubleArray();
-                        acc.zero_();
-                        lossSum += a[0];
-                        correct += Math.round(a[1]);
-                        windowWeighted += a[0];
-                        logged = windowWeighted / Math.max(1, windowCount);
-                        if (!Double.isFinite(logged)) throw diverged(logged, epoch, lr);
-                    }
-                    log.log(MetricsRow.step(epoch, globalStep, lr, logged),
-                            Map.of("time", now(), "elapsed_s", round((System.nanoTime() - t0) / 1e9)));
-                    windowLoss = 0;
-                    windowSteps = 0;
-                    windowWeighted = 0;
-                    windowCount = 0;
-                }
-                bar.step(lossSum / Math.max(1, counted));
-                onStepEnd(epoch, globalStep, s != null ? s.loss() : lossSum / Math.max(1, counted));
-            }
+        int k = config.gradientAccumulation();
+        boolean capture = config.cudaGraphs() && k == 1 && task.capturable() && (device.type() == Device.Type.CUDA || capturableOnCpu);
+        if (config.cudaGraphs() && k > 1 && device.type() == Device.Type.CUDA && batchesDone == 0 && epoch == 1)
+            say("note: steps with gradient accumulation run eagerly (not captured as CUDA graphs)");
+        int batches = trainBatches = train.numBatches();
+        long itemsAtStart = items;
+        for (Callback c : callbacks) c.onEpochBegin(this, epoch);
+        Iterator<B> it = train.epoch(epoch, batchesDone).iterator();
+        while (it.hasNext()) {
+            if (stopReason != null) return null;
+            List<B> micro = new ArrayList<>(k);
+            while (micro.size() < k && it.hasNext()) micro.add(it.next());
+            lr = optimization.lr(globalStep);
+            for (Callback c : callbacks) c.onStepBegin(this, globalStep + 1);
+            double stepLoss = capture ? capturedStep(micro.getFirst()) : eagerStep(micro);
+            batchesDone += micro.size();
+            globalStep++;
+            windowSteps++;
+            epochDone = batchesDone == batches;
+            if (windowSteps == config.logEvery() || epochDone) logWindow(t0);
+            if (config.evalSteps() > 0 && globalStep % config.evalSteps() == 0 && !epochDone && val != null) evaluate(val, false);
+            for (Callback c : callbacks) c.onStepEnd(this, globalStep, stepLoss);
         }
+        if (stopReason != null && !epochDone) return null;
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double trainLoss = counted == 0 ? Double.NaN : lossSum / counted, trainAcc = counted == 0 ? Double.NaN : (double) correct / counted;
-        // training and evaluation keep different blocks (batch sizes, no activations saved): keep only one set at a time
-        Backends.of(device).emptyCache();
-        ValStats v = val == null ? null : validate(val, epoch);
-        Backends.of(device).emptyCache();
+        Task.Validation v = val == null ? null : validate(val);
         double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
-        double seconds = (System.nanoTime() - t0) / 1e9, rate = items / trainSeconds;
-        EpochResult partial = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, false);
-        boolean best = early.update(epoch, partial.get(early.monitor()));
-        EpochResult r = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, best);
+        double seconds = (System.nanoTime() - t0) / 1e9, rate = (items - itemsAtStart) / trainSeconds;
+        double value = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, 0, 0, false).get(monitor);
+        boolean improved = improve(value);
+        EpochResult r = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, improved);
+        for (Callback c : callbacks)
+            c.onEvaluate(this, new Callback.Evaluated(epoch, globalStep, valLoss, valAcc, monitor, value, improved, true));
 
         LinkedHashMap<String, Object> extra = new LinkedHashMap<>();
         extra.put("time", now());
         extra.put("epoch_time_s", round(seconds));
         extra.put("train_time_s", round(trainSeconds));
-        extra.put(throughputKey(), round(rate));
-        if (v != null) v.extra().forEach((k, x) -> extra.put(k, x instanceof Double d ? round(d) : x));
-        extra.put("best", best);
-        log.log(MetricsRow.epoch(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc), extra);
-
-        Checkpoint ck = checkpoint(epoch, early);
-        if (best) ck.save(runDir.resolve(BEST));
-        ck.save(runDir.resolve(LAST));
+        extra.put(task.names().key(), round(rate));
+        if (v != null) v.extra().forEach((key, x) -> extra.put(key, x instanceof Double d ? round(d) : x));
+        extra.put("best", improved);
+        log(MetricsRow.epoch(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc), extra);
         say(summary(r));
-        try {
-            Plots.writeRunPlots(runDir);
-        } catch (RuntimeException | Error e) {
-            say("warning: plots not written: " + e);
-        }
+        for (Callback c : callbacks) c.onEpochEnd(this, r);
+        batchesDone = 0;
+        epochDone = false;
+        resetEpochSums();
         return r;
     }
 
-    private IllegalStateException diverged(double loss, int epoch, double lr) {
+    /** The micro-batches of one optimizer step, eagerly; returns the step's mean loss. */
+    private double eagerStep(List<B> micro) {
+        optimization.zeroGrad();
+        long total = 0;
+        long[][] counts = new long[micro.size()][];
+        for (int i = 0; i < micro.size(); i++) total += (counts[i] = task.counts(micro.get(i)))[0];
+        double weighted = 0, first = 0;
+        for (int i = 0; i < micro.size(); i++) {
+            double loss;
+            long hits;
+            try (var scope = Memory.scope(); B batch = micro.get(i)) {
+                Tensor[] in = task.inputs(batch);
+                for (int j = 0; j < in.length; j++) in[j] = in[j].to(device);
+                Task.Output o;
+                try (var ac = Autocast.enable(autocast)) {
+                    o = task.forward(in);
+                }
+                // one micro-batch's share of the step's gradient: its targets over the step's (as one big batch)
+                (micro.size() == 1 ? o.loss() : o.loss().mul((double) counts[i][0] / total)).backward();
+                loss = o.loss().item();
+                hits = o.correct() == null ? 0 : (long) o.correct().item();
+            } catch (Exception e) {
+                if (e instanceof RuntimeException re) throw re;
+                throw new IllegalStateException(e);
+            }
+            if (!Double.isFinite(loss)) throw diverged(loss);
+            lossSum += loss * counts[i][0];
+            correct += hits;
+            counted += counts[i][0];
+            items += counts[i][1];
+            windowWeighted += loss * counts[i][0];
+            windowCount += counts[i][0];
+            weighted += loss * counts[i][0];
+            if (i == 0) first = loss;
+        }
+        for (Callback c : callbacks) c.onPreOptimizerStep(this, globalStep + 1);
+        try (var scope = Memory.scope()) {
+            optimization.step(globalStep);
+        }
+        double stepLoss = micro.size() == 1 ? first : weighted / Math.max(1, total);
+        windowLoss += stepLoss;
+        return stepLoss;
+    }
+
+    /** One step through its captured graph (made on first use of the batch's shapes); eager when the cache is full. */
+    private double capturedStep(B batch) {
+        List<String> key = shapeKey(task.inputs(batch));
+        if (!graphs.containsKey(key) && graphs.size() >= MAX_GRAPHS) {
+            if (!saidGraphsFull) say("note: more than " + MAX_GRAPHS + " batch shapes: steps of further shapes run eagerly (not captured)");
+            saidGraphsFull = true;
+            return eagerStep(List.of(batch));
+        }
+        long[] c = task.counts(batch);
+        try (var scope = Memory.scope(); batch) {
+            graph(batch, key, c[0]).run();
+        } catch (Exception e) {
+            if (e instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e);
+        }
+        counted += c[0];
+        windowCount += c[0];
+        items += c[1];
+        return Double.NaN;
+    }
+
+    private void logWindow(long epochStart) {
+        double logged = windowLoss / windowSteps;
+        if (acc != null && !graphs.isEmpty()) {
+            readAccumulator();
+            logged = windowWeighted / Math.max(1, windowCount);
+            if (!Double.isFinite(logged)) throw diverged(logged);
+        }
+        log(MetricsRow.step(epoch, globalStep, lr, logged), Map.of("time", now(), "elapsed_s", round((System.nanoTime() - epochStart) / 1e9)));
+        windowLoss = 0;
+        windowSteps = 0;
+        windowWeighted = 0;
+        windowCount = 0;
+    }
+
+    /** Adds the captured steps' device sums to the host's (one read) and clears them. */
+    private void readAccumulator() {
+        if (acc == null) return;
+        double[] a = acc.toDoubleArray();
+        acc.zero_();
+        lossSum += a[0];
+        correct += Math.round(a[1]);
+        windowWeighted += a[0];
+    }
+
+    /** A validation pass mid-epoch: an eval row, and the monitor's best. */
+    private void evaluate(DataLoader<?, B> val, boolean epochEnd) {
+        Task.Validation v = validate(val);
+        double value = switch (monitor) {
+            case "val_loss" -> v.loss();
+            case "val_acc" -> v.accuracy();
+            case "train_loss" -> runningLoss();
+            default -> counted == 0 ? Double.NaN : (double) correct / counted;
+        };
+        boolean improved = improve(value);
+        for (Callback c : callbacks)
+            c.onEvaluate(this, new Callback.Evaluated(epoch, globalStep, v.loss(), v.accuracy(), monitor, value, improved, epochEnd));
+        LinkedHashMap<String, Object> extra = new LinkedHashMap<>();
+        extra.put("time", now());
+        v.extra().forEach((key, x) -> extra.put(key, x instanceof Double d ? round(d) : x));
+        extra.put("best", improved);
+        log(MetricsRow.eval(epoch, globalStep, lr, v.loss(), v.accuracy()), extra);
+        module.train();
+    }
+
+    private Task.Validation validate(DataLoader<?, B> val) {
+        // training and evaluation keep different blocks (batch sizes, no activations saved): keep only one set at a time
+        Backends.of(device).emptyCache();
+        Task.Validation v = task.validate(val, device, config.progress());
+        Backends.of(device).emptyCache();
+        return v;
+    }
+
+    private boolean improve(double value) {
+        boolean improved = config.mode() == EarlyStopping.Mode.MIN ? value < best : value > best; // NaN never improves
+        if (improved) {
+            best = value;
+            bestEpoch = epoch;
+            bestStep = globalStep;
+        }
+        return improved;
+    }
+
+    private void log(MetricsRow row, Map<String, Object> extra) {
+        for (Callback c : callbacks) c.onLog(this, row, extra);
+    }
+
+    private void resetEpochSums() {
+        lossSum = windowLoss = windowWeighted = 0;
+        correct = counted = items = windowCount = 0;
+        windowSteps = 0;
+    }
+
+    private IllegalStateException diverged(double loss) {
         return new IllegalStateException(String.format(Locale.ROOT, "training diverged: loss %s at epoch %d step %d (lr %.3g); "
                 + "try a lower --lr or a longer --warmup", loss, epoch, globalStep + 1, lr));
     }
 
-    /**
-     * The captured step for the batch's input shapes, made on first use, with the batch copied into its fixed inputs;
-     * null when the cache is full (the step then runs eagerly).
-     */
-    private GraphedStep graph(CapturableStep<B> task, B batch) {
-        Tensor[] host = task.inputs(batch);
+    private static List<String> shapeKey(Tensor[] host) {
         List<String> key = new ArrayList<>(host.length);
-        for (Tensor t : host) key.add(t.dtype() + java.util.Arrays.toString(t.shape()));
+        for (Tensor t : host) key.add(t.dtype() + Arrays.toString(t.shape()));
+        return key;
+    }
+
+    /** The captured step for the batch's input shapes, made on first use, with the batch copied into its fixed inputs. */
+    private GraphedStep graph(B batch, List<String> key, long count) {
+        Tensor[] host = task.inputs(batch);
         Captured c = graphs.get(key);
         if (c == null) {
-            if (graphs.size() >= MAX_GRAPHS) {
-                if (!saidGraphsFull) say("note: more than " + MAX_GRAPHS + " batch shapes: steps of further shapes run eagerly (not captured)");
-                saidGraphsFull = true;
-                return null;
-            }
             if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 2)).keep();
             Tensor[] fixed = Memory.unscoped(() -> {
                 Tensor[] f = new Tensor[host.length];
                 for (int i = 0; i < f.length; i++) f[i] = Tensor.full(0, host[i].dtype(), device, host[i].shape()).keep();
                 return f;
             });
-            c = new Captured(fixed, new GraphedStep(device, task.step(fixed, acc), 1, "the training step for inputs " + key));
+            c = new Captured(fixed, new GraphedStep(device, capturable(fixed, count), 1, "the training step for inputs " + key));
             graphs.put(key, c);
         }
         try (var off = Grad.disabled()) {
@@ -358,7 +559,28 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
         return c.step();
     }
 
-    private boolean saidGraphsFull;
+    /**
+     * The step over fixed device inputs: zero the gradients, forward and loss under autocast, backward, update, then
+     * {@code acc[0] += loss * count, acc[1] += correct} on the device (no host read: a GPU captures it).
+     */
+    private Runnable capturable(Tensor[] in, long count) {
+        return () -> {
+            try (var scope = Memory.scope()) {
+                optimization.zeroGrad();
+                Task.Output o;
+                try (var ac = Autocast.enable(autocast)) {
+                    o = task.forward(in);
+                }
+                o.loss().backward();
+                optimization.step(globalStep);
+                try (var g = Grad.disabled()) {
+                    Tensor loss = o.loss().detach().to(DType.F64).reshape(1);
+                    acc.narrow(0, 0, 1).add_(o.count() == null ? loss.mul((double) count) : loss.mul(o.count().to(DType.F64).reshape(1)), 1);
+                    if (o.correct() != null) acc.narrow(0, 1, 1).add_(o.correct().to(DType.F64).reshape(1), 1);
+                }
+            }
+        };
+    }
 
     /** Releases the captured steps' graphs and their memory. */
     private void closeGraphs() {
@@ -367,28 +589,45 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
     }
 
     private String summary(EpochResult r) {
-        String acc = accuracyName();
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s epoch %d/%d  train loss %.4f %s %.2f%%", now(), r.epoch(),
-                config.epochs(), r.trainLoss(), acc, 100 * r.trainAcc()));
-        if (!Double.isNaN(r.valLoss())) sb.append(String.format(Locale.ROOT, "  val loss %.4f %s %.2f%%", r.valLoss(), acc, 100 * r.valAcc()));
-        sb.append(String.format(Locale.ROOT, "  %.1f s  %.0f %s  lr %.3g", r.seconds(), r.imagesPerSecond(), throughputUnit(), r.lr()));
+        Task.Names n = task.names();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s epoch %d/%d  train loss %.4f", now(), r.epoch(), config.epochs(), r.trainLoss()));
+        if (!Double.isNaN(r.trainAcc())) sb.append(String.format(Locale.ROOT, " %s %.2f%%", n.accuracy(), 100 * r.trainAcc()));
+        if (!Double.isNaN(r.valLoss())) sb.append(String.format(Locale.ROOT, "  val loss %.4f", r.valLoss()));
+        if (!Double.isNaN(r.valAcc())) sb.append(String.format(Locale.ROOT, " %s %.2f%%", n.accuracy(), 100 * r.valAcc()));
+        sb.append(String.format(Locale.ROOT, "  %.1f s  %.0f %s  lr %.3g", r.seconds(), r.imagesPerSecond(), n.unit(), r.lr()));
         if (r.best()) sb.append("  *best*");
         return sb.toString();
     }
 
-    private Checkpoint checkpoint(int epoch, EarlyStopping early) {
-        Map<String, String> meta = new LinkedHashMap<>(checkpointMeta());
+    // -------------------------------------------------------------------------------------------- checkpoints
+
+    /**
+     * The run's whole state now: the module, the optimizer, the RNG counter, the loop's position and sums, the best
+     * value, every callback's state, and the task's metadata. The captured steps' device sums are read first.
+     */
+    public Checkpoint checkpoint() {
+        readAccumulator();
+        Map<String, String> meta = new LinkedHashMap<>(task.checkpointMeta());
         meta.put("epoch", String.valueOf(epoch));
+        meta.put("epoch_done", String.valueOf(epochDone));
+        meta.put("batches_done", String.valueOf(batchesDone));
         meta.put("global_step", String.valueOf(globalStep));
         meta.put("rng_seed", String.valueOf(rng.seed()));
         meta.put("rng_counter", String.valueOf(rng.counter()));
         meta.put("optimizer", optimization.stateJson());
-        meta.put("early_stopping", early.state());
-        meta.put("monitor", early.monitor());
+        meta.put("monitor", monitor);
+        meta.put("best", best + "," + bestEpoch + "," + bestStep);
+        // exact decimal forms of the sums (Double.toString round-trips): a resumed epoch ends with the same figures
+        meta.put("epoch_sums", lossSum + "," + correct + "," + counted + "," + items + "," + windowLoss + "," + windowWeighted
+                + "," + windowCount + "," + windowSteps + "," + lr);
+        for (Callback c : callbacks) {
+            String s = c.state();
+            if (s != null) meta.put("callback." + c.name(), s);
+        }
         return new Checkpoint(module.stateDict(), optimization.stateTensors(), meta);
     }
 
-    private void restore(Checkpoint ck, EarlyStopping early) {
+    private void restore(Checkpoint ck) {
         module.loadStateDict(ck.model(), true);
         optimization.loadState(ck.optimizer(), ck.require("optimizer"));
         long seed = Long.parseLong(ck.require("rng_seed"));
@@ -396,8 +635,36 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
             throw new IllegalArgumentException("resume: the checkpoint's RNG seed " + seed + " differs from this run's "
                     + rng.seed() + "; resume with the same --seed");
         rng.setCounter(Long.parseLong(ck.require("rng_counter")));
-        early.restore(ck.require("early_stopping"));
+        epoch = ck.epoch();
         globalStep = ck.globalStep();
+        epochDone = ck.meta("epoch_done") == null || Boolean.parseBoolean(ck.meta("epoch_done")); // older checkpoints: per epoch
+        batchesDone = ck.meta("batches_done") == null ? 0 : Integer.parseInt(ck.meta("batches_done"));
+        if (ck.meta("best") != null) {
+            String[] b = ck.meta("best").split(",");
+            best = Double.parseDouble(b[0]);
+            bestEpoch = Integer.parseInt(b[1]);
+            bestStep = Long.parseLong(b[2]);
+        } else if (ck.meta("early_stopping") != null) { // checkpoints before the loop's rewrite: best,bestEpoch,badEpochs
+            String[] b = ck.meta("early_stopping").split(",");
+            best = Double.parseDouble(b[0]);
+            bestEpoch = Integer.parseInt(b[1]);
+        }
+        if (ck.meta("epoch_sums") != null && !epochDone) {
+            String[] s = ck.meta("epoch_sums").split(",");
+            lossSum = Double.parseDouble(s[0]);
+            correct = Long.parseLong(s[1]);
+            counted = Long.parseLong(s[2]);
+            items = Long.parseLong(s[3]);
+            windowLoss = Double.parseDouble(s[4]);
+            windowWeighted = Double.parseDouble(s[5]);
+            windowCount = Long.parseLong(s[6]);
+            windowSteps = Integer.parseInt(s[7]);
+            lr = Double.parseDouble(s[8]);
+        }
+        for (Callback c : callbacks) {
+            String s = ck.meta("callback." + c.name());
+            if (s != null) c.loadState(s);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
@@ -415,11 +682,11 @@ public abstract sealed class TrainingLoop<B extends AutoCloseable> permits Train
         }
     }
 
-    static String now() {
+    public static String now() {
         return LocalDateTime.now().format(TIME);
     }
 
-    static double round(double v) {
+    public static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 }

@@ -6,14 +6,19 @@ import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.data.vision.ImageClassificationDataset;
 import io.github.transformers4j.data.vision.InMemoryImageDataset;
 import io.github.transformers4j.data.vision.transforms.Transforms;
-import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
+import java.util.Map;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.List;
 
-/** Tiny data and model so trainer tests run in a second or two. */
+/** Tiny data, model and task so loop tests run in a second or two. */
 final class Fixtures {
     private Fixtures() {}
 
@@ -45,7 +50,7 @@ final class Fixtures {
     }
 
     /** flatten -> Linear(64, hidden) -> ReLU -> dropout -> Linear(hidden, classes); weights (in, out). */
-    static final class TinyMlp extends ImageClassifier {
+    static final class TinyMlp extends Module {
         final Parameter w1, b1, w2, b2;
         final Random4j rng;
         final double dropout;
@@ -61,16 +66,64 @@ final class Fixtures {
             b2 = param("b2", Tensor.zeros(classes));
         }
 
-        @Override
         public Tensor forward(Tensor images) {
             Tensor x = images.flatten(1, -1).matmul(w1.data()).add(b1.data()).relu();
             x = NnOps.dropout(x, dropout, isTraining(), rng);
             return x.matmul(w2.data()).add(b2.data());
         }
 
+    }
+
+    /** Classification of the quadrant images with a {@link TinyMlp}: cross-entropy, accuracy, a validation pass. */
+    record ToyTask(TinyMlp model) implements Task<Batch> {
         @Override
-        public int numClasses() {
-            return classes;
+        public Module module() { return model; }
+
+        @Override
+        public Tensor[] inputs(Batch b) {
+            return new Tensor[] {b.images(), b.labels()};
+        }
+
+        @Override
+        public long[] counts(Batch b) {
+            return new long[] {b.size(), b.size()};
+        }
+
+        @Override
+        public Output forward(Tensor[] in) {
+            Tensor logits = model.forward(in[0]);
+            Tensor loss = logits.logSoftmax(1).gather(1, in[1].unsqueeze(1)).mean().neg();
+            try (var g = Grad.disabled()) {
+                return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
+            }
+        }
+
+        @Override
+        public Validation validate(DataLoader<?, Batch> loader, Device device, boolean progress) {
+            boolean was = model.isTraining();
+            model.eval();
+            double loss = 0;
+            long right = 0, n = 0;
+            try (var g = Grad.disabled()) {
+                for (Batch b : loader.epoch(0)) {
+                    try (var scope = Memory.scope(); b) {
+                        Output o = forward(new Tensor[] {b.images(), b.labels()});
+                        loss += o.loss().item() * b.size();
+                        right += (long) o.correct().item();
+                        n += b.size();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            } finally {
+                model.train(was);
+            }
+            return new Validation(loss / n, (double) right / n, Map.of());
+        }
+
+        @Override
+        public Map<String, String> checkpointMeta() {
+            return Map.of("config", "{\"test\":true}");
         }
     }
 }

@@ -38,7 +38,7 @@ class MetricsLogTest {
     }
 
     @Test
-    void resumeKeepsCompletedEpochsAndDropsTheRestIncludingAHalfWrittenLine(@TempDir Path dir) throws Exception {
+    void resumeKeepsTheRowsUpToTheCheckpointsStepAndDropsTheRestIncludingAHalfWrittenLine(@TempDir Path dir) throws Exception {
         try (MetricsLog log = MetricsLog.create(dir)) {
             log.log(MetricsRow.step(1, 5, 0.1, 2.0), Map.of());
             log.log(MetricsRow.epoch(1, 10, 0.1, 1.9, 0.3, 1.8, 0.35), Map.of());
@@ -46,7 +46,7 @@ class MetricsLogTest {
         }
         Files.writeString(dir.resolve("metrics.csv"), "step,2,2", StandardOpenOption.APPEND); // killed mid-line
         Files.writeString(dir.resolve("metrics.jsonl"), "{\"kind\":\"st", StandardOpenOption.APPEND);
-        try (MetricsLog log = MetricsLog.resume(dir, 1)) {
+        try (MetricsLog log = MetricsLog.resume(dir, 10)) { // the checkpoint of step 10 (the end of epoch 1)
             log.log(MetricsRow.step(2, 15, 0.1, 1.4), Map.of());
         }
         assertThat(MetricsLog.read(dir)).containsExactly(MetricsRow.step(1, 5, 0.1, 2.0),

@@ -17,7 +17,7 @@ import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
-import io.github.transformers4j.train.VisionRecipe;
+import io.github.transformers4j.recipes.VisionRecipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -124,7 +124,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such checkpoint file");
         var ck = io.github.transformers4j.train.Checkpoint.load(file);
         if ("pretrain".equals(ck.meta("kind"))) return mae(file, ck);
-        if (io.github.transformers4j.train.SummarizationRecipe.isSummarizationCheckpoint(file)) return summarizer(file);
+        if (io.github.transformers4j.recipes.SummarizationRecipe.isSummarizationCheckpoint(file)) return summarizer(file);
         VisionRecipe.Loaded loaded = VisionRecipe.load(file, Device.CPU);
         ImageClassifier trained = loaded.model();
         VisionRecipe.DataSpec spec = loaded.spec();
@@ -219,7 +219,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
 
         /** A (1, C, S, S) normalised image as a PNG data URL (pixels un-normalised with the data set's statistics). */
         private String png(Tensor x) {
-            Tensor u = io.github.transformers4j.train.PretrainRecipe.unnormalize(x, spec);
+            Tensor u = io.github.transformers4j.recipes.PretrainRecipe.unnormalize(x, spec);
             int ch = u.size(1), h = u.size(2), w = u.size(3);
             float[] v = u.contiguous().toFloatArray();
             var img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
@@ -244,7 +244,7 @@ sealed interface Subject permits Subject.Text, Subject.Vision, Subject.Summarize
 
     /** A summarizer checkpoint of t4j train: the checkpoint's own kind is checked by {@link #checkpoint}. */
     static Subject summarizer(Path file) {
-        var loaded = io.github.transformers4j.train.SummarizationRecipe.load(file);
+        var loaded = io.github.transformers4j.recipes.SummarizationRecipe.load(file);
         var trained = loaded.model();
         var fresh = new io.github.transformers4j.models.seq2seq.Seq2SeqTransformer(trained.config, new Random4j(0));
         trained.eval();

@@ -361,10 +361,10 @@ class ExplorerTest {
         }
         io.github.transformers4j.data.text.TextPairDataset.writeJsonl(data.resolve("train.jsonl"), pairs);
         io.github.transformers4j.data.text.TextPairDataset.writeJsonl(data.resolve("validation.jsonl"), pairs.subList(0, 4));
-        var d = io.github.transformers4j.train.SummarizationConfig.defaults("summarizer-tiny", "jsonl:" + data);
-        var cfg = new io.github.transformers4j.train.SummarizationConfig(d.model(), d.dataset(), null, 300, 32, 8, 1, 8, 1e-3, 0.01, 0.1, 1.0, 7,
+        var d = io.github.transformers4j.recipes.SummarizationConfig.defaults("summarizer-tiny", "jsonl:" + data);
+        var cfg = new io.github.transformers4j.recipes.SummarizationConfig(d.model(), d.dataset(), null, 300, 32, 8, 1, 8, 1e-3, 0.01, 0.1, 1.0, 7,
                 "cpu", 2, 0, 0, 0, 4, 2, 1.0, 0, 8, "document", "summary");
-        io.github.transformers4j.train.SummarizationRecipe.train(cfg, run, false, new io.github.transformers4j.train.SummarizationRecipe.Session(
+        io.github.transformers4j.recipes.SummarizationRecipe.train(cfg, run, false, new io.github.transformers4j.recipes.SummarizationRecipe.Session(
                 new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), false));
         try (ExplorerServer s = ExplorerServer.forCheckpoint(run.resolve("checkpoints/last.safetensors"), "127.0.0.1", 0)) {
             s.start();

@@ -1,5 +1,6 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.Dataset;
@@ -31,16 +32,19 @@ import java.util.Map;
  * set (labels unused), and the reconstruction picture. The run folder gets:
  * <pre>
  * RUN/config.json                        format transformers4j-pretrain-1: run options, data, MAE configuration
- * RUN/pretrain_metrics.csv               epoch, train_loss, val_loss, seconds, images_per_s
- * RUN/checkpoints/last.safetensors       after every epoch: model.encoder.*, model.decoder.*, optimizer state
+ * RUN/metrics.csv, metrics.jsonl, tensorboard/   the training loop's rows (the accuracy columns stay empty)
+ * RUN/checkpoints/last.safetensors       after every epoch: model.encoder.*, model.decoder.*, optimizer state (and best.safetensors)
  * RUN/reconstruction.png                 original / masked / reconstruction / reconstruction + visible, validation images
  * </pre>
+ * It runs through {@link TrainingLoop} as any other task ({@link MaeTask}), so {@code --resume}, {@code --time-limit},
+ * early stopping and the TensorBoard files work as for {@code t4j train}; the reconstruction picture of every epoch
+ * also goes to TensorBoard's Images tab.
  * The encoder then starts a classifier: {@code t4j train --model mae-tiny --init-from RUN/checkpoints/last.safetensors}
  * (fine-tuning) or with {@code --freeze-encoder} as well (linear probe). The validation loss uses a fixed mask
  * per image (drawn from a generator seeded with 0 at every evaluation), so it is comparable across epochs.
  */
 public final class PretrainRecipe {
-    public static final String FORMAT = "transformers4j-pretrain-1", METRICS = "pretrain_metrics.csv", PNG = "reconstruction.png";
+    public static final String FORMAT = "transformers4j-pretrain-1", PNG = "reconstruction.png";
 
     private PretrainRecipe() {}
 
@@ -52,11 +56,44 @@ public final class PretrainRecipe {
         }
     }
 
-    /** One epoch's figures. */
-    public record EpochLoss(int epoch, double trainLoss, double valLoss, double seconds) {}
+    /** The masked autoencoder as a {@link Task}: its masked-patch loss; masks come from the run's RNG (so steps are not captured). */
+    public record MaeTask(MaskedAutoencoder mae, Random4j rng, String configJson) implements Task<Batch> {
+        @Override
+        public MaskedAutoencoder module() { return mae; }
 
-    /** Pre-trains for cfg.epochs() and returns the per-epoch losses. */
-    public static List<EpochLoss> pretrain(RunConfig cfg, MaeOptions mo, Path runDir, VisionRecipe.Session session) {
+        @Override
+        public Tensor[] inputs(Batch b) {
+            return new Tensor[] {b.images()};
+        }
+
+        @Override
+        public long[] counts(Batch b) {
+            return new long[] {b.size(), b.size()};
+        }
+
+        @Override
+        public Output forward(Tensor[] in) {
+            return new Output(mae.forward(in[0], rng).loss(), null, null);
+        }
+
+        @Override
+        public boolean capturable() {
+            return false;
+        }
+
+        @Override
+        public Validation validate(DataLoader<?, Batch> loader, Device device, boolean progress) {
+            return new Validation(PretrainRecipe.validate(mae, loader, device), Double.NaN, Map.of());
+        }
+
+        @Override
+        public Map<String, String> checkpointMeta() {
+            return Map.of("config", configJson, "kind", "pretrain");
+        }
+    }
+
+    /** Pre-trains for cfg.epochs() (resuming the run folder's last checkpoint when asked) and returns what the loop did. */
+    public static FitResult pretrain(RunConfig cfg, MaeOptions mo, Path runDir, VisionRecipe.Session session, boolean resume) {
         PrintStream out = session.out();
         Device device = VisionRecipe.device(cfg.device());
         VisionRecipe.Splits data = VisionRecipe.openData(cfg, null, false);
@@ -70,10 +107,11 @@ public final class PretrainRecipe {
 
         try (var trainLoader = VisionRecipe.loader(data.train(), cfg.batchSize(), true, cfg.seed(), cfg.workers());
              var valLoader = data.val() == null ? null : VisionRecipe.loader(data.val(), VisionRecipe.evalBatchSize(cfg), false, 0, cfg.workers())) {
-            long steps = trainLoader.numBatches(), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
+            long steps = cfg.stepsPerEpoch(trainLoader.numBatches()), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
             Optimization opt = Optimizers.create(mae, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(), warmup, total,
                     cfg.clipGradNorm());
-            writeConfig(runDir, cfg, spec, mc, mae.numParameters(), steps, total, warmup);
+            Path configPath = runDir.resolve(VisionRecipe.CONFIG);
+            if (!(resume && Files.isRegularFile(configPath))) writeConfig(runDir, cfg, spec, mc, mae.numParameters(), steps, total, warmup);
             out.printf(Locale.ROOT, "%s: masked autoencoder, encoder %d-d x %d, decoder %d-d x %d, patch %d, mask ratio %.2f%s; "
                             + "%,d parameters (encoder %,d)%n", cfg.model(), mc.encoderDim(), mc.encoderDepth(), mc.decoderDim(),
                     mc.decoderDepth(), mc.patchSize(), mc.maskRatio(), mc.normPixLoss() ? ", normalised-pixel loss" : "",
@@ -84,49 +122,21 @@ public final class PretrainRecipe {
                             + "run folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(), cfg.lr(), warmup, cfg.schedule(),
                     cfg.weightDecay(), cfg.seed(), device, runDir.toAbsolutePath().normalize());
 
-            List<EpochLoss> results = new ArrayList<>();
-            long step = 0;
-            for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
-                long t0 = System.nanoTime();
-                mae.train();
-                double lossSum = 0;
-                long seen = 0;
-                try (Progress bar = Progress.start(session.progress(), String.format("pretrain %d/%d", epoch, cfg.epochs()), steps, System.err)) {
-                    for (Batch batch : trainLoader.epoch(epoch)) {
-                        double loss;
-                        try (var scope = Memory.scope(); batch) {
-                            opt.zeroGrad();
-                            Tensor lossT = mae.forward(batch.images().to(device), rng).loss();
-                            lossT.backward();
-                            opt.step(step);
-                            loss = lossT.item();
+            TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60, false);
+            var pics = data.val() != null ? data.val() : data.train();
+            TrainingLoop<Batch> loop = new TrainingLoop<>(new MaeTask(mae, rng, readConfig(runDir)), opt, rng, runDir, tc, out)
+                    .onDevice(device).addCallback(new Callback() { // the reconstruction picture of every epoch, also in TensorBoard
+                        @Override
+                        public void onEpochEnd(TrainingLoop<?> l, EpochResult r) {
+                            writeReconstruction(mae, pics, mo.samples(), spec, device, runDir.resolve(PNG));
+                            l.callbacks().stream().filter(c -> c instanceof MetricsLogger).map(c -> ((MetricsLogger) c).log())
+                                    .forEach(log -> log.image("pretrain/reconstruction", l.globalStep(), runDir.resolve(PNG)));
                         }
-                        if (!Double.isFinite(loss))
-                            throw new IllegalStateException(String.format(Locale.ROOT, "pre-training diverged: loss %s at epoch %d step %d; "
-                                    + "try a lower --lr or a longer --warmup", loss, epoch, step + 1));
-                        step++;
-                        lossSum += loss * batch.size();
-                        seen += batch.size();
-                        bar.step(lossSum / seen);
-                    }
-                }
-                double trainLoss = lossSum / seen, seconds = (System.nanoTime() - t0) / 1e9;
-                double valLoss = valLoader == null ? Double.NaN : validate(mae, valLoader, device);
-                EpochLoss r = new EpochLoss(epoch, trainLoss, valLoss, (System.nanoTime() - t0) / 1e9);
-                results.add(r);
-                appendMetrics(runDir, r, seen / seconds);
-                out.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f, val loss %.4f, %.1f s (%.0f img/s)%n", epoch, cfg.epochs(),
-                        trainLoss, valLoss, r.seconds(), seen / seconds);
-                new Checkpoint(mae.stateDict(), opt.stateTensors(), Map.of("epoch", String.valueOf(epoch), "global_step",
-                        String.valueOf(step), "rng_seed", String.valueOf(rng.seed()), "rng_counter", String.valueOf(rng.counter()),
-                        "config", readConfig(runDir), "optimizer", opt.stateJson(), "kind", "pretrain"))
-                        .save(runDir.resolve(Trainer.LAST));
-                var pics = data.val() != null ? data.val() : data.train();
-                writeReconstruction(mae, pics, mo.samples(), spec, device, runDir.resolve(PNG));
-            }
+                    });
+            FitResult r = loop.fit(trainLoader, valLoader, resume);
             out.println("reconstructions: " + runDir.resolve(PNG));
-            out.println("next: t4j train --model " + cfg.model() + " --init-from " + runDir.resolve(Trainer.LAST) + " [--freeze-encoder]");
-            return results;
+            out.println("next: t4j train --model " + cfg.model() + " --init-from " + runDir.resolve(TrainingLoop.LAST) + " [--freeze-encoder]");
+            return r;
         }
     }
 
@@ -200,7 +210,6 @@ public final class PretrainRecipe {
         try {
             Files.createDirectories(runDir);
             AtomicFiles.writeString(runDir.resolve(VisionRecipe.CONFIG), VisionRecipe.JSON.writeValueAsString(root) + "\n");
-            Files.writeString(runDir.resolve(METRICS), "epoch,train_loss,val_loss,seconds,images_per_s\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run's config in " + runDir + ": " + e.getMessage(), e);
         }
@@ -211,15 +220,6 @@ public final class PretrainRecipe {
             return Files.readString(runDir.resolve(VisionRecipe.CONFIG));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void appendMetrics(Path runDir, EpochLoss r, double imagesPerSecond) {
-        try {
-            Files.writeString(runDir.resolve(METRICS), String.format(Locale.ROOT, "%d,%.6f,%.6f,%.3f,%.1f%n", r.epoch(), r.trainLoss(),
-                    r.valLoss(), r.seconds(), imagesPerSecond), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to " + METRICS + ": " + e.getMessage(), e);
         }
     }
 }

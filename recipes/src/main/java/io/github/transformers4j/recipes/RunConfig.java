@@ -1,7 +1,10 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.tensor.Autocast;
+import io.github.transformers4j.train.EarlyStopping;
+import io.github.transformers4j.train.TrainingLoop;
 import java.util.Locale;
 
 /**
@@ -24,12 +27,28 @@ import java.util.Locale;
  *                     (image folders: the most common size)
  * @param background   white or black: what transparent pixels of image-folder images are composited on
  * @param skipBadImages leave unreadable image-folder files out instead of failing
+ * @param gradientAccumulation micro-batches of {@code batchSize} per optimizer step (1: none)
+ * @param evalSteps    a validation pass every this many optimizer steps besides every epoch's end (0: epochs only)
+ * @param saveSteps    the last checkpoint every this many steps besides every epoch's end (0: epochs only)
+ * @param saveTotalLimit step snapshots kept with saveSteps (0: none, -1: all)
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
                         int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
                         int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
-                        int imageSize, String background, boolean skipBadImages) {
+                        int imageSize, String background, boolean skipBadImages, int gradientAccumulation, int evalSteps,
+                        int saveSteps, int saveTotalLimit) {
+    /** A run with one micro-batch per step and evaluation and checkpoints per epoch. */
+    public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
+                     String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
+                     int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
+                     int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
+                     int imageSize, String background, boolean skipBadImages) {
+        this(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain,
+                device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize,
+                background, skipBadImages, 1, 0, 0, 0);
+    }
+
     /** A run with the data set's own image size, transparent pixels on white. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
@@ -69,6 +88,11 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         require(patience >= 0, "--patience must be >= 0, got " + patience);
         require(clipGradNorm >= 0, "--clip-grad-norm must be >= 0, got " + clipGradNorm);
         require(workers >= 0, "--workers must be >= 0, got " + workers);
+        if (gradientAccumulation == 0) gradientAccumulation = 1; // configs written before the option
+        require(gradientAccumulation >= 1, "--gradient-accumulation must be >= 1, got " + gradientAccumulation);
+        require(evalSteps >= 0, "--eval-steps must be >= 0, got " + evalSteps);
+        require(saveSteps >= 0, "--save-steps must be >= 0, got " + saveSteps);
+        require(saveTotalLimit >= -1, "--save-total-limit must be >= -1, got " + saveTotalLimit);
         require(imageSize >= 0, "--image-size must be positive (or 0 for the data set's size), got " + imageSize);
         background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
@@ -98,14 +122,38 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
     public RunConfig withData(String dataset, String dataDir) {
         return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
                 limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
-                imageSize, background, skipBadImages);
+                imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
     }
 
     /** This run trained for {@code epochs} epochs (a finished run extended on resume). */
     public RunConfig withEpochs(int epochs) {
         return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
                 limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
-                imageSize, background, skipBadImages);
+                imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+    }
+
+    /** This run with the loop's step options: gradient accumulation, evaluation and checkpoints every N steps. */
+    public RunConfig withSteps(int gradientAccumulation, int evalSteps, int saveSteps, int saveTotalLimit) {
+        return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
+                limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
+                imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+    }
+
+    /** Optimizer steps per epoch over {@code batches} micro-batches. */
+    public long stepsPerEpoch(int batches) {
+        return (batches + gradientAccumulation - 1) / gradientAccumulation;
+    }
+
+    /**
+     * The training loop's configuration of this run: its epochs, rows, monitor (val_ becomes train_ without
+     * validation data), patience and step options; {@code session} adds the bar, the time limit and CUDA graphs.
+     */
+    public TrainingLoop.Config loopConfig(boolean hasValidation, boolean progress, double timeLimitSeconds, boolean cudaGraphs) {
+        String m = hasValidation ? monitor : monitor.replace("val_", "train_");
+        return TrainingLoop.Config.builder().epochs(epochs).logEvery(logEvery).progress(progress)
+                .monitor(m, EarlyStopping.defaultMode(m)).patience(patience).gradientAccumulation(gradientAccumulation)
+                .evalSteps(evalSteps).saveSteps(saveSteps).saveTotalLimit(saveTotalLimit).timeLimitSeconds(timeLimitSeconds)
+                .cudaGraphs(cudaGraphs).build();
     }
 
     /** How image folders are read for this run (RGB; one channel is never asked by the presets). */

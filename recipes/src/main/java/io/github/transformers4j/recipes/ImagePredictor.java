@@ -1,4 +1,4 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
 import io.github.transformers4j.data.DatasetException;
 import io.github.transformers4j.data.SampleRng;

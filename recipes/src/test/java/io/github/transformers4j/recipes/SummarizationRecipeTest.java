@@ -1,5 +1,6 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.transformers4j.data.text.TextPair;
@@ -76,9 +77,9 @@ class SummarizationRecipeTest {
         assertThat(epochs.getFirst().valLoss()).isFinite();
 
         // the checkpoint alone is enough to summarize and to evaluate
-        var loaded = SummarizationRecipe.load(run.resolve(Trainer.BEST));
+        var loaded = SummarizationRecipe.load(run.resolve(TrainingLoop.BEST));
         assertThat(loaded.tokenizer().vocabSize()).isEqualTo(300);
-        var rep = SummarizationRecipe.evaluate(run.resolve(Trainer.BEST), null, "test", 3, 1, 6, null, new SummarizationRecipe.Session(out, false));
+        var rep = SummarizationRecipe.evaluate(run.resolve(TrainingLoop.BEST), null, "test", 3, 1, 6, null, new SummarizationRecipe.Session(out, false));
         assertThat(rep.model().n()).isEqualTo(3);
         assertThat(rep.leadWords()).isEqualTo(4); // training summaries have 4 words ("web server in Python")
     }

@@ -1,5 +1,6 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -43,7 +44,7 @@ import java.util.Locale;
 /**
  * Image classification end to end, as {@code t4j train} and {@code t4j eval} run it: open the data set, split off
  * a validation set, normalise with the training set's channel statistics, build the model preset, the optimizer and
- * the schedule, train with a {@link Trainer}, and test the best checkpoint. Everything that defines the run goes to
+ * the schedule, train with a {@link TrainingLoop}, and test the best checkpoint. Everything that defines the run goes to
  * {@code config.json} (and into every checkpoint), so {@link #evaluate} can rebuild the model and the data pipeline
  * from a checkpoint alone.
  */
@@ -281,7 +282,7 @@ public final class VisionRecipe {
         try (var trainLoader = loader(data.train(), cfg.batchSize(), true, cfg.seed(), cfg.workers());
              var valLoader = data.val() == null ? null : loader(data.val(), evalBatchSize(cfg), false, 0, cfg.workers());
              var testLoader = data.test() == null ? null : loader(data.test(), evalBatchSize(cfg), false, 0, cfg.workers())) {
-            long steps = trainLoader.numBatches();
+            long steps = cfg.stepsPerEpoch(trainLoader.numBatches());
             long total = steps * cfg.epochs();
             long warmup = cfg.warmupSteps(total);
             Optimization opt = Optimizers.create(trainable, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(),
@@ -299,12 +300,12 @@ public final class VisionRecipe {
                     cfg.precision(), Parallel.threads(),
                     runDir.toAbsolutePath().normalize());
 
-            String monitor = valLoader == null ? cfg.monitor().replace("val_", "train_") : cfg.monitor();
-            Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor,
-                    EarlyStopping.defaultMode(monitor), cfg.patience());
-            Trainer trainer = new Trainer(model, opt, rng, runDir, tc, configJson, out).onDevice(device)
-                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60)
-                    .cudaGraphs(session.cudaGraphs());
+            TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60,
+                    session.cudaGraphs());
+            String monitor = tc.monitor();
+            ImageClassificationTask task = new ImageClassificationTask(model, configJson);
+            TrainingLoop<Batch> trainer = new TrainingLoop<>(task, opt, rng, runDir, tc, out).onDevice(device)
+                    .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             boolean finishedBefore = resume && r.epochs().isEmpty() && Files.isRegularFile(runDir.resolve("test_report.txt"));
             if (!r.epochs().isEmpty()) {
@@ -312,7 +313,7 @@ public final class VisionRecipe {
                         r.seconds(), monitor, r.bestValue(), r.bestEpoch());
             }
             if (finishedBefore) out.println("the run's test report is in " + runDir.resolve("test_report.txt"));
-            else if (testLoader != null) trainer.test(testLoader, spec.classes());
+            else if (testLoader != null) task.test(trainer, testLoader, spec.classes());
             else if (session.testLimit() < 0) out.println("no test pass (--no-test)");
             else out.println("no test split for " + cfg.dataset() + ": skipping the test pass");
             return r;
@@ -405,9 +406,9 @@ public final class VisionRecipe {
         if (ds == null) throw new IllegalArgumentException("eval: " + cfg.dataset() + " has no " + split + " split");
         Evaluation e;
         try (var loader = loader(ds, batchSize > 0 ? batchSize : evalBatchSize(cfg), false, 0, cfg.workers())) {
-            e = Trainer.evaluate(run.model(), loader, spec.classes().size(), 0, dev, session.progress() ? split : null);
+            e = ImageClassificationTask.evaluate(run.model(), loader, spec.classes().size(), 0, dev, session.progress() ? split : null);
         }
-        session.out().println(Trainer.testReport(e, spec.classes(), checkpoint + " (epoch " + run.epoch() + "), "
+        session.out().println(ImageClassificationTask.testReport(e, spec.classes(), checkpoint + " (epoch " + run.epoch() + "), "
                 + split + " split of " + cfg.dataset(), split));
         return e;
     }

@@ -1,5 +1,6 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -44,7 +45,7 @@ import java.util.Map;
 /**
  * Summarization end to end, as {@code t4j train --model summarizer-...}, {@code t4j eval --metric rouge} and
  * {@code t4j summarize} run it: open a JSONL/CSV pair corpus, load or learn a tokenizer, build the encoder-decoder
- * preset, train it with AdamW and a warm-up plus linear-decay schedule through a {@link Seq2SeqTrainer}, then test
+ * preset, train it with AdamW and a warm-up plus linear-decay schedule through a {@link TrainingLoop} ({@link Seq2SeqTask}), then test
  * the best checkpoint: loss and token accuracy, and ROUGE-1/2/L of generated summaries next to the lead baseline
  * (the document's first N words, N = the mean word count of the training summaries).
  */
@@ -178,10 +179,11 @@ public final class SummarizationRecipe {
             meta.put("config", configJson);
             meta.put("tokenizer", tok.toJson());
             String monitor = valLoader == null ? "train_loss" : "val_loss";
-            Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor, EarlyStopping.Mode.MIN, cfg.patience());
-            Seq2SeqTrainer trainer = new Seq2SeqTrainer(model, optimization, rng, runDir, tc, meta, out).onDevice(device)
-                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60)
-                    .cudaGraphs(session.cudaGraphs());
+            TrainingLoop.Config tc = TrainingLoop.Config.builder().epochs(cfg.epochs()).logEvery(cfg.logEvery()).progress(session.progress())
+                    .monitor(monitor, EarlyStopping.Mode.MIN).patience(cfg.patience()).timeLimitSeconds(session.timeLimitMinutes() * 60)
+                    .cudaGraphs(session.cudaGraphs()).build();
+            TrainingLoop<Seq2SeqBatch> trainer = new TrainingLoop<>(new Seq2SeqTask(model, meta), optimization, rng, runDir, tc, out)
+                    .onDevice(device).precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(), r.seconds(), monitor,
                     r.bestValue(), r.bestEpoch());
@@ -198,7 +200,7 @@ public final class SummarizationRecipe {
     /** Loads the best checkpoint, reports test loss, ROUGE and the lead baseline, and writes test_report.txt and rouge.json. */
     static void test(Path runDir, SummarizationConfig cfg, Seq2SeqTransformer model, Tokenizer tok, Seq2SeqCollator collator, Splits data,
                      Device device, long step, PrintStream out) {
-        Path best = runDir.resolve(Trainer.BEST);
+        Path best = runDir.resolve(TrainingLoop.BEST);
         int epoch = 0;
         if (Files.isRegularFile(best)) {
             Checkpoint ck = Checkpoint.load(best);
@@ -227,7 +229,7 @@ public final class SummarizationRecipe {
      * ({@code id, source, reference, prediction}), as Hugging Face's {@code generated_predictions}, so the ROUGE can be
      * recomputed from the file.
      */
-    public record Report(Seq2SeqTrainer.Evaluation eval, Rouge.Corpus model, Rouge.Corpus lead, int leadWords, String text, String json,
+    public record Report(Seq2SeqTask.Evaluation eval, Rouge.Corpus model, Rouge.Corpus lead, int leadWords, String text, String json,
                          String predictionsJsonl) {}
 
     /** The test split's generated summaries in the run folder. */
@@ -236,9 +238,9 @@ public final class SummarizationRecipe {
     static Report report(Seq2SeqTransformer model, Tokenizer tok, Seq2SeqCollator collator, SummarizationConfig cfg, TextPairDataset split,
                          TextPairDataset train, Device device, String which) {
         int evalBatch = Math.max(cfg.batchSize(), 32);
-        Seq2SeqTrainer.Evaluation ev;
+        Seq2SeqTask.Evaluation ev;
         try (var loader = loader(split, collator, evalBatch, false, 0, cfg.workers())) {
-            ev = Seq2SeqTrainer.evaluate(model, loader, device);
+            ev = Seq2SeqTask.evaluate(model, loader, device);
         }
         int n = cfg.limitEval() > 0 ? Math.min(cfg.limitEval(), split.size()) : split.size();
         List<TextPair> pairs = split.pairs().subList(0, n);

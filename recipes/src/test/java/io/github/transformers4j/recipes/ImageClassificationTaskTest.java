@@ -1,9 +1,22 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.train.Callback;
+import io.github.transformers4j.train.Checkpoint;
+import io.github.transformers4j.train.EpochResult;
+import io.github.transformers4j.train.Evaluation;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.MetricsLog;
+import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
+import io.github.transformers4j.train.Plots;
+import io.github.transformers4j.train.TrainingLoop;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.data.vision.ImageClassificationDataset;
 import io.github.transformers4j.tensor.Random4j;
@@ -17,17 +30,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class TrainerTest {
+/** The image-classification task through the training loop: learning, bf16, evaluation, resume and the test pass. */
+class ImageClassificationTaskTest {
     static final long SEED = 7;
     final ImageClassificationDataset train = Fixtures.quadrants(512, 1), val = Fixtures.quadrants(128, 2);
 
     /** A fresh model, optimizer and trainer for a run folder: what a (re)started process builds. */
-    Trainer trainer(Path run, int epochs, PrintStream out) {
+    TrainingLoop<Batch> trainer(Path run, int epochs, PrintStream out) {
         Random4j rng = new Random4j(SEED);
         var model = new Fixtures.TinyMlp(64, 32, 4, 0.1, rng);
         // 512 / 32 = 16 steps per epoch; AdamW with 5 warm-up steps, then cosine over the whole run
         Optimization opt = Optimizers.create(model, "adamw", 0.01, 0.01, "cosine", 5, 16L * epochs, 1.0);
-        return new Trainer(model, opt, rng, run, Trainer.Config.of(epochs).withLogEvery(4), "{\"test\":true}", out);
+        return new TrainingLoop<>(new ImageClassificationTask(model, "{\"test\":true}"), opt, rng, run,
+                TrainingLoop.Config.of(epochs).withLogEvery(4), out);
+    }
+
+    static ImageClassifier model(TrainingLoop<Batch> loop) {
+        return (ImageClassifier) loop.module();
     }
 
     static PrintStream quiet() {
@@ -44,8 +63,8 @@ class TrainerTest {
         double first = r.epochs().get(0).trainLoss(), last = r.epochs().get(2).trainLoss();
         assertThat(last).isLessThan(first).isLessThan(Math.log(4) * 0.5);
         assertThat(r.epochs().get(2).valAcc()).isGreaterThan(0.9); // chance is 0.25
-        assertThat(run.resolve(Trainer.LAST)).isRegularFile();
-        assertThat(run.resolve(Trainer.BEST)).isRegularFile();
+        assertThat(run.resolve(TrainingLoop.LAST)).isRegularFile();
+        assertThat(run.resolve(TrainingLoop.BEST)).isRegularFile();
         assertThat(run.resolve(Plots.LOSS)).isRegularFile();
         List<MetricsRow> rows = MetricsLog.read(run);
         assertThat(rows.stream().filter(x -> x.kind().equals("epoch"))).hasSize(3);
@@ -57,12 +76,12 @@ class TrainerTest {
     @Test
     void bf16MixedPrecisionLearnsLikeFp32AndKeepsWeightsInFp32(@TempDir Path fp32Run, @TempDir Path bf16Run) {
         FitResult fp32, bf16;
-        Trainer mixed = trainer(bf16Run, 3, quiet()).precision(io.github.transformers4j.tensor.DType.BF16);
+        TrainingLoop<Batch> mixed = trainer(bf16Run, 3, quiet()).precision(io.github.transformers4j.tensor.DType.BF16);
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
             fp32 = trainer(fp32Run, 3, quiet()).fit(tl, vl, false);
             bf16 = mixed.fit(tl, vl, false);
         }
-        assertThat(mixed.model().parameters()).allSatisfy(p -> assertThat(p.data().dtype()).isEqualTo(io.github.transformers4j.tensor.DType.F32));
+        assertThat(model(mixed).parameters()).allSatisfy(p -> assertThat(p.data().dtype()).isEqualTo(io.github.transformers4j.tensor.DType.F32));
         for (int e = 0; e < 3; e++) {
             assertThat(bf16.epochs().get(e).trainLoss()).isFinite().isCloseTo(fp32.epochs().get(e).trainLoss(),
                     org.assertj.core.data.Percentage.withPercentage(5));
@@ -72,42 +91,19 @@ class TrainerTest {
         assertThat(bf16.epochs().get(2).trainLoss()).isNotEqualTo(fp32.epochs().get(2).trainLoss());
     }
 
-    /** The step a GPU captures (fixed inputs, sums on the device, read every log interval), run eagerly on the CPU. */
-    @Test
-    void theCapturableStepTrainsLikeTheEagerStep(@TempDir Path eagerRun, @TempDir Path capturableRun) {
-        FitResult eager, capturable;
-        Trainer t = trainer(capturableRun, 2, quiet());
-        t.capturableOnCpu = true;
-        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
-            Trainer e = trainer(eagerRun, 2, quiet());
-            eager = e.fit(tl, vl, false);
-            capturable = t.fit(tl, vl, false);
-            Map<String, Tensor> we = e.model().stateDict(), wc = t.model().stateDict();
-            for (String k : we.keySet()) assertThat(wc.get(k).toFloatArray()).as(k).containsExactly(we.get(k).toFloatArray());
-        }
-        for (int i = 0; i < 2; i++) {
-            EpochResult a = eager.epochs().get(i), b = capturable.epochs().get(i);
-            assertThat(b.trainLoss()).isCloseTo(a.trainLoss(), org.assertj.core.data.Offset.offset(1e-6));
-            assertThat(b.trainAcc()).isEqualTo(a.trainAcc());
-            assertThat(b.valLoss()).isEqualTo(a.valLoss());
-        }
-        List<MetricsRow> rows = MetricsLog.read(capturableRun);
-        assertThat(rows.stream().filter(x -> x.kind().equals("step"))).hasSize(8);
-    }
-
     @Test
     void evaluationDoesNotUpdateOrRecordGradients(@TempDir Path run) {
-        Trainer t = trainer(run, 1, quiet());
-        Map<String, Tensor> before = copy(t.model().stateDict());
+        TrainingLoop<Batch> t = trainer(run, 1, quiet());
+        Map<String, Tensor> before = copy(model(t).stateDict());
         Evaluation e;
         try (var vl = Fixtures.loader(val, 64, false, 0)) {
-            e = t.evaluate(vl, 4, 1);
+            e = ImageClassificationTask.evaluate(model(t), vl, 4, 1);
         }
         assertThat(e.samples()).isEqualTo(128);
         assertThat(e.confusion().total()).isEqualTo(128);
-        assertThat(t.model().isTraining()).isTrue();
-        t.model().parameters().forEach(p -> assertThat(p.grad()).isNull());
-        assertSameState(before, t.model().stateDict());
+        assertThat(model(t).isTraining()).isTrue();
+        model(t).parameters().forEach(p -> assertThat(p.grad()).isNull());
+        assertSameState(before, model(t).stateDict());
     }
 
     @Test
@@ -123,28 +119,28 @@ class TrainerTest {
 
     @Test
     void resumeAfterCrashMidEpochEndsLikeAnUninterruptedRun(@TempDir Path full, @TempDir Path crashed) throws Exception {
-        Trainer uninterrupted = trainer(full, 3, quiet());
+        TrainingLoop<Batch> uninterrupted = trainer(full, 3, quiet());
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
             uninterrupted.fit(tl, vl, false);
         }
 
         // Process 1 dies at step 5 of epoch 2 (step 21 overall), after epoch 1's checkpoint.
-        Trainer first = trainer(crashed, 3, quiet());
+        TrainingLoop<Batch> first = trainer(crashed, 3, quiet());
         first.addCallback(new Callback() {
             @Override
-            public void onStepEnd(Trainer t, int epoch, long step, double loss) {
+            public void onStepEnd(TrainingLoop<?> t, long step, double loss) {
                 if (step == 21) throw new IllegalStateException("simulated kill");
             }
         });
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
             assertThatThrownBy(() -> first.fit(tl, vl, false)).hasMessage("simulated kill");
         }
-        assertThat(Checkpoint.load(crashed.resolve(Trainer.LAST)).epoch()).isEqualTo(1);
+        assertThat(Checkpoint.load(crashed.resolve(TrainingLoop.LAST)).epoch()).isEqualTo(1);
         assertThat(MetricsLog.read(crashed).stream().anyMatch(r -> r.epoch() == 2)).isTrue(); // steps of the lost epoch
 
         // Process 2 starts from scratch (fresh model, optimizer, RNG) and resumes.
         ByteArrayOutputStream said = new ByteArrayOutputStream();
-        Trainer second = trainer(crashed, 3, new PrintStream(said));
+        TrainingLoop<Batch> second = trainer(crashed, 3, new PrintStream(said));
         FitResult r;
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
             r = second.fit(tl, vl, true);
@@ -152,7 +148,7 @@ class TrainerTest {
         assertThat(said.toString()).contains("resuming from").contains("epoch 1 done");
         assertThat(r.epochs()).extracting(EpochResult::epoch).containsExactly(2, 3);
         assertThat(Files.readString(crashed.resolve("metrics.csv"))).isEqualTo(Files.readString(full.resolve("metrics.csv")));
-        assertSameState(uninterrupted.model().stateDict(), second.model().stateDict());
+        assertSameState(model(uninterrupted).stateDict(), model(second).stateDict());
     }
 
     @Test
@@ -166,32 +162,14 @@ class TrainerTest {
     }
 
     @Test
-    void earlyStoppingStopsWhenTheMonitorStallsAndBestCheckpointKeepsTheBestEpoch(@TempDir Path run) {
-        Random4j rng = new Random4j(SEED);
-        var model = new Fixtures.TinyMlp(64, 32, 4, 0.0, rng);
-        Optimization opt = Optimizers.create(model, "sgd", 0.0, 0.0, "constant", 0, 80, 0); // lr 0: val loss never improves
-        Trainer t = new Trainer(model, opt, rng, run,
-                Trainer.Config.of(10).withMonitor("val_loss", EarlyStopping.Mode.MIN, 2), "{}", quiet());
-        FitResult r;
-        try (var tl = Fixtures.loader(train, 64, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
-            r = t.fit(tl, vl, false);
-        }
-        assertThat(r.stoppedEarly()).isTrue();
-        assertThat(r.lastEpoch()).isEqualTo(3);
-        assertThat(r.bestEpoch()).isEqualTo(1);
-        assertThat(Checkpoint.load(run.resolve(Trainer.BEST)).epoch()).isEqualTo(1);
-        assertThat(Checkpoint.load(run.resolve(Trainer.LAST)).epoch()).isEqualTo(3);
-    }
-
-    @Test
     void testPassPrintsConfusionMatrixAndPerClassTable(@TempDir Path run) throws Exception {
         ByteArrayOutputStream said = new ByteArrayOutputStream();
-        Trainer t = trainer(run, 2, new PrintStream(said));
+        TrainingLoop<Batch> t = trainer(run, 2, new PrintStream(said));
         Evaluation e;
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0);
              var test = Fixtures.loader(Fixtures.quadrants(200, 3), 64, false, 0)) {
             t.fit(tl, vl, false);
-            e = t.test(test, Fixtures.CLASSES);
+            e = ((ImageClassificationTask) t.task()).test(t, test, Fixtures.CLASSES);
         }
         String text = said.toString();
         assertThat(text).contains("confusion matrix").contains("macro avg").contains("weighted avg")
@@ -204,7 +182,7 @@ class TrainerTest {
         assertThat(last.testAcc()).isEqualTo(e.accuracy());
         // test_predictions.csv: one row per test image, in order, its labels the data set's; the accuracy counted from it
         // is the reported one, and each probability is that of the predicted class (the largest, so at least 1/classes)
-        List<String> rows = Files.readAllLines(run.resolve(Trainer.PREDICTIONS));
+        List<String> rows = Files.readAllLines(run.resolve(ImageClassificationTask.PREDICTIONS));
         assertThat(rows.getFirst()).isEqualTo("index,label,predicted,probability,label_name,predicted_name");
         assertThat(rows).hasSize(201);
         var testSet = Fixtures.quadrants(200, 3);

@@ -1,4 +1,4 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
 /**
  * The options of a summarization run ({@code t4j train --model summarizer-...}); saved in config.json and in every

@@ -1,5 +1,6 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +12,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import io.github.transformers4j.train.EpochResult;
+import io.github.transformers4j.train.MetricsLog;
+import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.TrainingLoop;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -39,10 +45,10 @@ class MaeRecipeTest {
         Path run = runs.resolve("pre");
         long t0 = System.nanoTime();
         var losses = PretrainRecipe.pretrain(cfg(null, false), new PretrainRecipe.MaeOptions(0.75, false, 4), run,
-                new VisionRecipe.Session(QUIET, false));
-        assertThat(losses).hasSize(1);
-        assertThat(losses.get(0).trainLoss()).isFinite().isPositive();
-        pretrained = run.resolve(Trainer.LAST);
+                new VisionRecipe.Session(QUIET, false), false);
+        assertThat(losses.epochs()).hasSize(1);
+        assertThat(losses.epochs().get(0).trainLoss()).isFinite().isPositive();
+        pretrained = run.resolve(TrainingLoop.LAST);
         System.err.printf("pretrain %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 
@@ -51,13 +57,27 @@ class MaeRecipeTest {
                 0, "cpu", 1, "val_loss", 0, 1.0, 0, false, initFrom == null ? null : initFrom.toString(), freeze);
     }
 
+    /** Pre-training runs through the training loop, so it resumes: one epoch, then the run extended to two. */
+    @Test
+    void pretrainingResumesFromItsLastCheckpoint() throws IOException {
+        Path run = runs.resolve("resumed");
+        PretrainRecipe.pretrain(cfg(null, false), new PretrainRecipe.MaeOptions(0.75, false, 4), run, new VisionRecipe.Session(QUIET, false), false);
+        RunConfig two = cfg(null, false).withEpochs(2);
+        var r = PretrainRecipe.pretrain(two, new PretrainRecipe.MaeOptions(0.75, false, 4), run, new VisionRecipe.Session(QUIET, false), true);
+        assertThat(r.epochs()).extracting(EpochResult::epoch).containsExactly(2);
+        assertThat(MetricsLog.read(run).stream().filter(x -> x.kind().equals(MetricsRow.EPOCH)).map(MetricsRow::epoch)).containsExactly(1, 2);
+        assertThat(Checkpoint.load(run.resolve(TrainingLoop.LAST)).epoch()).isEqualTo(2);
+    }
+
     @Test
     void pretrainingWritesACheckpointMetricsAndTheReconstructionGrid() throws IOException {
         Path run = pretrained.getParent().getParent();
         Checkpoint ck = Checkpoint.load(pretrained);
         assertThat(ck.model().keySet()).anyMatch(k -> k.startsWith("encoder.layers.")).anyMatch(k -> k.startsWith("decoder.pred."));
         assertThat(ck.config()).contains(PretrainRecipe.FORMAT).contains("\"maskRatio\" : 0.75");
-        assertThat(Files.readAllLines(run.resolve(PretrainRecipe.METRICS))).hasSize(2);
+        List<MetricsRow> rows = MetricsLog.read(run);
+        assertThat(rows.stream().filter(r -> r.kind().equals(MetricsRow.EPOCH))).singleElement()
+                .satisfies(r -> assertThat(r.valLoss()).isFinite().isPositive());
         BufferedImage png = ImageIO.read(run.resolve(PretrainRecipe.PNG).toFile());
         // 4 rows (original, masked, reconstruction, reconstruction + visible) of 4 images of 8 x 8 enlarged 4 times
         assertThat(png.getHeight()).isEqualTo(4 * (32 + 2) + 2);
@@ -70,7 +90,7 @@ class MaeRecipeTest {
         long t0 = System.nanoTime();
         VisionRecipe.train(cfg(pretrained, true), run, false, new VisionRecipe.Session(QUIET, false));
         System.err.printf("probe %.1f s%n", (System.nanoTime() - t0) / 1e9);
-        Map<String, Tensor> before = Checkpoint.load(pretrained).model(), after = Checkpoint.load(run.resolve(Trainer.LAST)).model();
+        Map<String, Tensor> before = Checkpoint.load(pretrained).model(), after = Checkpoint.load(run.resolve(TrainingLoop.LAST)).model();
         int encoderTensors = 0;
         for (var e : after.entrySet()) {
             if (!e.getKey().startsWith("encoder.")) continue;
@@ -79,7 +99,7 @@ class MaeRecipeTest {
             assertThat(java.util.Arrays.equals(e.getValue().toFloatArray(), before.get(e.getKey()).toFloatArray())).as(e.getKey()).isTrue();
         }
         assertThat(encoderTensors).isGreaterThan(10);
-        assertThat(Checkpoint.load(run.resolve(Trainer.LAST)).optimizer().keySet())
+        assertThat(Checkpoint.load(run.resolve(TrainingLoop.LAST)).optimizer().keySet())
                 .as("the optimizer holds state for the head only").allMatch(k -> !k.contains("encoder"));
     }
 
@@ -87,7 +107,7 @@ class MaeRecipeTest {
     void fineTuningStartsFromThePretrainedEncoderAndUpdatesIt() {
         Path run = runs.resolve("finetune");
         VisionRecipe.train(cfg(pretrained, false), run, false, new VisionRecipe.Session(QUIET, false));
-        Map<String, Tensor> before = Checkpoint.load(pretrained).model(), after = Checkpoint.load(run.resolve(Trainer.LAST)).model();
+        Map<String, Tensor> before = Checkpoint.load(pretrained).model(), after = Checkpoint.load(run.resolve(TrainingLoop.LAST)).model();
         String k = "encoder.layers.0.linear1.weight";
         float[] a = after.get(k).toFloatArray(), b = before.get(k).toFloatArray();
         assertThat(java.util.Arrays.equals(a, b)).isFalse();

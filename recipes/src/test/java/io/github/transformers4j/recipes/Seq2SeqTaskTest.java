@@ -1,8 +1,13 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
+import io.github.transformers4j.train.TrainingLoop;
 import io.github.transformers4j.data.text.Seq2SeqBatch;
 import io.github.transformers4j.data.text.Seq2SeqCollator;
 import io.github.transformers4j.data.text.TextPair;
@@ -22,7 +27,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class Seq2SeqTrainerTest {
+class Seq2SeqTaskTest {
     /**
      * The step a GPU captures (fixed inputs per batch shape, token-weighted sums on the device, read every log
      * interval), run eagerly on the CPU: the same weights and epoch figures as the eager step. Length-grouped batches
@@ -38,9 +43,7 @@ class Seq2SeqTrainerTest {
         Seq2SeqTransformer eager = model(tok), captured = model(tok);
         try (DataLoader<TextPair, Seq2SeqBatch> loader = SummarizationRecipe.loader(train, collator, 8, true, 7, 0)) {
             FitResult a = trainer(eager, eagerRun, quiet).fit(loader, null, false);
-            Seq2SeqTrainer t = trainer(captured, capturableRun, quiet);
-            t.capturableOnCpu = true;
-            FitResult b = t.fit(loader, null, false);
+            FitResult b = trainer(captured, capturableRun, quiet).capturableStepsOnCpu(true).fit(loader, null, false);
             for (int i = 0; i < 2; i++) {
                 assertThat(b.epochs().get(i).trainLoss()).isCloseTo(a.epochs().get(i).trainLoss(), org.assertj.core.data.Offset.offset(1e-6));
                 assertThat(b.epochs().get(i).trainAcc()).isEqualTo(a.epochs().get(i).trainAcc());
@@ -55,10 +58,11 @@ class Seq2SeqTrainerTest {
                 new Random4j(3));
     }
 
-    private static Seq2SeqTrainer trainer(Seq2SeqTransformer model, Path run, PrintStream out) {
+    private static TrainingLoop<Seq2SeqBatch> trainer(Seq2SeqTransformer model, Path run, PrintStream out) {
         long total = 2 * 3;
         var opt = new AdamW(model, AdamW.options(1e-3).weightDecay(0.01));
         Optimization optimization = Optimizers.of(opt, LrSchedule.linear(LrSchedule.Warmup.steps(1), total), 1e-3, 1.0, model.parameters());
-        return new Seq2SeqTrainer(model, optimization, new Random4j(7), run, Trainer.Config.of(2).withLogEvery(2), Map.of(), out);
+        return new TrainingLoop<>(new Seq2SeqTask(model, Map.of()), optimization, new Random4j(7), run,
+                TrainingLoop.Config.of(2).withLogEvery(2), out);
     }
 }

@@ -1,5 +1,6 @@
-package io.github.transformers4j.train;
+package io.github.transformers4j.recipes;
 
+import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.Dataset;
 import io.github.transformers4j.data.Datasets;
@@ -70,7 +71,7 @@ public final class TextClassificationRecipe {
         try (var trainLoader = loader(trainSet, cfg.batchSize(), true, cfg.seed(), pad);
              var valLoader = valSet == null ? null : loader(valSet, VisionRecipe.evalBatchSize(cfg), false, 0, pad);
              var testLoader = testSet == null ? null : loader(testSet, VisionRecipe.evalBatchSize(cfg), false, 0, pad)) {
-            long steps = trainLoader.numBatches(), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
+            long steps = cfg.stepsPerEpoch(trainLoader.numBatches()), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
             Optimization opt = Optimizers.create(model, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(), warmup, total, cfg.clipGradNorm());
             String configJson = VisionRecipe.configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup,
                     session.testLimit());
@@ -81,16 +82,17 @@ public final class TextClassificationRecipe {
             out.printf(Locale.ROOT, "training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d steps, %s), %s, %d threads%nrun folder: %s%n",
                     cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(), cfg.lr(), warmup, cfg.schedule(), device, Parallel.threads(),
                     runDir.toAbsolutePath().normalize());
-            String monitor = valLoader == null ? cfg.monitor().replace("val_", "train_") : cfg.monitor();
-            Trainer.Config tc = new Trainer.Config(cfg.epochs(), cfg.logEvery(), session.progress(), monitor, EarlyStopping.defaultMode(monitor), cfg.patience());
             // batches have the length of their longest text: shapes vary, so steps are not captured as CUDA graphs
-            Trainer trainer = new Trainer(model, opt, rng, runDir, tc, configJson, out).onDevice(device)
-                    .precision(Autocast.parse(cfg.precision())).timeLimit(session.timeLimitMinutes() * 60).cudaGraphs(false);
+            TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60, false);
+            String monitor = tc.monitor();
+            ImageClassificationTask task = new ImageClassificationTask(model, configJson);
+            TrainingLoop<Batch> trainer = new TrainingLoop<>(task, opt, rng, runDir, tc, out).onDevice(device)
+                    .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);
             if (!r.epochs().isEmpty())
                 out.printf(Locale.ROOT, "training done: %d epochs in %.1f s; best %s %.4f at epoch %d%n", r.epochs().size(), r.seconds(), monitor,
                         r.bestValue(), r.bestEpoch());
-            if (testLoader != null) trainer.test(testLoader, labels);
+            if (testLoader != null) task.test(trainer, testLoader, labels);
             else out.println(session.testLimit() < 0 ? "no test pass (--no-test)" : "no test.jsonl in " + data + ": skipping the test pass");
             return r;
         }

@@ -1,0 +1,30 @@
+package io.github.transformers4j.cli;
+
+import io.github.transformers4j.recipes.RunConfig;
+import picocli.CommandLine.Option;
+
+/** The training loop's step options, declared once for {@code t4j train} and {@code t4j pretrain} (a picocli mixin). */
+final class StepOptions {
+    @Option(names = "--gradient-accumulation", paramLabel = "N", description = "micro-batches of --batch-size per optimizer step: "
+            + "the gradient of one batch N times as large (default: ${DEFAULT-VALUE})")
+    int gradientAccumulation = 1;
+
+    @Option(names = "--eval-steps", paramLabel = "N", description = "a validation pass (an eval row in metrics.csv) every N optimizer "
+            + "steps, besides every epoch's end (0 = epochs only)")
+    int evalSteps;
+
+    @Option(names = "--save-steps", paramLabel = "N", description = "write checkpoints/last.safetensors every N optimizer steps too, "
+            + "so --resume continues mid-epoch (0 = after every epoch only)")
+    int saveSteps;
+
+    @Option(names = "--save-total-limit", paramLabel = "N", description = "with --save-steps, keep the N newest step snapshots "
+            + "checkpoints/step-S.safetensors besides last and best (0 = none, -1 = all) (default: ${DEFAULT-VALUE})")
+    int saveTotalLimit;
+
+    /** Options that change how a run trains: fixed on --resume. */
+    static final String[] NAMES = {"--gradient-accumulation", "--eval-steps", "--save-steps", "--save-total-limit"};
+
+    RunConfig applyTo(RunConfig c) {
+        return c.withSteps(gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+    }
+}

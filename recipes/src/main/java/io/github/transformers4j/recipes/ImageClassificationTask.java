@@ -1,0 +1,222 @@
+package io.github.transformers4j.recipes;
+
+import io.github.transformers4j.train.*;
+import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.data.vision.Batch;
+import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.train.AtomicFiles;
+import io.github.transformers4j.train.Checkpoint;
+import io.github.transformers4j.train.ConfusionMatrix;
+import io.github.transformers4j.train.Evaluation;
+import io.github.transformers4j.train.MetricsLog;
+import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.Plots;
+import io.github.transformers4j.train.Progress;
+import io.github.transformers4j.train.Task;
+import io.github.transformers4j.train.TrainingLoop;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
+import io.github.transformers4j.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Image classification for {@link TrainingLoop}: cross-entropy over the classifier's logits, accuracy, and the test pass
+ * of a finished run. With the loop's standard callbacks a run folder gets:
+ * <pre>
+ * RUN/config.json                  the run's configuration (written by the recipe, copied into checkpoints)
+ * RUN/metrics.csv, metrics.jsonl   per-step and per-epoch rows; RUN/tensorboard/ the same as TensorBoard events
+ * RUN/train.log                    the summary lines printed during training
+ * RUN/checkpoints/last.safetensors after every epoch; best.safetensors when the monitored metric improves
+ * RUN/loss.png, accuracy.png, confusion_matrix.png, test_report.txt, test_predictions.csv
+ * </pre>
+ * The two stages stay apart: training runs the model in train mode, records gradients and updates;
+ * {@linkplain #evaluate evaluation} runs it in eval mode under {@link Grad#disabled()} and never updates.
+ */
+public final class ImageClassificationTask implements Task<Batch> {
+    private final ImageClassifier model;
+    private final String configJson;
+
+    /** @param configJson the run configuration stored in checkpoints (normally config.json's text) */
+    public ImageClassificationTask(ImageClassifier model, String configJson) {
+        this.model = model;
+        this.configJson = configJson;
+    }
+
+    @Override
+    public ImageClassifier module() { return model; }
+
+    @Override
+    public Tensor[] inputs(Batch b) {
+        return new Tensor[] {b.images(), b.labels()};
+    }
+
+    @Override
+    public long[] counts(Batch b) {
+        return new long[] {b.size(), b.size()};
+    }
+
+    @Override
+    public Output forward(Tensor[] in) {
+        Tensor logits = model.forward(in[0]);
+        Tensor loss = Losses.crossEntropy(logits, in[1]);
+        try (var g = Grad.disabled()) {
+            return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
+        }
+    }
+
+    @Override
+    public Validation validate(DataLoader<?, Batch> val, Device device, boolean progress) {
+        Evaluation v = evaluate(model, val, model.numClasses(), 0, device, progress ? "validate" : null);
+        return new Validation(v.loss(), v.accuracy(), Map.of("val_images_per_s", v.imagesPerSecond()));
+    }
+
+    @Override
+    public Map<String, String> checkpointMeta() {
+        return Map.of("config", configJson);
+    }
+
+    // ---------------------------------------------------------------------------------------------- evaluation
+
+    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder) {
+        return evaluate(model, loader, numClasses, epochForOrder, Device.CPU);
+    }
+
+    /** Evaluates any classifier (in eval mode, under {@link Grad#disabled()}); restores its previous mode. */
+    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder,
+                                      Device device) {
+        return evaluate(model, loader, numClasses, epochForOrder, device, null);
+    }
+
+    /** As above, with a progress bar named {@code task} on a terminal (null: none). */
+    public static Evaluation evaluate(ImageClassifier model, DataLoader<?, Batch> loader, int numClasses, int epochForOrder,
+                                      Device device, String task) {
+        long t0 = System.nanoTime();
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        ConfusionMatrix cm = new ConfusionMatrix(numClasses);
+        double lossSum = 0;
+        long n = 0;
+        java.util.stream.LongStream.Builder labels = java.util.stream.LongStream.builder(), predicted = java.util.stream.LongStream.builder();
+        List<float[]> probs = new java.util.ArrayList<>();
+        try (var g = Grad.disabled(); Progress bar = Progress.start(task != null, task, loader.numBatches(), System.err)) {
+            for (Batch batch : loader.epoch(epochForOrder)) {
+                try (var scope = Memory.scope(); batch) {
+                    Tensor logits = model.forward(batch.images().to(device));
+                    lossSum += Losses.crossEntropy(logits, batch.labels().to(device)).item() * batch.size();
+                    long[] y = batch.labels().toLongArray(), p = logits.argmax(1, false).toLongArray();
+                    cm.addAll(y, p);
+                    probs.add(logits.to(DType.F32).softmax(-1).max(1, false).toFloatArray());
+                    for (int i = 0; i < y.length; i++) {
+                        labels.add(y[i]);
+                        predicted.add(p[i]);
+                    }
+                    n += batch.size();
+                }
+                bar.step();
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        float[] probability = new float[(int) n];
+        int at = 0;
+        for (float[] b : probs) {
+            System.arraycopy(b, 0, probability, at, b.length);
+            at += b.length;
+        }
+        return new Evaluation(n == 0 ? Double.NaN : lossSum / n, cm.accuracy(), cm, n, (System.nanoTime() - t0) / 1e9,
+                labels.build().toArray(), predicted.build().toArray(), probability);
+    }
+
+    /** The test pass's per-image predictions in the run folder ({@link Evaluation#predictionsCsv}). */
+    public static final String PREDICTIONS = "test_predictions.csv";
+
+    /**
+     * The test pass after training: loads the best checkpoint's weights (the last epoch's when there is none),
+     * evaluates, prints the confusion matrix and per-class table, writes test_report.txt, test_predictions.csv and
+     * confusion_matrix.png, and adds a test row to the metrics.
+     */
+    public Evaluation test(TrainingLoop<Batch> loop, DataLoader<?, Batch> test, List<String> classNames) {
+        Path runDir = loop.runDir();
+        Device device = loop.device();
+        Path best = runDir.resolve(TrainingLoop.BEST);
+        int epoch;
+        String which;
+        if (Files.isRegularFile(best)) {
+            Checkpoint ck = Checkpoint.load(best);
+            model.loadStateDict(ck.model(), true);
+            epoch = ck.epoch();
+            which = "best checkpoint (epoch " + epoch + ", by " + ck.meta("monitor") + ")";
+        } else {
+            epoch = (int) Math.max(0, MetricsLog.read(runDir).stream().mapToInt(MetricsRow::epoch).max().orElse(0));
+            which = "final weights";
+        }
+        io.github.transformers4j.tensor.Backends.of(device).emptyCache();
+        Evaluation e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
+        String report = testReport(e, classNames, which);
+        loop.say(report);
+        try {
+            AtomicFiles.writeString(runDir.resolve("test_report.txt"), report + "\n");
+            AtomicFiles.writeString(runDir.resolve(PREDICTIONS), e.predictionsCsv(classNames));
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot write the test report: " + ex.getMessage(), ex);
+        }
+        try {
+            Plots.confusionMatrix(e.confusion(), classNames, runDir.resolve(Plots.CONFUSION),
+                    String.format(Locale.ROOT, "Confusion matrix - test, accuracy %.2f%%", 100 * e.accuracy()));
+        } catch (RuntimeException | Error ex) {
+            loop.say("warning: plots not written: " + ex);
+        }
+        try (MetricsLog log = MetricsLog.appendTo(runDir)) {
+            long step = loop.globalStep();
+            log.log(MetricsRow.test(epoch, step, e.loss(), e.accuracy()),
+                    Map.of("time", TrainingLoop.now(), "test_time_s", TrainingLoop.round(e.seconds()), "images_per_s",
+                            TrainingLoop.round(e.imagesPerSecond()), "checkpoint", which));
+            log.image("test/confusion_matrix", step, runDir.resolve(Plots.CONFUSION));
+            log.text("test/report", step, "```\n" + report + "\n```");
+        }
+        try {
+            Plots.writeRunPlots(runDir);
+        } catch (RuntimeException | Error ex) {
+            loop.say("warning: plots not written: " + ex);
+        }
+        return e;
+    }
+
+    /** The text printed after a test pass: accuracy line, confusion matrix, per-class table. */
+    public static String testReport(Evaluation e, List<String> classNames, String which) {
+        return testReport(e, classNames, which, "test");
+    }
+
+    /** The same report for another split ("val", "train"): its lines are labelled with the split's name. */
+    public static String testReport(Evaluation e, List<String> classNames, String which, String split) {
+        return String.format(Locale.ROOT, "%s: %s%n%s loss %.4f  %s accuracy %.2f%% (%d/%d)  %.1f s, %.0f img/s%n%n"
+                        + "confusion matrix (rows: true class, columns: predicted class)%n%s%n%s",
+                split, which, split, e.loss(), split, 100 * e.accuracy(), e.confusion().correct(), e.samples(), e.seconds(), e.imagesPerSecond(),
+                e.confusion().format(classNames), e.confusion().report(classNames).format());
+    }
+
+    /** Cross-entropy and accuracy counting on logits (B, C) and int64 labels (B,). */
+    static final class Losses {
+        private Losses() {}
+
+        static Tensor crossEntropy(Tensor logits, Tensor labels) {
+            return logits.logSoftmax(1).gather(1, labels.unsqueeze(1)).mean().neg();
+        }
+
+        static long correct(Tensor logits, Tensor labels) {
+            try (var g = Grad.disabled()) {
+                return (long) logits.detach().argmax(1, false).eq(labels).to(DType.F64).sum().item();
+            }
+        }
+    }
+}
