@@ -4,12 +4,14 @@
 # the CPU), with every checkpoint readable along the way. Issue 15's acceptance; not part of `./t4j test` (minutes).
 #
 #   KILLS=20 tools/resume/kill9.sh [OUT_DIR]        (JAVA_HOME of a JDK 25; the CLI built: ./t4j --help once)
+#   EXTRA="--save-steps 5 --eval-steps 8 --gradient-accumulation 2" tools/resume/kill9.sh    (mid-epoch checkpoints:
+#   a resume then continues inside an epoch; the options go to both runs)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T4J="$ROOT/t4j"
 OUT=${1:-/tmp/t4j-kill9}
 KILLS=${KILLS:-20}
-ARGS=(--model vit-mini-p4 --dataset fashion-mnist --epochs 3 --limit-train 1536 --limit-test 512 --batch-size 64 --threads 1 --seed 42)
+ARGS=(--model vit-mini-p4 --dataset fashion-mnist --epochs 3 --limit-train 1536 --limit-test 512 --batch-size 64 --threads 1 --seed 42 ${EXTRA:-})
 case "$OUT" in
   -*) echo "usage: KILLS=N tools/resume/kill9.sh [OUT_DIR]   (default /tmp/t4j-kill9)"; exit 2 ;;
 esac

@@ -94,6 +94,8 @@ final class Seq2SeqTrainOptions {
                 summaryField != null ? summaryField : d.summaryField(), c.precision);
         if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
+        for (String o : StepOptions.NAMES)
+            if (given(o)) throw c.usage(o + " is not offered for summarizers yet (image classifiers and t4j pretrain have it): drop it");
         Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path savedConfig = run.resolve(io.github.transformers4j.recipes.VisionRecipe.CONFIG);

@@ -25,6 +25,8 @@ final class StepOptions {
     static final String[] NAMES = {"--gradient-accumulation", "--eval-steps", "--save-steps", "--save-total-limit"};
 
     RunConfig applyTo(RunConfig c) {
+        // checked here: a run configuration read from an older config.json takes 0 for 1
+        if (gradientAccumulation < 1) throw new IllegalArgumentException("--gradient-accumulation must be >= 1, got " + gradientAccumulation);
         return c.withSteps(gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
     }
 }

@@ -17,6 +17,14 @@ public interface Optimization {
      */
     void step(long step);
 
+    /**
+     * The global gradient norm of the last {@link #step} before clipping, as a one-element tensor on the parameters'
+     * device (valid until the caller's memory scope ends), or null when the step did not compute it (no clipping).
+     */
+    default Tensor lastGradNorm() {
+        return null;
+    }
+
     /** Clears the parameters' gradients. */
     void zeroGrad();
 

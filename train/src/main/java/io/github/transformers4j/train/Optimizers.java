@@ -53,6 +53,13 @@ public final class Optimizers {
     public static Optimization of(Optimizer optimizer, LrSchedule schedule, double baseLr, double clipNorm, List<Parameter> params) {
         LrScheduler scheduler = new LrScheduler(optimizer, schedule);
         return new Optimization() {
+            private Tensor norm;
+
+            @Override
+            public Tensor lastGradNorm() {
+                return norm;
+            }
+
             @Override
             public double lr(long step) {
                 return schedule.lr(step, baseLr);
@@ -66,8 +73,8 @@ public final class Optimizers {
                 if (clipNorm > 0) {
                     // on a GPU the norm stays there: no host synchronisation, and a captured step can hold the clip
                     boolean onCpu = params.isEmpty() || params.get(0).data().device().type() == Device.Type.CPU;
-                    if (onCpu) GradClip.clipGradNorm(params, clipNorm);
-                    else GradClip.clipGradNormOnDevice(params, clipNorm);
+                    norm = onCpu ? Tensor.of(new double[] {GradClip.clipGradNorm(params, clipNorm)}, 1)
+                            : GradClip.clipGradNormOnDevice(params, clipNorm);
                 }
                 optimizer.step();
                 Capture.onReplay(scheduler::step); // after the optimizer's own replay work, as here

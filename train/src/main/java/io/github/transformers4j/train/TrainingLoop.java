@@ -167,9 +167,9 @@ public final class TrainingLoop<B extends AutoCloseable> {
     private int batchesDone;        // micro-batches of the current epoch consumed
     private int trainBatches;       // micro-batches per epoch
     private boolean epochDone;
-    private double lossSum, windowLoss, windowWeighted, lr;
+    private double lossSum, windowLoss, windowWeighted, windowGradNorm, lr;
     private long correct, counted, items, windowCount;
-    private int windowSteps;
+    private int windowSteps, windowGradSteps;
     private String monitor;
     private double best;
     private int bestEpoch;
@@ -383,8 +383,8 @@ public final class TrainingLoop<B extends AutoCloseable> {
         if (v != null) v.extra().forEach((key, x) -> extra.put(key, x instanceof Double d ? round(d) : x));
         extra.put("best", improved);
         log(MetricsRow.epoch(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc), extra);
-        say(summary(r));
         for (Callback c : callbacks) c.onEpochEnd(this, r);
+        say(summary(r)); // after the checkpoints: an epoch reported done is saved
         batchesDone = 0;
         epochDone = false;
         resetEpochSums();
@@ -429,6 +429,11 @@ public final class TrainingLoop<B extends AutoCloseable> {
         for (Callback c : callbacks) c.onPreOptimizerStep(this, globalStep + 1);
         try (var scope = Memory.scope()) {
             optimization.step(globalStep);
+            Tensor norm = optimization.lastGradNorm();
+            if (norm != null) {
+                windowGradNorm += norm.item();
+                windowGradSteps++;
+            }
         }
         double stepLoss = micro.size() == 1 ? first : weighted / Math.max(1, total);
         windowLoss += stepLoss;
@@ -453,6 +458,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         counted += c[0];
         windowCount += c[0];
         items += c[1];
+        if (optimization.lastGradNorm() != null) windowGradSteps++; // its norm went to acc[2]
         return Double.NaN;
     }
 
@@ -463,8 +469,15 @@ public final class TrainingLoop<B extends AutoCloseable> {
             logged = windowWeighted / Math.max(1, windowCount);
             if (!Double.isFinite(logged)) throw diverged(logged);
         }
-        log(MetricsRow.step(epoch, globalStep, lr, logged), Map.of("time", now(), "elapsed_s", round((System.nanoTime() - epochStart) / 1e9)));
+        LinkedHashMap<String, Object> extra = new LinkedHashMap<>();
+        extra.put("time", now());
+        extra.put("elapsed_s", round((System.nanoTime() - epochStart) / 1e9));
+        // the mean global gradient norm (before clipping) of the row's steps: jsonl and TensorBoard's train/grad_norm
+        if (windowGradSteps > 0) extra.put("grad_norm", windowGradNorm / windowGradSteps);
+        log(MetricsRow.step(epoch, globalStep, lr, logged), extra);
         windowLoss = 0;
+        windowGradNorm = 0;
+        windowGradSteps = 0;
         windowSteps = 0;
         windowWeighted = 0;
         windowCount = 0;
@@ -478,6 +491,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         lossSum += a[0];
         correct += Math.round(a[1]);
         windowWeighted += a[0];
+        windowGradNorm += a[2];
     }
 
     /** A validation pass mid-epoch: an eval row, and the monitor's best. */
@@ -523,7 +537,8 @@ public final class TrainingLoop<B extends AutoCloseable> {
     }
 
     private void resetEpochSums() {
-        lossSum = windowLoss = windowWeighted = 0;
+        lossSum = windowLoss = windowWeighted = windowGradNorm = 0;
+        windowGradSteps = 0;
         correct = counted = items = windowCount = 0;
         windowSteps = 0;
     }
@@ -544,7 +559,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         Tensor[] host = task.inputs(batch);
         Captured c = graphs.get(key);
         if (c == null) {
-            if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 2)).keep();
+            if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 3)).keep();
             Tensor[] fixed = Memory.unscoped(() -> {
                 Tensor[] f = new Tensor[host.length];
                 for (int i = 0; i < f.length; i++) f[i] = Tensor.full(0, host[i].dtype(), device, host[i].shape()).keep();
@@ -561,7 +576,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
 
     /**
      * The step over fixed device inputs: zero the gradients, forward and loss under autocast, backward, update, then
-     * {@code acc[0] += loss * count, acc[1] += correct} on the device (no host read: a GPU captures it).
+     * {@code acc[0] += loss * count, acc[1] += correct}, and with clipping {@code acc[2] += gradient norm}, on the device (no host read: a GPU captures it).
      */
     private Runnable capturable(Tensor[] in, long count) {
         return () -> {
@@ -577,6 +592,8 @@ public final class TrainingLoop<B extends AutoCloseable> {
                     Tensor loss = o.loss().detach().to(DType.F64).reshape(1);
                     acc.narrow(0, 0, 1).add_(o.count() == null ? loss.mul((double) count) : loss.mul(o.count().to(DType.F64).reshape(1)), 1);
                     if (o.correct() != null) acc.narrow(0, 1, 1).add_(o.correct().to(DType.F64).reshape(1), 1);
+                    Tensor norm = optimization.lastGradNorm();
+                    if (norm != null) acc.narrow(0, 2, 1).add_(norm.to(DType.F64).reshape(1), 1);
                 }
             }
         };
@@ -619,7 +636,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         meta.put("best", best + "," + bestEpoch + "," + bestStep);
         // exact decimal forms of the sums (Double.toString round-trips): a resumed epoch ends with the same figures
         meta.put("epoch_sums", lossSum + "," + correct + "," + counted + "," + items + "," + windowLoss + "," + windowWeighted
-                + "," + windowCount + "," + windowSteps + "," + lr);
+                + "," + windowCount + "," + windowSteps + "," + lr + "," + windowGradNorm + "," + windowGradSteps);
         for (Callback c : callbacks) {
             String s = c.state();
             if (s != null) meta.put("callback." + c.name(), s);
@@ -660,6 +677,10 @@ public final class TrainingLoop<B extends AutoCloseable> {
             windowCount = Long.parseLong(s[6]);
             windowSteps = Integer.parseInt(s[7]);
             lr = Double.parseDouble(s[8]);
+            if (s.length > 10) {
+                windowGradNorm = Double.parseDouble(s[9]);
+                windowGradSteps = Integer.parseInt(s[10]);
+            }
         }
         for (Callback c : callbacks) {
             String s = ck.meta("callback." + c.name());

@@ -171,6 +171,24 @@ class TrainingLoopTest {
             assertThat(b.valLoss()).isEqualTo(a.valLoss());
         }
         assertThat(MetricsLog.read(capturableRun).stream().filter(x -> x.kind().equals("step"))).hasSize(8);
+        // the mean gradient norm (before clipping) of each row's steps: read once per row from the device sums there
+        List<Double> ne = gradNorms(eagerRun), nc = gradNorms(capturableRun);
+        assertThat(ne).hasSize(8).allSatisfy(n -> assertThat(n).isPositive());
+        for (int i = 0; i < 8; i++) assertThat(nc.get(i)).isCloseTo(ne.get(i), Offset.offset(1e-9 * ne.get(i)));
+    }
+
+    static List<Double> gradNorms(Path run) {
+        try {
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            List<Double> out = new ArrayList<>();
+            for (String line : Files.readAllLines(run.resolve(MetricsLog.JSONL))) {
+                var n = json.readTree(line);
+                if (n.get("kind").asText().equals("step")) out.add(n.get("grad_norm").asDouble());
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
