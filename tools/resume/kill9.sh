@@ -5,7 +5,9 @@
 #
 #   KILLS=20 tools/resume/kill9.sh [OUT_DIR]        (JAVA_HOME of a JDK 25; the CLI built: ./t4j --help once)
 #   EXTRA="--save-steps 5 --eval-steps 8 --gradient-accumulation 2" tools/resume/kill9.sh    (mid-epoch checkpoints:
-#   a resume then continues inside an epoch; the options go to both runs)
+#   a resume then continues inside an epoch; the options go to both runs). SLEEP="3 18": the range in seconds between a
+#   start and its kill (run it alone on the machine: with other work beside it an epoch outlasts the range, and runs
+#   die before their first checkpoint)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T4J="$ROOT/t4j"
@@ -29,11 +31,13 @@ while :; do
   "$T4J" "${cmd[@]}" >> "$OUT/run.log" 2>&1 &
   pid=$!
   if [ $kills -lt "$KILLS" ]; then
-    sleep "$(( RANDOM % 15 + 3 )).$(( RANDOM % 10 ))"  # 3 to 18 s: an epoch takes about 10 s here, so runs get killed mid-epoch, mid-evaluation and mid-checkpoint, and still progress
+    read -r lo hi <<< "${SLEEP:-3 18}"
+    sleep "$(( RANDOM % (hi - lo) + lo )).$(( RANDOM % 10 ))"  # 3 to 18 s: an epoch takes about 10 s here, so runs get killed mid-epoch, mid-evaluation and mid-checkpoint, and still progress
     if kill -0 $pid 2>/dev/null; then
       pkill -9 -P $pid 2>/dev/null; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
       kills=$((kills + 1))
-      echo "kill $kills after start $starts: $(tail -c 300 "$OUT/run.log" | tr '\r' '\n' | grep -v '^$' | tail -1 | cut -c1-100)"
+      last=$(python3 -c 'import sys,json,struct; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; m=json.loads(b[8:8+n])["__metadata__"]; print("checkpoint: step", m["global_step"], "epoch", m["epoch"], "done" if m.get("epoch_done","true")=="true" else "at batch "+m.get("batches_done","?"))' "$OUT/run/checkpoints/last.safetensors" 2>/dev/null || echo "no checkpoint yet")
+      echo "kill $kills after start $starts ($last): $(tail -c 300 "$OUT/run.log" | tr '\r' '\n' | grep -v '^$' | tail -1 | cut -c1-100)"
       for ck in "$OUT"/run/checkpoints/*.safetensors; do
         [ -f "$ck" ] || continue
         python3 - "$ck" <<'PY' || { unreadable=$((unreadable + 1)); echo "UNREADABLE: $ck"; }

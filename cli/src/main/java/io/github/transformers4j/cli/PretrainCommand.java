@@ -26,12 +26,6 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--model", description = "pre-training preset: mae-tiny (default: ${DEFAULT-VALUE})")
     String model = "mae-tiny";
 
-    @Option(names = "--dataset", description = "fashion-mnist, mnist, cifar10, cifar100 or imagefolder:PATH (default: ${DEFAULT-VALUE})")
-    String dataset = "fashion-mnist";
-
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set")
-    Path dataDir;
-
     @Option(names = "--epochs", description = "epochs (default: ${DEFAULT-VALUE})")
     int epochs = 10;
 
@@ -56,42 +50,17 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--samples", paramLabel = "N", description = "images in reconstruction.png (default: ${DEFAULT-VALUE})")
     int samples = 8;
 
-    @Option(names = "--seed", description = "seed of initialisation, shuffling, splits and masks (default: ${DEFAULT-VALUE})")
-    long seed = 42;
-
-    @Option(names = "--val-split", description = "fraction held out for the validation loss (default: ${DEFAULT-VALUE})")
-    double valSplit = 0.1;
-
-    @Option(names = "--limit-train", paramLabel = "N", description = "use a seeded random subset of N images (0 = all)")
-    int limitTrain;
-
-    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/MODEL-pretrain_DATASET_TIME)")
-    Path out;
-
-    @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
-    String device = "cpu";
-
     @CommandLine.Mixin
     ThreadsOption threads;
-
-    @Option(names = "--workers", paramLabel = "N", description = "data-loader threads (default: ${DEFAULT-VALUE})")
-    int workers = 1;
-
-    @Option(names = "--no-progress", description = "no progress bar")
-    boolean noProgress;
-
-    @Option(names = "--overwrite", description = "delete what --out holds and start again (an --out that holds files is refused "
-            + "unless --resume)")
-    boolean overwrite;
-
-    @Option(names = "--resume", description = "continue the run in --out from its last checkpoint")
-    boolean resume;
 
     @Option(names = "--patience", paramLabel = "N", description = "stop after N evaluations without a lower validation loss (0 = never)")
     int patience;
 
-    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "start no epoch that would end past this many minutes (0 = none)")
-    double timeLimitMinutes;
+    @CommandLine.Mixin
+    DataOptions data;
+
+    @CommandLine.Mixin
+    RunOptions runOptions;
 
     @CommandLine.Mixin
     StepOptions steps;
@@ -101,18 +70,19 @@ final class PretrainCommand implements Callable<Integer> {
         threads.apply();
         if (!ModelZoo.pretrainNames().contains(model))
             throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: " + String.join(", ", ModelZoo.pretrainNames()));
-        if (resume && out == null) throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --out DIR (the run folder to continue)");
-        if (resume && overwrite)
-            throw new CommandLine.ParameterException(spec.commandLine(), "--resume continues the run in --out and --overwrite deletes it: give one of them");
-        RunConfig cfg = steps.applyTo(new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr, "adamw",
-                weightDecay, warmup, "cosine", seed, valSplit, limitTrain, device, 10, "val_loss", patience, 0.0, workers, false));
-        Path run = out != null ? out : Path.of("runs", model + "-pretrain_" + dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
+        RunFolder.Mode mode = runOptions.folderMode(); // before anything is written
+        RunConfig cfg = steps.applyTo(RunConfig.builder().model(model).dataset(data.dataset)
+                .dataDir(data.dataDir == null ? null : data.dataDir.toString()).epochs(epochs).batchSize(batchSize).lr(lr)
+                .optimizer("adamw").weightDecay(weightDecay).warmup(warmup).schedule("cosine").seed(runOptions.seed)
+                .valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device).monitor("val_loss").patience(patience)
+                .clipGradNorm(0).workers(runOptions.workers).build());
+        Path run = runOptions.out != null ? runOptions.out : Path.of("runs", model + "-pretrain_" + data.dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        RunFolder.Mode mode = resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
         try (RunFolder folder = RunFolder.claim(run, mode)) {
             folder.notes().forEach(System.out::println);
             PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,
-                    new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes), resume);
+                    new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes),
+                    runOptions.resume);
         }
         return 0;
     }

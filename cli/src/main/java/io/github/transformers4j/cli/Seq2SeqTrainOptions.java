@@ -79,39 +79,39 @@ final class Seq2SeqTrainOptions {
     }
 
     int train(TrainCommand c) {
-        if (io.github.transformers4j.data.vision.VisionDatasets.NAMES.contains(c.dataset) || c.dataset.startsWith("imagefolder:"))
+        if (io.github.transformers4j.data.vision.VisionDatasets.NAMES.contains(c.data.dataset) || c.data.dataset.startsWith("imagefolder:"))
             throw c.usage("--model " + c.model + " is a summarizer, which trains on text pairs (--dataset jsonl:DIR, e.g. from "
-                    + "'t4j data debian-descriptions --out DIR'); got the image data set " + c.dataset);
-        SummarizationConfig d = SummarizationConfig.defaults(c.model, c.dataset);
-        SummarizationConfig cfg = new SummarizationConfig(c.model, c.dataset, tokenizer == null ? null : tokenizer.toString(),
+                    + "'t4j data debian-descriptions --out DIR'); got the image data set " + c.data.dataset);
+        SummarizationConfig d = SummarizationConfig.defaults(c.model, c.data.dataset);
+        SummarizationConfig cfg = new SummarizationConfig(c.model, c.data.dataset, tokenizer == null ? null : tokenizer.toString(),
                 vocabSize != null ? vocabSize : d.vocabSize(), maxSourceLength != null ? maxSourceLength : d.maxSourceLength(),
                 maxTargetLength != null ? maxTargetLength : d.maxTargetLength(), given("--epochs") ? c.epochs : d.epochs(),
                 given("--batch-size") ? c.batchSize : d.batchSize(), given("--lr") ? c.lr : d.lr(),
                 given("--weight-decay") ? c.weightDecay : d.weightDecay(), given("--warmup") ? c.warmup : d.warmup(),
-                given("--clip-grad-norm") ? c.clipGradNorm : d.clipGradNorm(), c.seed, c.device, c.logEvery, c.patience, c.workers,
-                c.limitTrain, limitEval != null ? limitEval : d.limitEval(), beamSize != null ? beamSize : d.beamSize(), d.lengthPenalty(),
+                given("--clip-grad-norm") ? c.clipGradNorm : d.clipGradNorm(), c.runOptions.seed, c.runOptions.device, c.logEvery, c.patience, c.runOptions.workers,
+                c.data.limitTrain, limitEval != null ? limitEval : d.limitEval(), beamSize != null ? beamSize : d.beamSize(), d.lengthPenalty(),
                 d.noRepeatNgramSize(), d.maxGenLength(), documentField != null ? documentField : d.documentField(),
                 summaryField != null ? summaryField : d.summaryField(), c.precision);
         if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         for (String o : StepOptions.NAMES)
             if (given(o)) throw c.usage(o + " is not offered for summarizers yet (image classifiers and t4j pretrain have it): drop it");
-        Path run = c.out != null ? c.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
+        Path run = c.runOptions.out != null ? c.runOptions.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path savedConfig = run.resolve(io.github.transformers4j.recipes.VisionRecipe.CONFIG);
-        if (c.resume && java.nio.file.Files.isRegularFile(savedConfig)) {
+        if (c.runOptions.resume && java.nio.file.Files.isRegularFile(savedConfig)) {
             List<String> changed = changedOnResume(SummarizationRecipe.readConfig(savedConfig), cfg, this::given);
             if (!changed.isEmpty()) {
                 throw c.usage("--resume continues the run in " + run + " as it was configured, but " + String.join(", ", changed)
                         + "; drop " + (changed.size() == 1 ? "that option" : "those options") + ", or start a new run (another --out, or --overwrite)");
             }
         }
-        try (RunFolder folder = RunFolder.claim(run, c.folderMode())) {
+        try (RunFolder folder = RunFolder.claim(run, c.runOptions.folderMode())) {
             folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --model "
                     + c.model + " --out " + run + " --resume");
             folder.notes().forEach(System.out::println);
-            SummarizationRecipe.train(cfg, run, c.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true),
-                    !c.noProgress, c.timeLimitMinutes, !c.noCudaGraphs));
+            SummarizationRecipe.train(cfg, run, c.runOptions.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true),
+                    !c.runOptions.noProgress, c.runOptions.timeLimitMinutes, !c.noCudaGraphs));
         }
         return 0;
     }

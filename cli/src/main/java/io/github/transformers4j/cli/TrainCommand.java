@@ -42,12 +42,6 @@ final class TrainCommand implements Callable<Integer> {
             + "summarizer-4x512, summarizer-tiny (default: ${DEFAULT-VALUE})")
     String model = D.model();
 
-    @Option(names = "--dataset", description = "fashion-mnist, mnist, cifar10, cifar100, cifar100-coarse or imagefolder:PATH; for summarizers jsonl:DIR (default: ${DEFAULT-VALUE})")
-    String dataset = D.dataset();
-
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "folder holding the data set (default: search ./data, ~/.cache/transformers4j, system folders; download when possible)")
-    Path dataDir;
-
     @Option(names = "--epochs", description = "epochs (default: ${DEFAULT-VALUE})")
     int epochs = D.epochs();
 
@@ -69,15 +63,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--schedule", description = "cosine, linear, step or constant, after the warm-up (default: ${DEFAULT-VALUE})")
     String schedule = D.schedule();
 
-    @Option(names = "--seed", description = "seed of initialisation, shuffling, splits and dropout (default: ${DEFAULT-VALUE})")
-    long seed = D.seed();
-
-    @Option(names = "--val-split", description = "fraction of the training set held out for validation (default: ${DEFAULT-VALUE})")
-    double valSplit = D.valSplit();
-
-    @Option(names = "--limit-train", paramLabel = "N", description = "train on a seeded random subset of N images (0 = all)")
-    int limitTrain = D.limitTrain();
-
     @Option(names = "--image-size", paramLabel = "N", description = "resize (shorter side) and centre-crop images to NxN "
             + "(default: the data set's size; image folders: the most common size)")
     int imageSize;
@@ -96,20 +81,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-test", description = "no test pass after training")
     boolean noTest;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: runs/MODEL-TIME)")
-    Path out;
-
-    @Option(names = "--resume", description = "continue the run in --out from its last checkpoint")
-    boolean resume;
-
-    @Option(names = "--device", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
-    String device = D.device();
-
     @CommandLine.Mixin
     ThreadsOption threads;
-
-    @Option(names = "--workers", paramLabel = "N", description = "data-loader threads (default: ${DEFAULT-VALUE})")
-    int workers = D.workers();
 
     @Option(names = "--augment", description = "random crop (padding 4) and horizontal flip of training images")
     boolean augment;
@@ -137,13 +110,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--freeze-encoder", description = "linear probe: train only the head on a frozen encoder (mae-tiny)")
     boolean freezeEncoder;
 
-    @Option(names = "--no-progress", description = "no progress bar")
-    boolean noProgress;
-
-    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "start no epoch that would end past this many minutes "
-            + "of training (0 = none; the schedule still spans --epochs)")
-    double timeLimitMinutes;
-
     @Option(names = "--precision", description = "fp32, or bf16: products with bf16 operands and fp32 accumulation, weights, "
             + "optimizer and everything else in fp32 (default: ${DEFAULT-VALUE})")
     String precision = "fp32";
@@ -152,9 +118,11 @@ final class TrainCommand implements Callable<Integer> {
             + "once into a CUDA graph and replaying it (capture is the default; loss and accuracy are then read every --log-every steps)")
     boolean noCudaGraphs;
 
-    @Option(names = "--overwrite", description = "delete what --out holds and start again (without it, an --out that holds "
-            + "files is refused unless --resume)")
-    boolean overwrite;
+    @CommandLine.Mixin
+    DataOptions data;
+
+    @CommandLine.Mixin
+    RunOptions runOptions;
 
     @CommandLine.Mixin
     StepOptions steps;
@@ -211,14 +179,6 @@ final class TrainCommand implements Callable<Integer> {
         return changed;
     }
 
-    /** How the run folder is claimed: --resume, --overwrite, or a new run (a folder holding files is refused). */
-    RunFolder.Mode folderMode() {
-        // checked here, before the folder is claimed: nothing is written for a bad value
-        if (!(timeLimitMinutes >= 0)) throw usage("--time-limit must be >= 0 minutes, got " + timeLimitMinutes);
-        if (resume && overwrite) throw usage("--resume continues the run in --out and --overwrite deletes it: give one of them");
-        return resume ? RunFolder.Mode.RESUME : overwrite ? RunFolder.Mode.OVERWRITE : RunFolder.Mode.NEW;
-    }
-
     ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
@@ -242,10 +202,10 @@ final class TrainCommand implements Callable<Integer> {
         threads.apply();
         if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
         boolean text = isHfText();
-        if (dataset.startsWith("jsonl:") && !text)
-            throw usage("--dataset " + dataset + " holds text pairs, which summarizer models train on (--model summarizer-4x512 or "
+        if (data.dataset.startsWith("jsonl:") && !text)
+            throw usage("--dataset " + data.dataset + " holds text pairs, which summarizer models train on (--model summarizer-4x512 or "
                     + "summarizer-tiny); " + model + " is an image classifier: give an image data set");
-        if (resume && out == null) throw usage("--resume needs --out DIR (the run folder to continue)");
+        if (runOptions.resume && runOptions.out == null) throw usage("--resume needs --out DIR (the run folder to continue)");
         if (initFrom != null && initFrom.toString().startsWith("hf:")) {
             if (!given("--model")) model = initFrom.toString();
             else if (!model.equals(initFrom.toString()))
@@ -259,19 +219,21 @@ final class TrainCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         String runName = model.startsWith("hf:") ? "hf-" + Path.of(model.substring(3)).toAbsolutePath().normalize().getFileName() : model;
-        Path run = out != null ? out : Path.of("runs", runName + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path run = runOptions.out != null ? runOptions.out : Path.of("runs", runName + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         RunConfig cfg;
         try {
-            cfg = new RunConfig(model, dataset, dataDir == null ? null : dataDir.toString(), epochs, batchSize, lr,
-                    optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience,
-                    clipGradNorm, workers, augment, initFrom == null ? null : initFrom.toString(), freezeEncoder, precision,
-                    imageSize, background, skipBadImages);
+            cfg = RunConfig.builder().model(model).dataset(data.dataset).dataDir(data.dataDir == null ? null : data.dataDir.toString())
+                    .epochs(epochs).batchSize(batchSize).lr(lr).optimizer(optimizer).weightDecay(weightDecay).warmup(warmup)
+                    .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
+                    .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
+                    .augment(augment).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
+                    .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
         Path savedConfig = run.resolve(VisionRecipe.CONFIG);
-        if (resume && Files.isRegularFile(savedConfig)) {
+        if (runOptions.resume && Files.isRegularFile(savedConfig)) {
             RunConfig saved = VisionRecipe.readRunConfig(savedConfig);
             var changed = changedOnResume(saved, cfg, this::given);
             if (!changed.isEmpty()) {
@@ -282,21 +244,21 @@ final class TrainCommand implements Callable<Integer> {
             if (given("--epochs") && epochs < saved.epochs())
                 throw usage("--epochs " + epochs + " on --resume would shorten the run, configured for " + saved.epochs()
                         + " epochs; --epochs may only grow (to extend a run)");
-            cfg = saved.withData(saved.dataset(), dataDir != null ? dataDir.toString() : saved.dataDir())
+            cfg = saved.withData(saved.dataset(), data.dataDir != null ? data.dataDir.toString() : saved.dataDir())
                     .withEpochs(given("--epochs") ? epochs : saved.epochs());
         }
         int testLimit = noTest ? -1 : limitTest;
-        if (resume && Files.isRegularFile(savedConfig) && !given("--limit-test") && !given("--no-test")) {
+        if (runOptions.resume && Files.isRegularFile(savedConfig) && !given("--limit-test") && !given("--no-test")) {
             testLimit = VisionRecipe.savedTestLimit(savedConfig); // the run's own test pass (a crash must not change it)
         }
-        try (RunFolder folder = RunFolder.claim(run, folderMode())) {
+        try (RunFolder folder = RunFolder.claim(run, runOptions.folderMode())) {
             folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --out "
                     + run + " --resume");
             folder.notes().forEach(System.out::println);
-            var session = new VisionRecipe.Session(new PrintStream(System.out, true), !noProgress, timeLimitMinutes, !noCudaGraphs,
+            var session = new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes, !noCudaGraphs,
                     testLimit);
-            if (text) TextClassificationRecipe.train(cfg, run, resume, session, maxLength);
-            else VisionRecipe.train(cfg, run, resume, session);
+            if (text) TextClassificationRecipe.train(cfg, run, runOptions.resume, session, maxLength);
+            else VisionRecipe.train(cfg, run, runOptions.resume, session);
         }
         return 0;
     }

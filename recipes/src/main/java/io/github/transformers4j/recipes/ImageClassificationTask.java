@@ -1,11 +1,13 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
+import io.github.transformers4j.tensor.Grad;
+import io.github.transformers4j.tensor.Memory;
+import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.train.AtomicFiles;
 import io.github.transformers4j.train.Checkpoint;
 import io.github.transformers4j.train.ConfusionMatrix;
@@ -16,9 +18,6 @@ import io.github.transformers4j.train.Plots;
 import io.github.transformers4j.train.Progress;
 import io.github.transformers4j.train.Task;
 import io.github.transformers4j.train.TrainingLoop;
-import io.github.transformers4j.tensor.Grad;
-import io.github.transformers4j.tensor.Memory;
-import io.github.transformers4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -1,6 +1,5 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.train.EarlyStopping;
@@ -118,25 +117,130 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                 0, "cpu", 10, "val_loss", 0, 1.0, 1, false);
     }
 
+    /** A builder starting from {@link #defaults()}: {@code RunConfig.builder().model("vit-tiny-p4").epochs(10).build()}. */
+    public static Builder builder() {
+        return defaults().toBuilder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.model = model;
+        b.dataset = dataset;
+        b.dataDir = dataDir;
+        b.epochs = epochs;
+        b.batchSize = batchSize;
+        b.lr = lr;
+        b.optimizer = optimizer;
+        b.weightDecay = weightDecay;
+        b.warmup = warmup;
+        b.schedule = schedule;
+        b.seed = seed;
+        b.valSplit = valSplit;
+        b.limitTrain = limitTrain;
+        b.device = device;
+        b.logEvery = logEvery;
+        b.monitor = monitor;
+        b.patience = patience;
+        b.clipGradNorm = clipGradNorm;
+        b.workers = workers;
+        b.augment = augment;
+        b.initFrom = initFrom;
+        b.freezeEncoder = freezeEncoder;
+        b.precision = precision;
+        b.imageSize = imageSize;
+        b.background = background;
+        b.skipBadImages = skipBadImages;
+        b.gradientAccumulation = gradientAccumulation;
+        b.evalSteps = evalSteps;
+        b.saveSteps = saveSteps;
+        b.saveTotalLimit = saveTotalLimit;
+        return b;
+    }
+
+    /** Options by name (as the record's components); {@link #build()} checks them as the constructor does. */
+    public static final class Builder {
+        private String model;
+        private String dataset;
+        private String dataDir;
+        private int epochs;
+        private int batchSize;
+        private double lr;
+        private String optimizer;
+        private double weightDecay;
+        private double warmup;
+        private String schedule;
+        private long seed;
+        private double valSplit;
+        private int limitTrain;
+        private String device;
+        private int logEvery;
+        private String monitor;
+        private int patience;
+        private double clipGradNorm;
+        private int workers;
+        private boolean augment;
+        private String initFrom;
+        private boolean freezeEncoder;
+        private String precision;
+        private int imageSize;
+        private String background;
+        private boolean skipBadImages;
+        private int gradientAccumulation;
+        private int evalSteps;
+        private int saveSteps;
+        private int saveTotalLimit;
+
+        public Builder model(String v) { model = v; return this; }
+        public Builder dataset(String v) { dataset = v; return this; }
+        public Builder dataDir(String v) { dataDir = v; return this; }
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder optimizer(String v) { optimizer = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder warmup(double v) { warmup = v; return this; }
+        public Builder schedule(String v) { schedule = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder valSplit(double v) { valSplit = v; return this; }
+        public Builder limitTrain(int v) { limitTrain = v; return this; }
+        public Builder device(String v) { device = v; return this; }
+        public Builder logEvery(int v) { logEvery = v; return this; }
+        public Builder monitor(String v) { monitor = v; return this; }
+        public Builder patience(int v) { patience = v; return this; }
+        public Builder clipGradNorm(double v) { clipGradNorm = v; return this; }
+        public Builder workers(int v) { workers = v; return this; }
+        public Builder augment(boolean v) { augment = v; return this; }
+        public Builder initFrom(String v) { initFrom = v; return this; }
+        public Builder freezeEncoder(boolean v) { freezeEncoder = v; return this; }
+        public Builder precision(String v) { precision = v; return this; }
+        public Builder imageSize(int v) { imageSize = v; return this; }
+        public Builder background(String v) { background = v; return this; }
+        public Builder skipBadImages(boolean v) { skipBadImages = v; return this; }
+        public Builder gradientAccumulation(int v) { gradientAccumulation = v; return this; }
+        public Builder evalSteps(int v) { evalSteps = v; return this; }
+        public Builder saveSteps(int v) { saveSteps = v; return this; }
+        public Builder saveTotalLimit(int v) { saveTotalLimit = v; return this; }
+
+        public RunConfig build() {
+            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+        }
+    }
+
     /** This run on another data set or data folder (evaluation of a checkpoint on other data). */
     public RunConfig withData(String dataset, String dataDir) {
-        return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
-                limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
-                imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+        return toBuilder().dataset(dataset).dataDir(dataDir).build();
     }
 
     /** This run trained for {@code epochs} epochs (a finished run extended on resume). */
     public RunConfig withEpochs(int epochs) {
-        return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
-                limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
-                imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+        return toBuilder().epochs(epochs).build();
     }
 
     /** This run with the loop's step options: gradient accumulation, evaluation and checkpoints every N steps. */
     public RunConfig withSteps(int gradientAccumulation, int evalSteps, int saveSteps, int saveTotalLimit) {
-        return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit,
-                limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision,
-                imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+        return toBuilder().gradientAccumulation(gradientAccumulation).evalSteps(evalSteps).saveSteps(saveSteps)
+                .saveTotalLimit(saveTotalLimit).build();
     }
 
     /** Optimizer steps per epoch over {@code batches} micro-batches. */

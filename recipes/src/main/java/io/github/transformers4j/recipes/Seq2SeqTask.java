@@ -1,6 +1,5 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.text.Seq2SeqBatch;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
@@ -8,9 +7,9 @@ import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
+import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.train.Task;
 import io.github.transformers4j.train.TrainingLoop;
-import io.github.transformers4j.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,6 +1,5 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -28,13 +27,22 @@ import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.tensor.cpu.Parallel;
+import io.github.transformers4j.train.AtomicFiles;
+import io.github.transformers4j.train.Checkpoint;
+import io.github.transformers4j.train.EarlyStopping;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.MetricsLog;
+import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
+import io.github.transformers4j.train.Plots;
+import io.github.transformers4j.train.TrainingLoop;
 import io.github.transformers4j.train.rouge.Rouge;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -398,10 +406,7 @@ public final class SummarizationRecipe {
         root.put("steps_per_epoch", steps);
         root.put("total_steps", total);
         root.put("warmup_steps", warmup);
-        ObjectNode env = root.putObject("environment");
-        env.put("created", LocalDateTime.now().withNano(0).toString());
-        env.put("java", Runtime.version().toString());
-        env.put("threads", Parallel.threads());
+        VisionRecipe.putEnvironment(root);
         try {
             return JSON.writeValueAsString(root);
         } catch (IOException e) {

@@ -1,6 +1,5 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.Dataset;
 import io.github.transformers4j.data.Datasets;
@@ -16,6 +15,10 @@ import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.tensor.cpu.Parallel;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
+import io.github.transformers4j.train.TrainingLoop;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -18,18 +17,25 @@ import io.github.transformers4j.data.vision.ImageClassificationDataset;
 import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.data.vision.InMemoryImageDataset;
 import io.github.transformers4j.data.vision.LabeledImage;
-import io.github.transformers4j.data.vision.VisionDatasets;
 import io.github.transformers4j.data.vision.VisionDatasets.Split;
+import io.github.transformers4j.data.vision.VisionDatasets;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
-import io.github.transformers4j.models.hf.HfImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.hf.HfImageClassifier;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.cpu.Parallel;
+import io.github.transformers4j.train.AtomicFiles;
+import io.github.transformers4j.train.Checkpoint;
+import io.github.transformers4j.train.Evaluation;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
+import io.github.transformers4j.train.TrainingLoop;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -457,16 +463,21 @@ public final class VisionRecipe {
         root.put("steps_per_epoch", stepsPerEpoch);
         root.put("total_steps", total);
         root.put("warmup_steps", warmup);
-        ObjectNode env = root.putObject("environment");
-        env.put("created", LocalDateTime.now().withNano(0).toString());
-        env.put("java", Runtime.version().toString());
-        env.put("threads", Parallel.threads());
-        env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        putEnvironment(root);
         try {
             return JSON.writeValueAsString(root);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Where and when a run was made (config.json's "environment": not part of what defines the run). */
+    static void putEnvironment(ObjectNode root) {
+        ObjectNode env = root.putObject("environment");
+        env.put("created", LocalDateTime.now().withNano(0).toString());
+        env.put("java", Runtime.version().toString());
+        env.put("threads", Parallel.threads());
+        env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     }
 
     static void writeConfig(Path path, String json) {

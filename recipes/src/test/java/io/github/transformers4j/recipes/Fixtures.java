@@ -1,12 +1,8 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import io.github.transformers4j.data.DataLoader;
-import io.github.transformers4j.data.SampleRng;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.data.vision.ImageClassificationDataset;
-import io.github.transformers4j.data.vision.InMemoryImageDataset;
-import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.tensor.NnOps;
@@ -14,35 +10,19 @@ import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.List;
 
-/** Tiny data and model so trainer tests run in a second or two. */
+/** Train's tiny data, and a tiny image classifier, so task tests run in a second or two. */
 final class Fixtures {
     private Fixtures() {}
 
-    static final List<String> CLASSES = List.of("top-left", "top-right", "bottom-left", "bottom-right");
+    static final List<String> CLASSES = io.github.transformers4j.train.Fixtures.CLASSES;
 
-    /**
-     * 1x8x8 images of 4 classes: class k has a bright 4x4 quadrant k (values 120..250) over noise (0..110), so a
-     * linear model can learn it but not instantly.
-     */
+    /** 1x8x8 images of 4 classes, a bright quadrant each (train's fixture). */
     static ImageClassificationDataset quadrants(int n, long seed) {
-        SampleRng r = new SampleRng(seed);
-        byte[] px = new byte[n * 64];
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
-            int k = r.nextInt(4);
-            labels[i] = k;
-            for (int y = 0; y < 8; y++)
-                for (int x = 0; x < 8; x++) {
-                    boolean in = (y / 4) == k / 2 && (x / 4) == k % 2;
-                    int v = in ? 120 + r.nextInt(131) : r.nextInt(111);
-                    px[i * 64 + y * 8 + x] = (byte) v;
-                }
-        }
-        return new InMemoryImageDataset("quadrants", px, labels, 1, 8, 8, CLASSES).withTransform(Transforms.toTensor(), 0);
+        return io.github.transformers4j.train.Fixtures.quadrants(n, seed);
     }
 
     static DataLoader<?, Batch> loader(ImageClassificationDataset ds, int batch, boolean shuffle, long seed) {
-        return DataLoader.builder(ds, Batch::collate).batchSize(batch).shuffle(shuffle).seed(seed).build();
+        return io.github.transformers4j.train.Fixtures.loader(ds, batch, shuffle, seed);
     }
 
     /** flatten -> Linear(64, hidden) -> ReLU -> dropout -> Linear(hidden, classes); weights (in, out). */

@@ -1,11 +1,14 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.data.vision.Batch;
+import io.github.transformers4j.data.vision.ImageClassificationDataset;
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.train.Callback;
 import io.github.transformers4j.train.Checkpoint;
 import io.github.transformers4j.train.EpochResult;
@@ -17,10 +20,6 @@ import io.github.transformers4j.train.Optimization;
 import io.github.transformers4j.train.Optimizers;
 import io.github.transformers4j.train.Plots;
 import io.github.transformers4j.train.TrainingLoop;
-import io.github.transformers4j.data.vision.Batch;
-import io.github.transformers4j.data.vision.ImageClassificationDataset;
-import io.github.transformers4j.tensor.Random4j;
-import io.github.transformers4j.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;

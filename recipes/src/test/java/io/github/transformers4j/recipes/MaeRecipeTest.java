@@ -1,10 +1,14 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.tensor.Tensor;
+import io.github.transformers4j.train.Checkpoint;
+import io.github.transformers4j.train.EpochResult;
+import io.github.transformers4j.train.MetricsLog;
+import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.TrainingLoop;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -12,11 +16,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import io.github.transformers4j.train.EpochResult;
-import io.github.transformers4j.train.MetricsLog;
-import io.github.transformers4j.train.MetricsRow;
-import io.github.transformers4j.train.TrainingLoop;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;

@@ -1,13 +1,8 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.transformers4j.data.DataLoader;
-import io.github.transformers4j.train.FitResult;
-import io.github.transformers4j.train.Optimization;
-import io.github.transformers4j.train.Optimizers;
-import io.github.transformers4j.train.TrainingLoop;
 import io.github.transformers4j.data.text.Seq2SeqBatch;
 import io.github.transformers4j.data.text.Seq2SeqCollator;
 import io.github.transformers4j.data.text.TextPair;
@@ -19,6 +14,10 @@ import io.github.transformers4j.optim.AdamW;
 import io.github.transformers4j.optim.LrSchedule;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
+import io.github.transformers4j.train.TrainingLoop;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,10 +1,13 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.transformers4j.data.text.TextPair;
 import io.github.transformers4j.data.text.TextPairDataset;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.MetricsLog;
+import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.TrainingLoop;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

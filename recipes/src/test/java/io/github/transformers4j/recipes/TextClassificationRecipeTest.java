@@ -1,6 +1,5 @@
 package io.github.transformers4j.recipes;
 
-import io.github.transformers4j.train.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -19,16 +19,16 @@ import io.github.transformers4j.tensor.Tensor;
 import java.util.List;
 
 /** Tiny data, model and task so loop tests run in a second or two. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {}
 
-    static final List<String> CLASSES = List.of("top-left", "top-right", "bottom-left", "bottom-right");
+    public static final List<String> CLASSES = List.of("top-left", "top-right", "bottom-left", "bottom-right");
 
     /**
      * 1x8x8 images of 4 classes: class k has a bright 4x4 quadrant k (values 120..250) over noise (0..110), so a
      * linear model can learn it but not instantly.
      */
-    static ImageClassificationDataset quadrants(int n, long seed) {
+    public static ImageClassificationDataset quadrants(int n, long seed) {
         SampleRng r = new SampleRng(seed);
         byte[] px = new byte[n * 64];
         int[] labels = new int[n];
@@ -45,7 +45,7 @@ final class Fixtures {
         return new InMemoryImageDataset("quadrants", px, labels, 1, 8, 8, CLASSES).withTransform(Transforms.toTensor(), 0);
     }
 
-    static DataLoader<?, Batch> loader(ImageClassificationDataset ds, int batch, boolean shuffle, long seed) {
+    public static DataLoader<?, Batch> loader(ImageClassificationDataset ds, int batch, boolean shuffle, long seed) {
         return DataLoader.builder(ds, Batch::collate).batchSize(batch).shuffle(shuffle).seed(seed).build();
     }
 
