@@ -75,6 +75,10 @@ final class Seq2SeqTrainOptions {
         fixed.put("--precision", SummarizationConfig::precision);
         fixed.put("--document-field", SummarizationConfig::documentField);
         fixed.put("--summary-field", SummarizationConfig::summaryField);
+        fixed.put("--gradient-accumulation", SummarizationConfig::gradientAccumulation);
+        fixed.put("--eval-steps", SummarizationConfig::evalSteps);
+        fixed.put("--save-steps", SummarizationConfig::saveSteps);
+        fixed.put("--save-total-limit", SummarizationConfig::saveTotalLimit);
         return TrainCommand.changed(fixed, saved, asked, given);
     }
 
@@ -94,8 +98,8 @@ final class Seq2SeqTrainOptions {
                 summaryField != null ? summaryField : d.summaryField(), c.precision);
         if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
-        for (String o : StepOptions.NAMES)
-            if (given(o)) throw c.usage(o + " is not offered for summarizers yet (image classifiers and t4j pretrain have it): drop it");
+        if (c.steps.gradientAccumulation < 1) throw c.usage("--gradient-accumulation must be >= 1, got " + c.steps.gradientAccumulation);
+        cfg = cfg.withSteps(c.steps.gradientAccumulation, c.steps.evalSteps, c.steps.saveSteps, c.steps.saveTotalLimit);
         Path run = c.runOptions.out != null ? c.runOptions.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path savedConfig = run.resolve(io.github.transformers4j.recipes.VisionRecipe.CONFIG);

@@ -3,7 +3,10 @@ package io.github.transformers4j.cli;
 import io.github.transformers4j.recipes.RunConfig;
 import picocli.CommandLine.Option;
 
-/** The training loop's step options, declared once for {@code t4j train} and {@code t4j pretrain} (a picocli mixin). */
+/**
+ * The training loop's step options, declared once for {@code t4j train} (image classifiers, BERT, summarizers) and
+ * {@code t4j pretrain} (a picocli mixin); part of the run's configuration, so --resume refuses to change them.
+ */
 final class StepOptions {
     @Option(names = "--gradient-accumulation", paramLabel = "N", description = "micro-batches of --batch-size per optimizer step: "
             + "the gradient of one batch N times as large (default: ${DEFAULT-VALUE})")
@@ -20,9 +23,6 @@ final class StepOptions {
     @Option(names = "--save-total-limit", paramLabel = "N", description = "with --save-steps, keep the N newest step snapshots "
             + "checkpoints/step-S.safetensors besides last and best (0 = none, -1 = all) (default: ${DEFAULT-VALUE})")
     int saveTotalLimit;
-
-    /** Options that change how a run trains: fixed on --resume. */
-    static final String[] NAMES = {"--gradient-accumulation", "--eval-steps", "--save-steps", "--save-total-limit"};
 
     RunConfig applyTo(RunConfig c) {
         // checked here: a run configuration read from an older config.json takes 0 for 1

@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
     double lr = D.lr();
 
     @Option(names = "--optimizer", description = "adamw, adam or sgd (momentum 0.9) (default: ${DEFAULT-VALUE})")
-    String optimizer = D.optimizer();
+    String optimizer = D.optimizer().toString();
 
     @Option(names = "--weight-decay", description = "weight decay on weight matrices (default: ${DEFAULT-VALUE})")
     double weightDecay = D.weightDecay();
@@ -61,7 +61,7 @@ final class TrainCommand implements Callable<Integer> {
     double warmup = D.warmup();
 
     @Option(names = "--schedule", description = "cosine, linear, step or constant, after the warm-up (default: ${DEFAULT-VALUE})")
-    String schedule = D.schedule();
+    String schedule = D.schedule().toString();
 
     @Option(names = "--image-size", paramLabel = "N", description = "resize (shorter side) and centre-crop images to NxN "
             + "(default: the data set's size; image folders: the most common size)")
@@ -88,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
     boolean augment;
 
     @Option(names = "--monitor", description = "val_loss, val_acc, train_loss or train_acc: picks the best checkpoint (default: ${DEFAULT-VALUE})")
-    String monitor = D.monitor();
+    String monitor = D.monitor().toString();
 
     @Option(names = "--patience", paramLabel = "N", description = "stop after N epochs without improvement of --monitor (0 = never) (default: ${DEFAULT-VALUE})")
     int patience = D.patience();

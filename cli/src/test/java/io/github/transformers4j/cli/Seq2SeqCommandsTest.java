@@ -71,5 +71,8 @@ class Seq2SeqCommandsTest {
                 .containsExactly("--lr 0.5 (the run has " + d.lr() + ")");
         assertThat(Seq2SeqTrainOptions.changedOnResume(d, asked, o -> true)).hasSize(2).anyMatch(m -> m.startsWith("--epochs " + (d.epochs() + 2)));
         assertThat(Seq2SeqTrainOptions.changedOnResume(d, asked, o -> false)).isEmpty();
+        // the loop's step options define the run too
+        assertThat(Seq2SeqTrainOptions.changedOnResume(d, d.withSteps(4, 0, 0, 0), o -> o.equals("--gradient-accumulation")))
+                .containsExactly("--gradient-accumulation 4 (the run has 1)");
     }
 }

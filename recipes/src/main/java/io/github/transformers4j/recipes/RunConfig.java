@@ -3,6 +3,8 @@ package io.github.transformers4j.recipes;
 import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.train.EarlyStopping;
+import io.github.transformers4j.train.Monitor;
+import io.github.transformers4j.train.Optimizers;
 import io.github.transformers4j.train.TrainingLoop;
 import java.util.Locale;
 
@@ -32,8 +34,8 @@ import java.util.Locale;
  * @param saveTotalLimit step snapshots kept with saveSteps (0: none, -1: all)
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
-                        String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
-                        int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
+                        Optimizers.Algorithm optimizer, double weightDecay, double warmup, Optimizers.Schedule schedule, long seed,
+                        double valSplit, int limitTrain, String device, int logEvery, Monitor monitor, int patience, double clipGradNorm,
                         int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
                         int imageSize, String background, boolean skipBadImages, int gradientAccumulation, int evalSteps,
                         int saveSteps, int saveTotalLimit) {
@@ -43,9 +45,9 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                      int limitTrain, String device, int logEvery, String monitor, int patience, double clipGradNorm,
                      int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
                      int imageSize, String background, boolean skipBadImages) {
-        this(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain,
-                device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize,
-                background, skipBadImages, 1, 0, 0, 0);
+        this(model, dataset, dataDir, epochs, batchSize, lr, Optimizers.Algorithm.parse(optimizer), weightDecay, warmup,
+                Optimizers.Schedule.parse(schedule), seed, valSplit, limitTrain, device, logEvery, Monitor.parse(monitor), patience,
+                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0);
     }
 
     /** A run with the data set's own image size, transparent pixels on white. */
@@ -96,15 +98,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
         Autocast.parse(precision);
-        optimizer = optimizer.toLowerCase(Locale.ROOT);
-        schedule = schedule.toLowerCase(Locale.ROOT);
-        require(optimizer.equals("adamw") || optimizer.equals("adam") || optimizer.equals("sgd"),
-                "--optimizer must be adamw, adam or sgd, got '" + optimizer + "'");
-        require(schedule.equals("cosine") || schedule.equals("linear") || schedule.equals("step") || schedule.equals("constant"),
-                "--schedule must be cosine, linear, step or constant, got '" + schedule + "'");
+        require(optimizer != null && schedule != null && monitor != null, "--optimizer, --schedule and --monitor must be given");
         require(device.equals("cpu") || device.startsWith("cuda"), "--device must be cpu or cuda[:N], got '" + device + "'");
-        require(monitor.equals("val_loss") || monitor.equals("val_acc") || monitor.equals("train_loss") || monitor.equals("train_acc"),
-                "--monitor must be val_loss, val_acc, train_loss or train_acc, got '" + monitor + "'");
     }
 
     private static void require(boolean ok, String message) {
@@ -166,16 +161,16 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         private int epochs;
         private int batchSize;
         private double lr;
-        private String optimizer;
+        private Optimizers.Algorithm optimizer;
         private double weightDecay;
         private double warmup;
-        private String schedule;
+        private Optimizers.Schedule schedule;
         private long seed;
         private double valSplit;
         private int limitTrain;
         private String device;
         private int logEvery;
-        private String monitor;
+        private Monitor monitor;
         private int patience;
         private double clipGradNorm;
         private int workers;
@@ -197,16 +192,19 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
-        public Builder optimizer(String v) { optimizer = v; return this; }
+        public Builder optimizer(Optimizers.Algorithm v) { optimizer = v; return this; }
+        public Builder optimizer(String v) { return optimizer(Optimizers.Algorithm.parse(v)); }
         public Builder weightDecay(double v) { weightDecay = v; return this; }
         public Builder warmup(double v) { warmup = v; return this; }
-        public Builder schedule(String v) { schedule = v; return this; }
+        public Builder schedule(Optimizers.Schedule v) { schedule = v; return this; }
+        public Builder schedule(String v) { return schedule(Optimizers.Schedule.parse(v)); }
         public Builder seed(long v) { seed = v; return this; }
         public Builder valSplit(double v) { valSplit = v; return this; }
         public Builder limitTrain(int v) { limitTrain = v; return this; }
         public Builder device(String v) { device = v; return this; }
         public Builder logEvery(int v) { logEvery = v; return this; }
-        public Builder monitor(String v) { monitor = v; return this; }
+        public Builder monitor(Monitor v) { monitor = v; return this; }
+        public Builder monitor(String v) { return monitor(Monitor.parse(v)); }
         public Builder patience(int v) { patience = v; return this; }
         public Builder clipGradNorm(double v) { clipGradNorm = v; return this; }
         public Builder workers(int v) { workers = v; return this; }
@@ -253,7 +251,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
      * validation data), patience and step options; {@code session} adds the bar, the time limit and CUDA graphs.
      */
     public TrainingLoop.Config loopConfig(boolean hasValidation, boolean progress, double timeLimitSeconds, boolean cudaGraphs) {
-        String m = hasValidation ? monitor : monitor.replace("val_", "train_");
+        String m = hasValidation ? monitor.toString() : monitor.toString().replace("val_", "train_");
         return TrainingLoop.Config.builder().epochs(epochs).logEvery(logEvery).progress(progress)
                 .monitor(m, EarlyStopping.defaultMode(m)).patience(patience).gradientAccumulation(gradientAccumulation)
                 .evalSteps(evalSteps).saveSteps(saveSteps).saveTotalLimit(saveTotalLimit).timeLimitSeconds(timeLimitSeconds)

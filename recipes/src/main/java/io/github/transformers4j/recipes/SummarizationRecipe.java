@@ -166,7 +166,8 @@ public final class SummarizationRecipe {
         int evalBatch = Math.max(cfg.batchSize(), 32);
         try (var trainLoader = loader(data.train(), collator, cfg.batchSize(), true, cfg.seed(), cfg.workers());
              var valLoader = data.validation() == null ? null : loader(data.validation(), collator, evalBatch, false, 0, cfg.workers())) {
-            long steps = trainLoader.numBatches(), total = steps * cfg.epochs(), warmup = cfg.warmupSteps(total);
+            long steps = Math.ceilDiv(trainLoader.numBatches(), cfg.gradientAccumulation()), total = steps * cfg.epochs();
+            long warmup = cfg.warmupSteps(total);
             List<Parameter> params = model.parameters();
             var opt = new AdamW(ParamGroups.weightDecaySplit(model, cfg.weightDecay()), AdamW.options(cfg.lr()).weightDecay(cfg.weightDecay()));
             Optimization optimization = Optimizers.of(opt, LrSchedule.linear(LrSchedule.Warmup.steps(Math.min(warmup, total)), total), cfg.lr(),
@@ -189,7 +190,8 @@ public final class SummarizationRecipe {
             String monitor = valLoader == null ? "train_loss" : "val_loss";
             TrainingLoop.Config tc = TrainingLoop.Config.builder().epochs(cfg.epochs()).logEvery(cfg.logEvery()).progress(session.progress())
                     .monitor(monitor, EarlyStopping.Mode.MIN).patience(cfg.patience()).timeLimitSeconds(session.timeLimitMinutes() * 60)
-                    .cudaGraphs(session.cudaGraphs()).build();
+                    .gradientAccumulation(cfg.gradientAccumulation()).evalSteps(cfg.evalSteps()).saveSteps(cfg.saveSteps())
+                    .saveTotalLimit(cfg.saveTotalLimit()).cudaGraphs(session.cudaGraphs()).build();
             TrainingLoop<Seq2SeqBatch> trainer = new TrainingLoop<>(new Seq2SeqTask(model, meta), optimization, rng, runDir, tc, out)
                     .onDevice(device).precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);

@@ -52,8 +52,46 @@ class Seq2SeqTaskTest {
         for (String k : we.keySet()) assertThat(wc.get(k).toFloatArray()).as(k).containsExactly(we.get(k).toFloatArray());
     }
 
+    /**
+     * Micro-batches of different numbers of target tokens: each loss is weighted by its share of the step's tokens, so
+     * two accumulated batches of 4 pairs make the update of one batch of 8 (the token-mean loss over all 8).
+     */
+    @Test
+    void accumulatedMicroBatchesWeighTheirTokensAsOneBatch(@TempDir Path fullRun, @TempDir Path accumulatedRun) {
+        List<TextPair> pairs = SummarizationRecipeTest.corpus(24, 0);
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        Tokenizer tok = SummarizationRecipe.trainTokenizer(pairs, 300, 2, quiet);
+        Seq2SeqCollator collator = new Seq2SeqCollator(tok, 32, 8);
+        TextPairDataset train = new TextPairDataset("toy", pairs);
+        Seq2SeqTransformer full = model(tok, 0), accumulated = model(tok, 0); // no dropout: its draws differ between batch shapes
+        TrainingLoop.Config c = TrainingLoop.Config.builder().epochs(1).logEvery(1).plots(false).build();
+        try (var l8 = DataLoader.builder(train, collator::collate).batchSize(8).build();
+             var l4 = DataLoader.builder(train, collator::collate).batchSize(4).build()) {
+            var a = new TrainingLoop<>(new Seq2SeqTask(full, Map.of()), sgd(full), new Random4j(7), fullRun, c, quiet);
+            var b = new TrainingLoop<>(new Seq2SeqTask(accumulated, Map.of()), sgd(accumulated), new Random4j(7), accumulatedRun,
+                    c.toBuilder().gradientAccumulation(2).build(), quiet);
+            FitResult ra = a.fit(l8, null, false), rb = b.fit(l4, null, false);
+            assertThat(rb.epochs().getFirst().trainLoss()).isCloseTo(ra.epochs().getFirst().trainLoss(), org.assertj.core.data.Offset.offset(1e-5));
+            assertThat(b.globalStep()).isEqualTo(a.globalStep()).isEqualTo(3);
+        }
+        Map<String, Tensor> wa = full.stateDict(), wb = accumulated.stateDict();
+        for (String k : wa.keySet()) {
+            float[] x = wa.get(k).toFloatArray(), y = wb.get(k).toFloatArray();
+            for (int i = 0; i < x.length; i++) assertThat(y[i]).as(k + "[" + i + "]").isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+    }
+
+    /** SGD with a constant rate, no clipping: the update is the gradient's. */
+    private static Optimization sgd(Seq2SeqTransformer model) {
+        return Optimizers.create(model, "sgd", 0.05, 0, "constant", 0, 3, 0);
+    }
+
     private static Seq2SeqTransformer model(Tokenizer tok) {
-        return new Seq2SeqTransformer(new Seq2SeqConfig(tok.vocabSize(), 32, 1, 1, 2, 64, 0.1, 64, tok.padId(), tok.eosId()),
+        return model(tok, 0.1);
+    }
+
+    private static Seq2SeqTransformer model(Tokenizer tok, double dropout) {
+        return new Seq2SeqTransformer(new Seq2SeqConfig(tok.vocabSize(), 32, 1, 1, 2, 64, dropout, 64, tok.padId(), tok.eosId()),
                 new Random4j(3));
     }
 

@@ -23,28 +23,63 @@ import java.util.Map;
 public final class Optimizers {
     private Optimizers() {}
 
-    /**
-     * The optimizer named {@code adamw}, {@code adam} or {@code sgd} (momentum 0.9) over the model's parameters, with
-     * weight decay on matrices only (no decay on biases, norms, the class token and positions), and the schedule
-     * {@code cosine}, {@code linear}, {@code step} (x0.1 at 1/3 and 2/3 of the run) or {@code constant} after a
-     * linear warmup of {@code warmupSteps}. {@code clipNorm > 0} clips the global gradient norm.
-     */
+    /** The optimizers a run can name; in configuration files and on the command line in lower case ({@code adamw}). */
+    public enum Algorithm {
+        ADAMW, ADAM, SGD;
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Algorithm parse(String name) {
+            return Choices.parse(Algorithm.class, name, "--optimizer");
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The learning-rate schedules after the warm-up: {@code step} is x0.1 at 1/3 and 2/3 of the run. */
+    public enum Schedule {
+        COSINE, LINEAR, STEP, CONSTANT;
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Schedule parse(String name) {
+            return Choices.parse(Schedule.class, name, "--schedule");
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** As {@link #create(Module, Algorithm, double, double, Schedule, long, long, double)}, the choices by name. */
     public static Optimization create(Module model, String optimizer, double lr, double weightDecay,
                                       String schedule, long warmupSteps, long totalSteps, double clipNorm) {
+        return create(model, Algorithm.parse(optimizer), lr, weightDecay, Schedule.parse(schedule), warmupSteps, totalSteps, clipNorm);
+    }
+
+    /**
+     * The optimizer over the model's parameters (SGD with momentum 0.9), with weight decay on matrices only (no decay
+     * on biases, norms, the class token and positions), and the schedule after a linear warmup of {@code warmupSteps}.
+     * {@code clipNorm > 0} clips the global gradient norm.
+     */
+    public static Optimization create(Module model, Algorithm optimizer, double lr, double weightDecay,
+                                      Schedule schedule, long warmupSteps, long totalSteps, double clipNorm) {
         List<ParamGroup> groups = ParamGroups.weightDecaySplit(model, weightDecay);
-        Optimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
-            case "adamw" -> new AdamW(groups, AdamW.options(lr).weightDecay(weightDecay));
-            case "adam" -> new Adam(groups, Adam.options(lr).weightDecay(weightDecay));
-            case "sgd" -> new SGD(groups, SGD.options(lr).momentum(0.9).weightDecay(weightDecay));
-            default -> throw new IllegalArgumentException("unknown optimizer '" + optimizer + "'; use adamw, adam or sgd");
+        Optimizer opt = switch (optimizer) {
+            case ADAMW -> new AdamW(groups, AdamW.options(lr).weightDecay(weightDecay));
+            case ADAM -> new Adam(groups, Adam.options(lr).weightDecay(weightDecay));
+            case SGD -> new SGD(groups, SGD.options(lr).momentum(0.9).weightDecay(weightDecay));
         };
         LrSchedule.Warmup warmup = LrSchedule.Warmup.steps(Math.min(warmupSteps, totalSteps));
-        LrSchedule s = switch (schedule.toLowerCase(Locale.ROOT)) {
-            case "cosine" -> LrSchedule.cosine(warmup, totalSteps, 0);
-            case "linear" -> LrSchedule.linear(warmup, totalSteps);
-            case "step" -> LrSchedule.step(warmup, Math.max(1, (totalSteps - warmup.steps()) / 3), 0.1);
-            case "constant" -> LrSchedule.constant(warmup);
-            default -> throw new IllegalArgumentException("unknown schedule '" + schedule + "'; use cosine, linear, step or constant");
+        LrSchedule s = switch (schedule) {
+            case COSINE -> LrSchedule.cosine(warmup, totalSteps, 0);
+            case LINEAR -> LrSchedule.linear(warmup, totalSteps);
+            case STEP -> LrSchedule.step(warmup, Math.max(1, (totalSteps - warmup.steps()) / 3), 0.1);
+            case CONSTANT -> LrSchedule.constant(warmup);
         };
         return of(opt, s, lr, clipNorm, model.parameters());
     }
