@@ -4,7 +4,6 @@ import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.models.gpt2.GPT2LMHeadModel;
 import io.github.transformers4j.nn.functional.F;
-import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
@@ -94,12 +93,7 @@ public final class CausalLmTask implements Task<CausalLmTask.Batch> {
         Tensor logits = model.forward(in[0], in[1], null, ModelOutput.Want.NONE).logits();     // (B, L, V)
         Tensor shifted = logits.narrow(1, 0, l - 1).reshape(b * (l - 1), -1);                   // predictions of tokens 1..L-1
         Tensor next = in[2].narrow(1, 1, l - 1).contiguous().reshape(b * (l - 1));
-        Tensor loss = F.crossEntropy(shifted, next);                                             // mean over non-padding targets
-        try (var g = Grad.disabled()) {
-            Tensor valid = next.ne(-100);
-            Tensor hit = shifted.detach().argmax(-1, false).eq(next).logicalAnd(valid).to(DType.F64).sum();
-            return new Output(loss, hit, valid.to(DType.F64).sum());
-        }
+        return Seq2SeqTask.tokenOutput(F.crossEntropy(shifted, next), shifted, next);             // mean over non-padding targets
     }
 
     @Override

@@ -57,10 +57,14 @@ public final class Seq2SeqTask implements Task<Seq2SeqBatch> {
     @Override
     public Output forward(Tensor[] in) {
         Tensor logits = model.forward(in[0], in[1]);
-        Tensor loss = Seq2SeqTransformer.loss(logits, in[2]);
+        return tokenOutput(Seq2SeqTransformer.loss(logits, in[2]), logits, in[2]);
+    }
+
+    /** A token task's output: its loss, the next-token predictions that are right, and the labels that count (not -100). */
+    static Output tokenOutput(Tensor loss, Tensor logits, Tensor labels) {
         try (var g = Grad.disabled()) {
-            Tensor valid = in[2].ne(-100);
-            Tensor hit = logits.detach().argmax(-1, false).eq(in[2]).logicalAnd(valid).to(DType.F64).sum();
+            Tensor valid = labels.ne(-100);
+            Tensor hit = logits.detach().argmax(-1, false).eq(labels).logicalAnd(valid).to(DType.F64).sum();
             return new Output(loss, hit, valid.to(DType.F64).sum());
         }
     }

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The define-by-run tape: recording (by ops) and the reverse pass. */
-final class Autograd {
+/** The define-by-run tape: recording (by ops) and the reverse pass; {@link #grad} is {@code torch.autograd.grad}. */
+public final class Autograd {
     private Autograd() {}
 
     static boolean needsGrad(Tensor... inputs) {
@@ -29,6 +29,43 @@ final class Autograd {
     }
 
     static void backward(Tensor root, Tensor gradRoot) {
+        reverse(root, gradRoot, null);
+    }
+
+    /**
+     * The gradients of {@code output} (weighted by {@code gradOutput}, as {@code backward(gradOutput)}) with respect
+     * to {@code inputs}, as {@code torch.autograd.grad(output, inputs, grad_outputs)}: returned instead of accumulated,
+     * so no tensor's {@link Tensor#grad()} changes. An input the output does not depend on gets null
+     * ({@code allow_unused=True}). The gradients carry no graph ({@code create_graph=False}).
+     *
+     * @param output a tensor that requires grad
+     * @param gradOutput the same shape as output; null for a one-element output (then 1)
+     * @param inputs tensors that require grad (leaves or intermediate results of output's graph)
+     */
+    public static Tensor[] grad(Tensor output, Tensor gradOutput, Tensor... inputs) {
+        if (gradOutput == null) {
+            if (output.numel() != 1)
+                throw new IllegalArgumentException("Autograd.grad: output " + Shape.str(output.shape()) + " has " + output.numel()
+                        + " elements: give gradOutput of that shape (grad can be implicitly created only for one element)");
+            gradOutput = Tensor.full(1, output.dtype(), output.device(), output.shape());
+        }
+        Map<Tensor, Tensor> wanted = new IdentityHashMap<>();
+        for (int i = 0; i < inputs.length; i++) {
+            if (!inputs[i].requiresGrad)
+                throw new IllegalArgumentException("Autograd.grad: input " + i + " " + Shape.str(inputs[i].shape()) + " does not require grad");
+            wanted.put(inputs[i], null);
+        }
+        reverse(output, gradOutput, wanted);
+        Tensor[] out = new Tensor[inputs.length];
+        for (int i = 0; i < inputs.length; i++) out[i] = wanted.get(inputs[i]);
+        return out;
+    }
+
+    /**
+     * The reverse pass from root. {@code wanted} null: gradients accumulate into leaves (and retaining tensors), as
+     * backward; otherwise the complete gradient of each key is stored as its value and nothing accumulates.
+     */
+    private static void reverse(Tensor root, Tensor gradRoot, Map<Tensor, Tensor> wanted) {
         if (!root.requiresGrad) {
             throw new IllegalStateException("backward: tensor " + Shape.str(root.shape())
                     + " does not require grad (no input had requiresGrad(true), or it was computed under Grad.disabled())");
@@ -47,7 +84,12 @@ final class Autograd {
                 Tensor t = order.get(i);
                 Tensor grad = grads.remove(t);
                 if (grad == null) continue;
-                if (t.gradFn == null || t.retainsGrad) accumulateInto(t, grad, adopted, firstSerial);
+                if (wanted != null) {
+                    // every consumer of t comes later in the order: its gradient is complete here
+                    if (wanted.containsKey(t)) wanted.put(t, Memory.unscoped(grad::clone));
+                } else if (t.gradFn == null || t.retainsGrad) {
+                    accumulateInto(t, grad, adopted, firstSerial);
+                }
                 if (t.gradFn == null) continue;
                 Node node = t.gradFn;
                 // each node's backward in its own scope: its temporaries are released when it returns, its input

@@ -126,4 +126,33 @@ class AutogradTest {
         y.sum().backward();
         assertThat(x.grad().item()).isEqualTo(1);
     }
+
+    /** torch.autograd.grad: the gradients are returned, never accumulated; intermediate tensors can be asked for too. */
+    @Test
+    void gradReturnsTheGradientsWithoutTouchingAnyGrad() {
+        Tensor x = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true), w = Tensor.of(new double[] {4, 5, 6}, 3).requiresGrad(true);
+        Tensor h = x.mul(w);                           // h = x * w
+        Tensor y = h.mul(h).sum();                     // y = sum(h^2): dy/dh = 2h, dy/dx = 2 h w, dy/dw = 2 h x
+        Tensor[] g = Autograd.grad(y, null, x, w, h);
+        assertThat(g[0].toDoubleArray()).containsExactly(2 * 4 * 4, 2 * 10 * 5, 2 * 18 * 6);
+        assertThat(g[1].toDoubleArray()).containsExactly(2 * 4 * 1, 2 * 10 * 2, 2 * 18 * 3);
+        assertThat(g[2].toDoubleArray()).containsExactly(8, 20, 36);
+        assertThat(x.grad()).isNull();
+        assertThat(w.grad()).isNull();
+        // the same numbers as backward, which accumulates them
+        y.backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(g[0].toDoubleArray());
+        assertThat(w.grad().toDoubleArray()).containsExactly(g[1].toDoubleArray());
+    }
+
+    @Test
+    void gradWithAnOutputGradientAndAnUnusedInput() {
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true), unused = Tensor.of(new double[] {7}, 1).requiresGrad(true);
+        Tensor[] g = Autograd.grad(x.mul(x), Tensor.of(new double[] {10, 100}, 2), x, unused);
+        assertThat(g[0].toDoubleArray()).containsExactly(20, 400);
+        assertThat(g[1]).isNull(); // allow_unused=True
+        assertThatThrownBy(() -> Autograd.grad(x.mul(x), null, x)).hasMessageContaining("give gradOutput");
+        assertThatThrownBy(() -> Autograd.grad(x.sum(), null, Tensor.of(new double[] {1}, 1)))
+                .hasMessageContaining("input 0 [1] does not require grad");
+    }
 }

@@ -50,13 +50,13 @@ public final class Fixtures {
     }
 
     /** flatten -> Linear(64, hidden) -> ReLU -> dropout -> Linear(hidden, classes); weights (in, out). */
-    static final class TinyMlp extends Module {
+    public static final class TinyMlp extends Module {
         final Parameter w1, b1, w2, b2;
         final Random4j rng;
         final double dropout;
         final int classes;
 
-        TinyMlp(int in, int hidden, int classes, double dropout, Random4j rng) {
+        public TinyMlp(int in, int hidden, int classes, double dropout, Random4j rng) {
             this.rng = rng;
             this.dropout = dropout;
             this.classes = classes;

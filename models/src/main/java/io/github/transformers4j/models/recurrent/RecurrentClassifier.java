@@ -44,12 +44,7 @@ public class RecurrentClassifier extends ImageClassifier {
     @Override
     public Tensor forward(Tensor images) {
         Tensor tokens = patchEmbed.forward(images); // (B, N, e)
-        RNNBase.Output out = switch (rnn) {
-            case GRU g -> g.forward(tokens);
-            case LSTM l -> l.forward(tokens);
-            case RNN r -> r.forward(tokens);
-            default -> throw new IllegalStateException("RecurrentClassifier: unknown recurrent layer " + rnn.getClass());
-        };
+        RNNBase.Output out = rnn.forward(tokens);
         Tensor hN = out.hN(); // (layers * directions, B, H)
         int last = hN.size(0) - 1;
         Tensor h = config.bidirectional() ? Tensor.cat(List.of(hN.select(0, last - 1), hN.select(0, last)), 1) : hN.select(0, last);

@@ -16,15 +16,6 @@ public final class LSTM extends RNNBase {
         super(options, 4, rng);
     }
 
-    public Output forward(Tensor input) {
-        return run(input, null, null);
-    }
-
-    /** h0, c0 (layers * directions, B, H), each null for zeros. */
-    public Output forward(Tensor input, Tensor h0, Tensor c0) {
-        return run(input, h0, c0);
-    }
-
     @Override
     LSTMCell.State cellStep(Tensor gi, LSTMCell.State state, Tensor wHh, Tensor bHh) {
         return LSTMCell.step(gi, state, wHh, bHh);

@@ -16,10 +16,6 @@ public final class RNN extends RNNBase {
         this.nonlinearity = nonlinearity;
     }
 
-    public Output forward(Tensor input) {
-        return run(input, null, null);
-    }
-
     /** h0 (layers * directions, B, H) or null for zeros. */
     public Output forward(Tensor input, Tensor h0) {
         return run(input, h0, null);

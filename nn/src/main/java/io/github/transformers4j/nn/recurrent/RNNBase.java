@@ -109,6 +109,22 @@ public abstract class RNNBase extends Module {
 
     abstract boolean hasCellState();
 
+    /** The layer over a sequence from zero states; {@link Output#cN()} is null but for an LSTM. */
+    public Output forward(Tensor input) {
+        return run(input, null, null);
+    }
+
+    /**
+     * The layer from given states, as PyTorch's {@code rnn(input, hx)}: h0 and (LSTM only) c0 of
+     * (layers * directions, B, H), each null for zeros. Generic code calls this on any of RNN, GRU and LSTM.
+     */
+    public Output forward(Tensor input, Tensor h0, Tensor c0) {
+        if (c0 != null && !hasCellState())
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": c0 " + java.util.Arrays.toString(c0.shape())
+                    + " given, but only an LSTM has a cell state: pass null");
+        return run(input, h0, c0);
+    }
+
     /** The whole sequence through every layer and direction; h0 and c0 may be null (zeros). */
     Output run(Tensor input, Tensor h0, Tensor c0) {
         String name = getClass().getSimpleName();

@@ -69,14 +69,8 @@ class RecurrentParityTest {
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         inputs.put("input", fx.inputWithGrad("input"));
         inputs.put("h0", fx.inputWithGrad("h0"));
-        RNNBase.Output out;
-        if (m instanceof LSTM lstm) {
-            inputs.put("c0", fx.inputWithGrad("c0"));
-            out = lstm.forward(inputs.get("input"), inputs.get("h0"), inputs.get("c0"));
-        } else {
-            out = m instanceof GRU gru ? gru.forward(inputs.get("input"), inputs.get("h0"))
-                    : ((RNN) m).forward(inputs.get("input"), inputs.get("h0"));
-        }
+        if (m instanceof LSTM) inputs.put("c0", fx.inputWithGrad("c0"));
+        RNNBase.Output out = m.forward(inputs.get("input"), inputs.get("h0"), inputs.get("c0")); // one forward for RNN, GRU and LSTM
         Map<String, Tensor> outputs = new LinkedHashMap<>();
         outputs.put("output", out.output());
         outputs.put("h_n", out.hN());
@@ -142,5 +136,17 @@ class RecurrentParityTest {
             throw new java.io.UncheckedIOException(e);
         }
         return keys;
+    }
+
+    /** One forward for the three layers; a cell state for a layer without one is an error, not ignored. */
+    @Test
+    void aCellStateForAGruIsAnErrorThatNamesIt() {
+        RNNBase gru = new GRU(new RNNBase.Options(4, 3, 1, true, true, 0, false), new Random4j(1));
+        Tensor x = Tensor.randn(new Random4j(2), 2, 5, 4);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> gru.forward(x, null, Tensor.zeros(1, 2, 3)))
+                .hasMessageContaining("GRU: c0 [1, 2, 3] given, but only an LSTM has a cell state");
+        RNNBase.Output o = gru.forward(x, null, null);
+        assertThat(o.output().shape()).containsExactly(2, 5, 3);
+        assertThat(o.cN()).isNull();
     }
 }
