@@ -402,12 +402,20 @@ public final class SafeTensors {
      *         that {@code Tensor} cannot hold (a dimension above {@code Integer.MAX_VALUE}, more than 2 GiB)
      */
     public static LinkedHashMap<String, Tensor> load(Path path) throws IOException {
+        return loadWithMetadata(path).tensors();
+    }
+
+    /** A file's tensors (file order) and its {@code __metadata__} (empty when it has none). */
+    public record Loaded(LinkedHashMap<String, Tensor> tensors, Map<String, String> metadata) {}
+
+    /** As {@link #load}, with the file's metadata, which {@link #save} writes (Hugging Face's {@code format: pt}, ...). */
+    public static Loaded loadWithMetadata(Path path) throws IOException {
         try (SafeTensorsFile file = read(path)) {
             LinkedHashMap<String, Tensor> out = LinkedHashMap.newLinkedHashMap(file.tensors().size());
             for (Map.Entry<String, RawTensor> e : file.tensors().entrySet()) {
                 out.put(e.getKey(), toTensor(file.source(), e.getKey(), e.getValue()));
             }
-            return out;
+            return new Loaded(out, Map.copyOf(file.metadata()));
         }
     }
 

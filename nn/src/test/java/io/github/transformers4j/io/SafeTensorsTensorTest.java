@@ -100,4 +100,15 @@ class SafeTensorsTensorTest {
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessage("src: tensor 'w' shape [0, 2147483648] has a dimension above Integer.MAX_VALUE");
     }
+
+    @Test
+    void loadWithMetadataKeepsTheFilesMetadata() throws Exception {
+        Path p = dir.resolve("meta.safetensors");
+        SafeTensors.save(p, Map.of("w", Tensor.of(new float[] {1, 2}, 2)), Map.of("format", "pt", "epoch", "3"));
+        SafeTensors.Loaded l = SafeTensors.loadWithMetadata(p);
+        assertThat(l.metadata()).containsEntry("format", "pt").containsEntry("epoch", "3");
+        assertThat(l.tensors().get("w").toFloatArray()).containsExactly(1, 2);
+        SafeTensors.save(p, Map.of("w", Tensor.of(new float[] {1}, 1)), Map.of());
+        assertThat(SafeTensors.loadWithMetadata(p).metadata()).isEmpty();
+    }
 }
