@@ -111,7 +111,7 @@ final class Seq2SeqTrainOptions {
             }
         }
         try (RunFolder folder = RunFolder.claim(run, c.runOptions.folderMode())) {
-            folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --model "
+            folder.onInterrupt(System.err, "interrupted: the last checkpoint is saved in " + run + "; resume with: t4j train --model "
                     + c.model + " --out " + run + " --resume");
             folder.notes().forEach(System.out::println);
             SummarizationRecipe.train(cfg, run, c.runOptions.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true),

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
         description = {"Train an image classifier and write a run folder: config.json, metrics.csv/.jsonl, train.log, "
                 + "checkpoints/last|best.safetensors, loss/accuracy/confusion-matrix PNGs, test_report.txt.",
                 "The defaults reach about 86-88%% test accuracy on Fashion-MNIST in 3 epochs."},
-        footer = {"", "Resume an interrupted run with the same --out and --resume: it continues after the last completed "
-                + "epoch with the run's saved configuration, and ends as an uninterrupted run would. --resume with a larger "
+        footer = {"", "Resume an interrupted run with the same --out and --resume: it continues from the last checkpoint (after "
+                + "every epoch, and every --save-steps steps when given) with the run's saved configuration, and ends as an uninterrupted run would. --resume with a larger "
                 + "--epochs extends a run (its learning-rate schedule is recomputed for the new length); other options that "
                 + "define the run are refused on resume.",
                 "Image folders (--dataset imagefolder:PATH): PATH/<class>/<images>, or PATH/train/<class>/... with "
@@ -252,7 +252,7 @@ final class TrainCommand implements Callable<Integer> {
             testLimit = VisionRecipe.savedTestLimit(savedConfig); // the run's own test pass (a crash must not change it)
         }
         try (RunFolder folder = RunFolder.claim(run, runOptions.folderMode())) {
-            folder.onInterrupt(System.err, "interrupted: the last completed epoch is saved in " + run + "; resume with: t4j train --out "
+            folder.onInterrupt(System.err, "interrupted: the last checkpoint is saved in " + run + "; resume with: t4j train --out "
                     + run + " --resume");
             folder.notes().forEach(System.out::println);
             var session = new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes, !noCudaGraphs,

@@ -44,7 +44,7 @@ class InterruptTest {
             p.destroyForcibly();
         }
         assertThat(out).anyMatch(l -> l.contains("epoch 1/2"));
-        assertThat(Files.readString(err)).contains("interrupted: the last completed epoch is saved in " + run
+        assertThat(Files.readString(err)).contains("interrupted: the last checkpoint is saved in " + run
                 + "; resume with: t4j train --out " + run + " --resume");
         assertThat(run.resolve(RunFolder.LOCK)).doesNotExist();
         assertThat(run.resolve("checkpoints/last.safetensors")).isRegularFile();

@@ -16,10 +16,12 @@ import java.util.TreeMap;
  * <ul>
  *   <li>tensors {@code model.<state-dict key>}: the model's parameters and buffers (PyTorch names);</li>
  *   <li>tensors {@code optimizer.<key>}: the optimizer's tensor state (moments);</li>
- *   <li>string metadata: {@code format} ({@value #FORMAT}), {@code epoch} (last completed epoch, from 1),
+ *   <li>string metadata: {@code format} ({@value #FORMAT}), {@code epoch} (from 1), {@code epoch_done} (false for a
+ *       checkpoint written mid-epoch, with {@code batches_done} and the epoch's running sums in {@code epoch_sums}),
  *       {@code global_step}, {@code rng_seed} / {@code rng_counter} (the Random4j state), {@code config} (the run's
- *       config.json), and JSON blobs {@code optimizer} (non-tensor optimizer and schedule state) and
- *       {@code trainer} (early-stopping and best-metric state).</li>
+ *       config.json), {@code optimizer} (JSON: non-tensor optimizer and schedule state), {@code monitor} and
+ *       {@code best} (the monitored metric's best value, epoch and step), and {@code callback.NAME} (each callback's
+ *       state, e.g. early stopping's count). {@link TrainingLoop#checkpoint()} writes them.</li>
  * </ul>
  */
 public record Checkpoint(Map<String, Tensor> model, Map<String, Tensor> optimizer, Map<String, String> metadata) {
