@@ -2,13 +2,15 @@ package io.github.transformers4j.cli;
 
 import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.recipes.PretrainRecipe;
-import io.github.transformers4j.train.RunFolder;
 import io.github.transformers4j.recipes.RunConfig;
 import io.github.transformers4j.recipes.VisionRecipe;
+import io.github.transformers4j.train.RunFolder;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -65,6 +67,14 @@ final class PretrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     StepOptions steps;
 
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     @Override
     public Integer call() {
         threads.apply();
@@ -78,6 +88,18 @@ final class PretrainCommand implements Callable<Integer> {
                 .clipGradNorm(0).workers(runOptions.workers).build());
         Path run = runOptions.out != null ? runOptions.out : Path.of("runs", model + "-pretrain_" + data.dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path savedConfig = run.resolve(VisionRecipe.CONFIG);
+        if (runOptions.resume && Files.isRegularFile(savedConfig)) { // the run goes on as it was configured
+            RunConfig saved = PretrainRecipe.readRunConfig(savedConfig);
+            List<String> changed = TrainCommand.changedOnResume(saved, cfg, this::given);
+            if (!changed.isEmpty())
+                throw usage("--resume continues the run in " + run + " as it was configured, but " + String.join(", ", changed)
+                        + "; drop " + (changed.size() == 1 ? "that option" : "those options") + ", or start a new run (another --out, or --overwrite)");
+            if (given("--epochs") && epochs < saved.epochs())
+                throw usage("--epochs " + epochs + " on --resume would shorten the run, configured for " + saved.epochs() + " epochs");
+            cfg = saved.withData(saved.dataset(), data.dataDir != null ? data.dataDir.toString() : saved.dataDir())
+                    .withEpochs(given("--epochs") ? epochs : saved.epochs());
+        }
         try (RunFolder folder = RunFolder.claim(run, mode)) {
             folder.notes().forEach(System.out::println);
             PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,

@@ -43,4 +43,29 @@ class PretrainCommandTest {
         assertThat(m.code()).isEqualTo(1);
         assertThat(m.err()).contains("--mask-ratio must be in (0, 1)");
     }
+
+    /** Pre-training resumes through the training loop; options that would change the run are refused on --resume. */
+    @Test
+    void pretrainResumesAndRefusesChangedOptions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path data = tmp.resolve("data"), run = tmp.resolve("run");
+        T4jTest.writeIdx(data, "train", 64, 1);
+        T4jTest.writeIdx(data, "t10k", 8, 2);
+        String[] common = {"--data-dir", data.toString(), "--out", run.toString(), "--batch-size", "16", "--no-progress", "--samples", "2"};
+        T4jTest.Result first = T4jTest.t4j(concat(new String[] {"pretrain", "--epochs", "1"}, common));
+        assertThat(first.code()).as(first.err()).isZero();
+        T4jTest.Result changed = T4jTest.t4j(concat(new String[] {"pretrain", "--resume", "--lr", "0.5"}, common));
+        assertThat(changed.code()).isNotZero();
+        assertThat(changed.err()).contains("--resume continues the run", "--lr 0.5 (the run has 0.0015)");
+        T4jTest.Result resumed = T4jTest.t4j(concat(new String[] {"pretrain", "--resume", "--epochs", "2"}, common));
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("resuming from", "epoch 1 done", "epoch 2/2");
+        assertThat(io.github.transformers4j.train.MetricsLog.read(run).stream().filter(r -> r.kind().equals("epoch"))
+                .map(io.github.transformers4j.train.MetricsRow::epoch)).containsExactly(1, 2);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

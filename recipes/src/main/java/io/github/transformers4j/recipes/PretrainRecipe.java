@@ -1,5 +1,6 @@
 package io.github.transformers4j.recipes;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.Dataset;
@@ -221,6 +222,19 @@ public final class PretrainRecipe {
             AtomicFiles.writeString(runDir.resolve(VisionRecipe.CONFIG), VisionRecipe.JSON.writeValueAsString(root) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run's config in " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The run options of a pre-training run's config.json (format {@value #FORMAT}). */
+    public static RunConfig readRunConfig(Path configJson) {
+        try {
+            JsonNode root = VisionRecipe.JSON.readTree(Files.readString(configJson));
+            if (root == null || !FORMAT.equals(root.path("format").asText()))
+                throw new IllegalArgumentException(configJson + ": not a pre-training run configuration (format "
+                        + (root == null ? "none" : root.path("format")) + ", expected " + FORMAT + ")");
+            return VisionRecipe.runConfig(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
         }
     }
 
