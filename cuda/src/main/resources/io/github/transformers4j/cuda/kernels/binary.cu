@@ -25,7 +25,7 @@ __device__ __forceinline__ C binary_op(int op, C a, C b) {
         case B_GE: return a >= b;
         case B_AND: return a != C(0) && b != C(0);
         case B_GELU_BACKWARD:  // a * gelu'(b), gelu' as unary.cu's U_GELU_GRAD in the compute type
-            return a * (C(0.5) * (C(1) + m_erf(b * C(0.7071067811865476))) + b * m_exp(C(-0.5) * b * b) * C(0.3989422804014327));
+            return a * (C(0.5) * m_erfc(-b * C(0.7071067811865476)) + b * m_exp(C(-0.5) * b * b) * C(0.3989422804014327));
         default: return a != C(0) || b != C(0);  // B_OR
     }
 }

@@ -29,8 +29,8 @@ __device__ __forceinline__ C unary_op(int op, C x, C p0, C p1) {
         case U_TANH: return m_tanh(x);
         case U_SIGMOID: return sigmoid(x);
         case U_RELU: return x > C(0) ? x : C(0);
-        case U_GELU: return C(0.5) * x * (C(1) + m_erf(x * SQRT1_2));
-        case U_GELU_GRAD: return C(0.5) * (C(1) + m_erf(x * SQRT1_2)) + x * m_exp(C(-0.5) * x * x) * INV_SQRT_2PI;
+        case U_GELU: return C(0.5) * x * m_erfc(-x * SQRT1_2);
+        case U_GELU_GRAD: return C(0.5) * m_erfc(-x * SQRT1_2) + x * m_exp(C(-0.5) * x * x) * INV_SQRT_2PI;
         case U_GELU_TANH: return C(0.5) * x * (C(1) + m_tanh(GELU_K * (x + C(0.044715) * x * x * x)));
         case U_GELU_TANH_GRAD: {
             C u = GELU_K * (x + C(0.044715) * x * x * x), t = m_tanh(u);
