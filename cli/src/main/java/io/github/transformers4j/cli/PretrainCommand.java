@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -90,15 +89,7 @@ final class PretrainCommand implements Callable<Integer> {
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path savedConfig = run.resolve(VisionRecipe.CONFIG);
         if (runOptions.resume && Files.isRegularFile(savedConfig)) { // the run goes on as it was configured
-            RunConfig saved = PretrainRecipe.readRunConfig(savedConfig);
-            List<String> changed = TrainCommand.changedOnResume(saved, cfg, this::given);
-            if (!changed.isEmpty())
-                throw usage("--resume continues the run in " + run + " as it was configured, but " + String.join(", ", changed)
-                        + "; drop " + (changed.size() == 1 ? "that option" : "those options") + ", or start a new run (another --out, or --overwrite)");
-            if (given("--epochs") && epochs < saved.epochs())
-                throw usage("--epochs " + epochs + " on --resume would shorten the run, configured for " + saved.epochs() + " epochs");
-            cfg = saved.withData(saved.dataset(), data.dataDir != null ? data.dataDir.toString() : saved.dataDir())
-                    .withEpochs(given("--epochs") ? epochs : saved.epochs());
+            cfg = TrainCommand.continued(PretrainRecipe.readRunConfig(savedConfig), cfg, run, this::given, this::usage);
         }
         try (RunFolder folder = RunFolder.claim(run, mode)) {
             folder.notes().forEach(System.out::println);

@@ -98,7 +98,11 @@ final class Seq2SeqTrainOptions {
                 summaryField != null ? summaryField : d.summaryField(), c.precision);
         if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
-        if (c.steps.gradientAccumulation < 1) throw c.usage("--gradient-accumulation must be >= 1, got " + c.steps.gradientAccumulation);
+        try {
+            c.steps.checked();
+        } catch (IllegalArgumentException e) {
+            throw c.usage(e.getMessage());
+        }
         cfg = cfg.withSteps(c.steps.gradientAccumulation, c.steps.evalSteps, c.steps.saveSteps, c.steps.saveTotalLimit);
         Path run = c.runOptions.out != null ? c.runOptions.out : Path.of("runs", c.model + "_" + Path.of(cfg.dataDir()).getFileName() + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));

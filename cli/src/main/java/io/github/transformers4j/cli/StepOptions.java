@@ -24,9 +24,16 @@ final class StepOptions {
             + "checkpoints/step-S.safetensors besides last and best (0 = none, -1 = all) (default: ${DEFAULT-VALUE})")
     int saveTotalLimit;
 
-    RunConfig applyTo(RunConfig c) {
-        // checked here: a run configuration read from an older config.json takes 0 for 1
+    /**
+     * Checked here, not only by the configurations: one read from an older config.json takes 0 for 1.
+     */
+    StepOptions checked() {
         if (gradientAccumulation < 1) throw new IllegalArgumentException("--gradient-accumulation must be >= 1, got " + gradientAccumulation);
+        return this;
+    }
+
+    RunConfig applyTo(RunConfig c) {
+        checked();
         return c.withSteps(gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
     }
 }

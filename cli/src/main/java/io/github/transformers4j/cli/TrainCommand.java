@@ -169,6 +169,25 @@ final class TrainCommand implements Callable<Integer> {
         return changed(fixed, saved, asked, given);
     }
 
+    /**
+     * The configuration a --resume goes on with: the run's saved one, where the data are as given, and --epochs when
+     * given and not fewer; options given that would change the run are refused by name (t4j train and pretrain).
+     */
+    static RunConfig continued(RunConfig saved, RunConfig asked, Path run, Predicate<String> given,
+                               Function<String, ParameterException> usage) {
+        var changed = changedOnResume(saved, asked, given);
+        if (!changed.isEmpty()) {
+            throw usage.apply("--resume continues the run in " + run + " as it was configured, but "
+                    + String.join(", ", changed) + "; drop " + (changed.size() == 1 ? "that option" : "those options")
+                    + ", or start a new run (another --out, or --overwrite)");
+        }
+        if (given.test("--epochs") && asked.epochs() < saved.epochs())
+            throw usage.apply("--epochs " + asked.epochs() + " on --resume would shorten the run, configured for " + saved.epochs()
+                    + " epochs; --epochs may only grow (to extend a run)");
+        return saved.withData(saved.dataset(), asked.dataDir() != null ? asked.dataDir() : saved.dataDir())
+                .withEpochs(given.test("--epochs") ? asked.epochs() : saved.epochs());
+    }
+
     /** Of the options given (by name, with how to read each from a run configuration): those whose value differs from the run's. */
     static <C> List<String> changed(Map<String, Function<C, Object>> options, C saved, C asked, Predicate<String> given) {
         List<String> changed = new ArrayList<>();
@@ -234,18 +253,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path savedConfig = run.resolve(VisionRecipe.CONFIG);
         if (runOptions.resume && Files.isRegularFile(savedConfig)) {
-            RunConfig saved = VisionRecipe.readRunConfig(savedConfig);
-            var changed = changedOnResume(saved, cfg, this::given);
-            if (!changed.isEmpty()) {
-                throw usage("--resume continues the run in " + run + " as it was configured, but "
-                        + String.join(", ", changed) + "; drop " + (changed.size() == 1 ? "that option" : "those options")
-                        + ", or start a new run (another --out, or --overwrite)");
-            }
-            if (given("--epochs") && epochs < saved.epochs())
-                throw usage("--epochs " + epochs + " on --resume would shorten the run, configured for " + saved.epochs()
-                        + " epochs; --epochs may only grow (to extend a run)");
-            cfg = saved.withData(saved.dataset(), data.dataDir != null ? data.dataDir.toString() : saved.dataDir())
-                    .withEpochs(given("--epochs") ? epochs : saved.epochs());
+            cfg = continued(VisionRecipe.readRunConfig(savedConfig), cfg, run, this::given, this::usage);
         }
         int testLimit = noTest ? -1 : limitTest;
         if (runOptions.resume && Files.isRegularFile(savedConfig) && !given("--limit-test") && !given("--no-test")) {

@@ -204,7 +204,7 @@ public final class ImageClassificationTask implements Task<Batch> {
                 e.confusion().format(classNames), e.confusion().report(classNames).format());
     }
 
-    /** Cross-entropy and accuracy counting on logits (B, C) and int64 labels (B,). */
+    /** Cross-entropy on logits (B, C) and int64 labels (B,). */
     static final class Losses {
         private Losses() {}
 
@@ -212,10 +212,5 @@ public final class ImageClassificationTask implements Task<Batch> {
             return logits.logSoftmax(1).gather(1, labels.unsqueeze(1)).mean().neg();
         }
 
-        static long correct(Tensor logits, Tensor labels) {
-            try (var g = Grad.disabled()) {
-                return (long) logits.detach().argmax(1, false).eq(labels).to(DType.F64).sum().item();
-            }
-        }
     }
 }

@@ -121,7 +121,8 @@ public final class PretrainRecipe {
             Optimization opt = Optimizers.create(mae, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(), warmup, total,
                     cfg.clipGradNorm());
             Path configPath = runDir.resolve(VisionRecipe.CONFIG);
-            if (!(resume && Files.isRegularFile(configPath))) writeConfig(runDir, cfg, spec, mc, mae.numParameters(), steps, total, warmup);
+            String configJson = resume && Files.isRegularFile(configPath) ? readConfig(runDir)
+                    : writeConfig(runDir, cfg, spec, mc, mae.numParameters(), steps, total, warmup);
             out.printf(Locale.ROOT, "%s: masked autoencoder, encoder %d-d x %d, decoder %d-d x %d, patch %d, mask ratio %.2f%s; "
                             + "%,d parameters (encoder %,d)%n", cfg.model(), mc.encoderDim(), mc.encoderDepth(), mc.decoderDim(),
                     mc.decoderDepth(), mc.patchSize(), mc.maskRatio(), mc.normPixLoss() ? ", normalised-pixel loss" : "",
@@ -134,7 +135,7 @@ public final class PretrainRecipe {
 
             TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60, false);
             var pics = data.val() != null ? data.val() : data.train();
-            TrainingLoop<Batch> loop = new TrainingLoop<>(new MaeTask(mae, rng, readConfig(runDir)), opt, rng, runDir, tc, out)
+            TrainingLoop<Batch> loop = new TrainingLoop<>(new MaeTask(mae, rng, configJson), opt, rng, runDir, tc, out)
                     .onDevice(device).addCallback(new Callback() { // the reconstruction picture of every epoch, also in TensorBoard
                         @Override
                         public void onEpochEnd(TrainingLoop<?> l, EpochResult r) {
@@ -206,7 +207,8 @@ public final class PretrainRecipe {
         return x.mul(std).add(mean).to(Device.CPU);
     }
 
-    private static void writeConfig(Path runDir, RunConfig cfg, VisionRecipe.DataSpec spec, MaeConfig mc, long params, long steps,
+    /** Writes config.json and returns its text (what checkpoints carry). */
+    private static String writeConfig(Path runDir, RunConfig cfg, VisionRecipe.DataSpec spec, MaeConfig mc, long params, long steps,
                                     long total, long warmup) {
         ObjectNode root = VisionRecipe.JSON.createObjectNode();
         root.put("format", FORMAT);
@@ -219,7 +221,9 @@ public final class PretrainRecipe {
         root.put("warmup_steps", warmup);
         try {
             Files.createDirectories(runDir);
-            AtomicFiles.writeString(runDir.resolve(VisionRecipe.CONFIG), VisionRecipe.JSON.writeValueAsString(root) + "\n");
+            String json = VisionRecipe.JSON.writeValueAsString(root) + "\n";
+            AtomicFiles.writeString(runDir.resolve(VisionRecipe.CONFIG), json);
+            return json;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run's config in " + runDir + ": " + e.getMessage(), e);
         }

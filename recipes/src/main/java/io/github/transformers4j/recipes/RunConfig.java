@@ -243,7 +243,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
 
     /** Optimizer steps per epoch over {@code batches} micro-batches. */
     public long stepsPerEpoch(int batches) {
-        return (batches + gradientAccumulation - 1) / gradientAccumulation;
+        return Math.ceilDiv(batches, gradientAccumulation);
     }
 
     /**

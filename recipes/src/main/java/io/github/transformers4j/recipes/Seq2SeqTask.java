@@ -85,15 +85,6 @@ public final class Seq2SeqTask implements Task<Seq2SeqBatch> {
         return Names.TOKENS;
     }
 
-    /** {correct, counted} over label positions that are not -100. */
-    static long[] tokenAccuracy(Tensor logits, Tensor labels) {
-        try (var g = Grad.disabled()) {
-            Tensor valid = labels.ne(-100);
-            Tensor hit = logits.detach().argmax(-1, false).eq(labels).logicalAnd(valid);
-            return new long[] {(long) hit.to(DType.F64).sum().item(), (long) valid.to(DType.F64).sum().item()};
-        }
-    }
-
     /** Token-weighted loss and accuracy in eval mode without gradients; the model's mode is restored. */
     public static Evaluation evaluate(Seq2SeqTransformer model, DataLoader<?, Seq2SeqBatch> loader, Device device) {
         long t0 = System.nanoTime();
@@ -106,10 +97,11 @@ public final class Seq2SeqTask implements Task<Seq2SeqBatch> {
                 try (var scope = Memory.scope(); batch) {
                     Tensor labels = batch.labels().to(device);
                     Tensor logits = model.forward(batch.inputIds().to(device), batch.decoderInputIds().to(device));
-                    long[] acc = tokenAccuracy(logits, labels);
-                    lossSum += Seq2SeqTransformer.loss(logits, labels).item() * acc[1];
-                    correct += acc[0];
-                    tokens += acc[1];
+                    Output o = tokenOutput(Seq2SeqTransformer.loss(logits, labels), logits, labels);
+                    long n = (long) o.count().item();
+                    lossSum += o.loss().item() * n;
+                    correct += (long) o.correct().item();
+                    tokens += n;
                     allTokens += batch.sourceTokens() + batch.targetTokens();
                 }
             }

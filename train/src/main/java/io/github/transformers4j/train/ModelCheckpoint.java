@@ -30,28 +30,30 @@ public final class ModelCheckpoint implements Callback {
     @Override
     public void onEvaluate(TrainingLoop<?> loop, Evaluated e) {
         // at an epoch's end the best checkpoint waits for the epoch row: it then resumes after the whole epoch
-        if (e.improved() && !e.epochEnd()) save(loop, TrainingLoop.BEST);
+        if (e.improved() && !e.epochEnd()) save(loop, loop.checkpoint(), TrainingLoop.BEST);
     }
 
     @Override
     public void onEpochEnd(TrainingLoop<?> loop, EpochResult r) {
-        if (r.best()) save(loop, TrainingLoop.BEST);
-        save(loop, TrainingLoop.LAST);
+        Checkpoint ck = loop.checkpoint(); // one state, written to each file
+        if (r.best()) save(loop, ck, TrainingLoop.BEST);
+        save(loop, ck, TrainingLoop.LAST);
     }
 
     @Override
     public void onStepEnd(TrainingLoop<?> loop, long step, double loss) {
         if (saveSteps <= 0 || step % saveSteps != 0 || loop.atEpochEnd()) return;
-        save(loop, TrainingLoop.LAST);
+        Checkpoint ck = loop.checkpoint();
+        save(loop, ck, TrainingLoop.LAST);
         if (saveTotalLimit != 0) {
-            save(loop, String.format(Locale.ROOT, "checkpoints/step-%d.safetensors", step));
+            save(loop, ck, String.format(Locale.ROOT, "checkpoints/step-%d.safetensors", step));
             if (saveTotalLimit > 0) prune(loop.runDir().resolve("checkpoints"), saveTotalLimit);
         }
     }
 
-    private static void save(TrainingLoop<?> loop, String file) {
+    private static void save(TrainingLoop<?> loop, Checkpoint ck, String file) {
         Path p = loop.runDir().resolve(file);
-        loop.checkpoint().save(p);
+        ck.save(p);
         for (Callback c : loop.callbacks()) c.onSave(loop, p);
     }
 

@@ -13,11 +13,6 @@ public enum Monitor {
         return Choices.parse(Monitor.class, name, "--monitor");
     }
 
-    /** MAX for accuracies, MIN for losses. */
-    public EarlyStopping.Mode mode() {
-        return this == VAL_ACC || this == TRAIN_ACC ? EarlyStopping.Mode.MAX : EarlyStopping.Mode.MIN;
-    }
-
     /** The column name: {@code val_loss}, ... */
     @JsonValue
     @Override

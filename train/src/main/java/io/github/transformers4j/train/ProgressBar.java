@@ -6,8 +6,7 @@ public final class ProgressBar implements Callback {
 
     @Override
     public void onEpochBegin(TrainingLoop<?> loop, int epoch) {
-        int k = loop.config().gradientAccumulation();
-        long steps = (loop.trainBatches() + k - 1) / k;
+        long steps = Math.ceilDiv(loop.trainBatches(), loop.config().gradientAccumulation());
         bar = Progress.start(true, String.format("epoch %d/%d", epoch, loop.config().epochs()), steps, System.err);
     }
 

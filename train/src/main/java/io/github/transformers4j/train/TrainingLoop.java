@@ -360,7 +360,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
             windowSteps++;
             epochDone = batchesDone == batches;
             if (windowSteps == config.logEvery() || epochDone) logWindow(t0);
-            if (config.evalSteps() > 0 && globalStep % config.evalSteps() == 0 && !epochDone && val != null) evaluate(val, false);
+            if (config.evalSteps() > 0 && globalStep % config.evalSteps() == 0 && !epochDone && val != null) evaluate(val);
             for (Callback c : callbacks) c.onStepEnd(this, globalStep, stepLoss);
         }
         if (stopReason != null && !epochDone) return null;
@@ -369,7 +369,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         Task.Validation v = val == null ? null : validate(val);
         double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
         double seconds = (System.nanoTime() - t0) / 1e9, rate = (items - itemsAtStart) / trainSeconds;
-        double value = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, 0, 0, false).get(monitor);
+        double value = monitored(valLoss, valAcc);
         boolean improved = improve(value);
         EpochResult r = new EpochResult(epoch, globalStep, lr, trainLoss, trainAcc, valLoss, valAcc, seconds, rate, improved);
         for (Callback c : callbacks)
@@ -429,12 +429,9 @@ public final class TrainingLoop<B extends AutoCloseable> {
         for (Callback c : callbacks) c.onPreOptimizerStep(this, globalStep + 1);
         try (var scope = Memory.scope()) {
             optimization.step(globalStep);
-            Tensor norm = optimization.lastGradNorm();
-            if (norm != null) {
-                windowGradNorm += norm.item();
-                windowGradSteps++;
-            }
+            addGradNorm(); // on the device: no host read after the update
         }
+        if (optimization.lastGradNorm() != null) windowGradSteps++;
         double stepLoss = micro.size() == 1 ? first : weighted / Math.max(1, total);
         windowLoss += stepLoss;
         return stepLoss;
@@ -442,7 +439,8 @@ public final class TrainingLoop<B extends AutoCloseable> {
 
     /** One step through its captured graph (made on first use of the batch's shapes); eager when the cache is full. */
     private double capturedStep(B batch) {
-        List<String> key = shapeKey(task.inputs(batch));
+        Tensor[] host = task.inputs(batch);
+        List<String> key = shapeKey(host);
         if (!graphs.containsKey(key) && graphs.size() >= MAX_GRAPHS) {
             if (!saidGraphsFull) say("note: more than " + MAX_GRAPHS + " batch shapes: steps of further shapes run eagerly (not captured)");
             saidGraphsFull = true;
@@ -450,7 +448,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         }
         long[] c = task.counts(batch);
         try (var scope = Memory.scope(); batch) {
-            graph(batch, key, c[0]).run();
+            graph(host, key, c[0]).run();
         } catch (Exception e) {
             if (e instanceof RuntimeException re) throw re;
             throw new IllegalStateException(e);
@@ -458,14 +456,14 @@ public final class TrainingLoop<B extends AutoCloseable> {
         counted += c[0];
         windowCount += c[0];
         items += c[1];
-        if (optimization.lastGradNorm() != null) windowGradSteps++; // its norm went to acc[2]
+        if (optimization.lastGradNorm() != null) windowGradSteps++; // the graph added its norm to the accumulator
         return Double.NaN;
     }
 
     private void logWindow(long epochStart) {
+        readAccumulator(); // one read per row: the captured steps' sums, the gradient norms
         double logged = windowLoss / windowSteps;
-        if (acc != null && !graphs.isEmpty()) {
-            readAccumulator();
+        if (!graphs.isEmpty()) {
             logged = windowWeighted / Math.max(1, windowCount);
             if (!Double.isFinite(logged)) throw diverged(logged);
         }
@@ -483,7 +481,22 @@ public final class TrainingLoop<B extends AutoCloseable> {
         windowCount = 0;
     }
 
-    /** Adds the captured steps' device sums to the host's (one read) and clears them. */
+    /**
+     * The device sums read once per row: {@code [0]} loss * count and {@code [1]} right predictions of captured steps,
+     * {@code [2]} the gradient norms of every step (F64 [3]).
+     */
+    private Tensor accumulator() {
+        if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 3)).keep();
+        return acc;
+    }
+
+    /** Adds the last update's gradient norm (when it computed one) to the accumulator. */
+    private void addGradNorm() {
+        Tensor norm = optimization.lastGradNorm();
+        if (norm != null) accumulator().narrow(0, 2, 1).add_(norm.to(DType.F64).reshape(1), 1);
+    }
+
+    /** Adds the device sums to the host's (one read) and clears them. */
     private void readAccumulator() {
         if (acc == null) return;
         double[] a = acc.toDoubleArray();
@@ -495,23 +508,28 @@ public final class TrainingLoop<B extends AutoCloseable> {
     }
 
     /** A validation pass mid-epoch: an eval row, and the monitor's best. */
-    private void evaluate(DataLoader<?, B> val, boolean epochEnd) {
+    private void evaluate(DataLoader<?, B> val) {
         Task.Validation v = validate(val);
-        double value = switch (monitor) {
-            case "val_loss" -> v.loss();
-            case "val_acc" -> v.accuracy();
-            case "train_loss" -> runningLoss();
-            default -> counted == 0 ? Double.NaN : (double) correct / counted;
-        };
+        double value = monitored(v.loss(), v.accuracy());
         boolean improved = improve(value);
         for (Callback c : callbacks)
-            c.onEvaluate(this, new Callback.Evaluated(epoch, globalStep, v.loss(), v.accuracy(), monitor, value, improved, epochEnd));
+            c.onEvaluate(this, new Callback.Evaluated(epoch, globalStep, v.loss(), v.accuracy(), monitor, value, improved, false));
         LinkedHashMap<String, Object> extra = new LinkedHashMap<>();
         extra.put("time", now());
         v.extra().forEach((key, x) -> extra.put(key, x instanceof Double d ? round(d) : x));
         extra.put("best", improved);
         log(MetricsRow.eval(epoch, globalStep, lr, v.loss(), v.accuracy()), extra);
-        module.train();
+    }
+
+    /** The monitored metric now: a validation figure, or the epoch's running training loss or accuracy (NaN before any step). */
+    private double monitored(double valLoss, double valAcc) {
+        if (monitor.startsWith("train_")) readAccumulator(); // captured steps' sums still on the device count too
+        return switch (monitor) {
+            case "val_loss" -> valLoss;
+            case "val_acc" -> valAcc;
+            case "train_loss" -> counted == 0 ? Double.NaN : lossSum / counted;
+            default -> counted == 0 ? Double.NaN : (double) correct / counted;
+        };
     }
 
     private Task.Validation validate(DataLoader<?, B> val) {
@@ -554,12 +572,11 @@ public final class TrainingLoop<B extends AutoCloseable> {
         return key;
     }
 
-    /** The captured step for the batch's input shapes, made on first use, with the batch copied into its fixed inputs. */
-    private GraphedStep graph(B batch, List<String> key, long count) {
-        Tensor[] host = task.inputs(batch);
+    /** The captured step for these input shapes, made on first use, with the batch's inputs copied into its fixed ones. */
+    private GraphedStep graph(Tensor[] host, List<String> key, long count) {
         Captured c = graphs.get(key);
         if (c == null) {
-            if (acc == null) acc = Memory.unscoped(() -> Tensor.full(0, DType.F64, device, 3)).keep();
+            accumulator();
             Tensor[] fixed = Memory.unscoped(() -> {
                 Tensor[] f = new Tensor[host.length];
                 for (int i = 0; i < f.length; i++) f[i] = Tensor.full(0, host[i].dtype(), device, host[i].shape()).keep();
@@ -592,8 +609,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
                     Tensor loss = o.loss().detach().to(DType.F64).reshape(1);
                     acc.narrow(0, 0, 1).add_(o.count() == null ? loss.mul((double) count) : loss.mul(o.count().to(DType.F64).reshape(1)), 1);
                     if (o.correct() != null) acc.narrow(0, 1, 1).add_(o.correct().to(DType.F64).reshape(1), 1);
-                    Tensor norm = optimization.lastGradNorm();
-                    if (norm != null) acc.narrow(0, 2, 1).add_(norm.to(DType.F64).reshape(1), 1);
+                    addGradNorm();
                 }
             }
         };
