@@ -1,10 +1,12 @@
 #!/bin/bash
 # One whole device call within a time budget (pack-bench.sh copies this next to the pack): the @Tag("cuda") tests; the
 # bf16 harness with captured steps (the default configuration); PyTorch reduce-overhead bf16; the harness with the
-# opt-in kernels, flash attention and the fused cross-entropy (each unless its tests failed; FLASH=0 skips the run); a profile last (its table printed), each
+# opt-in kernels, flash attention and the fused cross-entropy (each unless its tests failed; FLASH=0 skips the run); a profile last (with them; its table printed), each
 # while time is left. Everything under $OUT. PROFILE=vit128,... picks the profiled workloads; AFTER_TORCH=s the time
 # kept for what follows PyTorch; TORCH_PROFILE="vit1024 s2s" adds torch.profiler's kernel tables (bench/python/torch_profile.py). BUDGET = seconds this script may use
-# (leave the machine's start, a minute or two, out of it). On the device (carry the DEST folder of pack-bench.sh):
+# (leave the machine's start, a minute or two, out of it). TORCH=0 skips PyTorch; TRAIN="t4j train options" runs one
+# training run after the tests (flash on when its tests passed; --data-dir is the packed Fashion-MNIST, pack with DATA=).
+# On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
 set -u
 D=$(cd "$(dirname "$0")" && pwd)
@@ -24,10 +26,18 @@ if grep "✘" "$OUT/tests.txt" | grep -qi flash; then echo "flash tests failed: 
 if grep "✘" "$OUT/tests.txt" | grep -qi crossentropy; then echo "cross-entropy tests failed"; else FLAG="$FLAG -Dt4j.cuda.fusedCrossEntropy=true"; fi
 [ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, the default configuration only
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
+if [ -n "${TRAIN:-}" ]; then
+  mkdir -p /tmp/data && for f in "$D"/data/*.xz; do xz -dc "$f" > "/tmp/data/$(basename "$f" .xz)"; done
+  # shellcheck disable=SC2086
+  timeout $(cap ${TRAIN_CAP:-120}) "$P/java.sh" $FLAG io.github.transformers4j.cli.T4j train $TRAIN --data-dir /tmp/data --out /tmp/run \
+    --no-progress > "$OUT/train.txt" 2>&1
+  echo "train rc=$? at $(( $(date +%s) - T0 )) s"; grep -vE "^WARNING" "$OUT/train.txt" | tail -16 | cut -c1-200
+  cp /tmp/run/metrics.csv "$OUT/train-metrics.csv" 2>/dev/null
+fi
 # the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
 timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
 grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
-if [ "$(left)" -gt 120 ]; then
+if [ "${TORCH:-1}" = 1 ] && [ "$(left)" -gt 120 ]; then
   timeout $(cap 400) "$P/java.sh" $J --no-java --workloads $W --torch "$D/torch_bench.py" --torch-variants compile-ro-bf16 \
     --torch-budget-s $(( $(left) - ${AFTER_TORCH:-100} )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
   grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24; echo "at $(( $(date +%s) - T0 )) s"
@@ -37,7 +47,7 @@ if [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
   grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "opt-in kernels ($FLAG) at $(( $(date +%s) - T0 )) s"
 fi
 if [ "$(left)" -gt 40 ]; then
-  timeout $(cap 200) "$P/java.sh" $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
+  timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
     | grep -v "^WARNING" > "$OUT/profile/bench.txt"
   cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -80
 fi
