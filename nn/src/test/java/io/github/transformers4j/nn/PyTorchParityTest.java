@@ -7,6 +7,7 @@ import io.github.transformers4j.nn.attention.MultiheadAttention;
 import io.github.transformers4j.nn.functional.Attention;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.nn.functional.Reduction;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.testing.Fixture;
 import io.github.transformers4j.nn.transformer.Transformer;
 import io.github.transformers4j.nn.transformer.TransformerDecoderLayer;
@@ -144,8 +145,8 @@ class PyTorchParityTest {
     private static Run sdpa(Fixture fx) {
         JsonNode c = fx.config();
         Tensor q = fx.inputWithGrad("q"), k = fx.inputWithGrad("k"), v = fx.inputWithGrad("v");
-        Attention a = F.scaledDotProductAttention(q, k, v, fx.input("key_padding_mask"), fx.input("attn_mask"),
-                c.get("causal").asBoolean(), 0, null, null, true);
+        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(fx.input("attn_mask"), fx.input("key_padding_mask"),
+                c.get("causal").asBoolean(), 0, null, null, true));
         return new Run(null, Map.of("q", q, "k", k, "v", v), Map.of("out", a.output(), "attn_weights", a.weights()));
     }
 

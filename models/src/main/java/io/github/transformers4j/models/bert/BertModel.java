@@ -11,6 +11,7 @@ import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.nn.functional.Attention;
 import io.github.transformers4j.nn.functional.AttentionCapture;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
@@ -238,7 +239,7 @@ public class BertModel extends Module {
             Tensor q = query.forward(x).view(b, l, heads, e).transpose(1, 2);
             Tensor k = key.forward(x).view(b, l, heads, e).transpose(1, 2);
             Tensor v = value.forward(x).view(b, l, heads, e).transpose(1, 2);
-            Attention a = F.scaledDotProductAttention(q, k, v, padding, null, false, p, null, rng, needWeights);
+            Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(null, padding, false, p, null, rng, needWeights));
             return new Attention(a.output().transpose(1, 2).reshape(b, l, d), a.weights());
         }
     }

@@ -9,6 +9,7 @@ import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.nn.functional.Attention;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.nn.transformer.KVCache;
 import io.github.transformers4j.tensor.DType;
@@ -153,8 +154,9 @@ public class GPT2Model extends Module {
                 v = cache.selfValue();
             }
             // query i (absolute position past + i) sees keys j <= past + i: rows past .. past + L of the square causal mask
-            Tensor causal = past == 0 ? null : l == 1 ? null : F.causalMask(past + l, past + l, x.device()).narrow(0, past, l);
-            Attention a = F.scaledDotProductAttention(q, k, v, padding, causal, past == 0, isTraining() ? attnPdrop : 0, scale, rng, needWeights);
+            Tensor allowed = past == 0 || l == 1 ? null : F.causalMask(past + l, past + l, x.device()).narrow(0, past, l).logicalNot();
+            Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(allowed, padding, past == 0, isTraining() ? attnPdrop : 0,
+                    scale, rng, needWeights));
             Tensor o = a.output().transpose(1, 2).reshape(b, l, d);
             return new Attention(residDropout.forward(cProj.forward(o)), a.weights());
         }

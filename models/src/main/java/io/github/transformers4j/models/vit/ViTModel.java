@@ -13,6 +13,7 @@ import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.nn.functional.Attention;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -217,7 +218,7 @@ public class ViTModel extends Module {
             Tensor q = query.forward(x).view(b, l, heads, e).transpose(1, 2);
             Tensor k = key.forward(x).view(b, l, heads, e).transpose(1, 2);
             Tensor v = value.forward(x).view(b, l, heads, e).transpose(1, 2);
-            Attention a = F.scaledDotProductAttention(q, k, v, null, null, false, isTraining() ? attnP : 0, null, rng, needWeights);
+            Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(null, null, false, isTraining() ? attnP : 0, null, rng, needWeights));
             return new Attention(outDropout.forward(dense.forward(a.output().transpose(1, 2).reshape(b, l, d))), a.weights());
         }
     }

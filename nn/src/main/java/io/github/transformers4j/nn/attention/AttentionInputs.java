@@ -6,12 +6,13 @@ import java.util.Arrays;
 
 /**
  * Shared front and back end of the multi-head attention modules: argument checks with shapes in the messages, the
- * (L, B, E) / unbatched layouts brought to (B, L, E), masks brought to what scaledDotProductAttention takes, and heads
+ * (L, B, E) / unbatched layouts brought to (B, L, E), masks brought to what scaledDotProductAttention takes (a bool
+ * attnMask inverted: true = attend, {@link io.github.transformers4j.nn.functional.SdpaOptions}'s sense), and heads
  * split (B, L, H*hd) -> (B, H, L, hd) and merged back.
  */
 record AttentionInputs(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, Tensor attnMask, boolean unbatched) {
 
-    /** Checks and normalizes to batch-first (B, L, E) inputs; keyPaddingMask (B, S); attnMask (L, S) or (B, H, L, S). */
+    /** Checks and normalizes to batch-first (B, L, E) inputs; keyPaddingMask (B, S); attnMask (L, S) or (B, H, L, S), bool ones inverted. */
     static AttentionInputs of(String who, Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, Tensor attnMask,
             int embedDim, int kdim, int vdim, int numHeads, boolean batchFirst) {
         String args = "query " + str(query) + ", key " + str(key) + ", value " + str(value);
@@ -57,8 +58,10 @@ record AttentionInputs(Tensor query, Tensor key, Tensor value, Tensor keyPadding
                 throw new IllegalArgumentException(who + ": attnMask must be (L, S) = [" + l + ", " + s + "] or (B * numHeads, L, S) = ["
                         + b * numHeads + ", " + l + ", " + s + "], got " + str(attnMask) + " for " + args);
             }
-            if (m.dtype() != DType.BOOL && !m.dtype().isFloatingPoint()) {
-                throw new IllegalArgumentException(who + ": attnMask must be BOOL (true = masked) or float (added), got " + m.dtype());
+            if (m.dtype() == DType.BOOL) m = m.logicalNot(); // true = not allowed here, true = attend in SdpaOptions
+            else if (!m.dtype().isFloatingPoint()) {
+                throw new IllegalArgumentException(who + ": attnMask must be BOOL (true = masked) or float (added), got " + m.dtype()
+                        + " " + str(attnMask));
             }
         }
         return new AttentionInputs(q, k, v, kpm, m, unbatched);

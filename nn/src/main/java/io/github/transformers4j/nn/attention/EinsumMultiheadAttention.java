@@ -4,6 +4,7 @@ import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.nn.functional.Attention;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -82,6 +83,26 @@ public class EinsumMultiheadAttention extends Module {
         return forward(query, key, value, null, true, null, true, false);
     }
 
+    /** PyTorch's {@code mha(query, key, value, key_padding_mask)}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask) {
+        return forward(query, key, value, keyPaddingMask, true, null, true, false);
+    }
+
+    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights)}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights) {
+        return forward(query, key, value, keyPaddingMask, needWeights, null, true, false);
+    }
+
+    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights, attn_mask)}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask) {
+        return forward(query, key, value, keyPaddingMask, needWeights, attnMask, true, false);
+    }
+
+    /** The named form: {@code mha(x, mem, mem, key_padding_mask=kpm)} is {@code forward(x, mem, mem, MhaOptions.builder().keyPaddingMask(kpm).build())}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, MhaOptions o) {
+        return forward(query, key, value, o.keyPaddingMask(), o.needWeights(), o.attnMask(), o.averageAttnWeights(), o.isCausal());
+    }
+
     /** As {@link MultiheadAttention#forward(Tensor, Tensor, Tensor, Tensor, boolean, Tensor, boolean, boolean)}. */
     public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask,
             boolean averageAttnWeights, boolean isCausal) {
@@ -100,8 +121,8 @@ public class EinsumMultiheadAttention extends Module {
             k = project(in.key(), 1);
             v = project(in.value(), 2);
         }
-        Attention a = F.scaledDotProductAttention(q, k, v, in.keyPaddingMask(), in.attnMask(), isCausal,
-                isTraining() ? dropout : 0, null, rng, needWeights);
+        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(in.attnMask(), in.keyPaddingMask(), isCausal,
+                isTraining() ? dropout : 0, null, rng, needWeights));
         Tensor out = Tensor.einsum("bhle,hed->bld", a.output(), outWeight.data());
         if (outBias != null) out = out.add(outBias.data());
         Tensor weights = needWeights ? (averageAttnWeights ? a.weights().mean(1, false) : a.weights()) : null;

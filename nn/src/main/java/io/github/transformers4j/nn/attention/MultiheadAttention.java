@@ -6,8 +6,10 @@ import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.nn.functional.Attention;
 import io.github.transformers4j.nn.functional.AttentionCapture;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.tensor.Backends;
+import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -103,6 +105,26 @@ public class MultiheadAttention extends Module {
         return forward(query, key, value, null, true, null, true, false);
     }
 
+    /** PyTorch's {@code mha(query, key, value, key_padding_mask)}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask) {
+        return forward(query, key, value, keyPaddingMask, true, null, true, false);
+    }
+
+    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights)}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights) {
+        return forward(query, key, value, keyPaddingMask, needWeights, null, true, false);
+    }
+
+    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights, attn_mask)}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask) {
+        return forward(query, key, value, keyPaddingMask, needWeights, attnMask, true, false);
+    }
+
+    /** The named form: {@code mha(x, mem, mem, key_padding_mask=kpm)} is {@code forward(x, mem, mem, MhaOptions.builder().keyPaddingMask(kpm).build())}. */
+    public Attention forward(Tensor query, Tensor key, Tensor value, MhaOptions o) {
+        return forward(query, key, value, o.keyPaddingMask(), o.needWeights(), o.attnMask(), o.averageAttnWeights(), o.isCausal());
+    }
+
     /**
      * @param query (B, L, E) if batchFirst else (L, B, E), or unbatched (L, E)
      * @param key (B, S, kdim) / (S, B, kdim) / (S, kdim)
@@ -128,8 +150,8 @@ public class MultiheadAttention extends Module {
         Tensor k = AttentionInputs.splitHeads(qkv[1], numHeads);
         Tensor v = AttentionInputs.splitHeads(qkv[2], numHeads);
         boolean wantWeights = needWeights || weightsHook != null;
-        Attention a = F.scaledDotProductAttention(q, k, v, in.keyPaddingMask(), in.attnMask(), isCausal,
-                isTraining() ? dropout : 0, null, rng, wantWeights);
+        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(in.attnMask(), in.keyPaddingMask(), isCausal,
+                isTraining() ? dropout : 0, null, rng, wantWeights));
         if (weightsHook != null) weightsHook.accept(a.weights());
         Tensor out = outProj.forward(AttentionInputs.mergeHeads(a.output()));
         Tensor w = needWeights ? (averageAttnWeights ? a.weights().mean(1, false) : a.weights()) : null;
@@ -186,11 +208,12 @@ public class MultiheadAttention extends Module {
      * the output projection: (B, L, E) batch-first. Dropout on the weights applies in training mode, as in forward.
      *
      * @param keyPaddingMask BOOL (B, S), true = padding, or null
-     * @param attnMask BOOL (L, S), true = masked, or null
+     * @param attnMask BOOL (L, S), true = masked (as forward's), or float (added), or null
      */
     public Tensor attendHeads(Tensor q, Tensor k, Tensor v, Tensor keyPaddingMask, Tensor attnMask) {
-        Attention a = F.scaledDotProductAttention(q, k, v, keyPaddingMask, attnMask, false, isTraining() ? dropout : 0, null, rng,
-                weightsHook != null);
+        Tensor allowed = attnMask == null || attnMask.dtype() != DType.BOOL ? attnMask : attnMask.logicalNot();
+        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(allowed, keyPaddingMask, false, isTraining() ? dropout : 0,
+                null, rng, weightsHook != null));
         if (weightsHook != null) weightsHook.accept(a.weights());
         return outProj.forward(AttentionInputs.mergeHeads(a.output()));
     }

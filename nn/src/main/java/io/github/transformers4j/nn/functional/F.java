@@ -15,10 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * torch.nn.functional: stateless layers and losses with PyTorch's names, argument order and defaults.
  *
- * <p>Mask convention (all of transformers4j): a BOOL mask is {@code true} where attention is NOT allowed (masked,
- * padding). This is the sense of PyTorch's {@code key_padding_mask} and of nn.MultiheadAttention's bool
- * {@code attn_mask}, but the OPPOSITE of the bool {@code attn_mask} of {@code torch.nn.functional.scaled_dot_product_attention}
- * (true = attend there): invert such a mask ({@code mask.logicalNot()}) when porting code that calls it.
+ * <p>Masks mean what they mean in PyTorch, argument by argument: a {@code keyPaddingMask} is BOOL with {@code true} =
+ * padding (ignored); the bool {@code attnMask} of {@link #scaledDotProductAttention} is {@code true} = attend (as
+ * {@code F.scaled_dot_product_attention}), while nn.MultiheadAttention's and the transformer layers' bool masks are
+ * {@code true} = NOT allowed (as theirs). Float masks are added to the scores everywhere.
  */
 public final class F {
     private F() {}
@@ -126,36 +126,46 @@ public final class F {
 
     /** softmax(q k^T / sqrt(E)) v with no masks: q (B, H, Lq, E), k (B, H, Lk, E), v (B, H, Lk, Ev). */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v) {
-        return scaledDotProductAttention(q, k, v, null, null, false, 0, null, null, false).output();
-    }
-
-    /** As the full form, without dropout, default scale, output only. */
-    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor keyPaddingMask, Tensor attnMask, boolean causal) {
-        return scaledDotProductAttention(q, k, v, keyPaddingMask, attnMask, causal, 0, null, null, false).output();
+        return scaledDotProductAttention(q, k, v, SdpaOptions.DEFAULT).output();
     }
 
     /**
-     * Scaled dot-product attention {@code softmax(q k^T * scale + mask) v}.
+     * {@code torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask)}: {@code attnMask} BOOL with
+     * {@code true} = attend (PyTorch's sense here, the opposite of a key-padding mask), or floating point, added to the
+     * scores; broadcastable to (B, H, Lq, Lk); or null.
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask) {
+        return scaledDotProductAttention(q, k, v, attnMask, 0, false, null);
+    }
+
+    /** {@code scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)}; dropout whenever dropoutP > 0. */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, double dropoutP, boolean isCausal) {
+        return scaledDotProductAttention(q, k, v, attnMask, dropoutP, isCausal, null);
+    }
+
+    /** {@code scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale)}; scale null = 1 / sqrt(E). */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, double dropoutP, boolean isCausal,
+            Double scale) {
+        return scaledDotProductAttention(q, k, v, new SdpaOptions(attnMask, null, isCausal, dropoutP, scale, null, false)).output();
+    }
+
+    /**
+     * Scaled dot-product attention {@code softmax(q k^T * scale + mask) v}, with the arguments named
+     * ({@link SdpaOptions}: attention mask in PyTorch's sense, key-padding mask, causal, dropout, scale, generator,
+     * weights). The kernel is chosen here: a fused or flash kernel where the backend offers one and no weights are
+     * asked for, else the composite below.
      *
      * @param q (B, H, Lq, E), or (B, Lq, E) for a single head
      * @param k (B, H, Lk, E), or (B, Lk, E)
      * @param v (B, H, Lk, Ev), or (B, Lk, Ev)
-     * @param keyPaddingMask BOOL (B, Lk), true = padding: that key is ignored by every query; or null
-     * @param attnMask BOOL, true = MASKED (transformers4j's sense, not F.scaled_dot_product_attention's), or a float
-     *     mask added to the scores (-inf = masked); broadcastable to (B, H, Lq, Lk); or null
-     * @param causal query i sees keys j <= i only (top-left aligned)
-     * @param dropoutP dropout on the attention weights, applied whenever > 0 (pass 0 in evaluation, as PyTorch's modules do)
-     * @param scale factor on q k^T; null = 1 / sqrt(E)
-     * @param rng dropout's generator; null = {@link Random4j#global()}
-     * @param needWeights return the weights (B, H, Lq, Lk) (after dropout: those applied to v, as PyTorch)
      * @return output (B, H, Lq, Ev) and the weights or null. A query with no allowed key gets weights 0 and output 0
      *     (never NaN), and passes no gradient.
      */
-    public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor keyPaddingMask, Tensor attnMask,
-            boolean causal, double dropoutP, Double scale, Random4j rng, boolean needWeights) {
+    public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, SdpaOptions o) {
         if (q.dim() == 3 && k.dim() == 3 && v.dim() == 3) {
-            Attention a = scaledDotProductAttention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), keyPaddingMask,
-                    attnMask == null || attnMask.dim() < 3 ? attnMask : attnMask.unsqueeze(-3), causal, dropoutP, scale, rng, needWeights);
+            Tensor m = o.attnMask();
+            Attention a = scaledDotProductAttention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1),
+                    o.toBuilder().attnMask(m == null || m.dim() < 3 ? m : m.unsqueeze(-3)).build());
             return new Attention(a.output().squeeze(1), a.weights() == null ? null : a.weights().squeeze(1));
         }
         String where = "scaledDotProductAttention(q " + shape(q) + ", k " + shape(k) + ", v " + shape(v) + ")";
@@ -168,33 +178,34 @@ public final class F {
         }
         if (k.size(3) != q.size(3)) throw new IllegalArgumentException(where + ": q and k embedding dims differ");
         if (v.size(2) != lk) throw new IllegalArgumentException(where + ": k and v sequence lengths differ");
-        if (dropoutP < 0 || dropoutP > 1) throw new IllegalArgumentException(where + ": dropoutP must be in [0, 1], got " + dropoutP);
 
-        Tensor[] masks = attentionMasks(where, b, h, lq, lk, keyPaddingMask, attnMask, causal, q.device());
+        Tensor[] masks = attentionMasks(where, b, h, lq, lk, o.keyPaddingMask(), o.attnMask(), o.isCausal(), q.device());
         Tensor masked = masks[0], additive = masks[1];
 
-        double s = scale != null ? scale : 1 / Math.sqrt(q.size(3));
+        double s = o.scale() != null ? o.scale() : 1 / Math.sqrt(q.size(3));
+        double p = o.dropoutP();
+        Random4j rng = o.rng() == null ? Random4j.global() : o.rng();
         boolean capture = AttentionCapture.active();
-        if (!needWeights && !capture && Backends.of(q.device()).prefersFusedAttention()) {
+        if (!o.needWeights() && !capture && Backends.of(q.device()).prefersFusedAttention()) {
             // one autograd op: scale folded into the score product, no per-op copies of strided heads
-            return new Attention(NnOps.scaledDotProductAttention(q, k, v, masked, additive, s, dropoutP,
-                    rng == null ? Random4j.global() : rng), null);
+            return new Attention(NnOps.scaledDotProductAttention(q, k, v, masked, additive, s, p, rng), null);
         }
         Tensor scores = q.matmul(k.mT()).mul(s); // (B, H, Lq, Lk)
         if (additive != null) scores = scores.add(additive.to(scores.dtype()));
         if (masked != null) scores = scores.maskedFill(masked, Double.NEGATIVE_INFINITY);
         Tensor weights = scores.softmax(-1); // a row that is all -inf comes out as zeros, with zero gradient
         if (capture) AttentionCapture.record(q, k, weights);
-        if (dropoutP > 0) weights = NnOps.dropout(weights, dropoutP, true, rng == null ? Random4j.global() : rng);
-        return new Attention(weights.matmul(v), needWeights ? weights : null);
+        if (p > 0) weights = NnOps.dropout(weights, p, true, rng);
+        return new Attention(weights.matmul(v), o.needWeights() ? weights : null);
     }
 
     /**
-     * The masks of an attention call combined: {BOOL mask, true = not allowed (or null); floating-point mask added to
-     * the scores (or null)}, both broadcastable to (B, H, Lq, Lk).
+     * The masks of an attention call combined, in the kernels' form: {BOOL mask, true = NOT allowed (or null);
+     * floating-point mask added to the scores (or null)}, both broadcastable to (B, H, Lq, Lk).
      *
      * @param keyPaddingMask BOOL (B, Lk), true = padding, or null
-     * @param attnMask BOOL (true = masked) or float, broadcastable to (B, H, Lq, Lk), or null
+     * @param attnMask BOOL (true = attend, {@link SdpaOptions#attnMask()}'s sense) or float (added), broadcastable to
+     *     (B, H, Lq, Lk), or null
      * @param causal add the causal mask (query i sees keys j <= i)
      */
     public static Tensor[] attentionMasks(String where, int b, int h, int lq, int lk, Tensor keyPaddingMask, Tensor attnMask,
@@ -202,7 +213,7 @@ public final class F {
         Tensor masked = null;
         if (keyPaddingMask != null) {
             if (keyPaddingMask.dtype() != DType.BOOL || keyPaddingMask.dim() != 2 || keyPaddingMask.size(0) != b || keyPaddingMask.size(1) != lk) {
-                throw new IllegalArgumentException(where + ": keyPaddingMask must be BOOL (B, Lk) = [" + b + ", " + lk + "], got "
+                throw new IllegalArgumentException(where + ": keyPaddingMask must be BOOL (B, Lk) = [" + b + ", " + lk + "] (true = padding), got "
                         + keyPaddingMask.dtype() + " " + shape(keyPaddingMask));
             }
             masked = keyPaddingMask.view(b, 1, 1, lk);
@@ -212,12 +223,13 @@ public final class F {
         if (attnMask != null) {
             int[] full = {b, h, lq, lk};
             if (!broadcastsTo(attnMask.shape(), full)) {
-                throw new IllegalArgumentException(where + ": attnMask " + shape(attnMask) + " does not broadcast to (B, H, Lq, Lk) = "
-                        + Arrays.toString(full));
+                throw new IllegalArgumentException(where + ": attnMask " + attnMask.dtype() + " " + shape(attnMask)
+                        + " does not broadcast to (B, H, Lq, Lk) = " + Arrays.toString(full));
             }
-            if (attnMask.dtype() == DType.BOOL) masked = or(masked, attnMask);
+            if (attnMask.dtype() == DType.BOOL) masked = or(masked, attnMask.logicalNot());
             else if (attnMask.dtype().isFloatingPoint()) additive = attnMask;
-            else throw new IllegalArgumentException(where + ": attnMask must be BOOL or floating point, got " + attnMask.dtype());
+            else throw new IllegalArgumentException(where + ": attnMask must be BOOL (true = attend) or floating point (added), got "
+                    + attnMask.dtype() + " " + shape(attnMask));
         }
         return new Tensor[] {masked, additive};
     }

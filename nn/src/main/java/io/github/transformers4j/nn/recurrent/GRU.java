@@ -5,6 +5,16 @@ import io.github.transformers4j.tensor.Tensor;
 
 /** Multi-layer GRU (torch.nn.GRU), gates r, z, n as in {@link GRUCell}; see {@link RNNBase} for shapes and names. */
 public final class GRU extends RNNBase {
+    /** PyTorch's {@code nn.GRU(input_size, hidden_size)}: one layer, biases, sequence-first, one direction. */
+    public GRU(int inputSize, int hiddenSize) {
+        this(Options.of(inputSize, hiddenSize));
+    }
+
+    /** PyTorch's {@code nn.GRU(input_size, hidden_size, num_layers)}; other options through {@link Options}. */
+    public GRU(int inputSize, int hiddenSize, int numLayers) {
+        this(Options.of(inputSize, hiddenSize).numLayers(numLayers));
+    }
+
     public GRU(Options options) {
         this(options, Random4j.global());
     }

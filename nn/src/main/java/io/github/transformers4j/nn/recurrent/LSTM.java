@@ -8,6 +8,16 @@ import io.github.transformers4j.tensor.Tensor;
  * names. (PyTorch's {@code proj_size} is not supported.)
  */
 public final class LSTM extends RNNBase {
+    /** PyTorch's {@code nn.LSTM(input_size, hidden_size)}: one layer, biases, sequence-first, one direction. */
+    public LSTM(int inputSize, int hiddenSize) {
+        this(Options.of(inputSize, hiddenSize));
+    }
+
+    /** PyTorch's {@code nn.LSTM(input_size, hidden_size, num_layers)}; other options through {@link Options}. */
+    public LSTM(int inputSize, int hiddenSize, int numLayers) {
+        this(Options.of(inputSize, hiddenSize).numLayers(numLayers));
+    }
+
     public LSTM(Options options) {
         this(options, Random4j.global());
     }

@@ -7,6 +7,16 @@ import io.github.transformers4j.tensor.Tensor;
 public final class RNN extends RNNBase {
     private final RNNCell.Nonlinearity nonlinearity;
 
+    /** PyTorch's {@code nn.RNN(input_size, hidden_size)}: one tanh layer, biases, sequence-first, one direction. */
+    public RNN(int inputSize, int hiddenSize) {
+        this(Options.of(inputSize, hiddenSize));
+    }
+
+    /** PyTorch's {@code nn.RNN(input_size, hidden_size, num_layers)}; other options through {@link Options}. */
+    public RNN(int inputSize, int hiddenSize, int numLayers) {
+        this(Options.of(inputSize, hiddenSize).numLayers(numLayers));
+    }
+
     public RNN(Options options) {
         this(options, RNNCell.Nonlinearity.TANH, Random4j.global());
     }

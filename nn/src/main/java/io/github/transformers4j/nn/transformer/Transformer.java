@@ -37,6 +37,20 @@ public class Transformer extends Module {
         return forward(src, tgt, null, null, null, null, null, null, false, false, false);
     }
 
+    /** PyTorch's {@code transformer(src, tgt, src_mask, tgt_mask)}. */
+    public Tensor forward(Tensor src, Tensor tgt, Tensor srcMask, Tensor tgtMask) {
+        return forward(src, tgt, srcMask, tgtMask, null, null, null, null, false, false, false);
+    }
+
+    /**
+     * The named form, as {@code transformer(src, tgt, tgt_mask=m, src_key_padding_mask=p)} in Python:
+     * {@code forward(src, tgt, TransformerMasks.builder().tgtMask(m).srcKeyPaddingMask(p).build())}.
+     */
+    public Tensor forward(Tensor src, Tensor tgt, TransformerMasks m) {
+        return forward(src, tgt, m.srcMask(), m.tgtMask(), m.memoryMask(), m.srcKeyPaddingMask(), m.tgtKeyPaddingMask(),
+                m.memoryKeyPaddingMask(), m.srcIsCausal(), m.tgtIsCausal(), m.memoryIsCausal());
+    }
+
     /**
      * @param src (B, S, d_model) if batchFirst else (S, B, d_model)
      * @param tgt (B, T, d_model) / (T, B, d_model)

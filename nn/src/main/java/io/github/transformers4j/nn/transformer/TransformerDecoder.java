@@ -22,6 +22,28 @@ public class TransformerDecoder extends Module {
         return forward(tgt, memory, null, null, null, null, false, false);
     }
 
+    /** PyTorch's {@code decoder(tgt, memory, tgt_mask)}. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask) {
+        return forward(tgt, memory, tgtMask, null, null, null, false, false);
+    }
+
+    /** PyTorch's {@code decoder(tgt, memory, tgt_mask, memory_mask)}. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask) {
+        return forward(tgt, memory, tgtMask, memoryMask, null, null, false, false);
+    }
+
+    /** PyTorch's {@code decoder(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask)}. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
+            Tensor memoryKeyPaddingMask) {
+        return forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, false, false);
+    }
+
+    /** The named form: the {@code tgt*} and {@code memory*} fields of {@code masks}. */
+    public Tensor forward(Tensor tgt, Tensor memory, TransformerMasks m) {
+        return forward(tgt, memory, m.tgtMask(), m.memoryMask(), m.tgtKeyPaddingMask(), m.memoryKeyPaddingMask(), m.tgtIsCausal(),
+                m.memoryIsCausal());
+    }
+
     /** Arguments as {@link TransformerDecoderLayer#forward}, passed to every layer. */
     public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
             Tensor memoryKeyPaddingMask, boolean tgtIsCausal, boolean memoryIsCausal) {

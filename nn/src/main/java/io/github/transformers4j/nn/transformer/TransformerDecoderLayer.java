@@ -20,6 +20,11 @@ public class TransformerDecoderLayer extends Module {
     public final Dropout dropout, dropout1, dropout2, dropout3;
     public final LayerNorm norm1, norm2, norm3;
 
+    /** PyTorch's {@code nn.TransformerDecoderLayer(d_model, nhead)} with its defaults ({@link TransformerLayerConfig#of}). */
+    public TransformerDecoderLayer(int dModel, int nhead) {
+        this(TransformerLayerConfig.of(dModel, nhead));
+    }
+
     public TransformerDecoderLayer(TransformerLayerConfig config) {
         this(config, Random4j.global());
     }
@@ -43,6 +48,28 @@ public class TransformerDecoderLayer extends Module {
 
     public Tensor forward(Tensor tgt, Tensor memory) {
         return forward(tgt, memory, null, null, null, null, false, false);
+    }
+
+    /** PyTorch's {@code layer(tgt, memory, tgt_mask)}. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask) {
+        return forward(tgt, memory, tgtMask, null, null, null, false, false);
+    }
+
+    /** PyTorch's {@code layer(tgt, memory, tgt_mask, memory_mask)}. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask) {
+        return forward(tgt, memory, tgtMask, memoryMask, null, null, false, false);
+    }
+
+    /** PyTorch's {@code layer(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask)}. */
+    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
+            Tensor memoryKeyPaddingMask) {
+        return forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, false, false);
+    }
+
+    /** The named form: the {@code tgt*} and {@code memory*} fields of {@code masks}. */
+    public Tensor forward(Tensor tgt, Tensor memory, TransformerMasks m) {
+        return forward(tgt, memory, m.tgtMask(), m.memoryMask(), m.tgtKeyPaddingMask(), m.memoryKeyPaddingMask(), m.tgtIsCausal(),
+                m.memoryIsCausal());
     }
 
     /**

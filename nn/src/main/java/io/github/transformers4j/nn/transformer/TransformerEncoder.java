@@ -19,6 +19,31 @@ public class TransformerEncoder extends Module {
     public final ModuleList<TransformerEncoderLayer> layers;
     public final LayerNorm norm; // null for none
 
+    /**
+     * PyTorch's {@code nn.TransformerEncoder(encoder_layer, num_layers)}: numLayers copies of {@code encoderLayer} (same
+     * configuration, same initial weights, as PyTorch's deep copies), no final norm.
+     */
+    public TransformerEncoder(TransformerEncoderLayer encoderLayer, int numLayers) {
+        this(encoderLayer, numLayers, null);
+    }
+
+    /** As PyTorch's {@code nn.TransformerEncoder(encoder_layer, num_layers, norm)}. */
+    public TransformerEncoder(TransformerEncoderLayer encoderLayer, int numLayers, LayerNorm norm) {
+        this(() -> copyOf(encoderLayer), numLayers, norm);
+    }
+
+    private static TransformerEncoderLayer copyOf(TransformerEncoderLayer layer) {
+        if (layer.getClass() != TransformerEncoderLayer.class) {
+            throw new IllegalArgumentException("TransformerEncoder: cannot copy a " + layer.getClass().getSimpleName()
+                    + "; pass a factory (() -> new ...) instead");
+        }
+        var copy = new TransformerEncoderLayer(layer.config);
+        copy.to(layer.linear1.weight.data().dtype());
+        copy.loadStateDict(layer.stateDict(), true);
+        return copy;
+    }
+
+    /** numLayers layers made by {@code layerFactory} (each with its own initial weights), then {@code norm} (null for none). */
     public TransformerEncoder(Supplier<TransformerEncoderLayer> layerFactory, int numLayers, LayerNorm norm) {
         if (numLayers < 1) throw new IllegalArgumentException("TransformerEncoder: numLayers must be >= 1, got " + numLayers);
         layers = register("layers", new ModuleList<>());
@@ -30,8 +55,19 @@ public class TransformerEncoder extends Module {
         return forward(src, null, null, false);
     }
 
-    public Tensor forward(Tensor src, Tensor srcKeyPaddingMask) {
-        return forward(src, null, srcKeyPaddingMask, false);
+    /** PyTorch's {@code encoder(src, mask)}: mask as in the full form (not a key-padding mask). */
+    public Tensor forward(Tensor src, Tensor mask) {
+        return forward(src, mask, null, false);
+    }
+
+    /** PyTorch's {@code encoder(src, mask, src_key_padding_mask)}. */
+    public Tensor forward(Tensor src, Tensor mask, Tensor srcKeyPaddingMask) {
+        return forward(src, mask, srcKeyPaddingMask, false);
+    }
+
+    /** The named form: the {@code src*} fields of {@code masks}. */
+    public Tensor forward(Tensor src, TransformerMasks masks) {
+        return forward(src, masks.srcMask(), masks.srcKeyPaddingMask(), masks.srcIsCausal());
     }
 
     /** Arguments as {@link TransformerEncoderLayer#forward(Tensor, Tensor, Tensor, boolean)}, passed to every layer. */

@@ -20,6 +20,11 @@ public class TransformerEncoderLayer extends Module {
     public final Dropout dropout, dropout1, dropout2;
     public final LayerNorm norm1, norm2;
 
+    /** PyTorch's {@code nn.TransformerEncoderLayer(d_model, nhead)} with its defaults ({@link TransformerLayerConfig#of}). */
+    public TransformerEncoderLayer(int dModel, int nhead) {
+        this(TransformerLayerConfig.of(dModel, nhead));
+    }
+
     public TransformerEncoderLayer(TransformerLayerConfig config) {
         this(config, Random4j.global());
     }
@@ -42,8 +47,19 @@ public class TransformerEncoderLayer extends Module {
         return forward(src, null, null, false);
     }
 
-    public Tensor forward(Tensor src, Tensor srcKeyPaddingMask) {
-        return forward(src, null, srcKeyPaddingMask, false);
+    /** PyTorch's {@code layer(src, src_mask)}: srcMask as in the full form (not a key-padding mask). */
+    public Tensor forward(Tensor src, Tensor srcMask) {
+        return forward(src, srcMask, null, false);
+    }
+
+    /** PyTorch's {@code layer(src, src_mask, src_key_padding_mask)}. */
+    public Tensor forward(Tensor src, Tensor srcMask, Tensor srcKeyPaddingMask) {
+        return forward(src, srcMask, srcKeyPaddingMask, false);
+    }
+
+    /** The named form: the {@code src*} fields of {@code masks}. */
+    public Tensor forward(Tensor src, TransformerMasks masks) {
+        return forward(src, masks.srcMask(), masks.srcKeyPaddingMask(), masks.srcIsCausal());
     }
 
     /**

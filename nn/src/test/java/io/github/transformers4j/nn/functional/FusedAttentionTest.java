@@ -49,7 +49,7 @@ class FusedAttentionTest {
         Tensor fused = NnOps.multiHeadAttention(qkv1, null, h, masks[0], masks[1], scale, 0, null);
         var parts = qkv2.chunk(3, -1);
         Tensor composed = merge(F.scaledDotProductAttention(split(parts.get(0), h), split(parts.get(1), h), split(parts.get(2), h),
-                kpm, null, true, 0, scale, null, false).output());
+                new SdpaOptions(null, kpm, true, 0, scale, null, false)).output());
         assertThat(maxDiff(fused, composed)).isLessThan(1e-12);
         Tensor w = randn(9, b, l, h * e);
         fused.mul(w).sum().backward();
@@ -67,15 +67,15 @@ class FusedAttentionTest {
         Tensor boolMask = Tensor.ofBooleans(new boolean[] {
                 false, true, false, false, false, false,
                 false, false, false, true, false, false,
-                true, true, true, true, true, true}, lq, lk); // the last query sees nothing: zeros, no NaN
+                true, true, true, true, true, true}, lq, lk).logicalNot(); // true = attend; the last query sees nothing: zeros, no NaN
         Tensor[] masks = F.attentionMasks("test", b, h, lq, lk, null, boolMask, false, Device.CPU);
         Tensor fusedBool = NnOps.multiHeadAttention(q1, kv1, h, masks[0], null, 0.5, 0, null);
         Tensor fusedAdd = NnOps.multiHeadAttention(q1, kv1, h, null, add, 0.5, 0, null);
         var kv = kv2.chunk(2, -1);
-        Tensor compBool = merge(F.scaledDotProductAttention(split(q2, h), split(kv.get(0), h), split(kv.get(1), h), null, boolMask,
-                false, 0, 0.5, null, false).output());
-        Tensor compAdd = merge(F.scaledDotProductAttention(split(q2, h), split(kv.get(0), h), split(kv.get(1), h), null, add,
-                false, 0, 0.5, null, false).output());
+        Tensor compBool = merge(F.scaledDotProductAttention(split(q2, h), split(kv.get(0), h), split(kv.get(1), h),
+                new SdpaOptions(boolMask, null, false, 0, 0.5, null, false)).output());
+        Tensor compAdd = merge(F.scaledDotProductAttention(split(q2, h), split(kv.get(0), h), split(kv.get(1), h),
+                new SdpaOptions(add, null, false, 0, 0.5, null, false)).output());
         assertThat(maxDiff(fusedBool, compBool)).isLessThan(1e-12);
         assertThat(maxDiff(fusedAdd, compAdd)).isLessThan(1e-12);
         assertThat(fusedBool.narrow(1, 2, 1).abs().sum().item()).isZero();
@@ -93,8 +93,8 @@ class FusedAttentionTest {
         Tensor qkv = randn(1, b, l, 3 * h * e);
         Tensor fused = NnOps.multiHeadAttention(qkv, null, h, null, null, 0.6, 0.3, new Random4j(42));
         var p = qkv.chunk(3, -1);
-        Tensor composed = merge(F.scaledDotProductAttention(split(p.get(0), h), split(p.get(1), h), split(p.get(2), h), null, null,
-                false, 0.3, 0.6, new Random4j(42), false).output());
+        Tensor composed = merge(F.scaledDotProductAttention(split(p.get(0), h), split(p.get(1), h), split(p.get(2), h),
+                new SdpaOptions(null, null, false, 0.3, 0.6, new Random4j(42), false)).output());
         assertThat(maxDiff(fused, composed)).isLessThan(1e-12);
         Tensor noDrop = NnOps.multiHeadAttention(qkv, null, h, null, null, 0.6, 0, null);
         assertThat(maxDiff(fused, noDrop)).isGreaterThan(1e-3); // dropout did something
@@ -110,7 +110,7 @@ class FusedAttentionTest {
         Tensor kpm = Tensor.ofBooleans(new boolean[] {false, true, false, false, false, true}, b, lk);
         Tensor[] masks = F.attentionMasks("test", b, h, lq, lk, kpm, null, false, Device.CPU);
         Tensor fused = NnOps.scaledDotProductAttention(q1.transpose(1, 2), k1, v1, masks[0], masks[1], 0.8, 0, null);
-        Tensor composed = F.scaledDotProductAttention(q2.transpose(1, 2), k2, v2, kpm, null, false, 0, 0.8, null, false).output();
+        Tensor composed = F.scaledDotProductAttention(q2.transpose(1, 2), k2, v2, new SdpaOptions(null, kpm, false, 0, 0.8, null, false)).output();
         assertThat(maxDiff(fused, composed)).isLessThan(1e-12);
         Tensor w = randn(4, b, h, lq, ev);
         fused.mul(w).sum().backward();

@@ -58,20 +58,20 @@ class ScaledDotProductAttentionTest {
         double[] addA = add.toDoubleArray();
         double[][][] addR = new double[2][4][4];
         for (int b = 0; b < 2; b++) for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) addR[b][i][j] = addA[(b * 4 + i) * 4 + j];
-        Tensor out = F.scaledDotProductAttention(q, k, v, kpm, add, true, 0, 0.7, null, false).output();
+        Tensor out = F.scaledDotProductAttention(q, k, v, new SdpaOptions(add, kpm, true, 0, 0.7, null, false)).output();
         Fixture.assertClose("sdpa", out, Tensor.of(reference(q, k, v, padded, addR, true, 0.7), 2, 2, 4, 5), 1e-12, 1e-12);
         Tensor plain = F.scaledDotProductAttention(q, k, v);
         Fixture.assertClose("sdpa plain", plain, Tensor.of(reference(q, k, v, null, null, false, 1 / Math.sqrt(3)), 2, 2, 4, 5), 1e-12, 1e-12);
     }
 
     @Test
-    void boolMaskTrueMeansMaskedLikeMinusInfinity() {
+    void boolAttnMaskTrueMeansAttendAsInPyTorch() {
         Tensor q = randn(5, 1, 2, 3, 4), k = randn(6, 1, 2, 5, 4), v = randn(7, 1, 2, 5, 4);
-        boolean[] m = {false, true, false, false, true, true, false, false, false, false, false, false, false, true, true};
-        double[] f = new double[m.length];
-        for (int i = 0; i < m.length; i++) f[i] = m[i] ? Double.NEGATIVE_INFINITY : 0;
-        Tensor a = F.scaledDotProductAttention(q, k, v, null, mask(m, 3, 5), false);
-        Tensor b = F.scaledDotProductAttention(q, k, v, null, Tensor.of(f, 3, 5), false);
+        boolean[] attend = {true, false, true, true, false, false, true, true, true, true, true, true, true, false, false};
+        double[] f = new double[attend.length];
+        for (int i = 0; i < attend.length; i++) f[i] = attend[i] ? 0 : Double.NEGATIVE_INFINITY;
+        Tensor a = F.scaledDotProductAttention(q, k, v, mask(attend, 3, 5));
+        Tensor b = F.scaledDotProductAttention(q, k, v, Tensor.of(f, 3, 5));
         Fixture.assertClose("bool vs float mask", a, b, 0, 1e-15);
     }
 
@@ -80,7 +80,7 @@ class ScaledDotProductAttentionTest {
         Tensor q = randn(11, 2, 2, 3, 4).requiresGrad(true), k = randn(12, 2, 2, 4, 4).requiresGrad(true), v = randn(13, 2, 2, 4, 3).requiresGrad(true);
         Tensor kpm = mask(new boolean[] {false, false, true, false, false, true, true, true}, 2, 4); // batch 1 row 0: no allowed key
         Tensor add = randn(14, 3, 4).mul(0.5);
-        double err = GradCheck.maxError(x -> F.scaledDotProductAttention(x[0], x[1], x[2], x[3], x[4], true, 0, null, null, false).output(),
+        double err = GradCheck.maxError(x -> F.scaledDotProductAttention(x[0], x[1], x[2], new SdpaOptions(x[4], x[3], true, 0, null, null, false)).output(),
                 q, k, v, kpm, add);
         assertThat(err).isLessThan(1e-7);
     }
@@ -90,7 +90,7 @@ class ScaledDotProductAttentionTest {
         // batch 1 has every key padded; with causal + left padding in batch 0, query 0 only sees padded key 0
         Tensor q = randn(21, 2, 2, 3, 4).requiresGrad(true), k = randn(22, 2, 2, 3, 4).requiresGrad(true), v = randn(23, 2, 2, 3, 4).requiresGrad(true);
         Tensor kpm = mask(new boolean[] {true, false, false, true, true, true}, 2, 3);
-        Attention a = F.scaledDotProductAttention(q, k, v, kpm, null, true, 0, null, null, true);
+        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(null, kpm, true, 0, null, null, true));
         double[] out = a.output().toDoubleArray(), w = a.weights().toDoubleArray();
         for (int h = 0; h < 2; h++) {
             for (int i = 0; i < 3; i++) for (int x = 0; x < 4; x++) assertThat(out[((2 + h) * 3 + i) * 4 + x]).isZero(); // batch 1
@@ -111,7 +111,7 @@ class ScaledDotProductAttentionTest {
         }
         // float32 and a float -inf mask: still zeros, not NaN
         Tensor full = Tensor.full(Double.NEGATIVE_INFINITY, DType.F32, q.device(), 3, 3);
-        Tensor o32 = F.scaledDotProductAttention(q.detach().to(DType.F32), k.detach().to(DType.F32), v.detach().to(DType.F32), null, full, false);
+        Tensor o32 = F.scaledDotProductAttention(q.detach().to(DType.F32), k.detach().to(DType.F32), v.detach().to(DType.F32), full);
         assertThat(o32.toFloatArray()).containsOnly(0f);
     }
 
@@ -119,19 +119,20 @@ class ScaledDotProductAttentionTest {
     void singleHeadRankThreeEqualsRankFourWithOneHead() {
         Tensor q = randn(31, 2, 3, 4), k = randn(32, 2, 5, 4), v = randn(33, 2, 5, 2);
         Tensor kpm = mask(new boolean[] {false, false, false, false, true, false, true, true, true, true}, 2, 5);
-        Tensor a = F.scaledDotProductAttention(q, k, v, kpm, null, false);
-        Tensor b = F.scaledDotProductAttention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), kpm, null, false).squeeze(1);
+        SdpaOptions padded = SdpaOptions.builder().keyPaddingMask(kpm).build();
+        Tensor a = F.scaledDotProductAttention(q, k, v, padded).output();
+        Tensor b = F.scaledDotProductAttention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1), padded).output().squeeze(1);
         Fixture.assertClose("rank 3", a, b, 0, 0);
     }
 
     @Test
     void dropoutIsReproducibleAndScalesKeptWeights() {
         Tensor q = randn(41, 1, 2, 4, 4), k = randn(42, 1, 2, 6, 4), v = randn(43, 1, 2, 6, 4);
-        Attention a = F.scaledDotProductAttention(q, k, v, null, null, false, 0.5, null, new Random4j(7), true);
-        Attention b = F.scaledDotProductAttention(q, k, v, null, null, false, 0.5, null, new Random4j(7), true);
+        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(null, null, false, 0.5, null, new Random4j(7), true));
+        Attention b = F.scaledDotProductAttention(q, k, v, new SdpaOptions(null, null, false, 0.5, null, new Random4j(7), true));
         Fixture.assertClose("same seed", a.output(), b.output(), 0, 0);
         double[] dropped = a.weights().toDoubleArray();
-        double[] full = F.scaledDotProductAttention(q, k, v, null, null, false, 0, null, null, true).weights().toDoubleArray();
+        double[] full = F.scaledDotProductAttention(q, k, v, SdpaOptions.builder().needWeights(true).build()).weights().toDoubleArray();
         int zeros = 0;
         for (int i = 0; i < full.length; i++) {
             if (dropped[i] == 0) zeros++;
@@ -144,16 +145,19 @@ class ScaledDotProductAttentionTest {
     @Test
     void badShapesAreReportedWithTheShapes() {
         Tensor q = randn(1, 2, 2, 3, 4), k = randn(2, 2, 2, 5, 4), v = randn(3, 2, 2, 5, 4);
-        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, mask(new boolean[6], 2, 3), null, false))
+        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, SdpaOptions.builder().keyPaddingMask(mask(new boolean[6], 2, 3)).build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keyPaddingMask").hasMessageContaining("[2, 5]")
                 .hasMessageContaining("[2, 3]");
-        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, null, Tensor.zeros(3, 4), false))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attnMask [3, 4]").hasMessageContaining("[2, 2, 3, 5]");
+        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, Tensor.zeros(3, 4)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attnMask F32 [3, 4]").hasMessageContaining("[2, 2, 3, 5]");
         assertThatThrownBy(() -> F.scaledDotProductAttention(q, randn(4, 2, 2, 5, 3), v))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("embedding dims differ").hasMessageContaining("k [2, 2, 5, 3]");
         assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, randn(5, 2, 2, 4, 4)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lengths differ");
-        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, Tensor.zeros(2, 5), null, false))
+        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, SdpaOptions.builder().keyPaddingMask(Tensor.zeros(2, 5)).build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be BOOL");
+        assertThatThrownBy(() -> F.scaledDotProductAttention(q, k, v, Tensor.zeros(3, 5).to(DType.I64)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attnMask must be BOOL (true = attend) or floating point")
+                .hasMessageContaining("I64 [3, 5]");
     }
 }

@@ -39,8 +39,8 @@ class TransformerTest {
             Tensor x = randn(2, 2, 6, 8);
             Tensor kpm = padding(2, 6, 6, 4);
             Tensor perm = Tensor.ofLongs(new long[] {3, 0, 5, 1, 4, 2}, 6);
-            Tensor out = layer.forward(x, kpm);
-            Tensor outOfPermuted = layer.forward(x.indexSelect(1, perm), kpm.to(DType.I64).indexSelect(1, perm).ne(0.0));
+            Tensor out = layer.forward(x, null, kpm);
+            Tensor outOfPermuted = layer.forward(x.indexSelect(1, perm), null, kpm.to(DType.I64).indexSelect(1, perm).ne(0.0));
             Fixture.assertClose("f(P x) = P f(x), normFirst " + normFirst, outOfPermuted, out.indexSelect(1, perm), 1e-12, 1e-12);
         }
     }
@@ -144,7 +144,11 @@ class TransformerTest {
         assertThatThrownBy(() -> t.forward(Tensor.zeros(2, 5, 6), Tensor.zeros(2, 4, 6)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("d_model = 8");
         var layer = new TransformerEncoderLayer(SMALL);
-        assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 8), padding(2, 4, 4, 4)))
+        assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 8), null, padding(2, 4, 4, 4)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keyPaddingMask").hasMessageContaining("[2, 4]");
+        // PyTorch's second argument is src_mask: a key-padding-shaped mask there is an error naming attnMask, never padding
+        assertThatThrownBy(() -> layer.forward(Tensor.zeros(2, 5, 8), padding(2, 5, 5, 4)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attnMask must be (L, S) = [5, 5]")
+                .hasMessageContaining("[2, 5]");
     }
 }
