@@ -758,21 +758,21 @@ public final class CudaBackend implements Backend {
                 .i32(kind.ordinal()).i64(seed).i64(offset).f64(a).f64(b).i64(n));
     }
 
-    private KernelArgs convArgs(Tensor from, Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor to) {
+    private KernelArgs convArgs(Tensor from, Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor to) {
         int h = x.size(2), w = x.size(3);
-        int oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
+        int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
         return KernelArgs.of().ptr(ptr(from)).i32(code(x)).i32(x.size(0)).i32(x.size(1)).i32(h).i32(w)
-                .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw).i32(oh).i32(ow).ptr(ptr(to));
+                .i32(kh).i32(kw).i32(sh).i32(sw).i32(ph).i32(pw).i32(dh).i32(dw).i32(oh).i32(ow).ptr(ptr(to));
     }
 
     @Override
-    public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor cols) {
-        launch("conv.cu", "im2col", cols.numel(), convArgs(x, x, kh, kw, sh, sw, ph, pw, cols));
+    public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor cols) {
+        launch("conv.cu", "im2col", cols.numel(), convArgs(x, x, kh, kw, sh, sw, ph, pw, dh, dw, cols));
     }
 
     @Override
-    public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, Tensor x) {
-        launch("conv.cu", "col2im", x.numel(), convArgs(cols, x, kh, kw, sh, sw, ph, pw, x));
+    public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor x) {
+        launch("conv.cu", "col2im", x.numel(), convArgs(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, x));
     }
 
     @Override

@@ -96,8 +96,9 @@ class PyTorchParityTest {
         }
         if (n.startsWith("conv2d_")) {
             JsonNode c = fx.config();
-            return module(fx, new Conv2d(c.get("in_channels").asInt(), c.get("out_channels").asInt(), c.get("kernel_size").asInt(),
-                    c.get("stride").asInt(), c.get("padding").asInt(), c.get("bias").asBoolean(), new Random4j(1)));
+            return module(fx, new Conv2d(c.get("in_channels").asInt(), c.get("out_channels").asInt(), pair(c.get("kernel_size")),
+                    pair(c.get("stride")), pair(c.get("padding")), c.has("dilation") ? pair(c.get("dilation")) : new int[] {1, 1},
+                    c.has("groups") ? c.get("groups").asInt() : 1, c.get("bias").asBoolean(), new Random4j(1)));
         }
         if (n.startsWith("embedding_padding_idx")) {
             JsonNode c = fx.config();
@@ -223,6 +224,11 @@ class PyTorchParityTest {
         Tensor out = model.forward(src, tgt, null, fx.input("tgt_mask"), null, fx.input("src_key_padding_mask"), null,
                 fx.input("memory_key_padding_mask"), false, c.get("tgt_is_causal").asBoolean(), false);
         return new Run(model, Map.of("src", src, "tgt", tgt), Map.of("out", out));
+    }
+
+    /** An int or a (height, width) pair, as PyTorch's Conv2d arguments. */
+    private static int[] pair(JsonNode v) {
+        return v.isArray() ? ints(v) : new int[] {v.asInt(), v.asInt()};
     }
 
     private static int[] ints(JsonNode arr) {

@@ -74,11 +74,11 @@ public interface Backend {
     /** Fills out from the counter-based generator: UNIFORM in [a, b), NORMAL(mean a, std b), INT in [a, b). */
     void random(Tensor out, Distribution kind, long seed, long offset, double a, double b);
 
-    /** x [N, C, H, W] into cols [N, C*kh*kw, OH*OW] (zero padding). */
-    void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor cols);
+    /** x [N, C, H, W] into cols [N, C*kh*kw, OH*OW] (zero padding; kernel taps dh, dw apart: dilation). */
+    void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor cols);
 
     /** Adds cols [N, C*kh*kw, OH*OW] back into x [N, C, H, W] (which the caller zeroed). */
-    void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, Tensor x);
+    void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor x);
 
     /**
      * One Adam/AdamW update in place: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;

@@ -114,45 +114,70 @@ public final class NnOps {
         return y.dtype() == x.dtype() ? y : y.to(x.dtype());
     }
 
-    /** x [N, C, H, W] to columns [N, C*kh*kw, OH*OW]. */
-    public static Tensor im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw) {
+    /** x [N, C, H, W] to columns [N, C*kh*kw, OH*OW]; kernel taps dh, dw apart (dilation). */
+    public static Tensor im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
         if (x.dim() != 4) throw new IllegalArgumentException("im2col: expected input [N, C, H, W], got " + Shape.str(x.shape()));
         int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        int oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
-        if (oh <= 0 || ow <= 0) {
-            throw new IllegalArgumentException("conv2d: kernel " + kh + "x" + kw + " larger than padded input " + Shape.str(x.shape()));
+        int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+        if (h + 2 * ph < dh * (kh - 1) + 1 || w + 2 * pw < dw * (kw - 1) + 1) {
+            throw new IllegalArgumentException("conv2d: kernel " + kh + "x" + kw + (dh * dw > 1 ? " dilated " + dh + "x" + dw : "")
+                    + " larger than input " + Shape.str(x.shape()) + " padded by " + ph + "x" + pw);
         }
         Tensor xc = x.contiguous();
         Tensor cols = Tensor.empty(x.dtype(), x.device(), n, c * kh * kw, oh * ow);
-        x.backend().im2col(xc, kh, kw, sh, sw, ph, pw, cols);
+        x.backend().im2col(xc, kh, kw, sh, sw, ph, pw, dh, dw, cols);
         int[] shape = x.shape();
         return Autograd.record("im2col", cols, g -> {
             Tensor gx = Tensor.full(0, g.dtype(), g.device(), shape);
-            g.backend().col2im(g.contiguous(), kh, kw, sh, sw, ph, pw, gx);
+            g.backend().col2im(g.contiguous(), kh, kw, sh, sw, ph, pw, dh, dw, gx);
             return new Tensor[] {gx};
         }, x);
     }
 
-    /** 2-D convolution (cross-correlation as in PyTorch): x [N, C, H, W], weight [O, C, kh, kw], bias [O] or null. */
+    /** As {@link #conv2d(Tensor, Tensor, Tensor, int[], int[], int[], int)} with square stride and padding, no dilation or groups. */
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        return conv2d(x, weight, bias, new int[] {stride, stride}, new int[] {padding, padding}, new int[] {1, 1}, 1);
+    }
+
+    /**
+     * 2-D convolution (cross-correlation as in PyTorch): x [N, C, H, W], weight [O, C / groups, kh, kw], bias [O] or
+     * null; stride, padding (zeros) and dilation as (height, width). Output [N, O, OH, OW] with
+     * OH = (H + 2 ph - dh (kh - 1) - 1) / sh + 1. Groups: input channels and outputs in {@code groups} equal blocks,
+     * block g of the output seeing only block g of the input.
+     */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
         if (x.dim() != 4 || weight.dim() != 4) {
-            throw new IllegalArgumentException("conv2d: expected input [N, C, H, W] and weight [O, C, kh, kw], got "
+            throw new IllegalArgumentException("conv2d: expected input [N, C, H, W] and weight [O, C / groups, kh, kw], got "
                     + Shape.str(x.shape()) + " and " + Shape.str(weight.shape()));
         }
-        if (x.size(1) != weight.size(1)) {
-            throw new IllegalArgumentException("conv2d: input has " + x.size(1) + " channels " + Shape.str(x.shape())
-                    + " but weight expects " + weight.size(1) + " " + Shape.str(weight.shape()));
+        if (stride.length != 2 || padding.length != 2 || dilation.length != 2 || stride[0] < 1 || stride[1] < 1 || padding[0] < 0
+                || padding[1] < 0 || dilation[0] < 1 || dilation[1] < 1) {
+            throw new IllegalArgumentException("conv2d: stride and dilation must be two values >= 1 and padding two values >= 0, got stride "
+                    + java.util.Arrays.toString(stride) + ", padding " + java.util.Arrays.toString(padding) + ", dilation "
+                    + java.util.Arrays.toString(dilation));
         }
-        int n = x.size(0), o = weight.size(0), kh = weight.size(2), kw = weight.size(3);
-        int oh = (x.size(2) + 2 * padding - kh) / stride + 1, ow = (x.size(3) + 2 * padding - kw) / stride + 1;
+        int n = x.size(0), c = x.size(1), o = weight.size(0), kh = weight.size(2), kw = weight.size(3);
+        if (groups < 1 || c % groups != 0 || o % groups != 0) {
+            throw new IllegalArgumentException("conv2d: groups " + groups + " must divide the input channels " + c + " " + Shape.str(x.shape())
+                    + " and the output channels " + o + " " + Shape.str(weight.shape()));
+        }
+        if (c != weight.size(1) * groups) {
+            throw new IllegalArgumentException("conv2d: input has " + c + " channels " + Shape.str(x.shape()) + " but weight "
+                    + Shape.str(weight.shape()) + " expects " + weight.size(1) + (groups > 1 ? " x " + groups + " groups" : ""));
+        }
+        int sh = stride[0], sw = stride[1], ph = padding[0], pw = padding[1], dh = dilation[0], dw = dilation[1];
+        int oh = (x.size(2) + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (x.size(3) + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
         Tensor cols;
-        if (stride == kh && stride == kw && padding == 0 && x.size(2) % kh == 0 && x.size(3) % kw == 0) {
+        if (sh == kh && sw == kw && ph == 0 && pw == 0 && dh == 1 && dw == 1 && x.size(2) % kh == 0 && x.size(3) % kw == 0) {
             // non-overlapping patches: im2col is a pure permutation [N, C, OH, kh, OW, kw] -> [N, C, kh, kw, OH, OW]
-            cols = x.reshape(n, x.size(1), oh, kh, ow, kw).permute(0, 1, 3, 5, 2, 4).reshape(n, x.size(1) * kh * kw, oh * ow);
+            cols = x.reshape(n, c, oh, kh, ow, kw).permute(0, 1, 3, 5, 2, 4).reshape(n, c * kh * kw, oh * ow);
         } else {
-            cols = im2col(x, kh, kw, stride, stride, padding, padding);
+            cols = im2col(x, kh, kw, sh, sw, ph, pw, dh, dw);
         }
-        Tensor y = weight.reshape(o, -1).matmul(cols); // [N, O, OH*OW]
+        Tensor y = groups == 1
+                ? weight.reshape(o, -1).matmul(cols) // [N, O, OH*OW]
+                // [G, O/G, K] @ [N, G, K, L] -> [N, G, O/G, L], K = C/G * kh * kw (cols' rows are channel-major)
+                : weight.reshape(groups, o / groups, -1).matmul(cols.reshape(n, groups, c / groups * kh * kw, oh * ow)).reshape(n, o, oh * ow);
         if (bias != null) y = y.add(bias.reshape(1, o, 1));
         return y.reshape(n, o, oh, ow);
     }

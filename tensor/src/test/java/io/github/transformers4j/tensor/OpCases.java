@@ -298,8 +298,17 @@ final class OpCases {
                 x -> NnOps.conv2d(x[0], x[1], x[2], 2, 0), x -> convRef(x[0], x[1], x[2], 2, 0)));
         c.add(new Case("conv2d (3x3, stride 2, padding 1)", r -> new Tensor[] {rnd(r, 1, 2, 5, 5), rnd(r, 2, 2, 3, 3), rnd(r, 2)},
                 x -> NnOps.conv2d(x[0], x[1], x[2], 2, 1), x -> convRef(x[0], x[1], x[2], 2, 1)));
+        int[] s21 = {2, 1}, p12 = {1, 2}, d21 = {2, 1}, one = {1, 1};
+        c.add(new Case("conv2d (2x3 kernel, stride (2, 1), padding (1, 2), dilation (2, 1))",
+                r -> new Tensor[] {rnd(r, 2, 2, 6, 5), rnd(r, 3, 2, 2, 3), rnd(r, 3)},
+                x -> NnOps.conv2d(x[0], x[1], x[2], s21, p12, d21, 1), x -> convRef(x[0], x[1], x[2], s21, p12, d21, 1)));
+        c.add(new Case("conv2d (groups 2, 3x3, padding 1)", r -> new Tensor[] {rnd(r, 2, 4, 4, 4), rnd(r, 6, 2, 3, 3), rnd(r, 6)},
+                x -> NnOps.conv2d(x[0], x[1], x[2], one, one, one, 2), x -> convRef(x[0], x[1], x[2], one, one, one, 2)));
+        c.add(new Case("conv2d (depthwise: groups = channels, dilation 2)", r -> new Tensor[] {rnd(r, 1, 3, 6, 6), rnd(r, 3, 1, 3, 3), rnd(r, 3)},
+                x -> NnOps.conv2d(x[0], x[1], x[2], one, new int[] {2, 2}, new int[] {2, 2}, 3),
+                x -> convRef(x[0], x[1], x[2], one, new int[] {2, 2}, new int[] {2, 2}, 3)));
         c.add(new Case("im2col (3x3, stride 1, padding 1)", r -> new Tensor[] {rnd(r, 1, 2, 3, 3)},
-                x -> NnOps.im2col(x[0], 3, 3, 1, 1, 1, 1), x -> {
+                x -> NnOps.im2col(x[0], 3, 3, 1, 1, 1, 1, 1, 1), x -> {
                     Nd out = Nd.zeros(1, 18, 9);
                     for (int ch = 0; ch < 2; ch++) for (int ki = 0; ki < 3; ki++) for (int kj = 0; kj < 3; kj++)
                         for (int oy = 0; oy < 3; oy++) for (int ox = 0; ox < 3; ox++) {
@@ -399,15 +408,21 @@ final class OpCases {
     }
 
     static Nd convRef(Nd x, Nd w, Nd b, int stride, int pad) {
-        int n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
-        int o = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
-        int oh = (h + 2 * pad - kh) / stride + 1, ow = (wd + 2 * pad - kw) / stride + 1;
+        return convRef(x, w, b, new int[] {stride, stride}, new int[] {pad, pad}, new int[] {1, 1}, 1);
+    }
+
+    /** PyTorch's definition, term by term: out[i, oc, y, z] = b[oc] + sum over the oc's group's channels and the taps. */
+    static Nd convRef(Nd x, Nd w, Nd b, int[] stride, int[] pad, int[] dil, int groups) {
+        int n = x.shape()[0], h = x.shape()[2], wd = x.shape()[3];
+        int o = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+        int oh = (h + 2 * pad[0] - dil[0] * (kh - 1) - 1) / stride[0] + 1, ow = (wd + 2 * pad[1] - dil[1] * (kw - 1) - 1) / stride[1] + 1;
         Nd out = Nd.zeros(n, o, oh, ow);
         for (int i = 0; i < n; i++) for (int oc = 0; oc < o; oc++) for (int y = 0; y < oh; y++) for (int z = 0; z < ow; z++) {
-            double s = b.get(oc);
-            for (int ch = 0; ch < c; ch++) for (int p = 0; p < kh; p++) for (int q = 0; q < kw; q++) {
-                int iy = y * stride - pad + p, iz = z * stride - pad + q;
-                if (iy >= 0 && iy < h && iz >= 0 && iz < wd) s += x.get(i, ch, iy, iz) * w.get(oc, ch, p, q);
+            double s = b == null ? 0 : b.get(oc);
+            int g = oc / (o / groups);
+            for (int ch = 0; ch < cg; ch++) for (int p = 0; p < kh; p++) for (int q = 0; q < kw; q++) {
+                int iy = y * stride[0] - pad[0] + p * dil[0], iz = z * stride[1] - pad[1] + q * dil[1];
+                if (iy >= 0 && iy < h && iz >= 0 && iz < wd) s += x.get(i, g * cg + ch, iy, iz) * w.get(oc, ch, p, q);
             }
             out.set(s, i, oc, y, z);
         }

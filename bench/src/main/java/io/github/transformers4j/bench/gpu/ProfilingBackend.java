@@ -216,12 +216,12 @@ final class ProfilingBackend implements Backend {
         timed("random " + kind, () -> inner.random(out, kind, seed, offset, a, b));
     }
 
-    @Override public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor cols) {
-        timed("im2col", () -> inner.im2col(x, kh, kw, sh, sw, ph, pw, cols));
+    @Override public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor cols) {
+        timed("im2col", () -> inner.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols));
     }
 
-    @Override public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, Tensor x) {
-        timed("col2im", () -> inner.col2im(cols, kh, kw, sh, sw, ph, pw, x));
+    @Override public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor x) {
+        timed("col2im", () -> inner.col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, x));
     }
 
     @Override public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,

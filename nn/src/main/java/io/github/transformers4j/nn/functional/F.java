@@ -114,12 +114,27 @@ public final class F {
         return NnOps.embedding(weight, input, p);
     }
 
+    /** {@code F.conv2d(input, weight, bias)}: stride 1, no padding. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias) {
+        return conv2d(input, weight, bias, 1, 0);
+    }
+
     /** Cross-correlation: input (N, C, H, W), weight (O, C, kh, kw), bias (O) or null; square stride and padding. */
     public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding) {
-        if (stride < 1 || padding < 0) {
-            throw new IllegalArgumentException("conv2d: stride must be >= 1 and padding >= 0, got stride " + stride + ", padding " + padding);
-        }
-        return NnOps.conv2d(input, weight, bias, stride, padding);
+        return conv2d(input, weight, bias, stride, padding, 1, 1);
+    }
+
+    /** {@code F.conv2d(input, weight, bias, stride, padding, dilation, groups)} with square stride, padding and dilation. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding, int dilation, int groups) {
+        return conv2d(input, weight, bias, new int[] {stride, stride}, new int[] {padding, padding}, new int[] {dilation, dilation}, groups);
+    }
+
+    /**
+     * Cross-correlation as {@code torch.nn.functional.conv2d}: input (N, C, H, W), weight (O, C / groups, kh, kw), bias
+     * (O) or null; stride, padding (zeros) and dilation as (height, width) pairs; output (N, O, OH, OW).
+     */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] dilation, int groups) {
+        return NnOps.conv2d(input, weight, bias, stride, padding, dilation, groups);
     }
 
     // ------------------------------------------------------------------------------------------ attention

@@ -169,13 +169,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor cols) {
-        CpuMisc.im2col(x, kh, kw, sh, sw, ph, pw, cols);
+    public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor cols) {
+        CpuMisc.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols);
     }
 
     @Override
-    public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, Tensor x) {
-        CpuMisc.col2im(cols, kh, kw, sh, sw, ph, pw, x);
+    public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor x) {
+        CpuMisc.col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, x);
     }
 
     @Override

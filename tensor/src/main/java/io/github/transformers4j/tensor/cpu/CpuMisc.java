@@ -28,9 +28,9 @@ final class CpuMisc {
         });
     }
 
-    static void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, Tensor cols) {
+    static void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor cols) {
         int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        int oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
+        int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
         MemorySegment xs = Access.seg(x), cs = Access.seg(cols);
         long xo = x.storageOffset(), co = cols.storageOffset();
         DType t = x.dtype();
@@ -41,9 +41,9 @@ final class CpuMisc {
                     for (int kj = 0; kj < kw; kj++) {
                         long row = ((long) img * c * kh * kw + (long) ch * kh * kw + ki * kw + kj) * oh * ow;
                         for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * sh - ph + ki;
+                            int iy = oy * sh - ph + ki * dh;
                             for (int ox = 0; ox < ow; ox++) {
-                                int ix = ox * sw - pw + kj;
+                                int ix = ox * sw - pw + kj * dw;
                                 double v = iy >= 0 && iy < h && ix >= 0 && ix < w
                                         ? Access.get(xs, t, xo + (((long) nc * h + iy) * w + ix)) : 0;
                                 Access.set(cs, t, co + row + (long) oy * ow + ox, v);
@@ -55,9 +55,9 @@ final class CpuMisc {
         });
     }
 
-    static void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, Tensor x) {
+    static void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor x) {
         int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        int oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
+        int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
         MemorySegment xs = Access.seg(x), cs = Access.seg(cols);
         long xo = x.storageOffset(), co = cols.storageOffset();
         DType t = x.dtype();
@@ -68,10 +68,10 @@ final class CpuMisc {
                     for (int kj = 0; kj < kw; kj++) {
                         long row = ((long) img * c * kh * kw + (long) ch * kh * kw + ki * kw + kj) * oh * ow;
                         for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * sh - ph + ki;
+                            int iy = oy * sh - ph + ki * dh;
                             if (iy < 0 || iy >= h) continue;
                             for (int ox = 0; ox < ow; ox++) {
-                                int ix = ox * sw - pw + kj;
+                                int ix = ox * sw - pw + kj * dw;
                                 if (ix < 0 || ix >= w) continue;
                                 long at = xo + (((long) nc * h + iy) * w + ix);
                                 Access.set(xs, t, at, Access.get(xs, t, at) + Access.get(cs, t, co + row + (long) oy * ow + ox));
