@@ -33,6 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CudaBackend implements Backend {
     static final int BLOCK = 256;
+    /** Elements per thread per round of the unrolled elementwise kernels (UNROLL in common.cuh). */
+    static final int UNROLL = 8;
     /** Host staging for heap arrays (Tensor.of, toFloatArray): pinned, reused, transfers split into chunks. */
     static final long STAGING_BYTES = 16L << 20;
 
@@ -118,6 +120,12 @@ public final class CudaBackend implements Backend {
     private void launch(String file, String kernel, long n, KernelArgs args) {
         if (n <= 0) return;
         fn(file, kernel).launch(stream, grid(n), BLOCK, 0, args);
+    }
+
+    /** As {@link #launch} for kernels that take UNROLL elements per thread per round (common.cuh's for_each_unrolled). */
+    private void launchUnrolled(String file, String kernel, long n, KernelArgs args) {
+        if (n <= 0) return;
+        fn(file, kernel).launch(stream, grid(Math.ceilDiv(n, UNROLL)), BLOCK, 0, args);
     }
 
     /** One block per row (grid-stride over rows); block size from the row length. */
@@ -235,7 +243,7 @@ public final class CudaBackend implements Backend {
             if (st == dt) {
                 stream.copyAsync(ptr(src), ptr(dst), n * dt.byteSize());
             } else {
-                launch("copy.cu", "copy_contiguous", n, KernelArgs.of().ptr(ptr(src)).i32(code(st)).ptr(ptr(dst))
+                launchUnrolled("copy.cu", "copy_contiguous", n, KernelArgs.of().ptr(ptr(src)).i32(code(st)).ptr(ptr(dst))
                         .i32(code(dt)).i32(dt.byteSize()).i64(n));
             }
             return;
@@ -283,7 +291,7 @@ public final class CudaBackend implements Backend {
         if (n == 0) return;
         DType xt = x.dtype();
         if (xt == out.dtype() && xt.isFloatingPoint()) {
-            launch("unary.cu", "unary_" + suffix("unary", xt), n, KernelArgs.of().i32(op.ordinal()).f64(p0).f64(p1)
+            launchUnrolled("unary.cu", "unary_" + suffix("unary", xt), n, KernelArgs.of().i32(op.ordinal()).f64(p0).f64(p1)
                     .ptr(ptr(x)).ptr(ptr(out)).i64(n));
         } else {
             launch("unary.cu", "unary_generic", n, KernelArgs.of().i32(op.ordinal()).f64(p0).f64(p1)
@@ -307,10 +315,10 @@ public final class CudaBackend implements Backend {
             long n = c.inner().numel();
             long ca = pa + c.offsets()[0] * es, cb = pb + c.offsets()[1] * esb, co = po + c.offsets()[2] * os;
             if (mixed) {
-                launch("binary.cu", "binary_f32_mixed", n, KernelArgs.of().i32(op.ordinal()).struct(c.inner().words())
+                launchUnrolled("binary.cu", "binary_f32_mixed", n, KernelArgs.of().i32(op.ordinal()).struct(c.inner().words())
                         .ptr(ca).i32(code(a)).ptr(cb).i32(code(b)).ptr(co).i64(n));
             } else if (t.isFloatingPoint()) {
-                launch("binary.cu", "binary_" + suffix("binary", t), n, KernelArgs.of().i32(op.ordinal())
+                launchUnrolled("binary.cu", "binary_" + suffix("binary", t), n, KernelArgs.of().i32(op.ordinal())
                         .struct(c.inner().words()).ptr(ca).ptr(cb).ptr(co).i64(n));
             } else {
                 launch("binary.cu", "binary_generic", n, KernelArgs.of().i32(op.ordinal()).struct(c.inner().words())

@@ -30,18 +30,27 @@ __device__ __forceinline__ C binary_op(int op, C a, C b) {
     }
 }
 
+// One element's operands and where its result goes (for_each_unrolled's loads).
+template <typename C>
+struct Operands {
+    C a, b;
+    i64 out;
+};
+
 template <int DT>
 __device__ __forceinline__ void binary_typed(int op, Layout L, const void* a, const void* b, void* out, i64 n) {
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
     bool cmp = op >= B_EQ && op <= B_OR;
-    FOR_EACH(i, n) {
+    for_each_unrolled<Operands<C>>(n, [&](i64 i) {
         i64 off[3];
         offsets<3>(L, i, off);
-        C r = binary_op<C>(op, Ty<DT>::ld((const S*)a, off[0]), Ty<DT>::ld((const S*)b, off[1]));
-        if (cmp) ((u8*)out)[off[2]] = r != C(0);
-        else Ty<DT>::st((S*)out, off[2], r);
-    }
+        return Operands<C>{Ty<DT>::ld((const S*)a, off[0]), Ty<DT>::ld((const S*)b, off[1]), off[2]};
+    }, [&](i64, Operands<C> v) {
+        C r = binary_op<C>(op, v.a, v.b);
+        if (cmp) ((u8*)out)[v.out] = r != C(0);
+        else Ty<DT>::st((S*)out, v.out, r);
+    });
 }
 
 // a, b of one floating-point dtype; out of that dtype, or BOOL for comparisons.
@@ -56,11 +65,11 @@ __device__ __forceinline__ float ld_float(const void* p, int dt, i64 i) {
     return dt == DT_F32 ? ((const float*)p)[i] : dt == DT_BF16 ? bf16_to_f32(((const u16*)p)[i]) : f16_to_f32(((const u16*)p)[i]);
 }
 extern "C" __global__ void binary_f32_mixed(int op, Layout L, const void* a, int da, const void* b, int db, float* out, i64 n) {
-    FOR_EACH(i, n) {
+    for_each_unrolled<Operands<float>>(n, [&](i64 i) {
         i64 off[3];
         offsets<3>(L, i, off);
-        out[off[2]] = binary_op<float>(op, ld_float(a, da, off[0]), ld_float(b, db, off[1]));
-    }
+        return Operands<float>{ld_float(a, da, off[0]), ld_float(b, db, off[1]), off[2]};
+    }, [&](i64, Operands<float> v) { out[v.out] = binary_op<float>(op, v.a, v.b); });
 }
 
 // Integer and BOOL operands: computed in double, as the CPU's generic path.

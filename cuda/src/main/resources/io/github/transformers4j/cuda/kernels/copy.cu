@@ -13,7 +13,15 @@ __device__ __forceinline__ void convert_elem(void* dst, int ddt, i64 di, const v
 // dst[i] = convert(src[i]) for i < n; both contiguous.
 // src [n] (sdt), dst [n] (ddt)
 extern "C" __global__ void copy_contiguous(const void* src, int sdt, void* dst, int ddt, int esize, i64 n) {
-    FOR_EACH(i, n) convert_elem(dst, ddt, i, src, sdt, i, esize);
+    if (sdt == DT_F32 && ddt == DT_BF16) {  // autocast's conversions, in rounds (for_each_unrolled)
+        for_each_unrolled<float>(n, [&](i64 i) { return ((const float*)src)[i]; },
+                                 [&](i64 i, float v) { ((u16*)dst)[i] = f32_to_bf16(v); });
+    } else if (sdt == DT_BF16 && ddt == DT_F32) {
+        for_each_unrolled<u16>(n, [&](i64 i) { return ((const u16*)src)[i]; },
+                               [&](i64 i, u16 v) { ((float*)dst)[i] = bf16_to_f32(v); });
+    } else {
+        FOR_EACH(i, n) convert_elem(dst, ddt, i, src, sdt, i, esize);
+    }
 }
 
 // dst[idx] = convert(src[idx]) over the shape of L; L.stride[0] is src's, L.stride[1] dst's (in elements).

@@ -59,7 +59,8 @@ __device__ __forceinline__ void unary_typed(int op, double p0, double p1, const 
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
     C q0 = (C)p0, q1 = (C)p1;
-    FOR_EACH(i, n) Ty<DT>::st((S*)out, i, unary_op<C>(op, Ty<DT>::ld((const S*)x, i), q0, q1));
+    for_each_unrolled<C>(n, [&](i64 i) { return Ty<DT>::ld((const S*)x, i); },
+                         [&](i64 i, C v) { Ty<DT>::st((S*)out, i, unary_op<C>(op, v, q0, q1)); });
 }
 
 // x [n] and out [n] of one floating-point dtype.
