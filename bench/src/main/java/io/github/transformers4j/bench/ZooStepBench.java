@@ -26,7 +26,7 @@ public final class ZooStepBench {
 
     public static void main(String[] args) {
         int batch = 32, warmup = 1, iters = 3;
-        List<String> models = ModelZoo.names();
+        List<String> models = ModelZoo.names(ModelZoo.Task.IMAGE_CLASSIFICATION);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--batch" -> batch = Integer.parseInt(args[++i]);

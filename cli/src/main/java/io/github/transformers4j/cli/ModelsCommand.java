@@ -9,10 +9,10 @@ import picocli.CommandLine.Command;
 final class ModelsCommand implements Runnable {
     @Override
     public void run() {
-        for (String name : ModelZoo.names()) {
+        for (String name : ModelZoo.names(ModelZoo.Task.IMAGE_CLASSIFICATION)) {
             System.out.println(ModelZoo.describe(name, ModelZoo.create(name, 28, 1, 10, new Random4j(0))));
             System.out.println(ModelZoo.describe(name, ModelZoo.create(name, 32, 3, 10, new Random4j(0))));
         }
-        for (var p : io.github.transformers4j.models.seq2seq.Seq2SeqPresets.all()) System.out.println(p.name() + ": " + p.description());
+        for (String name : ModelZoo.names(ModelZoo.Task.SEQ2SEQ)) System.out.println(name + ": " + ModelZoo.preset(name).description());
     }
 }

@@ -77,8 +77,9 @@ final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         threads.apply();
-        if (!ModelZoo.pretrainNames().contains(model))
-            throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: " + String.join(", ", ModelZoo.pretrainNames()));
+        if (!ModelZoo.has(model, ModelZoo.Task.PRETRAINING))
+            throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: "
+                    + String.join(", ", ModelZoo.names(ModelZoo.Task.PRETRAINING)));
         RunFolder.Mode mode = runOptions.folderMode(); // before anything is written
         RunConfig cfg = steps.applyTo(RunConfig.builder().model(model).dataset(data.dataset)
                 .dataDir(data.dataDir == null ? null : data.dataDir.toString()).epochs(epochs).batchSize(batchSize).lr(lr)

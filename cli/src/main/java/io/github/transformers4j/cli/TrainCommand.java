@@ -219,7 +219,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         threads.apply();
-        if (io.github.transformers4j.models.seq2seq.Seq2SeqPresets.has(model)) return seq2seq.train(this);
+        if (io.github.transformers4j.models.ModelZoo.has(model, io.github.transformers4j.models.ModelZoo.Task.SEQ2SEQ)) return seq2seq.train(this);
         boolean text = isHfText();
         if (data.dataset.startsWith("jsonl:") && !text)
             throw usage("--dataset " + data.dataset + " holds text pairs, which summarizer models train on (--model summarizer-4x512 or "

@@ -7,6 +7,9 @@ import io.github.transformers4j.models.mae.MaeConfig;
 import io.github.transformers4j.models.mae.MaskedAutoencoder;
 import io.github.transformers4j.models.recurrent.RecurrentClassifier;
 import io.github.transformers4j.models.recurrent.RecurrentConfig;
+import io.github.transformers4j.models.seq2seq.Seq2SeqConfig;
+import io.github.transformers4j.models.seq2seq.Seq2SeqSize;
+import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
 import io.github.transformers4j.models.vit.ConvViT;
 import io.github.transformers4j.models.vit.ConvViTConfig;
 import io.github.transformers4j.models.vit.EinsumViT;
@@ -14,14 +17,19 @@ import io.github.transformers4j.models.vit.EinsumViTConfig;
 import io.github.transformers4j.models.vit.ViTConfig;
 import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.tensor.Random4j;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Named model presets ({@code t4j train --model NAME}). Image size, channels and classes come from the data set; the
- * rest is fixed by the name. Templates below are written for 32 x 32 x 3 images and 10 classes.
+ * The one registry of named presets ({@code t4j train --model NAME}, {@code t4j pretrain --model NAME}, {@code t4j
+ * models}): image classifiers, the pre-trainer behind a classifier (mae-tiny) and encoder-decoder summarizers. A
+ * preset serves one or more {@link Task}s. Image size, channels and classes come from the data set, vocabulary and
+ * positions from the tokenizer; the rest is fixed by the name. Image templates are written for 32 x 32 x 3 images and
+ * 10 classes.
  * <table>
  *   <caption>presets</caption>
  *   <tr><th>name</th><th>class</th><th>what</th></tr>
@@ -39,23 +47,64 @@ import java.util.Map;
  *       8 heads, FFN 512, cls token after the patches, flatten-all-tokens MLP head</td></tr>
  *   <tr><td>gru-p16, lstm-p16, rnn-p16</td><td>{@link RecurrentClassifier}</td><td>Conv2d patches 16 + LayerNorm (64),
  *       one recurrent layer of 128 over the patch tokens, linear head on the last hidden state</td></tr>
- *   <tr><td>mae-tiny</td><td>{@link MaeClassifier} ({@link MaskedAutoencoder} for {@code t4j pretrain})</td>
+ *   <tr><td>mae-tiny</td><td>{@link MaeClassifier}; pre-training: {@link MaskedAutoencoder}</td>
  *       <td>encoder 256-d x 4, decoder 128-d x 2, patch 4, mask ratio 0.75</td></tr>
+ *   <tr><td>summarizer-4x512</td><td>{@link Seq2SeqTransformer}</td><td>4+4 post-norm layers, d_model 512, 8 heads,
+ *       FFN 2048, dropout 0.1 (the benchmark model)</td></tr>
+ *   <tr><td>summarizer-tiny</td><td>{@link Seq2SeqTransformer}</td><td>2+2 layers, d_model 128, 4 heads, FFN 512,
+ *       dropout 0.1 (sized for a CPU demo)</td></tr>
  * </table>
  */
 public final class ModelZoo {
     private ModelZoo() {}
 
-    /** Builds a preset's model for data of the given shape. */
+    /** What a preset can be built for. */
+    public enum Task { IMAGE_CLASSIFICATION, PRETRAINING, SEQ2SEQ }
+
+    /** Builds a preset's classifier for data of the given shape. */
     @FunctionalInterface
     public interface Factory {
         ImageClassifier create(int imageSize, int channels, int numClasses, Random4j rng);
     }
 
-    /** A preset: its name, the family (sub-package), what it is, and how to build it. */
-    public record Preset(String name, String family, String description, Factory factory) {
+    /** Builds a preset's self-supervised model for images of the given shape. */
+    @FunctionalInterface
+    public interface PretrainerFactory {
+        MaskedAutoencoder create(int imageSize, int channels, Random4j rng);
+    }
+
+    /**
+     * A preset: its name, the family (sub-package), what it is, and the builder of each task it serves (null for the
+     * tasks it does not).
+     */
+    public record Preset(String name, String family, String description, Factory classifier, PretrainerFactory pretrainer,
+            Seq2SeqSize seq2seq) {
+        public Set<Task> tasks() {
+            Set<Task> t = EnumSet.noneOf(Task.class);
+            if (classifier != null) t.add(Task.IMAGE_CLASSIFICATION);
+            if (pretrainer != null) t.add(Task.PRETRAINING);
+            if (seq2seq != null) t.add(Task.SEQ2SEQ);
+            return t;
+        }
+
         public ImageClassifier create(int imageSize, int channels, int numClasses, Random4j rng) {
-            return factory.create(imageSize, channels, numClasses, rng);
+            return need(classifier, Task.IMAGE_CLASSIFICATION).create(imageSize, channels, numClasses, rng);
+        }
+
+        public MaskedAutoencoder createPretrainer(int imageSize, int channels, Random4j rng) {
+            return need(pretrainer, Task.PRETRAINING).create(imageSize, channels, rng);
+        }
+
+        public Seq2SeqConfig seq2seqConfig(int vocabSize, int maxPositions, int padId, int eosId) {
+            return need(seq2seq, Task.SEQ2SEQ).config(vocabSize, maxPositions, padId, eosId);
+        }
+
+        private <T> T need(T builder, Task task) {
+            if (builder == null) {
+                throw new IllegalArgumentException("model '" + name + "' does not serve " + task.name().toLowerCase(Locale.ROOT).replace('_', ' ')
+                        + " (it serves " + tasks() + "); presets that do: " + String.join(", ", names(task)));
+            }
+            return builder;
         }
     }
 
@@ -76,35 +125,60 @@ public final class ModelZoo {
         conv("vit-window-p4", "ViT with Conv2d patches 4 + LayerNorm, 128-d, 4 layers, 4 heads, FFN 512, 5x5-patch windowed attention (blocked)",
                 new ConvViTConfig(32, 3, 4, 128, 4, 4, 512, 0.0, 10, true, "learned", "cls", 5, "blocked"));
         BertViT.Config bert = new BertViT.Config(32, 3, 4, 10, BertConfig.of(256, 12, 8, 1024, 65));
-        add(new Preset("vit-bert12-p4", "bert", "BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024, dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout",
-                (s, c, k, rng) -> new BertViT(bert.withData(s, c, k), rng)));
+        image("vit-bert12-p4", "bert", "BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024, dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout",
+                (s, c, k, rng) -> new BertViT(bert.withData(s, c, k), rng));
         EinsumViTConfig einsum = new EinsumViTConfig(32, 3, 16, 256, 4, 8, 512, 256, 0.0, 10);
-        add(new Preset("vit-einsum-p16", "vit", "ViT with einsum attention (one packed qkv tensor), 256-d, 4 layers, 8 heads, FFN 512, cls token last, MLP head over all tokens",
-                (s, c, k, rng) -> new EinsumViT(einsum.withData(s, c, k), rng)));
+        image("vit-einsum-p16", "vit", "ViT with einsum attention (one packed qkv tensor), 256-d, 4 layers, 8 heads, FFN 512, cls token last, MLP head over all tokens",
+                (s, c, k, rng) -> new EinsumViT(einsum.withData(s, c, k), rng));
         for (String cell : List.of("gru", "lstm", "rnn")) {
             RecurrentConfig rc = new RecurrentConfig(cell, 32, 3, 16, 64, 128, 1, false, 0.0, 10);
-            add(new Preset(cell + "-p16", "recurrent", cell.toUpperCase(Locale.ROOT) + " 128 over Conv2d patch tokens 16 (+ LayerNorm, 64), linear head on the last hidden state",
-                    (s, c, k, rng) -> new RecurrentClassifier(rc.withData(s, c, k), rng)));
+            image(cell + "-p16", "recurrent", cell.toUpperCase(Locale.ROOT) + " 128 over Conv2d patch tokens 16 (+ LayerNorm, 64), linear head on the last hidden state",
+                    (s, c, k, rng) -> new RecurrentClassifier(rc.withData(s, c, k), rng));
         }
         add(new Preset("mae-tiny", "mae", "MAE encoder 256-d, 4 layers, 4 heads, FFN 1024, patch 4, linear head on the class token "
                 + "(pre-train with 't4j pretrain --model mae-tiny': decoder 128-d x 2, mask ratio 0.75)",
-                (s, c, k, rng) -> new MaeClassifier(MAE_TINY.withData(s, c, k), rng)));
+                (s, c, k, rng) -> new MaeClassifier(MAE_TINY.withData(s, c, k), rng),
+                (s, c, rng) -> new MaskedAutoencoder(MAE_TINY.withData(s, c, 10), rng), null));
+        seq2seq("summarizer-4x512", "encoder-decoder 4+4 layers, d_model 512, 8 heads, FFN 2048, dropout 0.1",
+                new Seq2SeqSize(512, 4, 4, 8, 2048, 0.1));
+        seq2seq("summarizer-tiny", "encoder-decoder 2+2 layers, d_model 128, 4 heads, FFN 512, dropout 0.1 (sized for the CPU)",
+                new Seq2SeqSize(128, 2, 2, 4, 512, 0.1));
     }
 
     private static void vit(String name, String description, ViTConfig template) {
-        add(new Preset(name, "vit", description, (s, c, k, rng) -> new VisionTransformer(template.withData(s, c, k), rng)));
+        image(name, "vit", description, (s, c, k, rng) -> new VisionTransformer(template.withData(s, c, k), rng));
     }
 
     private static void conv(String name, String description, ConvViTConfig template) {
-        add(new Preset(name, "vit", description, (s, c, k, rng) -> new ConvViT(template.withData(s, c, k), rng)));
+        image(name, "vit", description, (s, c, k, rng) -> new ConvViT(template.withData(s, c, k), rng));
+    }
+
+    private static void image(String name, String family, String description, Factory factory) {
+        add(new Preset(name, family, description, factory, null, null));
+    }
+
+    private static void seq2seq(String name, String description, Seq2SeqSize size) {
+        add(new Preset(name, "seq2seq", description, null, null, size));
     }
 
     private static void add(Preset p) {
         PRESETS.put(p.name(), p);
     }
 
+    /** Every preset's name, in registration order. */
     public static List<String> names() {
         return List.copyOf(PRESETS.keySet());
+    }
+
+    /** The names of the presets that serve {@code task}. */
+    public static List<String> names(Task task) {
+        return PRESETS.values().stream().filter(p -> p.tasks().contains(task)).map(Preset::name).toList();
+    }
+
+    /** Whether {@code name} is a preset that serves {@code task}. */
+    public static boolean has(String name, Task task) {
+        Preset p = name == null ? null : PRESETS.get(name.toLowerCase(Locale.ROOT));
+        return p != null && p.tasks().contains(task);
     }
 
     public static Preset preset(String name) {
@@ -138,16 +212,9 @@ public final class ModelZoo {
         return preset(name).create(imageSize, channels, numClasses, rng);
     }
 
-    /** Names of the presets that {@code t4j pretrain} knows. */
-    public static List<String> pretrainNames() {
-        return List.of("mae-tiny");
-    }
-
     /** The self-supervised model behind a pre-trainable preset ({@code mae-tiny}: a {@link MaskedAutoencoder}). */
     public static MaskedAutoencoder createPretrainer(String name, int imageSize, int channels, Random4j rng) {
-        if (!name.toLowerCase(Locale.ROOT).equals("mae-tiny"))
-            throw new IllegalArgumentException("unknown pre-training model '" + name + "'; known: " + String.join(", ", pretrainNames()));
-        return new MaskedAutoencoder(MAE_TINY.withData(imageSize, channels, 10), rng);
+        return preset(name).createPretrainer(imageSize, channels, rng);
     }
 
     /** One line: name, what it is, its tokens and its parameter count, e.g. for the start of a training run. */

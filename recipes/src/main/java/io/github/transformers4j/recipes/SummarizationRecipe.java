@@ -15,7 +15,7 @@ import io.github.transformers4j.data.text.tokenizer.Tokenizer;
 import io.github.transformers4j.models.seq2seq.GenerationConfig;
 import io.github.transformers4j.models.seq2seq.Generator;
 import io.github.transformers4j.models.seq2seq.Seq2SeqConfig;
-import io.github.transformers4j.models.seq2seq.Seq2SeqPresets;
+import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.optim.AdamW;
@@ -157,7 +157,7 @@ public final class SummarizationRecipe {
         Tokenizer tok = tokenizer(cfg, runDir, data.train(), out);
         if (!Files.isRegularFile(runDir.resolve(TOKENIZER))) tok.save(runDir.resolve(TOKENIZER));
         Seq2SeqCollator collator = new Seq2SeqCollator(tok, cfg.maxSourceLength(), cfg.maxTargetLength());
-        Seq2SeqConfig mc = Seq2SeqPresets.preset(cfg.model()).config(tok.vocabSize(), Math.max(cfg.maxSourceLength(), cfg.maxTargetLength()),
+        Seq2SeqConfig mc = ModelZoo.preset(cfg.model()).seq2seqConfig(tok.vocabSize(), Math.max(cfg.maxSourceLength(), cfg.maxTargetLength()),
                 collator.padId(), collator.eosId());
         Random4j rng = new Random4j(cfg.seed());
         Seq2SeqTransformer model = new Seq2SeqTransformer(mc, rng);
@@ -176,7 +176,7 @@ public final class SummarizationRecipe {
             if (!(resume && Files.isRegularFile(configPath))) writeString(configPath, configJson);
 
             out.printf(Locale.ROOT, "%s: %s; %,d parameters (vocabulary %,d, %d positions)%n", cfg.model(),
-                    Seq2SeqPresets.preset(cfg.model()).description(), model.numParameters(), mc.vocabSize(), mc.maxPositions());
+                    ModelZoo.preset(cfg.model()).description(), model.numParameters(), mc.vocabSize(), mc.maxPositions());
             out.printf(Locale.ROOT, "data: %s; %,d train / %,d validation / %,d test pairs; source <= %d, target <= %d tokens%n", cfg.dataDir(),
                     data.train().size(), size(data.validation()), size(data.test()), cfg.maxSourceLength(), cfg.maxTargetLength());
             out.printf(Locale.ROOT, "training: %d epochs x %d steps of %d, adamw lr %.3g (warm-up %d steps, linear decay), weight decay %.3g, "

@@ -9,14 +9,11 @@ import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.nn.functional.Attention;
-import io.github.transformers4j.nn.functional.AttentionCapture;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.init.Init;
-import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Grad;
-import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.ArrayList;
@@ -226,21 +223,11 @@ public class BertModel extends Module {
 
         /** x (B, L, d), padding BOOL (B, L) or null -> context (B, L, d) (heads concatenated) and, on request, weights (B, H, L, L). */
         public Attention forward(Tensor x, Tensor padding, boolean needWeights) {
-            int b = x.size(0), l = x.size(1), d = x.size(2), e = d / heads;
-            double p = isTraining() ? attentionDropout : 0;
-            if (!needWeights && !AttentionCapture.active() && Backends.of(x.device()).prefersFusedAttention()) {
-                // the three projections as one product (weights side by side), straight into fused attention; the same
-                // maths and random numbers as below, without per-head copies of q, k and v
-                Tensor w = Tensor.cat(List.of(query.weight.data(), key.weight.data(), value.weight.data()), 0);
-                Tensor bias = Tensor.cat(List.of(query.bias.data(), key.bias.data(), value.bias.data()), 0);
-                Tensor masked = padding == null ? null : padding.view(b, 1, 1, l);
-                return new Attention(NnOps.multiHeadAttention(F.linear(x, w, bias), null, heads, masked, null, 1 / Math.sqrt(e), p, rng), null);
-            }
-            Tensor q = query.forward(x).view(b, l, heads, e).transpose(1, 2);
-            Tensor k = key.forward(x).view(b, l, heads, e).transpose(1, 2);
-            Tensor v = value.forward(x).view(b, l, heads, e).transpose(1, 2);
-            Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(null, padding, false, p, null, rng, needWeights));
-            return new Attention(a.output().transpose(1, 2).reshape(b, l, d), a.weights());
+            // the three projections as one product (weights side by side, columns q | k | v); F picks the attention kernel
+            Tensor w = Tensor.cat(List.of(query.weight.data(), key.weight.data(), value.weight.data()), 0);
+            Tensor bias = Tensor.cat(List.of(query.bias.data(), key.bias.data(), value.bias.data()), 0);
+            return F.multiHeadAttention(F.linear(x, w, bias), null, heads,
+                    new SdpaOptions(null, padding, false, isTraining() ? attentionDropout : 0, null, rng, needWeights));
         }
     }
 

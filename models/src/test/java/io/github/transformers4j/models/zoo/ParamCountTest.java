@@ -45,12 +45,12 @@ class ParamCountTest {
     void everyPresetHasAPyTorchCount() {
         List<String> torch = new ArrayList<>();
         counts.fieldNames().forEachRemaining(torch::add);
-        assertThat(torch).containsAll(ModelZoo.names()).contains("mae-tiny-pretrain");
+        assertThat(torch).containsAll(ModelZoo.names(ModelZoo.Task.IMAGE_CLASSIFICATION)).contains("mae-tiny-pretrain");
     }
 
     @Test
     void parameterCountsEqualPyTorchs() {
-        for (String preset : ModelZoo.names()) {
+        for (String preset : ModelZoo.names(ModelZoo.Task.IMAGE_CLASSIFICATION)) {
             for (var shape : List.of(new int[] {28, 1}, new int[] {32, 3})) {
                 String key = shape[0] + "x" + shape[0] + "x" + shape[1];
                 long torch = counts.get(preset).get(key).get("parameters").asLong();

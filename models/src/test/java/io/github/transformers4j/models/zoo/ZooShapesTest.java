@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** Every preset at its real size turns Fashion-MNIST-shaped and CIFAR-shaped batches into logits. */
 class ZooShapesTest {
     static java.util.List<String> presets() {
-        return ModelZoo.names();
+        return ModelZoo.names(ModelZoo.Task.IMAGE_CLASSIFICATION);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -46,6 +46,24 @@ class ZooShapesTest {
         var pe = new PatchEmbedding(28, 1, 16, 8, true, new Random4j(0));
         assertThat(pe.forward(Tensor.zeros(3, 1, 28, 28)).shape()).containsExactly(3, 4, 8);
         assertThatThrownBy(() -> pe.forward(Tensor.zeros(3, 1, 32, 32))).hasMessageContaining("expected images (B, 1, 28, 28)");
+    }
+
+    @Test
+    void oneRegistryServesEveryTask() {
+        assertThat(ModelZoo.names()).contains("vit-tiny-p4", "mae-tiny", "summarizer-4x512", "summarizer-tiny");
+        assertThat(ModelZoo.names(ModelZoo.Task.PRETRAINING)).containsExactly("mae-tiny");
+        assertThat(ModelZoo.names(ModelZoo.Task.SEQ2SEQ)).containsExactly("summarizer-4x512", "summarizer-tiny");
+        assertThat(ModelZoo.preset("mae-tiny").tasks()).containsExactly(ModelZoo.Task.IMAGE_CLASSIFICATION, ModelZoo.Task.PRETRAINING);
+        assertThat(ModelZoo.has("Summarizer-Tiny", ModelZoo.Task.SEQ2SEQ)).isTrue();
+        assertThat(ModelZoo.has("vit-tiny-p4", ModelZoo.Task.SEQ2SEQ)).isFalse();
+        var c = ModelZoo.preset("summarizer-tiny").seq2seqConfig(100, 64, 0, 1);
+        assertThat(new int[] {c.dModel(), c.numEncoderLayers(), c.nhead(), c.dimFeedforward()}).containsExactly(128, 2, 4, 512);
+        assertThat(ModelZoo.createPretrainer("mae-tiny", 32, 3, new Random4j(0)).numParameters()).isPositive();
+        // a preset asked for a task it does not serve names the task and the presets that do
+        assertThatThrownBy(() -> ModelZoo.create("summarizer-tiny", 28, 1, 10, new Random4j(0)))
+                .hasMessageContaining("does not serve image classification").hasMessageContaining("vit-tiny-p4");
+        assertThatThrownBy(() -> ModelZoo.createPretrainer("vit-tiny-p4", 32, 3, new Random4j(0)))
+                .hasMessageContaining("pretraining").hasMessageContaining("mae-tiny");
     }
 
     @Test

@@ -4,13 +4,10 @@ import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.nn.functional.Attention;
-import io.github.transformers4j.nn.functional.AttentionCapture;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.nn.init.Init;
-import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
-import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.function.Consumer;
@@ -141,41 +138,26 @@ public class MultiheadAttention extends Module {
         AttentionInputs in = AttentionInputs.of("MultiheadAttention", query, key, value, keyPaddingMask, attnMask,
                 embedDim, kdim, vdim, numHeads, batchFirst);
         boolean self = query == key && key == value;
-        if (inProjWeight != null && !needWeights && weightsHook == null && (self || key == value) && !AttentionCapture.active()
-                && Backends.of(query.device()).prefersFusedAttention()) {
-            return fusedForward(in, self, isCausal);
+        SdpaOptions o = new SdpaOptions(in.attnMask(), in.keyPaddingMask(), isCausal, isTraining() ? dropout : 0, null, rng,
+                needWeights || weightsHook != null);
+        Attention a; // heads merged: (B, L, E)
+        if (inProjWeight != null && (self || key == value)) {
+            // packed projections: one product for q, k, v (or q, then k and v), F picks the attention kernel
+            int e = embedDim;
+            Tensor w = inProjWeight.data(), b = inProjBias == null ? null : inProjBias.data();
+            a = self ? F.multiHeadAttention(F.linear(in.query(), w, b), null, numHeads, o)
+                    : F.multiHeadAttention(F.linear(in.query(), w.narrow(0, 0, e), b == null ? null : b.narrow(0, 0, e)),
+                            F.linear(in.key(), w.narrow(0, e, 2 * e), b == null ? null : b.narrow(0, e, 2 * e)), numHeads, o);
+        } else {
+            Tensor[] qkv = project(in.query(), in.key(), in.value(), false, false);
+            Attention h = F.scaledDotProductAttention(AttentionInputs.splitHeads(qkv[0], numHeads), AttentionInputs.splitHeads(qkv[1], numHeads),
+                    AttentionInputs.splitHeads(qkv[2], numHeads), o);
+            a = new Attention(AttentionInputs.mergeHeads(h.output()), h.weights());
         }
-        Tensor[] qkv = project(in.query(), in.key(), in.value(), query == key && key == value, key == value);
-        Tensor q = AttentionInputs.splitHeads(qkv[0], numHeads);
-        Tensor k = AttentionInputs.splitHeads(qkv[1], numHeads);
-        Tensor v = AttentionInputs.splitHeads(qkv[2], numHeads);
-        boolean wantWeights = needWeights || weightsHook != null;
-        Attention a = F.scaledDotProductAttention(q, k, v, new SdpaOptions(in.attnMask(), in.keyPaddingMask(), isCausal,
-                isTraining() ? dropout : 0, null, rng, wantWeights));
         if (weightsHook != null) weightsHook.accept(a.weights());
-        Tensor out = outProj.forward(AttentionInputs.mergeHeads(a.output()));
+        Tensor out = outProj.forward(a.output());
         Tensor w = needWeights ? (averageAttnWeights ? a.weights().mean(1, false) : a.weights()) : null;
         return new Attention(in.outputLayout(out, batchFirst), in.weightsLayout(w));
-    }
-
-    /**
-     * Packed projections straight into {@link NnOps#multiHeadAttention} (one autograd op for the attention core, its
-     * backward writing the gradient of the packed projection), then the output projection.
-     */
-    private Attention fusedForward(AttentionInputs in, boolean self, boolean isCausal) {
-        int e = embedDim;
-        Tensor w = inProjWeight.data(), b = inProjBias == null ? null : inProjBias.data();
-        Tensor q = in.query(), kv = in.key();
-        Tensor[] masks = F.attentionMasks("MultiheadAttention", q.size(0), numHeads, q.size(1), kv.size(1), in.keyPaddingMask(),
-                in.attnMask(), isCausal, q.device());
-        double p = isTraining() ? dropout : 0, scale = 1 / Math.sqrt(headDim);
-        Random4j r = rng == null ? Random4j.global() : rng;
-        Tensor o = self
-                ? NnOps.multiHeadAttention(F.linear(q, w, b), null, numHeads, masks[0], masks[1], scale, p, r)
-                : NnOps.multiHeadAttention(F.linear(q, w.narrow(0, 0, e), b == null ? null : b.narrow(0, 0, e)),
-                        F.linear(kv, w.narrow(0, e, 2 * e), b == null ? null : b.narrow(0, e, 2 * e)), numHeads, masks[0], masks[1],
-                        scale, p, r);
-        return new Attention(in.outputLayout(outProj.forward(o), batchFirst), null);
     }
 
     // ------------------------------------------------------------------ pieces for incremental (cached) decoding

@@ -215,6 +215,42 @@ public final class F {
     }
 
     /**
+     * Multi-head attention on head-merged projections, as transformer layers compute them: {@code q} is the packed
+     * self-attention projection (B, L, 3 H E) (columns q | k | v) when {@code kv} is null, else the queries (B, Lq, H E)
+     * with {@code kv} the packed keys and values (B, Lk, 2 H E) (columns k | v). Returns the heads' outputs side by side
+     * (B, Lq, H E) and, when asked, the weights (B, H, Lq, Lk). Same maths as splitting the heads and calling
+     * {@link #scaledDotProductAttention(Tensor, Tensor, Tensor, SdpaOptions)}; where the backend prefers it, one fused
+     * op that writes the gradient of the packed projection directly (flash attention under bf16 autocast).
+     */
+    public static Attention multiHeadAttention(Tensor q, Tensor kv, int heads, SdpaOptions o) {
+        int parts = kv == null ? 3 : 1;
+        if (q.dim() != 3 || kv != null && (kv.dim() != 3 || kv.size(0) != q.size(0) || kv.size(2) != 2 * q.size(2))
+                || q.size(2) % (parts * heads) != 0) {
+            throw new IllegalArgumentException("multiHeadAttention: expected " + (kv == null ? "a packed (B, L, 3 H E) projection" :
+                    "queries (B, Lq, H E) and packed keys and values (B, Lk, 2 H E)") + " with " + heads + " heads, got q " + shape(q)
+                    + (kv == null ? "" : ", kv " + shape(kv)));
+        }
+        int b = q.size(0), lq = q.size(1), lk = kv == null ? lq : kv.size(1), e = q.size(2) / parts / heads;
+        if (!o.needWeights() && !AttentionCapture.active() && Backends.of(q.device()).prefersFusedAttention()) {
+            Tensor[] masks = attentionMasks("multiHeadAttention(q " + shape(q) + ")", b, heads, lq, lk, o.keyPaddingMask(), o.attnMask(),
+                    o.isCausal(), q.device());
+            return new Attention(NnOps.multiHeadAttention(q, kv, heads, masks[0], masks[1], o.scale() != null ? o.scale() : 1 / Math.sqrt(e),
+                    o.dropoutP(), o.rng() == null ? Random4j.global() : o.rng()), null);
+        }
+        java.util.List<Tensor> qkv = kv == null ? q.chunk(3, -1) : kv.chunk(2, -1);
+        Tensor hq = splitHeads(kv == null ? qkv.get(0) : q, heads);
+        Tensor hk = splitHeads(qkv.get(kv == null ? 1 : 0), heads), hv = splitHeads(qkv.get(kv == null ? 2 : 1), heads);
+        Attention a = scaledDotProductAttention(hq, hk, hv, o);
+        Tensor out = a.output(); // (B, H, Lq, E) -> (B, Lq, H E)
+        return new Attention(out.transpose(1, 2).reshape(b, lq, heads * out.size(3)), a.weights());
+    }
+
+    /** (B, L, H E) -> (B, H, L, E). */
+    private static Tensor splitHeads(Tensor x, int heads) {
+        return x.reshape(x.size(0), x.size(1), heads, x.size(2) / heads).transpose(1, 2);
+    }
+
+    /**
      * The masks of an attention call combined, in the kernels' form: {BOOL mask, true = NOT allowed (or null);
      * floating-point mask added to the scores (or null)}, both broadcastable to (B, H, Lq, Lk).
      *
