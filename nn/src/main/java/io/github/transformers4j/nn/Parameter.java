@@ -51,6 +51,11 @@ public final class Parameter {
         return data.grad();
     }
 
+    /** Sets the gradient ({@code p.grad = g}): same shape, dtype and device as the parameter, or null to drop it. */
+    public void setGrad(Tensor g) {
+        data.setGrad(g);
+    }
+
     /** Drops the gradient and returns its memory (set_to_none): the next backward allocates a fresh one. */
     public void zeroGrad() {
         data.clearGrad();

@@ -117,7 +117,15 @@ public final class Tensor {
         return grad;
     }
 
+    /**
+     * Sets the gradient, as PyTorch's {@code t.grad = g}: g must have this tensor's shape, dtype and device (or be null,
+     * which drops it); the next backward accumulates into it. The tensor is kept as given (no copy).
+     */
     public void setGrad(Tensor g) {
+        if (g != null && (!java.util.Arrays.equals(g.shape(), shape()) || g.dtype() != dtype() || !g.device().equals(device()))) {
+            throw new IllegalArgumentException("setGrad: gradient " + g.dtype() + " " + Shape.str(g.shape()) + " on " + g.device()
+                    + " does not match the tensor " + dtype() + " " + Shape.str(shape()) + " on " + device());
+        }
         this.grad = g;
     }
 

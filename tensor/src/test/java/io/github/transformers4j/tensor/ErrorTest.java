@@ -1,5 +1,6 @@
 package io.github.transformers4j.tensor;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
@@ -48,6 +49,13 @@ class ErrorTest {
         assertThatThrownBy(() -> NnOps.layerNorm(a, 1, Tensor.ones(64), null, 1e-5)).hasMessageContaining("layerNorm").hasMessageContaining("[64]");
         assertThatThrownBy(() -> NnOps.conv2d(Tensor.zeros(1, 3, 8, 8), Tensor.zeros(4, 1, 2, 2), null, 2, 0))
                 .hasMessageContaining("conv2d").hasMessageContaining("3 channels");
+        Tensor p = Tensor.zeros(2, 3).requiresGrad(true);
+        assertThatThrownBy(() -> p.setGrad(Tensor.zeros(3, 2))).hasMessageContaining("setGrad").hasMessageContaining("[3, 2]")
+                .hasMessageContaining("[2, 3]");
+        assertThatThrownBy(() -> p.setGrad(Tensor.zeros(DType.F64, 2, 3))).hasMessageContaining("F64").hasMessageContaining("F32");
+        p.setGrad(Tensor.ones(2, 3));
+        p.mul(2).sum().backward(); // accumulates into the gradient that was set, as PyTorch
+        assertThat(p.grad().toFloatArray()).containsOnly(3f);
     }
 
     @Test
