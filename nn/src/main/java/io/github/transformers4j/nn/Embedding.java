@@ -7,7 +7,7 @@ import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 
 /**
- * A lookup table, torch.nn.Embedding: {@code weight} (num, dim) starts N(0, 1); with a padding index, that row starts
+ * A lookup table, torch.nn.Embedding: integer ids (*) to vectors (*, dim); {@code weight} (num, dim) starts N(0, 1); with a padding index, that row starts
  * at zeros and never receives a gradient (so it stays as loaded or initialised).
  */
 public class Embedding extends Layer {

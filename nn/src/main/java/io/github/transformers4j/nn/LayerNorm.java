@@ -5,7 +5,8 @@ import io.github.transformers4j.tensor.Tensor;
 
 /**
  * torch.nn.LayerNorm over the trailing {@code normalizedShape}: (x - mean) / sqrt(var + eps) * weight + bias with the
- * biased variance; {@code weight} starts at ones, {@code bias} at zeros.
+ * biased variance; input (*, normalizedShape), output of the same shape; {@code weight} starts at ones, {@code bias}
+ * at zeros.
  */
 public class LayerNorm extends Layer {
     public final int[] normalizedShape;

@@ -6,7 +6,7 @@ import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 
 /**
- * y = x W^T + b, as torch.nn.Linear: {@code weight} (out, in), {@code bias} (out). Initialised like PyTorch: weight
+ * y = x W^T + b, as torch.nn.Linear: input (*, in), output (*, out); {@code weight} (out, in), {@code bias} (out). Initialised like PyTorch: weight
  * kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)), bias U(-1/sqrt(in), 1/sqrt(in)).
  */
 public class Linear extends Layer {

@@ -12,6 +12,11 @@ import java.util.Arrays;
 /**
  * torch.nn.Transformer: an encoder stack and a decoder stack, each ending with a LayerNorm ({@code encoder.norm},
  * {@code decoder.norm}); every weight with more than one dim re-initialised with xavier_uniform, as PyTorch does.
+ *
+ * <p>Shapes: (B, L, d_model) when batchFirst, else (L, B, d_model), or unbatched (L, d_model). Masks as PyTorch's:
+ * {@code *Mask} BOOL with {@code true} = NOT allowed to attend, or float, added to the scores, src (S, S), tgt (T, T), memory (T, S),
+ * or per head (B * nhead, ., .); {@code *KeyPaddingMask} BOOL (B, S) / (B, T), {@code true} = padding; {@code *IsCausal} adds the causal mask.
+ * Positional overloads follow PyTorch's argument order; {@link TransformerMasks} names them.
  */
 public class Transformer extends Module {
     public final TransformerLayerConfig config;

@@ -6,7 +6,10 @@ import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.function.Supplier;
 
-/** torch.nn.TransformerDecoder: {@code numLayers} decoder layers ({@code layers.0.*}, ...) and an optional final {@code norm}. */
+/**
+ * torch.nn.TransformerDecoder: {@code numLayers} decoder layers ({@code layers.0.*}, ...) and an optional final
+ * {@code norm}; shapes and masks as {@link TransformerDecoderLayer}.
+ */
 public class TransformerDecoder extends Module {
     public final ModuleList<TransformerDecoderLayer> layers;
     public final LayerNorm norm; // null for none

@@ -12,6 +12,11 @@ import io.github.transformers4j.tensor.Tensor;
  * torch.nn.TransformerDecoderLayer: self-attention over the target, cross-attention to the encoder's memory, then a
  * feed-forward block; residuals and post- or pre-norm as the encoder layer. Keys: {@code self_attn.*, multihead_attn.*,
  * linear1.*, linear2.*, norm1.*, norm2.*, norm3.*}.
+ *
+ * <p>Shapes: (B, L, d_model) when batchFirst, else (L, B, d_model), or unbatched (L, d_model). Masks as PyTorch's:
+ * {@code *Mask} BOOL with {@code true} = NOT allowed to attend, or float, added to the scores, (L, S) or
+ * (B * nhead, L, S); {@code *KeyPaddingMask} BOOL (B, S), {@code true} = padding; {@code *IsCausal} adds the causal mask.
+ * Positional overloads follow PyTorch's argument order; {@link TransformerMasks} names them.
  */
 public class TransformerDecoderLayer extends Module {
     public final TransformerLayerConfig config;

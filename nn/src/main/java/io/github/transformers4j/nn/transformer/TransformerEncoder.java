@@ -9,8 +9,9 @@ import java.util.function.Supplier;
 
 /**
  * torch.nn.TransformerEncoder: {@code numLayers} encoder layers ({@code layers.0.*}, {@code layers.1.*}, ...) and an
- * optional final {@code norm}. Each layer comes from the factory, so layers start with independent weights (PyTorch
- * deep-copies one layer, so its layers start equal unless re-initialised).
+ * optional final {@code norm}; shapes and masks as {@link TransformerEncoderLayer}. Built from a layer, as PyTorch's
+ * {@code TransformerEncoder(encoder_layer, num_layers)}, the layers are copies of it (equal initial weights); built from
+ * a factory, each layer has its own.
  *
  * <p>Padded positions are computed like the others (PyTorch's train-mode math); PyTorch's eval fast path with nested
  * tensors would output norm(0) there instead. Never rely on padded positions.

@@ -12,6 +12,11 @@ import io.github.transformers4j.tensor.Tensor;
  * torch.nn.TransformerEncoderLayer: self-attention then a feed-forward block, each with a residual connection and a
  * LayerNorm, after (post-norm, "Attention Is All You Need") or before (pre-norm) the block. State-dict keys as PyTorch:
  * {@code self_attn.*, linear1.*, linear2.*, norm1.*, norm2.*}.
+ *
+ * <p>Shapes: (B, L, d_model) when batchFirst, else (L, B, d_model), or unbatched (L, d_model). Masks as PyTorch's:
+ * {@code *Mask} BOOL with {@code true} = NOT allowed to attend, or float, added to the scores, (L, S) or
+ * (B * nhead, L, S); {@code *KeyPaddingMask} BOOL (B, S), {@code true} = padding; {@code *IsCausal} adds the causal mask.
+ * Positional overloads follow PyTorch's argument order; {@link TransformerMasks} names them.
  */
 public class TransformerEncoderLayer extends Module {
     public final TransformerLayerConfig config;
