@@ -4,7 +4,8 @@
 # opt-in kernels, flash attention and the fused cross-entropy (each unless its tests failed; FLASH=0 skips the run); a profile last (with them; its table printed), each
 # while time is left. Everything under $OUT. PROFILE=vit128,... picks the profiled workloads; AFTER_TORCH=s the time
 # kept for what follows PyTorch; TORCH_PROFILE="vit1024 s2s" adds torch.profiler's kernel tables (bench/python/torch_profile.py). BUDGET = seconds this script may use
-# (leave the machine's start, a minute or two, out of it). TORCH=0 skips PyTorch; TRAIN="t4j train options" runs one
+# (leave the machine's start, a minute or two, out of it). TESTS=0 skips the tests, JAVA=0 the Java harness runs,
+# PROFILE=0 the profile, TORCH=0 PyTorch; TRAIN="t4j train options" runs one
 # training run after the tests (flash on when its tests passed; --data-dir is the packed Fashion-MNIST, pack with DATA=).
 # On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
@@ -17,9 +18,13 @@ python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/t
 P=/tmp/pack; J=io.github.transformers4j.bench.gpu.GpuBench; W=vit128,vit1024,bert,s2s
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
 # TESTS_FILTER=regex: only the test classes whose name matches (JUnit's --include-classname); TEST_CAP: seconds
-timeout ${TEST_CAP:-150} "$P/cuda-tests.sh" ${TESTS_FILTER:+--include-classname "$TESTS_FILTER"} > "$OUT/tests.txt" 2>&1
-echo "cuda tests rc=$? at $(( $(date +%s) - T0 )) s"
-grep -E "✘|tests (successful|failed|found|aborted)" "$OUT/tests.txt" | cut -c1-300 | head -30
+if [ "${TESTS:-1}" = 1 ]; then
+  timeout ${TEST_CAP:-150} "$P/cuda-tests.sh" ${TESTS_FILTER:+--include-classname "$TESTS_FILTER"} > "$OUT/tests.txt" 2>&1
+  echo "cuda tests rc=$? at $(( $(date +%s) - T0 )) s"
+  grep -E "✘|tests (successful|failed|found|aborted)" "$OUT/tests.txt" | cut -c1-300 | head -30
+else
+  : > "$OUT/tests.txt"
+fi
 # the opt-in kernels (flash attention, the fused cross-entropy), each unless its tests failed
 FLAG=""
 if grep "✘" "$OUT/tests.txt" | grep -qi flash; then echo "flash tests failed: no flash run"; else FLAG="-Dt4j.cuda.flashAttention=true"; fi
@@ -35,18 +40,20 @@ if [ -n "${TRAIN:-}" ]; then
   cp /tmp/run/metrics.csv "$OUT/train-metrics.csv" 2>/dev/null
 fi
 # the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
-timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
-grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
+if [ "${JAVA:-1}" = 1 ]; then
+  timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
+  grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
+fi
 if [ "${TORCH:-1}" = 1 ] && [ "$(left)" -gt 120 ]; then
   timeout $(cap 400) "$P/java.sh" $J --no-java --workloads $W --torch "$D/torch_bench.py" --torch-variants compile-ro-bf16 \
     --torch-budget-s $(( $(left) - ${AFTER_TORCH:-100} )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
   grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24; echo "at $(( $(date +%s) - T0 )) s"
 fi
-if [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
+if [ "${JAVA:-1}" = 1 ] && [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
   timeout $(cap 110) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
   grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "opt-in kernels ($FLAG) at $(( $(date +%s) - T0 )) s"
 fi
-if [ "$(left)" -gt 40 ]; then
+if [ "${PROFILE:-vit1024,s2s}" != 0 ] && [ "$(left)" -gt 40 ]; then
   timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
     | grep -v "^WARNING" > "$OUT/profile/bench.txt"
   cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -80
