@@ -140,25 +140,28 @@ def bench_seq2seq(variant, batch=16, src_len=512, tgt_len=64, iters=30):
                 wall_s=round(time.time() - t0, 1)))
 
 
-def bench_attention(variant, B=128, H=4, D=64, lengths=(65, 257, 1024), iters=30):
-    """Forward + backward of F.scaled_dot_product_attention (no mask); FLOPs counted as 4 B H L^2 D forward and
-    8 B H L^2 D backward (the five products of attention, without recomputation), the same count as the Java side."""
+def bench_attention(variant, B=128, H=4, D=64, lengths=(65, 257, 1024, '1024c'), iters=30):
+    """Forward + backward of F.scaled_dot_product_attention (no mask; '1024c': is_causal); FLOPs counted as 4 B H L^2 D
+    forward and 8 B H L^2 D backward (the five products of attention, without recomputation), halved when causal, the
+    same count as the Java side."""
     bf16, compile_, _ = VARIANTS[variant]
     if compile_:
         return
     dt = torch.bfloat16 if bf16 else torch.float32
-    for L in lengths:
+    for key in lengths:
+        causal = str(key).endswith('c')
+        L = int(str(key).rstrip('c'))
         torch.manual_seed(0)
         q, k, v = (torch.randn(B, H, L, D, device=dev, dtype=dt, requires_grad=True) for _ in range(3))
         g = torch.randn(B, H, L, D, device=dev, dtype=dt)
 
         def step():
-            o = F.scaled_dot_product_attention(q, k, v)
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
             o.backward(g)
             q.grad = k.grad = v.grad = None
         med, lo, hi = time_steps(step, warm=10, iters=iters)
-        flops = 12.0 * B * H * L * L * D
-        record(dict(key=f'attn{L}', variant=variant, batch=B, step_ms=med * 1e3, min_ms=lo * 1e3, max_ms=hi * 1e3,
+        flops = 12.0 * B * H * L * L * D / (2 if causal else 1)
+        record(dict(key=f'attn{key}', variant=variant, batch=B, step_ms=med * 1e3, min_ms=lo * 1e3, max_ms=hi * 1e3,
                     unit='TFLOP/s', throughput=flops / med / 1e12, params=0))
         del q, k, v, g
         torch.cuda.empty_cache()

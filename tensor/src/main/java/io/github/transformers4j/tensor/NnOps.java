@@ -573,13 +573,13 @@ public final class NnOps {
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor masked, Tensor additive, double scale,
             double dropoutP, Random4j rng) {
-        if (Autocast.isLow(q) || Autocast.isLow(k) || Autocast.isLow(v)) {
-            return scaledDotProductAttention(Autocast.wide(q), Autocast.wide(k), Autocast.wide(v), masked, additive, scale, dropoutP, rng);
-        }
         int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2), ev = v.size(3);
         FlashAttentionKernel flash = ev != e || k.dtype() != q.dtype() || v.dtype() != q.dtype() ? null
                 : flashKernel(q, k, e, (long) b * h * lq * lk, masked, additive, dropoutP);
-        if (flash != null) return flashScaledDotProductAttention(flash, q, k, v, masked, scale, dropoutP, rng);
+        if (flash != null) return flashScaledDotProductAttention(flash, q, k, v, masked, scale, dropoutP, rng); // bf16 read in place
+        if (Autocast.isLow(q) || Autocast.isLow(k) || Autocast.isLow(v)) { // the composite runs low operands in fp32
+            return scaledDotProductAttention(Autocast.wide(q), Autocast.wide(k), Autocast.wide(v), masked, additive, scale, dropoutP, rng);
+        }
         Tensor qh, kh, vh;
         try (var off = Grad.disabled()) {
             qh = Views.rawView(q.contiguous(), b * h, lq, e);

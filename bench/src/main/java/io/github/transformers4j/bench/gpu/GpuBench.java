@@ -36,8 +36,8 @@ import java.util.Map;
  * </pre>
  * Java steps are captured into a CUDA graph after two eager steps and replayed ({@link GraphedStep}, the role of
  * PyTorch's reduce-overhead mode) unless {@code --no-graphs}; the line per workload says whether capture held.
- * {@code --precision bf16} runs the Java training steps with bf16 autocast ({@code t4j train --precision bf16}); the
- * attention micro-benchmark stays fp32.
+ * {@code --precision bf16} runs the Java training steps with bf16 autocast ({@code t4j train --precision bf16}), and
+ * the attention micro-benchmark on bf16 q, k, v (flash attention where the backend has it), as PyTorch's eager bf16.
  * {@code --profile} adds, per Java workload, the device time per kind of op ({@link ProfilingBackend});
  * {@code --check} first compares one training step of each model on the CPU and the GPU ({@link ParityCheck}).
  */
@@ -90,11 +90,11 @@ public final class GpuBench {
         Files.writeString(out.resolve("gpu_bench_java.json"), JSON.writeValueAsString(javaJson(java)));
     }
 
-    /** attn -> attn65, attn257, attn1024. */
+    /** attn -> attn65, attn257, attn1024, attn1024c (causal). */
     static List<String> expand(List<String> keys) {
         List<String> r = new ArrayList<>();
         for (String k : keys) {
-            if (k.equals("attn")) r.addAll(List.of("attn65", "attn257", "attn1024"));
+            if (k.equals("attn")) r.addAll(List.of("attn65", "attn257", "attn1024", "attn1024c"));
             else r.add(k);
         }
         return r;
@@ -107,8 +107,11 @@ public final class GpuBench {
             case "bert" -> JavaWorkloads.classifier(key, "BERT-style ViT 256-d x 12, 8 heads, patch 4", "vit-bert12-p4", 192, dev, ac);
             case "s2s" -> JavaWorkloads.seq2seq(16, 512, 64, dev, ac);
             default -> {
-                if (key.startsWith("attn")) yield JavaWorkloads.attention(128, 4, Integer.parseInt(key.substring(4)), 64, dev);
-                throw new IllegalArgumentException("unknown workload '" + key + "'; known: vit128, vit1024, bert, s2s, attn (attn65, attn257, attn1024)");
+                if (key.matches("attn[0-9]+c?")) {
+                    boolean causal = key.endsWith("c");
+                    yield JavaWorkloads.attention(128, 4, Integer.parseInt(key.substring(4, key.length() - (causal ? 1 : 0))), 64, causal, dev, ac);
+                }
+                throw new IllegalArgumentException("unknown workload '" + key + "'; known: vit128, vit1024, bert, s2s, attn (attn65, attn257, attn1024, attn1024c)");
             }
         };
     }

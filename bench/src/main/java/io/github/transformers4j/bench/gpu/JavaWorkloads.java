@@ -98,20 +98,31 @@ final class JavaWorkloads {
      * Forward + backward of {@link F#scaledDotProductAttention} on q, k, v (B, H, L, D) without masks. FLOPs are
      * counted as PyTorch's side counts them: 4 B H L^2 D forward and 8 B H L^2 D backward.
      */
-    static Workload attention(int b, int h, int l, int d, Device device) {
-        Tensor q = leaf(new Random4j(1), device, b, h, l, d), k = leaf(new Random4j(2), device, b, h, l, d),
-                v = leaf(new Random4j(3), device, b, h, l, d);
-        Tensor g = Memory.unscoped(() -> Tensor.randn(new Random4j(4), b, h, l, d).to(device));
+    /**
+     * Attention forward + backward on q, k, v (B, H, L, D): fp32, or with {@code low} (bf16) q, k, v, gradient and
+     * autocast (flash attention where the backend has it). FLOPs as PyTorch's side counts them: 12 B H L^2 D, half of
+     * that when causal.
+     */
+    static Workload attention(int b, int h, int l, int d, boolean causal, Device device, DType low) {
+        DType dt = low == null ? DType.F32 : low;
+        Tensor q = leaf(new Random4j(1), device, dt, b, h, l, d), k = leaf(new Random4j(2), device, dt, b, h, l, d),
+                v = leaf(new Random4j(3), device, dt, b, h, l, d);
+        Tensor g = Memory.unscoped(() -> Tensor.randn(new Random4j(4), b, h, l, d).to(dt).to(device));
         Runnable step = () -> {
             try (var s = Memory.scope()) {
-                F.scaledDotProductAttention(q, k, v).backward(g);
+                Tensor o;
+                try (var ac = Autocast.enable(low)) {
+                    o = F.scaledDotProductAttention(q, k, v, null, 0.0, causal);
+                }
+                o.backward(g);
                 q.clearGrad();
                 k.clearGrad();
                 v.clearGrad();
             }
         };
-        double tflop = 12.0 * b * h * (double) l * l * d / 1e12;
-        return new Workload("attn" + l, "attention fwd+bwd B" + b + " H" + h + " L" + l + " D" + d, b, "TFLOP/s", tflop, 0,
+        double tflop = 12.0 * b * h * (double) l * l * d / 1e12 / (causal ? 2 : 1);
+        String key = "attn" + l + (causal ? "c" : "");
+        return new Workload(key, "attention fwd+bwd B" + b + " H" + h + " L" + l + " D" + d + (causal ? " causal" : ""), b, "TFLOP/s", tflop, 0,
                 step, () -> {
             q.release();
             k.release();
@@ -120,10 +131,10 @@ final class JavaWorkloads {
         });
     }
 
-    private static Tensor leaf(Random4j rng, Device device, int... shape) {
+    private static Tensor leaf(Random4j rng, Device device, DType dtype, int... shape) {
         return Memory.unscoped(() -> {
             try (var off = Grad.disabled()) {
-                return Tensor.randn(rng, shape).to(device).requiresGrad(true);
+                return Tensor.randn(rng, shape).to(dtype).to(device).requiresGrad(true);
             }
         });
     }
