@@ -15,7 +15,7 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 T0=$(date +%s); left() { echo $(( ${BUDGET:-570} - ($(date +%s) - T0) )); }
 cap() { local l=$(( $(left) - 15 )); [ "$l" -lt "$1" ] && echo "$l" || echo "$1"; }
 python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/tmp", filter="fully_trusted")' "$D/pack.tar.xz" || exit 1
-P=/tmp/pack; J=io.github.transformers4j.bench.gpu.GpuBench; W=vit128,vit1024,bert,s2s
+P=/tmp/pack; J=io.github.transformers4j.bench.gpu.GpuBench; W=${WORKLOADS:-vit128,vit1024,bert,s2s}  # WORKLOADS=...,attn adds attention
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
 # TESTS_FILTER=regex: only the test classes whose name matches (JUnit's --include-classname); TEST_CAP: seconds
 if [ "${TESTS:-1}" = 1 ]; then
