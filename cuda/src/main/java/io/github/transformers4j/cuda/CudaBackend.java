@@ -667,8 +667,14 @@ public final class CudaBackend implements Backend {
     public void layerNorm(Tensor x, Tensor w, Tensor b, double eps, Tensor y, Tensor mean, Tensor rstd) {
         long d = x.shape()[x.dim() - 1], rows = x.numel() / Math.max(d, 1);
         if (x.numel() == 0) return;
-        launchRows("layernorm.cu", "layernorm_forward_" + suffix("layerNorm", x.dtype()), rows, d, KernelArgs.of()
+        launchLayerNormRows("layernorm_forward_", suffix("layerNorm", x.dtype()), rows, d, KernelArgs.of()
                 .ptr(ptr(x)).ptr(ptr(w)).ptr(ptr(b)).f64(eps).ptr(ptr(y)).ptr(ptr(mean)).ptr(ptr(rstd)).i64(rows).i64(d));
+    }
+
+    /** Rows of at most 1024: a warp per row, 4 rows per block (layernorm.cu's *_warp kernels); longer rows a block each. */
+    private void launchLayerNormRows(String kernel, String sfx, long rows, long d, KernelArgs args) {
+        if (d <= 1024) fn("layernorm.cu", kernel + "warp_" + sfx).launch(stream, (int) Math.min(Math.ceilDiv(rows, 4), 1 << 20), 128, 0, args);
+        else launchRows("layernorm.cu", kernel + sfx, rows, d, args);
     }
 
     @Override
@@ -680,7 +686,7 @@ public final class CudaBackend implements Backend {
             if (gb != null) fill(gb, 0);
             return;
         }
-        launchRows("layernorm.cu", "layernorm_backward_" + sfx, rows, d, KernelArgs.of().ptr(ptr(gy)).ptr(ptr(x))
+        launchLayerNormRows("layernorm_backward_", sfx, rows, d, KernelArgs.of().ptr(ptr(gy)).ptr(ptr(x))
                 .ptr(ptr(w)).ptr(ptr(mean)).ptr(ptr(rstd)).ptr(ptr(gx)).i64(rows).i64(d));
         if (gw == null && gb == null) return;
         long target = 4L * maxGrid * BLOCK;

@@ -143,6 +143,8 @@ class CudaBackendTest {
         Tensor x = randn(20, 4096, 768), w = randn(21, 768), b = randn(22, 768);
         same("layerNorm 4096x768", ln, 1e-4, 1e-5, x, w, b);
         same("layerNorm without affine", t -> NnOps.layerNorm(t[0], 2, null, null, 1e-5), 1e-4, 1e-5, randn(23, 5, 3, 40));
+        same("layerNorm d=2000 (a block per row; up to 1024 a warp per row)", ln, 1e-4, 1e-5, randn(25, 3, 2000), randn(26, 2000),
+                randn(27, 2000));
         // backward: gx, gw, gb (gw/gb summed over 4096 rows in chunks)
         Tensor gyc = randn(24, 4096, 768);
         List<Tensor> cpu = lnGrads(x, w, b, gyc), gpu = lnGrads(x.to(GPU), w.to(GPU), b.to(GPU), gyc.to(GPU));

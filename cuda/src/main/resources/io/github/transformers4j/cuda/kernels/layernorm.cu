@@ -1,13 +1,36 @@
 // Layer norm over the last dim, forward and backward (llm.c's layernorm_forward / layernorm_backward split in
 // kernels). x, y, gy, gx [rows, D]; mean, rstd [rows] (in x's dtype); w, b, gw, gb [D] (w, b may be null).
-// One block per row for the row-wise parts; gw/gb are column sums over rows done in chunks of rows whose partials
-// are combined in chunk order (deterministic, no atomics). Statistics accumulate in double.
+// One warp per row for rows of at most 1024 (the *_warp kernels: warp shuffles, no __syncthreads), else one block per
+// row, for the row-wise parts; gw/gb are column sums over rows done in chunks of rows whose partials are combined in
+// chunk order (deterministic, no atomics). Statistics accumulate in double.
 #include "common.cuh"
 
+// The threads that own a row: a warp (WARP) or the whole block; rows first, first + step, ...
+template <bool WARP>
+struct RowGroup {
+    i64 first, step;
+    int lane, size;
+    __device__ __forceinline__ RowGroup() {
+        if (WARP) {
+            first = ((i64)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+            step = ((i64)gridDim.x * blockDim.x) >> 5;
+            lane = threadIdx.x & 31;
+            size = 32;
+        } else {
+            first = blockIdx.x;
+            step = gridDim.x;
+            lane = threadIdx.x;
+            size = blockDim.x;
+        }
+    }
+    __device__ __forceinline__ double sum(double v, double* shared) const { return WARP ? warp_sum(v) : block_sum(v, shared); }
+};
+
 // y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps) with the biased variance (two passes over the row).
-template <int DT>
+template <int DT, bool WARP>
 __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp, const void* bp, double eps, void* yp,
                                                   void* meanp, void* rstdp, i64 rows, i64 D) {
+    const RowGroup<WARP> g;
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
     const S* x = (const S*)xp;
@@ -15,23 +38,23 @@ __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp
     const S* b = (const S*)bp;
     S* y = (S*)yp;
     __shared__ double sd[32];
-    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+    for (i64 r = g.first; r < rows; r += g.step) {
         i64 base = r * D;
         double sum = 0;
-        for (i64 k = threadIdx.x; k < D; k += blockDim.x) sum += (double)Ty<DT>::ld(x, base + k);
-        double mu = block_sum(sum, sd) / (double)D;
+        for (i64 k = g.lane; k < D; k += g.size) sum += (double)Ty<DT>::ld(x, base + k);
+        double mu = g.sum(sum, sd) / (double)D;
         double sq = 0;
-        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+        for (i64 k = g.lane; k < D; k += g.size) {
             double c = (double)Ty<DT>::ld(x, base + k) - mu;
             sq += c * c;
         }
-        double rs = 1.0 / ::sqrt(block_sum(sq, sd) / (double)D + eps);
-        if (threadIdx.x == 0) {
+        double rs = 1.0 / ::sqrt(g.sum(sq, sd) / (double)D + eps);
+        if (g.lane == 0) {
             Ty<DT>::st((S*)meanp, r, (C)mu);
             Ty<DT>::st((S*)rstdp, r, (C)rs);
         }
         C muc = (C)mu, rsc = (C)rs;
-        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+        for (i64 k = g.lane; k < D; k += g.size) {
             C v = (Ty<DT>::ld(x, base + k) - muc) * rsc;
             if (w) v *= Ty<DT>::ld(w, k);
             if (b) v += Ty<DT>::ld(b, k);
@@ -41,9 +64,10 @@ __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp
 }
 
 // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w, xhat = (x - mean) * rstd.
-template <int DT>
+template <int DT, bool WARP>
 __device__ __forceinline__ void layernorm_backward(const void* gyp, const void* xp, const void* wp, const void* meanp,
                                                    const void* rstdp, void* gxp, i64 rows, i64 D) {
+    const RowGroup<WARP> grp;
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
     const S* gy = (const S*)gyp;
@@ -51,19 +75,19 @@ __device__ __forceinline__ void layernorm_backward(const void* gyp, const void* 
     const S* w = (const S*)wp;
     S* gx = (S*)gxp;
     __shared__ double sd[32];
-    for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
+    for (i64 r = grp.first; r < rows; r += grp.step) {
         i64 base = r * D;
         C mu = Ty<DT>::ld((const S*)meanp, r), rs = Ty<DT>::ld((const S*)rstdp, r);
         double s1 = 0, s2 = 0;
-        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+        for (i64 k = grp.lane; k < D; k += grp.size) {
             C g = Ty<DT>::ld(gy, base + k) * (w ? Ty<DT>::ld(w, k) : C(1));
             C xh = (Ty<DT>::ld(x, base + k) - mu) * rs;
             s1 += (double)g;
             s2 += (double)g * (double)xh;
         }
-        C m1 = (C)(block_sum(s1, sd) / (double)D);
-        C m2 = (C)(block_sum(s2, sd) / (double)D);
-        for (i64 k = threadIdx.x; k < D; k += blockDim.x) {
+        C m1 = (C)(grp.sum(s1, sd) / (double)D);
+        C m2 = (C)(grp.sum(s2, sd) / (double)D);
+        for (i64 k = grp.lane; k < D; k += grp.size) {
             C g = Ty<DT>::ld(gy, base + k) * (w ? Ty<DT>::ld(w, k) : C(1));
             C xh = (Ty<DT>::ld(x, base + k) - mu) * rs;
             Ty<DT>::st(gx, base + k, rs * (g - m1 - xh * m2));
@@ -119,8 +143,10 @@ __device__ __forceinline__ void layernorm_backward_wb_finish(const double* parti
 }
 
 #define LAYERNORM_KERNELS(name, DT) \
-    extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT>(x, w, b, eps, y, mean, rstd, rows, D); } \
-    extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT, false>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_forward_warp_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT, true>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT, false>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_backward_warp_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT, true>(gy, x, w, mean, rstd, gx, rows, D); } \
     extern "C" __global__ void layernorm_backward_wb_##name(const void* gy, const void* x, const void* mean, const void* rstd, double* partial, i64 rows, i64 D, i64 chunk, i64 chunks) { layernorm_backward_wb<DT>(gy, x, mean, rstd, partial, rows, D, chunk, chunks); } \
     extern "C" __global__ void layernorm_backward_wb_finish_##name(const double* partial, i64 D, i64 chunks, void* gw, void* gb) { layernorm_backward_wb_finish<DT>(partial, D, chunks, gw, gb); }
 LAYERNORM_KERNELS(f32, DT_F32)
