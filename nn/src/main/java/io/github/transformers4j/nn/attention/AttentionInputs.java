@@ -56,7 +56,7 @@ record AttentionInputs(Tensor query, Tensor key, Tensor value, Tensor keyPadding
                 m = m.reshape(b, numHeads, l, s);
             } else {
                 throw new IllegalArgumentException(who + ": attnMask must be (L, S) = [" + l + ", " + s + "] or (B * numHeads, L, S) = ["
-                        + b * numHeads + ", " + l + ", " + s + "], got " + str(attnMask) + " for " + args);
+                        + b * numHeads + ", " + l + ", " + s + "], got " + m.dtype() + " " + str(attnMask) + " for " + args);
             }
             if (m.dtype() == DType.BOOL) m = m.logicalNot(); // true = not allowed here, true = attend in SdpaOptions
             else if (!m.dtype().isFloatingPoint()) {
