@@ -31,17 +31,9 @@ if grep "✘" "$OUT/tests.txt" | grep -qi flash; then echo "flash tests failed: 
 if grep "✘" "$OUT/tests.txt" | grep -qi crossentropy; then echo "cross-entropy tests failed"; else FLAG="$FLAG -Dt4j.cuda.fusedCrossEntropy=true"; fi
 [ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, the default configuration only
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
-if [ -n "${TRAIN:-}" ]; then
-  mkdir -p /tmp/data && for f in "$D"/data/*.xz; do xz -dc "$f" > "/tmp/data/$(basename "$f" .xz)"; done
-  # shellcheck disable=SC2086
-  timeout $(cap ${TRAIN_CAP:-120}) "$P/java.sh" $FLAG io.github.transformers4j.cli.T4j train $TRAIN --data-dir /tmp/data --out /tmp/run \
-    --no-progress > "$OUT/train.txt" 2>&1
-  echo "train rc=$? at $(( $(date +%s) - T0 )) s"; grep -vE "^WARNING" "$OUT/train.txt" | tail -16 | cut -c1-200
-  cp /tmp/run/metrics.csv "$OUT/train-metrics.csv" 2>/dev/null
-fi
 # the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
 if [ "${JAVA:-1}" = 1 ]; then
-  timeout $(cap 110) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
+  timeout $(cap ${JAVA_CAP:-110}) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
   grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
 fi
 if [ "${TORCH:-1}" = 1 ] && [ "$(left)" -gt 120 ]; then
@@ -50,8 +42,16 @@ if [ "${TORCH:-1}" = 1 ] && [ "$(left)" -gt 120 ]; then
   grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24; echo "at $(( $(date +%s) - T0 )) s"
 fi
 if [ "${JAVA:-1}" = 1 ] && [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
-  timeout $(cap 110) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
+  timeout $(cap ${JAVA_CAP:-110}) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
   grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "opt-in kernels ($FLAG) at $(( $(date +%s) - T0 )) s"
+fi
+if [ -n "${TRAIN:-}" ]; then
+  mkdir -p /tmp/data && for f in "$D"/data/*.xz; do xz -dc "$f" > "/tmp/data/$(basename "$f" .xz)"; done
+  # shellcheck disable=SC2086
+  [ "$(left)" -gt 60 ] && timeout $(cap ${TRAIN_CAP:-120}) "$P/java.sh" $FLAG io.github.transformers4j.cli.T4j train $TRAIN --data-dir /tmp/data --out /tmp/run \
+    --no-progress > "$OUT/train.txt" 2>&1
+  echo "train rc=$? at $(( $(date +%s) - T0 )) s"; grep -vE "^WARNING" "$OUT/train.txt" | tail -16 | cut -c1-200
+  cp /tmp/run/metrics.csv "$OUT/train-metrics.csv" 2>/dev/null
 fi
 if [ "${PROFILE:-vit1024,s2s}" != 0 ] && [ "$(left)" -gt 40 ]; then
   timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
