@@ -32,10 +32,12 @@ if grep "✘" "$OUT/tests.txt" | grep -qi crossentropy; then echo "cross-entropy
 [ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, the default configuration only
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
 # the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
-if [ "${JAVA:-1}" = 1 ]; then
+noflash() {  # the default configuration
+  [ "${JAVA:-1}" = 1 ] && [ "$(left)" -gt 60 ] || return
   timeout $(cap ${JAVA_CAP:-110}) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
-  grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "at $(( $(date +%s) - T0 )) s"
-fi
+  grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "default configuration at $(( $(date +%s) - T0 )) s"
+}
+[ "${FLASH_FIRST:-0}" = 1 ] || noflash  # FLASH_FIRST=1: the opt-in kernels' run first, the default one after it
 if [ "${TORCH:-1}" = 1 ] && [ "$(left)" -gt 120 ]; then
   timeout $(cap 400) "$P/java.sh" $J --no-java --workloads $W --torch "$D/torch_bench.py" --torch-variants compile-ro-bf16 \
     --torch-budget-s $(( $(left) - ${AFTER_TORCH:-100} )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
@@ -45,6 +47,7 @@ if [ "${JAVA:-1}" = 1 ] && [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
   timeout $(cap ${JAVA_CAP:-110}) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
   grep "^java " "$OUT/flash/bench.txt" | cut -c1-120; echo "opt-in kernels ($FLAG) at $(( $(date +%s) - T0 )) s"
 fi
+[ "${FLASH_FIRST:-0}" = 1 ] && noflash
 if [ -n "${TRAIN:-}" ]; then
   mkdir -p /tmp/data && for f in "$D"/data/*.xz; do xz -dc "$f" > "/tmp/data/$(basename "$f" .xz)"; done
   # shellcheck disable=SC2086
