@@ -22,7 +22,7 @@ import io.github.transformers4j.tensor.Tensor;
  * out_proj.weight[d, h*E + e]}), after which both give the same outputs. A new instance starts with exactly the weights a
  * {@link MultiheadAttention} built from the same generator state would have.
  */
-public class EinsumMultiheadAttention extends Module {
+public class EinsumMultiheadAttention extends Module implements AttentionForward {
     public final int embedDim, numHeads, headDim;
     public final double dropout;
     public final boolean batchFirst;
@@ -79,31 +79,8 @@ public class EinsumMultiheadAttention extends Module {
         return this;
     }
 
-    public Attention forward(Tensor query, Tensor key, Tensor value) {
-        return forward(query, key, value, null, true, null, true, false);
-    }
-
-    /** PyTorch's {@code mha(query, key, value, key_padding_mask)}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask) {
-        return forward(query, key, value, keyPaddingMask, true, null, true, false);
-    }
-
-    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights)}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights) {
-        return forward(query, key, value, keyPaddingMask, needWeights, null, true, false);
-    }
-
-    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights, attn_mask)}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask) {
-        return forward(query, key, value, keyPaddingMask, needWeights, attnMask, true, false);
-    }
-
-    /** The named form: {@code mha(x, mem, mem, key_padding_mask=kpm)} is {@code forward(x, mem, mem, MhaOptions.builder().keyPaddingMask(kpm).build())}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, MhaOptions o) {
-        return forward(query, key, value, o.keyPaddingMask(), o.needWeights(), o.attnMask(), o.averageAttnWeights(), o.isCausal());
-    }
-
     /** As {@link MultiheadAttention#forward(Tensor, Tensor, Tensor, Tensor, boolean, Tensor, boolean, boolean)}. */
+    @Override
     public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask,
             boolean averageAttnWeights, boolean isCausal) {
         AttentionInputs in = AttentionInputs.of("EinsumMultiheadAttention", query, key, value, keyPaddingMask, attnMask,

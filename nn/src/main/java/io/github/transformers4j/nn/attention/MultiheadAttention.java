@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * {@code isCausal} adds the causal mask (query i sees keys j <= i) to whatever attnMask says. A query with no allowed
  * key gets zero weights and a zero attention output (so the result is out_proj.bias), never NaN.
  */
-public class MultiheadAttention extends Module {
+public class MultiheadAttention extends Module implements AttentionForward {
     public final int embedDim, numHeads, headDim, kdim, vdim;
     public final double dropout;
     public final boolean batchFirst;
@@ -97,42 +97,7 @@ public class MultiheadAttention extends Module {
         return this;
     }
 
-    /** PyTorch's defaults: no masks, weights averaged over heads. */
-    public Attention forward(Tensor query, Tensor key, Tensor value) {
-        return forward(query, key, value, null, true, null, true, false);
-    }
-
-    /** PyTorch's {@code mha(query, key, value, key_padding_mask)}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask) {
-        return forward(query, key, value, keyPaddingMask, true, null, true, false);
-    }
-
-    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights)}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights) {
-        return forward(query, key, value, keyPaddingMask, needWeights, null, true, false);
-    }
-
-    /** PyTorch's {@code mha(query, key, value, key_padding_mask, need_weights, attn_mask)}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask) {
-        return forward(query, key, value, keyPaddingMask, needWeights, attnMask, true, false);
-    }
-
-    /** The named form: {@code mha(x, mem, mem, key_padding_mask=kpm)} is {@code forward(x, mem, mem, MhaOptions.builder().keyPaddingMask(kpm).build())}. */
-    public Attention forward(Tensor query, Tensor key, Tensor value, MhaOptions o) {
-        return forward(query, key, value, o.keyPaddingMask(), o.needWeights(), o.attnMask(), o.averageAttnWeights(), o.isCausal());
-    }
-
-    /**
-     * @param query (B, L, E) if batchFirst else (L, B, E), or unbatched (L, E)
-     * @param key (B, S, kdim) / (S, B, kdim) / (S, kdim)
-     * @param value (B, S, vdim) / (S, B, vdim) / (S, vdim)
-     * @param keyPaddingMask BOOL (B, S), true = padding, or null
-     * @param needWeights also return the attention weights
-     * @param attnMask BOOL (true = masked) or float additive, (L, S) or (B * numHeads, L, S), or null
-     * @param averageAttnWeights weights averaged over heads (B, L, S), else per head (B, H, L, S)
-     * @param isCausal apply the causal mask (combined with attnMask if both are given)
-     * @return output in the query's layout with embedDim features, and the weights (after dropout) or null
-     */
+    @Override
     public Attention forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask,
             boolean averageAttnWeights, boolean isCausal) {
         AttentionInputs in = AttentionInputs.of("MultiheadAttention", query, key, value, keyPaddingMask, attnMask,

@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * torch.nn.TransformerDecoder: {@code numLayers} decoder layers ({@code layers.0.*}, ...) and an optional final
  * {@code norm}; shapes and masks as {@link TransformerDecoderLayer}.
  */
-public class TransformerDecoder extends Module {
+public class TransformerDecoder extends Module implements DecoderForward {
     public final ModuleList<TransformerDecoderLayer> layers;
     public final LayerNorm norm; // null for none
 
@@ -21,33 +21,8 @@ public class TransformerDecoder extends Module {
         this.norm = norm == null ? null : register("norm", norm);
     }
 
-    public Tensor forward(Tensor tgt, Tensor memory) {
-        return forward(tgt, memory, null, null, null, null, false, false);
-    }
-
-    /** PyTorch's {@code decoder(tgt, memory, tgt_mask)}. */
-    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask) {
-        return forward(tgt, memory, tgtMask, null, null, null, false, false);
-    }
-
-    /** PyTorch's {@code decoder(tgt, memory, tgt_mask, memory_mask)}. */
-    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask) {
-        return forward(tgt, memory, tgtMask, memoryMask, null, null, false, false);
-    }
-
-    /** PyTorch's {@code decoder(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask)}. */
-    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
-            Tensor memoryKeyPaddingMask) {
-        return forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, false, false);
-    }
-
-    /** The named form: the {@code tgt*} and {@code memory*} fields of {@code masks}. */
-    public Tensor forward(Tensor tgt, Tensor memory, TransformerMasks m) {
-        return forward(tgt, memory, m.tgtMask(), m.memoryMask(), m.tgtKeyPaddingMask(), m.memoryKeyPaddingMask(), m.tgtIsCausal(),
-                m.memoryIsCausal());
-    }
-
     /** Arguments as {@link TransformerDecoderLayer#forward}, passed to every layer. */
+    @Override
     public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
             Tensor memoryKeyPaddingMask, boolean tgtIsCausal, boolean memoryIsCausal) {
         Tensor x = tgt;

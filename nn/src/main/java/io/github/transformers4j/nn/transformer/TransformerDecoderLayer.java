@@ -18,7 +18,7 @@ import io.github.transformers4j.tensor.Tensor;
  * (B * nhead, L, S); {@code *KeyPaddingMask} BOOL (B, S), {@code true} = padding; {@code *IsCausal} adds the causal mask.
  * Positional overloads follow PyTorch's argument order; {@link TransformerMasks} names them.
  */
-public class TransformerDecoderLayer extends Module {
+public class TransformerDecoderLayer extends Module implements DecoderForward {
     public final TransformerLayerConfig config;
     public final MultiheadAttention selfAttn, multiheadAttn;
     public final Linear linear1, linear2;
@@ -51,42 +51,7 @@ public class TransformerDecoderLayer extends Module {
         dropout3 = register("dropout3", new Dropout(c.dropout(), rng));
     }
 
-    public Tensor forward(Tensor tgt, Tensor memory) {
-        return forward(tgt, memory, null, null, null, null, false, false);
-    }
-
-    /** PyTorch's {@code layer(tgt, memory, tgt_mask)}. */
-    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask) {
-        return forward(tgt, memory, tgtMask, null, null, null, false, false);
-    }
-
-    /** PyTorch's {@code layer(tgt, memory, tgt_mask, memory_mask)}. */
-    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask) {
-        return forward(tgt, memory, tgtMask, memoryMask, null, null, false, false);
-    }
-
-    /** PyTorch's {@code layer(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask)}. */
-    public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
-            Tensor memoryKeyPaddingMask) {
-        return forward(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, false, false);
-    }
-
-    /** The named form: the {@code tgt*} and {@code memory*} fields of {@code masks}. */
-    public Tensor forward(Tensor tgt, Tensor memory, TransformerMasks m) {
-        return forward(tgt, memory, m.tgtMask(), m.memoryMask(), m.tgtKeyPaddingMask(), m.memoryKeyPaddingMask(), m.tgtIsCausal(),
-                m.memoryIsCausal());
-    }
-
-    /**
-     * @param tgt (B, T, d_model) if batchFirst else (T, B, d_model)
-     * @param memory the encoder output, (B, S, d_model) / (S, B, d_model)
-     * @param tgtMask (T, T) or (B * nhead, T, T); BOOL true = masked, or float additive; or null
-     * @param memoryMask (T, S) or (B * nhead, T, S), or null
-     * @param tgtKeyPaddingMask BOOL (B, T), true = padding; or null
-     * @param memoryKeyPaddingMask BOOL (B, S), true = padding; or null
-     * @param tgtIsCausal causal self-attention
-     * @param memoryIsCausal causal cross-attention (rarely wanted)
-     */
+    @Override
     public Tensor forward(Tensor tgt, Tensor memory, Tensor tgtMask, Tensor memoryMask, Tensor tgtKeyPaddingMask,
             Tensor memoryKeyPaddingMask, boolean tgtIsCausal, boolean memoryIsCausal) {
         Tensor x = tgt;

@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * <p>Padded positions are computed like the others (PyTorch's train-mode math); PyTorch's eval fast path with nested
  * tensors would output norm(0) there instead. Never rely on padded positions.
  */
-public class TransformerEncoder extends Module {
+public class TransformerEncoder extends Module implements EncoderForward {
     public final ModuleList<TransformerEncoderLayer> layers;
     public final LayerNorm norm; // null for none
 
@@ -52,26 +52,8 @@ public class TransformerEncoder extends Module {
         this.norm = norm == null ? null : register("norm", norm);
     }
 
-    public Tensor forward(Tensor src) {
-        return forward(src, null, null, false);
-    }
-
-    /** PyTorch's {@code encoder(src, mask)}: mask as in the full form (not a key-padding mask). */
-    public Tensor forward(Tensor src, Tensor mask) {
-        return forward(src, mask, null, false);
-    }
-
-    /** PyTorch's {@code encoder(src, mask, src_key_padding_mask)}. */
-    public Tensor forward(Tensor src, Tensor mask, Tensor srcKeyPaddingMask) {
-        return forward(src, mask, srcKeyPaddingMask, false);
-    }
-
-    /** The named form: the {@code src*} fields of {@code masks}. */
-    public Tensor forward(Tensor src, TransformerMasks masks) {
-        return forward(src, masks.srcMask(), masks.srcKeyPaddingMask(), masks.srcIsCausal());
-    }
-
     /** Arguments as {@link TransformerEncoderLayer#forward(Tensor, Tensor, Tensor, boolean)}, passed to every layer. */
+    @Override
     public Tensor forward(Tensor src, Tensor mask, Tensor srcKeyPaddingMask, boolean isCausal) {
         Tensor x = src;
         for (TransformerEncoderLayer layer : layers) {

@@ -18,7 +18,7 @@ import io.github.transformers4j.tensor.Tensor;
  * (B * nhead, L, S); {@code *KeyPaddingMask} BOOL (B, S), {@code true} = padding; {@code *IsCausal} adds the causal mask.
  * Positional overloads follow PyTorch's argument order; {@link TransformerMasks} names them.
  */
-public class TransformerEncoderLayer extends Module {
+public class TransformerEncoderLayer extends Module implements EncoderForward {
     public final TransformerLayerConfig config;
     public final MultiheadAttention selfAttn;
     public final Linear linear1, linear2;
@@ -48,31 +48,7 @@ public class TransformerEncoderLayer extends Module {
         dropout2 = register("dropout2", new Dropout(c.dropout(), rng));
     }
 
-    public Tensor forward(Tensor src) {
-        return forward(src, null, null, false);
-    }
-
-    /** PyTorch's {@code layer(src, src_mask)}: srcMask as in the full form (not a key-padding mask). */
-    public Tensor forward(Tensor src, Tensor srcMask) {
-        return forward(src, srcMask, null, false);
-    }
-
-    /** PyTorch's {@code layer(src, src_mask, src_key_padding_mask)}. */
-    public Tensor forward(Tensor src, Tensor srcMask, Tensor srcKeyPaddingMask) {
-        return forward(src, srcMask, srcKeyPaddingMask, false);
-    }
-
-    /** The named form: the {@code src*} fields of {@code masks}. */
-    public Tensor forward(Tensor src, TransformerMasks masks) {
-        return forward(src, masks.srcMask(), masks.srcKeyPaddingMask(), masks.srcIsCausal());
-    }
-
-    /**
-     * @param src (B, L, d_model) if batchFirst else (L, B, d_model)
-     * @param srcMask (L, L) or (B * nhead, L, L), BOOL true = masked or float additive; or null
-     * @param srcKeyPaddingMask BOOL (B, L), true = padding; or null
-     * @param isCausal apply the causal mask
-     */
+    @Override
     public Tensor forward(Tensor src, Tensor srcMask, Tensor srcKeyPaddingMask, boolean isCausal) {
         Tensor x = src;
         if (config.normFirst()) {
