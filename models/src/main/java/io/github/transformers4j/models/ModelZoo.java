@@ -10,10 +10,13 @@ import io.github.transformers4j.models.recurrent.RecurrentConfig;
 import io.github.transformers4j.models.seq2seq.Seq2SeqConfig;
 import io.github.transformers4j.models.seq2seq.Seq2SeqSize;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 import io.github.transformers4j.models.vit.ConvViT;
 import io.github.transformers4j.models.vit.ConvViTConfig;
 import io.github.transformers4j.models.vit.EinsumViT;
 import io.github.transformers4j.models.vit.EinsumViTConfig;
+import io.github.transformers4j.models.vit.Pooling;
+import io.github.transformers4j.models.vit.Positions;
 import io.github.transformers4j.models.vit.ViTConfig;
 import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.tensor.Random4j;
@@ -115,24 +118,26 @@ public final class ModelZoo {
 
     static {
         vit("vit-mini-p4", "ViT 128-d, 4 layers, 4 heads, FFN 512, patch 4 (sized for the CPU)",
-                new ViTConfig(32, 3, 4, 128, 4, 4, 512, 0.0, 10, "cls", false));
+                ViTConfig.builder().patchSize(4).dim(128).depth(4).heads(4).mlpDim(512).build());
         vit("vit-tiny-p4", "ViT 256-d, 4 layers, 4 heads, FFN 1024, patch 4",
-                new ViTConfig(32, 3, 4, 256, 4, 4, 1024, 0.0, 10, "cls", false));
+                ViTConfig.builder().patchSize(4).dim(256).depth(4).heads(4).mlpDim(1024).build());
         conv("vit-conv-p16", "ViT with Conv2d patches 16 + LayerNorm, cls token, learned positions, 256-d, 3 layers, 4 heads, FFN 1024",
-                new ConvViTConfig(32, 3, 16, 256, 3, 4, 1024, 0.0, 10, true, "learned", "cls", 0, "mask"));
+                ConvViTConfig.builder().patchSize(16).dim(256).depth(3).heads(4).mlpDim(1024).patchNorm(true).build());
         conv("vit-sincos-p8", "ViT with Conv2d patches 8, fixed sinusoidal positions, 256-d, 3 layers, 8 heads, FFN 2048, dropout 0.1, average pooling",
-                new ConvViTConfig(32, 3, 8, 256, 3, 8, 2048, 0.1, 10, false, "sincos", "mean", 0, "mask"));
+                ConvViTConfig.builder().patchSize(8).dim(256).depth(3).heads(8).mlpDim(2048).dropout(0.1).positions(Positions.SINCOS)
+                        .pooling(Pooling.MEAN).build());
         conv("vit-window-p4", "ViT with Conv2d patches 4 + LayerNorm, 128-d, 4 layers, 4 heads, FFN 512, 5x5-patch windowed attention (blocked)",
-                new ConvViTConfig(32, 3, 4, 128, 4, 4, 512, 0.0, 10, true, "learned", "cls", 5, "blocked"));
+                ConvViTConfig.builder().patchSize(4).dim(128).depth(4).heads(4).mlpDim(512).patchNorm(true)
+                        .window(5, WindowedEncoderLayer.Impl.BLOCKED).build());
         BertViT.Config bert = new BertViT.Config(32, 3, 4, 10, BertConfig.of(256, 12, 8, 1024, 65));
         image("vit-bert12-p4", "bert", "BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024, dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout",
                 (s, c, k, rng) -> new BertViT(bert.withData(s, c, k), rng));
         EinsumViTConfig einsum = new EinsumViTConfig(32, 3, 16, 256, 4, 8, 512, 256, 0.0, 10);
         image("vit-einsum-p16", "vit", "ViT with einsum attention (one packed qkv tensor), 256-d, 4 layers, 8 heads, FFN 512, cls token last, MLP head over all tokens",
                 (s, c, k, rng) -> new EinsumViT(einsum.withData(s, c, k), rng));
-        for (String cell : List.of("gru", "lstm", "rnn")) {
+        for (RecurrentConfig.Cell cell : RecurrentConfig.Cell.values()) {
             RecurrentConfig rc = new RecurrentConfig(cell, 32, 3, 16, 64, 128, 1, false, 0.0, 10);
-            image(cell + "-p16", "recurrent", cell.toUpperCase(Locale.ROOT) + " 128 over Conv2d patch tokens 16 (+ LayerNorm, 64), linear head on the last hidden state",
+            image(cell.id() + "-p16", "recurrent", cell.name() + " 128 over Conv2d patch tokens 16 (+ LayerNorm, 64), linear head on the last hidden state",
                     (s, c, k, rng) -> new RecurrentClassifier(rc.withData(s, c, k), rng));
         }
         add(new Preset("mae-tiny", "mae", "MAE encoder 256-d, 4 layers, 4 heads, FFN 1024, patch 4, linear head on the class token "

@@ -14,7 +14,20 @@ import io.github.transformers4j.tensor.Tensor;
  * Inputs are batch-first (B, L, d).
  */
 public class WindowedEncoderLayer extends TransformerEncoderLayer {
-    public enum Impl { MASK, BLOCKED }
+    public enum Impl {
+        MASK, BLOCKED;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Impl of(String s) {
+            for (Impl i : values()) if (i.id().equalsIgnoreCase(s)) return i;
+            throw new IllegalArgumentException("window implementation must be mask or blocked, got '" + s + "'");
+        }
+    }
 
     public final WindowAttention window;
     public final Impl impl;

@@ -34,9 +34,9 @@ public class RecurrentClassifier extends ImageClassifier {
         var opts = RNNBase.Options.of(c.embedDim(), c.hiddenSize()).numLayers(c.numLayers()).batchFirst(true)
                 .dropout(c.dropout()).bidirectional(c.bidirectional());
         rnn = register("rnn", switch (c.cell()) {
-            case "gru" -> new GRU(opts, rng);
-            case "lstm" -> new LSTM(opts, rng);
-            default -> new RNN(opts, RNNCell.Nonlinearity.TANH, rng);
+            case GRU -> new GRU(opts, rng);
+            case LSTM -> new LSTM(opts, rng);
+            case RNN -> new RNN(opts, RNNCell.Nonlinearity.TANH, rng);
         });
         fc = register("fc", new Linear(c.hiddenSize() * (c.bidirectional() ? 2 : 1), c.numClasses(), true, rng));
     }

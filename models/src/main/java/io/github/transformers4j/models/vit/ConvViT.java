@@ -41,10 +41,10 @@ public class ConvViT extends ImageClassifier {
     public ConvViT(ConvViTConfig c, Random4j rng) {
         this.config = c;
         int d = c.dim(), tokens = c.numTokens();
-        boolean cls = c.pooling().equals("cls");
+        boolean cls = c.pooling() == Pooling.CLS;
         patchEmbed = register("patch_embed", new PatchEmbedding(c.imageSize(), c.channels(), c.patchSize(), d, c.patchNorm(), rng));
         clsToken = cls ? param("cls_token", Init.truncNormal_(Tensor.zeros(1, 1, d), 0.02, rng)) : null;
-        posEmbed = c.positions().equals("learned")
+        posEmbed = c.positions() == Positions.LEARNED
                 ? param("pos_embed", Init.truncNormal_(Tensor.zeros(1, tokens, d), 0.02, rng))
                 : buffer("pos_embed", SinCos.encoding1d(tokens, d).unsqueeze(0));
         posDrop = register("pos_drop", new Dropout(c.dropout(), rng));
@@ -54,8 +54,7 @@ public class ConvViT extends ImageClassifier {
             encoder = register("encoder", new TransformerEncoder(() -> new TransformerEncoderLayer(layer, rng), c.depth(), null));
         } else {
             var window = new WindowAttention(c.gridSize(), c.gridSize(), c.window(), cls ? 1 : 0);
-            var impl = WindowedEncoderLayer.Impl.valueOf(c.windowImpl().toUpperCase(java.util.Locale.ROOT));
-            encoder = register("encoder", new TransformerEncoder(() -> new WindowedEncoderLayer(layer, window, impl, rng), c.depth(), null));
+            encoder = register("encoder", new TransformerEncoder(() -> new WindowedEncoderLayer(layer, window, c.windowImpl(), rng), c.depth(), null));
         }
         head = register("head", new Linear(d, c.numClasses(), true, rng));
     }

@@ -1,6 +1,6 @@
 package io.github.transformers4j.models.vit;
 
-import java.util.Locale;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 
 /**
  * Configuration of a {@link ConvViT}.
@@ -15,15 +15,18 @@ import java.util.Locale;
  * @param dropout    dropout of the encoder layers (and after the positions)
  * @param numClasses classes of the head
  * @param patchNorm  LayerNorm on the patch tokens right after the convolution
- * @param positions  {@code learned} (a parameter, trunc-normal std 0.02) or {@code sincos} (a fixed 1-D sinusoidal buffer)
- * @param pooling    {@code cls} (a class token is prepended and read out) or {@code mean} (global average pooling of the
+ * @param positions  {@code LEARNED} (a parameter, trunc-normal std 0.02) or {@code SINCOS} (a fixed 1-D sinusoidal buffer)
+ * @param pooling    {@code CLS} (a class token is prepended and read out) or {@code MEAN} (global average pooling of the
  *                   patch tokens, no class token)
  * @param window     0 for global attention, else an odd K: each patch attends to a K x K window of patches
- * @param windowImpl {@code mask} (attention mask on full attention) or {@code blocked} (gathered neighbours)
+ * @param windowImpl {@code MASK} (attention mask on full attention) or {@code BLOCKED} (gathered neighbours)
+ * <pre>{@code
+ * ConvViTConfig c = ConvViTConfig.builder().patchSize(16).depth(3).patchNorm(true).build(); // vit-conv-p16
+ * }</pre>
  */
 public record ConvViTConfig(int imageSize, int channels, int patchSize, int dim, int depth, int heads, int mlpDim,
-                            double dropout, int numClasses, boolean patchNorm, String positions, String pooling,
-                            int window, String windowImpl) {
+                            double dropout, int numClasses, boolean patchNorm, Positions positions, Pooling pooling,
+                            int window, WindowedEncoderLayer.Impl windowImpl) {
     public ConvViTConfig {
         if (imageSize <= 0 || channels <= 0 || patchSize <= 0 || dim <= 0 || depth <= 0 || heads <= 0 || mlpDim <= 0 || numClasses <= 0)
             throw new IllegalArgumentException("ConvViTConfig: sizes must be positive: imageSize=" + imageSize + " channels=" + channels
@@ -31,19 +34,13 @@ public record ConvViTConfig(int imageSize, int channels, int patchSize, int dim,
                     + " numClasses=" + numClasses);
         if (dim % heads != 0) throw new IllegalArgumentException("ConvViTConfig: dim " + dim + " is not divisible by heads " + heads);
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("ConvViTConfig: dropout must be in [0, 1), got " + dropout);
-        positions = positions.toLowerCase(Locale.ROOT);
-        pooling = pooling.toLowerCase(Locale.ROOT);
-        windowImpl = windowImpl.toLowerCase(Locale.ROOT);
-        if (!positions.equals("learned") && !positions.equals("sincos"))
-            throw new IllegalArgumentException("ConvViTConfig: positions must be 'learned' or 'sincos', got '" + positions + "'");
-        if (positions.equals("sincos") && dim % 2 != 0)
+        if (positions == null || pooling == null || windowImpl == null)
+            throw new IllegalArgumentException("ConvViTConfig: positions, pooling and windowImpl must be given, got " + positions + ", "
+                    + pooling + ", " + windowImpl);
+        if (positions == Positions.SINCOS && dim % 2 != 0)
             throw new IllegalArgumentException("ConvViTConfig: sinusoidal positions need an even dim, got " + dim);
-        if (!pooling.equals("cls") && !pooling.equals("mean"))
-            throw new IllegalArgumentException("ConvViTConfig: pooling must be 'cls' or 'mean', got '" + pooling + "'");
         if (window < 0 || window > 0 && window % 2 == 0)
             throw new IllegalArgumentException("ConvViTConfig: window must be 0 (global attention) or odd, got " + window);
-        if (!windowImpl.equals("mask") && !windowImpl.equals("blocked"))
-            throw new IllegalArgumentException("ConvViTConfig: windowImpl must be 'mask' or 'blocked', got '" + windowImpl + "'");
     }
 
     public int gridSize() {
@@ -56,7 +53,7 @@ public record ConvViTConfig(int imageSize, int channels, int patchSize, int dim,
 
     /** Sequence length: patches plus the class token when pooling is {@code cls}. */
     public int numTokens() {
-        return numPatches() + (pooling.equals("cls") ? 1 : 0);
+        return numPatches() + (pooling == Pooling.CLS ? 1 : 0);
     }
 
     public ConvViTConfig withData(int imageSize, int channels, int numClasses) {
@@ -64,7 +61,7 @@ public record ConvViTConfig(int imageSize, int channels, int patchSize, int dim,
                 positions, pooling, window, windowImpl);
     }
 
-    public ConvViTConfig withWindow(int window, String impl) {
+    public ConvViTConfig withWindow(int window, WindowedEncoderLayer.Impl impl) {
         return new ConvViTConfig(imageSize, channels, patchSize, dim, depth, heads, mlpDim, dropout, numClasses, patchNorm,
                 positions, pooling, window, impl);
     }
@@ -72,5 +69,41 @@ public record ConvViTConfig(int imageSize, int channels, int patchSize, int dim,
     public ConvViTConfig withDropout(double p) {
         return new ConvViTConfig(imageSize, channels, patchSize, dim, depth, heads, mlpDim, p, numClasses, patchNorm,
                 positions, pooling, window, windowImpl);
+    }
+
+    /**
+     * Defaults: 32 x 32 x 3 images, 10 classes, patch 16, 256-d, 3 layers, 4 heads, FFN 1024, no dropout, no patch norm,
+     * learned positions, class token, global attention.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private int imageSize = 32, channels = 3, patchSize = 16, dim = 256, depth = 3, heads = 4, mlpDim = 1024, numClasses = 10, window;
+        private double dropout;
+        private boolean patchNorm;
+        private Positions positions = Positions.LEARNED;
+        private Pooling pooling = Pooling.CLS;
+        private WindowedEncoderLayer.Impl windowImpl = WindowedEncoderLayer.Impl.MASK;
+
+        public Builder imageSize(int v) { imageSize = v; return this; }
+        public Builder channels(int v) { channels = v; return this; }
+        public Builder patchSize(int v) { patchSize = v; return this; }
+        public Builder dim(int v) { dim = v; return this; }
+        public Builder depth(int v) { depth = v; return this; }
+        public Builder heads(int v) { heads = v; return this; }
+        public Builder mlpDim(int v) { mlpDim = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder numClasses(int v) { numClasses = v; return this; }
+        public Builder patchNorm(boolean v) { patchNorm = v; return this; }
+        public Builder positions(Positions v) { positions = v; return this; }
+        public Builder pooling(Pooling v) { pooling = v; return this; }
+        public Builder window(int k, WindowedEncoderLayer.Impl impl) { window = k; windowImpl = impl; return this; }
+
+        public ConvViTConfig build() {
+            return new ConvViTConfig(imageSize, channels, patchSize, dim, depth, heads, mlpDim, dropout, numClasses, patchNorm, positions,
+                    pooling, window, windowImpl);
+        }
     }
 }

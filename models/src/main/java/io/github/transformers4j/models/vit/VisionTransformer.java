@@ -66,7 +66,7 @@ public class VisionTransformer extends ImageClassifier {
         Tensor cls = clsToken.data().expand(b, 1, d);
         x = Tensor.cat(List.of(cls, x), 1).add(posEmbed.data());                       // (B, N + 1, d)
         x = encoder.forward(posDrop.forward(x));
-        Tensor pooled = config.pooling().equals("cls") ? x.select(1, 0) : x.narrow(1, 1, config.numPatches()).mean(1, false);
+        Tensor pooled = config.pooling() == Pooling.CLS ? x.select(1, 0) : x.narrow(1, 1, config.numPatches()).mean(1, false);
         return norm.forward(pooled);                                                   // (B, d)
     }
 

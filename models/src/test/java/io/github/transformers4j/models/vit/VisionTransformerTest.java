@@ -9,7 +9,7 @@ import io.github.transformers4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class VisionTransformerTest {
-    static final ViTConfig SMALL = new ViTConfig(8, 3, 4, 16, 2, 2, 32, 0.0, 5, "cls", false);
+    static final ViTConfig SMALL = new ViTConfig(8, 3, 4, 16, 2, 2, 32, 0.0, 5, Pooling.CLS, false);
 
     /**
      * Parameters of the PyTorch twin (nn.Linear patch projection, cls token, positions, nn.TransformerEncoderLayer x depth,
@@ -51,7 +51,7 @@ class VisionTransformerTest {
     void forwardGivesLogitsPerImageForClsAndMeanPooling() {
         Tensor x = Tensor.randn(new Random4j(1), 3, 3, 8, 8);
         assertThat(new VisionTransformer(SMALL, new Random4j(0)).forward(x).shape()).containsExactly(3, 5);
-        var mean = new VisionTransformer(SMALL.withPooling("mean").withNormFirst(true), new Random4j(0));
+        var mean = new VisionTransformer(SMALL.withPooling(Pooling.MEAN).withNormFirst(true), new Random4j(0));
         assertThat(mean.forward(x).shape()).containsExactly(3, 5);
         assertThat(mean.features(x).shape()).containsExactly(3, 16);
     }
@@ -97,8 +97,8 @@ class VisionTransformerTest {
         var m = new VisionTransformer(SMALL, new Random4j(0));
         assertThatThrownBy(() -> m.forward(Tensor.zeros(2, 1, 8, 8))).hasMessageContaining("expected images (B, 3, 8, 8)")
                 .hasMessageContaining("[2, 1, 8, 8]");
-        assertThatThrownBy(() -> new ViTConfig(30, 3, 4, 16, 2, 2, 32, 0, 5, "cls", false)).hasMessageContaining("not a multiple of patch size 4");
-        assertThatThrownBy(() -> new ViTConfig(32, 3, 4, 18, 2, 4, 32, 0, 5, "cls", false)).hasMessageContaining("not divisible by heads");
+        assertThatThrownBy(() -> new ViTConfig(30, 3, 4, 16, 2, 2, 32, 0, 5, Pooling.CLS, false)).hasMessageContaining("not a multiple of patch size 4");
+        assertThatThrownBy(() -> new ViTConfig(32, 3, 4, 18, 2, 4, 32, 0, 5, Pooling.CLS, false)).hasMessageContaining("not divisible by heads");
         assertThatThrownBy(() -> ModelZoo.preset("vit-huge")).hasMessageContaining("known: vit-mini-p4, vit-tiny-p4");
     }
 }

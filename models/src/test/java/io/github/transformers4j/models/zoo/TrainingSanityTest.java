@@ -3,6 +3,7 @@ package io.github.transformers4j.models.zoo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 import io.github.transformers4j.models.bert.BertConfig;
 import io.github.transformers4j.models.bert.BertViT;
 import io.github.transformers4j.models.mae.MaeClassifier;
@@ -14,6 +15,8 @@ import io.github.transformers4j.models.vit.ConvViT;
 import io.github.transformers4j.models.vit.ConvViTConfig;
 import io.github.transformers4j.models.vit.EinsumViT;
 import io.github.transformers4j.models.vit.EinsumViTConfig;
+import io.github.transformers4j.models.vit.Pooling;
+import io.github.transformers4j.models.vit.Positions;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.optim.AdamW;
@@ -53,19 +56,22 @@ class TrainingSanityTest {
     static Stream<Arguments> families() {
         return Stream.of(
                 Arguments.of("vit (conv, learned, cls)", (Function<Random4j, ImageClassifier>) rng -> new ConvViT(
-                        new ConvViTConfig(SIZE, 1, 4, 16, 1, 2, 32, 0.0, CLASSES, true, "learned", "cls", 0, "mask"), rng)),
+                        ConvViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES)
+                                .patchNorm(true).build(), rng)),
                 Arguments.of("vit (sincos, mean)", (Function<Random4j, ImageClassifier>) rng -> new ConvViT(
-                        new ConvViTConfig(SIZE, 1, 4, 16, 1, 2, 32, 0.0, CLASSES, false, "sincos", "mean", 0, "mask"), rng)),
+                        ConvViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES)
+                                .positions(Positions.SINCOS).pooling(Pooling.MEAN).build(), rng)),
                 Arguments.of("vit (windowed, blocked)", (Function<Random4j, ImageClassifier>) rng -> new ConvViT(
-                        new ConvViTConfig(SIZE, 1, 4, 16, 1, 2, 32, 0.0, CLASSES, true, "learned", "cls", 3, "blocked"), rng)),
+                        ConvViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES)
+                                .patchNorm(true).window(3, WindowedEncoderLayer.Impl.BLOCKED).build(), rng)),
                 Arguments.of("einsum vit", (Function<Random4j, ImageClassifier>) rng -> new EinsumViT(
                         new EinsumViTConfig(SIZE, 1, 4, 16, 1, 2, 32, 16, 0.0, CLASSES), rng)),
                 Arguments.of("bert", (Function<Random4j, ImageClassifier>) rng -> new BertViT(
                         new BertViT.Config(SIZE, 1, 4, CLASSES, BertConfig.of(16, 2, 2, 32, 10).withDropout(0, 0)), rng)),
                 Arguments.of("gru", (Function<Random4j, ImageClassifier>) rng -> new RecurrentClassifier(
-                        new RecurrentConfig("gru", SIZE, 1, 6, 16, 16, 1, false, 0.0, CLASSES), rng)),
+                        new RecurrentConfig(RecurrentConfig.Cell.GRU, SIZE, 1, 6, 16, 16, 1, false, 0.0, CLASSES), rng)),
                 Arguments.of("lstm (2 layers, bidirectional)", (Function<Random4j, ImageClassifier>) rng -> new RecurrentClassifier(
-                        new RecurrentConfig("lstm", SIZE, 1, 6, 16, 16, 2, true, 0.0, CLASSES), rng)),
+                        new RecurrentConfig(RecurrentConfig.Cell.LSTM, SIZE, 1, 6, 16, 16, 2, true, 0.0, CLASSES), rng)),
                 Arguments.of("mae classifier", (Function<Random4j, ImageClassifier>) rng -> new MaeClassifier(
                         new MaeConfig(SIZE, 1, 4, 16, 1, 2, 32, 8, 1, 2, 16, 0.75, false, CLASSES), rng)));
     }

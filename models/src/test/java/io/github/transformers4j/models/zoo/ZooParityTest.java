@@ -56,7 +56,7 @@ class ZooParityTest {
         ZooFixture fx = ZooFixture.load("vit_window");
         ConvViTConfig c = fx.config(ConvViTConfig.class);
         assertThat(c.window()).isEqualTo(3);
-        check(fx, new ConvViT(c.withWindow(3, "blocked"), new Random4j(0)));
+        check(fx, new ConvViT(c.withWindow(3, io.github.transformers4j.models.attention.WindowedEncoderLayer.Impl.BLOCKED), new Random4j(0)));
     }
 
     @Test
