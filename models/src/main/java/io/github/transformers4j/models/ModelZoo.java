@@ -114,7 +114,8 @@ public final class ModelZoo {
     private static final Map<String, Preset> PRESETS = new LinkedHashMap<>();
 
     /** mae-tiny's configuration for 32 x 32 x 3 images (patch 4, mask ratio 0.75). */
-    public static final MaeConfig MAE_TINY = new MaeConfig(32, 3, 4, 256, 4, 4, 1024, 128, 2, 4, 512, 0.75, false, 10);
+    public static final MaeConfig MAE_TINY = MaeConfig.builder().patchSize(4).encoder(256, 4, 4, 1024).decoder(128, 2, 4, 512)
+            .maskRatio(0.75).build();
 
     static {
         vit("vit-mini-p4", "ViT 128-d, 4 layers, 4 heads, FFN 512, patch 4 (sized for the CPU)",
@@ -132,7 +133,7 @@ public final class ModelZoo {
         BertViT.Config bert = new BertViT.Config(32, 3, 4, 10, BertConfig.of(256, 12, 8, 1024, 65));
         image("vit-bert12-p4", "bert", "BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024, dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout",
                 (s, c, k, rng) -> new BertViT(bert.withData(s, c, k), rng));
-        EinsumViTConfig einsum = new EinsumViTConfig(32, 3, 16, 256, 4, 8, 512, 256, 0.0, 10);
+        EinsumViTConfig einsum = EinsumViTConfig.builder().patchSize(16).dim(256).depth(4).heads(8).mlpDim(512).headHidden(256).build();
         image("vit-einsum-p16", "vit", "ViT with einsum attention (one packed qkv tensor), 256-d, 4 layers, 8 heads, FFN 512, cls token last, MLP head over all tokens",
                 (s, c, k, rng) -> new EinsumViT(einsum.withData(s, c, k), rng));
         for (RecurrentConfig.Cell cell : RecurrentConfig.Cell.values()) {

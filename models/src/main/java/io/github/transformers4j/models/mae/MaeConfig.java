@@ -70,4 +70,41 @@ public record MaeConfig(int imageSize, int channels, int patchSize, int encoderD
         return new MaeConfig(imageSize, channels, patchSize, encoderDim, encoderDepth, encoderHeads, encoderMlpDim, decoderDim,
                 decoderDepth, decoderHeads, decoderMlpDim, maskRatio, on, numClasses);
     }
+
+    /**
+     * Defaults (mae-tiny): 32 x 32 x 3 images, patch 4, encoder 256-d x 4 (4 heads, FFN 1024), decoder 128-d x 2 (4 heads,
+     * FFN 512), mask ratio 0.75, raw-pixel loss, 10 classes.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private int imageSize = 32, channels = 3, patchSize = 4, encoderDim = 256, encoderDepth = 4, encoderHeads = 4, encoderMlpDim = 1024;
+        private int decoderDim = 128, decoderDepth = 2, decoderHeads = 4, decoderMlpDim = 512, numClasses = 10;
+        private double maskRatio = 0.75;
+        private boolean normPixLoss;
+
+        public Builder imageSize(int v) { imageSize = v; return this; }
+        public Builder channels(int v) { channels = v; return this; }
+        public Builder patchSize(int v) { patchSize = v; return this; }
+        /** Encoder width, layers, heads and feed-forward width. */
+        public Builder encoder(int dim, int depth, int heads, int mlpDim) {
+            encoderDim = dim; encoderDepth = depth; encoderHeads = heads; encoderMlpDim = mlpDim;
+            return this;
+        }
+        /** Decoder width, layers, heads and feed-forward width. */
+        public Builder decoder(int dim, int depth, int heads, int mlpDim) {
+            decoderDim = dim; decoderDepth = depth; decoderHeads = heads; decoderMlpDim = mlpDim;
+            return this;
+        }
+        public Builder maskRatio(double v) { maskRatio = v; return this; }
+        public Builder normPixLoss(boolean v) { normPixLoss = v; return this; }
+        public Builder numClasses(int v) { numClasses = v; return this; }
+
+        public MaeConfig build() {
+            return new MaeConfig(imageSize, channels, patchSize, encoderDim, encoderDepth, encoderHeads, encoderMlpDim, decoderDim,
+                    decoderDepth, decoderHeads, decoderMlpDim, maskRatio, normPixLoss, numClasses);
+        }
+    }
 }

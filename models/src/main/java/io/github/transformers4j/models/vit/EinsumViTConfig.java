@@ -25,4 +25,29 @@ public record EinsumViTConfig(int imageSize, int channels, int patchSize, int di
     public EinsumViTConfig withData(int imageSize, int channels, int numClasses) {
         return new EinsumViTConfig(imageSize, channels, patchSize, dim, depth, heads, mlpDim, headHidden, dropout, numClasses);
     }
+
+    /** Defaults (vit-einsum-p16): 32 x 32 x 3 images, patch 16, 256-d, 4 layers, 8 heads, FFN 512, head 256, no dropout, 10 classes. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private int imageSize = 32, channels = 3, patchSize = 16, dim = 256, depth = 4, heads = 8, mlpDim = 512, headHidden = 256, numClasses = 10;
+        private double dropout;
+
+        public Builder imageSize(int v) { imageSize = v; return this; }
+        public Builder channels(int v) { channels = v; return this; }
+        public Builder patchSize(int v) { patchSize = v; return this; }
+        public Builder dim(int v) { dim = v; return this; }
+        public Builder depth(int v) { depth = v; return this; }
+        public Builder heads(int v) { heads = v; return this; }
+        public Builder mlpDim(int v) { mlpDim = v; return this; }
+        public Builder headHidden(int v) { headHidden = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder numClasses(int v) { numClasses = v; return this; }
+
+        public EinsumViTConfig build() {
+            return new EinsumViTConfig(imageSize, channels, patchSize, dim, depth, heads, mlpDim, headHidden, dropout, numClasses);
+        }
+    }
 }

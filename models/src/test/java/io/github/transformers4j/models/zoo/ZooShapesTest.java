@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.mae.MaeConfig;
+import io.github.transformers4j.models.vit.ConvViTConfig;
+import io.github.transformers4j.models.vit.EinsumViTConfig;
 import io.github.transformers4j.models.vit.PatchEmbedding;
+import io.github.transformers4j.models.vit.Pooling;
+import io.github.transformers4j.models.vit.Positions;
+import io.github.transformers4j.models.vit.ViTConfig;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -64,6 +70,16 @@ class ZooShapesTest {
                 .hasMessageContaining("does not serve image classification").hasMessageContaining("vit-tiny-p4");
         assertThatThrownBy(() -> ModelZoo.createPretrainer("vit-tiny-p4", 32, 3, new Random4j(0)))
                 .hasMessageContaining("pretraining").hasMessageContaining("mae-tiny");
+    }
+
+    @Test
+    void builtConfigurationsEqualThePositionalOnes() {
+        assertThat(ModelZoo.MAE_TINY).isEqualTo(new MaeConfig(32, 3, 4, 256, 4, 4, 1024, 128, 2, 4, 512, 0.75, false, 10));
+        assertThat(EinsumViTConfig.builder().build()).isEqualTo(new EinsumViTConfig(32, 3, 16, 256, 4, 8, 512, 256, 0.0, 10));
+        assertThat(ViTConfig.builder().dim(128).mlpDim(512).build())
+                .isEqualTo(new ViTConfig(32, 3, 4, 128, 4, 4, 512, 0.0, 10, Pooling.CLS, false));
+        assertThat(ConvViTConfig.builder().patchNorm(true).build()).isEqualTo(new ConvViTConfig(32, 3, 16, 256, 3, 4, 1024, 0.0, 10, true,
+                Positions.LEARNED, Pooling.CLS, 0, io.github.transformers4j.models.attention.WindowedEncoderLayer.Impl.MASK));
     }
 
     @Test
