@@ -2,6 +2,7 @@ package io.github.transformers4j.train;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.github.transformers4j.nn.Choices;
 import java.util.Locale;
 
 /** The metrics that can pick the best checkpoint and drive early stopping, by their metrics.csv column. */

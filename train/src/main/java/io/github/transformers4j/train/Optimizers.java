@@ -1,5 +1,6 @@
 package io.github.transformers4j.train;
 
+import io.github.transformers4j.nn.Choices;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.optim.Adam;

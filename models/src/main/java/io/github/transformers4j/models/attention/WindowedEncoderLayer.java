@@ -19,13 +19,12 @@ public class WindowedEncoderLayer extends TransformerEncoderLayer {
 
         @com.fasterxml.jackson.annotation.JsonValue
         public String id() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return io.github.transformers4j.nn.Choices.id(this);
         }
 
         @com.fasterxml.jackson.annotation.JsonCreator
         public static Impl of(String s) {
-            for (Impl i : values()) if (i.id().equalsIgnoreCase(s)) return i;
-            throw new IllegalArgumentException("window implementation must be mask or blocked, got '" + s + "'");
+            return io.github.transformers4j.nn.Choices.parse(Impl.class, s, "windowImpl");
         }
     }
 

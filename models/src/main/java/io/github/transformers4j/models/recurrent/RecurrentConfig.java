@@ -3,7 +3,7 @@ package io.github.transformers4j.models.recurrent;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.github.transformers4j.models.vit.PatchEmbedding;
-import java.util.Locale;
+import io.github.transformers4j.nn.Choices;
 
 /**
  * Configuration of a {@link RecurrentClassifier}.
@@ -33,13 +33,12 @@ public record RecurrentConfig(Cell cell, int imageSize, int channels, int patchS
         /** The lower-case name ({@code gru}, ...), as presets and configuration files spell it. */
         @JsonValue
         public String id() {
-            return name().toLowerCase(Locale.ROOT);
+            return Choices.id(this);
         }
 
         @JsonCreator
         public static Cell of(String s) {
-            for (Cell c : values()) if (c.id().equalsIgnoreCase(s)) return c;
-            throw new IllegalArgumentException("cell must be gru, lstm or rnn, got '" + s + "'");
+            return Choices.parse(Cell.class, s, "cell");
         }
     }
 
