@@ -5,8 +5,6 @@ import io.github.transformers4j.models.ModelOutput;
 import io.github.transformers4j.models.gpt2.GPT2LMHeadModel;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.tensor.Device;
-import io.github.transformers4j.tensor.Grad;
-import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.train.Task;
 import io.github.transformers4j.train.TrainingLoop;
@@ -98,27 +96,12 @@ public final class CausalLmTask implements Task<CausalLmTask.Batch> {
 
     @Override
     public Validation validate(DataLoader<?, Batch> loader, Device device, boolean progress) {
-        boolean was = model.isTraining();
-        model.eval();
-        double lossSum = 0;
-        long right = 0, n = 0;
-        try (var g = Grad.disabled()) {
-            for (Batch batch : loader.epoch(0)) {
-                try (var scope = Memory.scope(); batch) {
-                    Tensor[] in = inputs(batch);
-                    for (int i = 0; i < in.length; i++) in[i] = in[i].to(device);
-                    Output o = forward(in);
-                    long count = counts(batch)[0];
-                    lossSum += o.loss().item() * count;
-                    right += (long) o.correct().item();
-                    n += count;
-                }
-            }
-        } finally {
-            model.train(was);
-        }
-        return new Validation(n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : (double) right / n,
-                Map.of("val_perplexity", n == 0 ? Double.NaN : Math.exp(lossSum / n)));
+        Seq2SeqTask.TokenSums t = Seq2SeqTask.tokenSums(model, loader, batch -> {
+            Tensor[] in = inputs(batch);
+            for (int i = 0; i < in.length; i++) in[i] = in[i].to(device);
+            return forward(in);
+        });
+        return new Validation(t.loss(), t.accuracy(), Map.of("val_perplexity", Math.exp(t.loss())));
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.github.transformers4j.recipes;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.text.Seq2SeqBatch;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
+import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
@@ -88,27 +89,56 @@ public final class Seq2SeqTask implements Task<Seq2SeqBatch> {
     /** Token-weighted loss and accuracy in eval mode without gradients; the model's mode is restored. */
     public static Evaluation evaluate(Seq2SeqTransformer model, DataLoader<?, Seq2SeqBatch> loader, Device device) {
         long t0 = System.nanoTime();
+        long[] allTokens = {0};
+        TokenSums s = tokenSums(model, loader, batch -> {
+            allTokens[0] += batch.sourceTokens() + batch.targetTokens();
+            Tensor labels = batch.labels().to(device);
+            Tensor logits = model.forward(batch.inputIds().to(device), batch.decoderInputIds().to(device));
+            return tokenOutput(Seq2SeqTransformer.loss(logits, labels), logits, labels);
+        });
+        return new Evaluation(s.loss(), s.accuracy(), allTokens[0], (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Sums of a token task's outputs over a validation pass: loss weighted by the tokens counted, right predictions, tokens. */
+    record TokenSums(double lossSum, long correct, long tokens) {
+        double loss() {
+            return tokens == 0 ? Double.NaN : lossSum / tokens;
+        }
+
+        double accuracy() {
+            return tokens == 0 ? Double.NaN : (double) correct / tokens;
+        }
+    }
+
+    /** {@code step}'s outputs summed over every batch of {@code loader}, in eval mode without gradients; the model's mode is restored. */
+    static <B> TokenSums tokenSums(Module model, DataLoader<?, B> loader, java.util.function.Function<B, Output> step) {
         boolean was = model.isTraining();
         model.eval();
         double lossSum = 0;
-        long correct = 0, tokens = 0, allTokens = 0;
+        long correct = 0, tokens = 0;
         try (var g = Grad.disabled()) {
-            for (Seq2SeqBatch batch : loader.epoch(0)) {
-                try (var scope = Memory.scope(); batch) {
-                    Tensor labels = batch.labels().to(device);
-                    Tensor logits = model.forward(batch.inputIds().to(device), batch.decoderInputIds().to(device));
-                    Output o = tokenOutput(Seq2SeqTransformer.loss(logits, labels), logits, labels);
+            for (B batch : loader.epoch(0)) {
+                try (var scope = Memory.scope()) {
+                    Output o = step.apply(batch);
                     long n = (long) o.count().item();
                     lossSum += o.loss().item() * n;
                     correct += (long) o.correct().item();
                     tokens += n;
-                    allTokens += batch.sourceTokens() + batch.targetTokens();
+                } finally {
+                    if (batch instanceof AutoCloseable c) close(c);
                 }
             }
         } finally {
             model.train(was);
         }
-        return new Evaluation(tokens == 0 ? Double.NaN : lossSum / tokens, tokens == 0 ? Double.NaN : (double) correct / tokens, allTokens,
-                (System.nanoTime() - t0) / 1e9);
+        return new TokenSums(lossSum, correct, tokens);
+    }
+
+    private static void close(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing a batch: " + e.getMessage(), e);
+        }
     }
 }
