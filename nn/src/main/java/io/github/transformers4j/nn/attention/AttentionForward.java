@@ -24,7 +24,7 @@ public interface AttentionForward {
 
     /** PyTorch's defaults: no masks, weights averaged over heads. */
     default Attention forward(Tensor query, Tensor key, Tensor value) {
-        return forward(query, key, value, null, true, null, true, false);
+        return forward(query, key, value, MhaOptions.DEFAULT);
     }
 
     /** PyTorch's {@code mha(query, key, value, key_padding_mask)}. */
