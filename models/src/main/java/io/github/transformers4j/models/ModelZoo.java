@@ -1,7 +1,5 @@
 package io.github.transformers4j.models;
 
-import io.github.transformers4j.models.bert.BertConfig;
-import io.github.transformers4j.models.bert.BertViT;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.models.mae.MaeConfig;
 import io.github.transformers4j.models.mae.MaskedAutoencoder;
@@ -11,13 +9,14 @@ import io.github.transformers4j.models.seq2seq.Seq2SeqConfig;
 import io.github.transformers4j.models.seq2seq.Seq2SeqSize;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
 import io.github.transformers4j.models.attention.WindowedEncoderLayer;
-import io.github.transformers4j.models.vit.ConvViT;
-import io.github.transformers4j.models.vit.ConvViTConfig;
-import io.github.transformers4j.models.vit.EinsumViT;
-import io.github.transformers4j.models.vit.EinsumViTConfig;
 import io.github.transformers4j.models.vit.Pooling;
 import io.github.transformers4j.models.vit.Positions;
 import io.github.transformers4j.models.vit.ViTConfig;
+import io.github.transformers4j.models.vit.ViTConfig.Blocks;
+import io.github.transformers4j.models.vit.ViTConfig.ClassToken;
+import io.github.transformers4j.models.vit.ViTConfig.Head;
+import io.github.transformers4j.models.vit.ViTConfig.Norm;
+import io.github.transformers4j.models.vit.ViTConfig.PatchEmbed;
 import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.tensor.Random4j;
 import java.util.EnumSet;
@@ -38,15 +37,15 @@ import java.util.Set;
  *   <tr><th>name</th><th>class</th><th>what</th></tr>
  *   <tr><td>vit-mini-p4</td><td>{@link VisionTransformer}</td><td>128-d, 4 layers, 4 heads, FFN 512, linear patches 4</td></tr>
  *   <tr><td>vit-tiny-p4</td><td>{@link VisionTransformer}</td><td>256-d, 4 layers, 4 heads, FFN 1024, linear patches 4</td></tr>
- *   <tr><td>vit-conv-p16</td><td>{@link ConvViT}</td><td>Conv2d patches 16 + LayerNorm, cls token, learned positions,
+ *   <tr><td>vit-conv-p16</td><td>{@link VisionTransformer}</td><td>Conv2d patches 16 + LayerNorm, cls token, learned positions,
  *       256-d, 3 layers, 4 heads, FFN 4 d, linear head</td></tr>
- *   <tr><td>vit-sincos-p8</td><td>{@link ConvViT}</td><td>Conv2d patches 8, fixed sinusoidal positions, 256-d, 3 layers,
+ *   <tr><td>vit-sincos-p8</td><td>{@link VisionTransformer}</td><td>Conv2d patches 8, fixed sinusoidal positions, 256-d, 3 layers,
  *       8 heads, FFN 2048, dropout 0.1, global average pooling</td></tr>
- *   <tr><td>vit-window-p4</td><td>{@link ConvViT}</td><td>Conv2d patches 4 + LayerNorm, 128-d, 4 layers, 4 heads,
+ *   <tr><td>vit-window-p4</td><td>{@link VisionTransformer}</td><td>Conv2d patches 4 + LayerNorm, 128-d, 4 layers, 4 heads,
  *       each patch attends to a 5 x 5 window (blocked kernel), global class token</td></tr>
- *   <tr><td>vit-bert12-p4</td><td>{@link BertViT}</td><td>BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024,
+ *   <tr><td>vit-bert12-p4</td><td>{@link VisionTransformer}</td><td>BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024,
  *       dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout</td></tr>
- *   <tr><td>vit-einsum-p16</td><td>{@link EinsumViT}</td><td>einsum attention from one packed tensor, 256-d, 4 layers,
+ *   <tr><td>vit-einsum-p16</td><td>{@link VisionTransformer}</td><td>einsum attention from one packed tensor, 256-d, 4 layers,
  *       8 heads, FFN 512, cls token after the patches, flatten-all-tokens MLP head</td></tr>
  *   <tr><td>gru-p16, lstm-p16, rnn-p16</td><td>{@link RecurrentClassifier}</td><td>Conv2d patches 16 + LayerNorm (64),
  *       one recurrent layer of 128 over the patch tokens, linear head on the last hidden state</td></tr>
@@ -119,25 +118,22 @@ public final class ModelZoo {
 
     static {
         vit("vit-mini-p4", "ViT 128-d, 4 layers, 4 heads, FFN 512, patch 4 (sized for the CPU)",
-                ViTConfig.builder().patchSize(4).dim(128).depth(4).heads(4).mlpDim(512).build());
+                ViTConfig.builder().patchSize(4).dim(128).depth(4).heads(4).mlpDim(512));
         vit("vit-tiny-p4", "ViT 256-d, 4 layers, 4 heads, FFN 1024, patch 4",
-                ViTConfig.builder().patchSize(4).dim(256).depth(4).heads(4).mlpDim(1024).build());
-        conv("vit-conv-p16", "ViT with Conv2d patches 16 + LayerNorm, cls token, learned positions, 256-d, 3 layers, 4 heads, FFN 1024",
-                ConvViTConfig.builder().patchSize(16).dim(256).depth(3).heads(4).mlpDim(1024).patchNorm(true).build());
-        conv("vit-sincos-p8", "ViT with Conv2d patches 8, fixed sinusoidal positions, 256-d, 3 layers, 8 heads, FFN 2048, dropout 0.1, average pooling",
-                ConvViTConfig.builder().patchSize(8).dim(256).depth(3).heads(8).mlpDim(2048).dropout(0.1).positions(Positions.SINCOS)
-                        .pooling(Pooling.MEAN).build());
-        conv("vit-window-p4", "ViT with Conv2d patches 4 + LayerNorm, 128-d, 4 layers, 4 heads, FFN 512, 5x5-patch windowed attention (blocked)",
-                ConvViTConfig.builder().patchSize(4).dim(128).depth(4).heads(4).mlpDim(512).patchNorm(true)
-                        .window(5, WindowedEncoderLayer.Impl.BLOCKED).build());
-        BertViT.Config bert = new BertViT.Config(32, 3, 4, 10, BertConfig.of(256, 12, 8, 1024, 65));
-        image("vit-bert12-p4", "bert", "BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024, dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout",
-                (s, c, k, rng) -> new BertViT(bert.withData(s, c, k), rng));
-        EinsumViTConfig einsum = EinsumViTConfig.builder().patchSize(16).dim(256).depth(4).heads(8).mlpDim(512).headHidden(256).build();
-        image("vit-einsum-p16", "vit", "ViT with einsum attention (one packed qkv tensor), 256-d, 4 layers, 8 heads, FFN 512, cls token last, MLP head over all tokens",
-                (s, c, k, rng) -> new EinsumViT(einsum.withData(s, c, k), rng));
+                ViTConfig.builder().patchSize(4).dim(256).depth(4).heads(4).mlpDim(1024));
+        vit("vit-conv-p16", "ViT with Conv2d patches 16 + LayerNorm, cls token, learned positions, 256-d, 3 layers, 4 heads, FFN 1024",
+                conv(16, 256, 3, 4, 1024).patchEmbed(PatchEmbed.CONV_NORM));
+        vit("vit-sincos-p8", "ViT with Conv2d patches 8, fixed sinusoidal positions, 256-d, 3 layers, 8 heads, FFN 2048, dropout 0.1, average pooling",
+                conv(8, 256, 3, 8, 2048).dropout(0.1).classToken(ClassToken.NONE).positions(Positions.SINCOS).pooling(Pooling.MEAN));
+        vit("vit-window-p4", "ViT with Conv2d patches 4 + LayerNorm, 128-d, 4 layers, 4 heads, FFN 512, 5x5-patch windowed attention (blocked)",
+                conv(4, 128, 4, 4, 512).patchEmbed(PatchEmbed.CONV_NORM).window(5, WindowedEncoderLayer.Impl.BLOCKED));
+        vit("vit-bert12-p4", "BERT encoder 256-d, 12 layers, 8 heads, intermediate 1024, dropout 0.1, Conv2d patches 4, cls token, Linear-GELU-Linear readout",
+                conv(4, 256, 12, 8, 1024).dropout(0.1).blocks(Blocks.BERT).head(Head.READOUT, 256));
+        vit("vit-einsum-p16", "ViT with einsum attention (one packed qkv tensor), 256-d, 4 layers, 8 heads, FFN 512, cls token last, MLP head over all tokens",
+                conv(16, 256, 4, 8, 512).classToken(ClassToken.LAST).blocks(Blocks.EINSUM).norm(Norm.TOKENS).pooling(Pooling.ALL)
+                        .head(Head.MLP, 256));
         for (RecurrentConfig.Cell cell : RecurrentConfig.Cell.values()) {
-            RecurrentConfig rc = new RecurrentConfig(cell, 32, 3, 16, 64, 128, 1, false, 0.0, 10);
+            RecurrentConfig rc = RecurrentConfig.builder().cell(cell).build();
             image(cell.id() + "-p16", "recurrent", cell.name() + " 128 over Conv2d patch tokens 16 (+ LayerNorm, 64), linear head on the last hidden state",
                     (s, c, k, rng) -> new RecurrentClassifier(rc.withData(s, c, k), rng));
         }
@@ -151,12 +147,15 @@ public final class ModelZoo {
                 new Seq2SeqSize(128, 2, 2, 4, 512, 0.1));
     }
 
-    private static void vit(String name, String description, ViTConfig template) {
-        image(name, "vit", description, (s, c, k, rng) -> new VisionTransformer(template.withData(s, c, k), rng));
+    /** The course's conv variants: Conv2d patches, post-norm blocks, no final norm, a linear head on the class token. */
+    private static ViTConfig.Builder conv(int patch, int dim, int depth, int heads, int mlpDim) {
+        return ViTConfig.builder().patchEmbed(PatchEmbed.CONV).patchSize(patch).dim(dim).depth(depth).heads(heads).mlpDim(mlpDim)
+                .norm(Norm.NONE);
     }
 
-    private static void conv(String name, String description, ConvViTConfig template) {
-        image(name, "vit", description, (s, c, k, rng) -> new ConvViT(template.withData(s, c, k), rng));
+    private static void vit(String name, String description, ViTConfig.Builder template) {
+        ViTConfig c = template.build();
+        image(name, "vit", description, (s, ch, k, rng) -> new VisionTransformer(c.withData(s, ch, k), rng));
     }
 
     private static void image(String name, String family, String description, Factory factory) {
@@ -197,9 +196,6 @@ public final class ModelZoo {
     public static ImageClassifier create(Record config, Random4j rng) {
         return switch (config) {
             case ViTConfig c -> new VisionTransformer(c, rng);
-            case ConvViTConfig c -> new ConvViT(c, rng);
-            case EinsumViTConfig c -> new EinsumViT(c, rng);
-            case BertViT.Config c -> new BertViT(c, rng);
             case RecurrentConfig c -> new RecurrentClassifier(c, rng);
             case MaeConfig c -> new MaeClassifier(c, rng);
             default -> throw new IllegalArgumentException("ModelZoo.create: no model for configuration " + config.getClass().getName());
@@ -226,13 +222,7 @@ public final class ModelZoo {
     /** One line: name, what it is, its tokens and its parameter count, e.g. for the start of a training run. */
     public static String describe(String name, ImageClassifier model) {
         String shape = switch (model) {
-            case VisionTransformer v -> tokens(v.config.numPatches() + 1, v.config.patchDim(), v.config.channels(), v.config.imageSize());
-            case ConvViT v -> tokens(v.config.numTokens(), v.config.channels() * v.config.patchSize() * v.config.patchSize(),
-                    v.config.channels(), v.config.imageSize());
-            case EinsumViT v -> tokens(v.config.numPatches() + 1, v.config.channels() * v.config.patchSize() * v.config.patchSize(),
-                    v.config.channels(), v.config.imageSize());
-            case BertViT v -> tokens(v.config.numPatches() + 1, v.config.channels() * v.config.patchSize() * v.config.patchSize(),
-                    v.config.channels(), v.config.imageSize());
+            case VisionTransformer v -> tokens(v.config.numTokens(), v.config.patchDim(), v.config.channels(), v.config.imageSize());
             case RecurrentClassifier v -> String.format(Locale.ROOT, ", %d time steps, input %dx%dx%d", v.config.numPatches(),
                     v.config.channels(), v.config.imageSize(), v.config.imageSize());
             case MaeClassifier v -> tokens(v.config.numPatches() + 1, v.config.patchDim(), v.config.channels(), v.config.imageSize());

@@ -1,6 +1,7 @@
 package io.github.transformers4j.models.mae;
 
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Parameter;
 import io.github.transformers4j.tensor.Grad;
@@ -11,7 +12,7 @@ import java.util.Map;
 
 /**
  * Classification from an MAE encoder's class token ({@code t4j train --model mae-tiny}): all patches through the
- * {@link MaeEncoder}, then {@code head} = Linear(D, classes) on the normalised class token. Two ways to use a
+ * MAE encoder ({@link MaeConfig#encoder()}), then {@code head} = Linear(D, classes) on the normalised class token. Two ways to use a
  * pre-trained encoder ({@link #loadEncoder}):
  * <ul>
  *   <li>fine-tuning: everything trains;</li>
@@ -22,13 +23,13 @@ import java.util.Map;
  */
 public class MaeClassifier extends ImageClassifier {
     public final MaeConfig config;
-    public final MaeEncoder encoder;
+    public final VisionTransformer encoder;
     public final Linear head;
     private boolean frozen;
 
     public MaeClassifier(MaeConfig c, Random4j rng) {
         this.config = c;
-        encoder = register("encoder", new MaeEncoder(c, rng));
+        encoder = register("encoder", new VisionTransformer(c.encoder(), rng));
         head = register("head", new Linear(c.encoderDim(), c.numClasses(), true, rng));
     }
 
@@ -62,10 +63,10 @@ public class MaeClassifier extends ImageClassifier {
         Tensor cls;
         if (frozen) {
             try (var g = Grad.disabled()) {
-                cls = encoder.forward(images).select(1, 0);
+                cls = encoder.features(images);
             }
         } else {
-            cls = encoder.forward(images).select(1, 0);
+            cls = encoder.features(images);
         }
         return head.forward(cls);
     }

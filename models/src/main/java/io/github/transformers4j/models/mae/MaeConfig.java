@@ -1,5 +1,8 @@
 package io.github.transformers4j.models.mae;
 
+import io.github.transformers4j.models.vit.ViTConfig;
+import io.github.transformers4j.models.vit.VisionTransformer;
+
 /**
  * Configuration of a {@link MaskedAutoencoder} (and of the encoder that {@link MaeClassifier} fine-tunes).
  *
@@ -54,6 +57,16 @@ public record MaeConfig(int imageSize, int channels, int patchSize, int encoderD
     /** Values per patch, C p^2: the width of the reconstruction. */
     public int patchDim() {
         return channels * patchSize * patchSize;
+    }
+
+    /**
+     * The encoder, a pre-norm {@link VisionTransformer} without a head: Conv2d patches, class token first, learned
+     * positions, {@code layers.i.*} blocks, a norm on every token.
+     */
+    public ViTConfig encoder() {
+        return ViTConfig.builder().imageSize(imageSize).channels(channels).patchSize(patchSize).dim(encoderDim).depth(encoderDepth)
+                .heads(encoderHeads).mlpDim(encoderMlpDim).numClasses(numClasses).patchEmbed(ViTConfig.PatchEmbed.CONV)
+                .blocks(ViTConfig.Blocks.LAYERS).normFirst(true).norm(ViTConfig.Norm.TOKENS).head(ViTConfig.Head.NONE).build();
     }
 
     public MaeConfig withData(int imageSize, int channels, int numClasses) {

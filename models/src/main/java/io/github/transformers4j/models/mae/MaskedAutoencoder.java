@@ -14,7 +14,7 @@ import java.util.Arrays;
  * target = patchify(images) (B, N, C p^2)          (normalised per patch when normPixLoss: (t - mean) / sqrt(var + 1e-6))
  * loss   = sum_b,i mask[b, i] * mean_j (pred[b, i, j] - target[b, i, j])^2 / sum mask
  * </pre>
- * Keys: {@code encoder.*} ({@link MaeEncoder}, loaded by {@link MaeClassifier} for a linear probe or fine-tuning) and
+ * Keys: {@code encoder.*} (the encoder, a {@link VisionTransformer} of {@link MaeConfig#encoder()}, loaded by {@link MaeClassifier} for a linear probe or fine-tuning) and
  * {@code decoder.*} ({@link MaeDecoder}). The PyTorch twin is {@code MAE} in {@code tools/fixtures/models.py}.
  */
 public class MaskedAutoencoder extends Module {
@@ -22,12 +22,12 @@ public class MaskedAutoencoder extends Module {
     public record Output(Tensor loss, Tensor pred, Masking masking, Tensor latent) {}
 
     public final MaeConfig config;
-    public final MaeEncoder encoder;
+    public final VisionTransformer encoder;
     public final MaeDecoder decoder;
 
     public MaskedAutoencoder(MaeConfig c, Random4j rng) {
         this.config = c;
-        encoder = register("encoder", new MaeEncoder(c, rng));
+        encoder = register("encoder", new VisionTransformer(c.encoder(), rng));
         decoder = register("decoder", new MaeDecoder(c, rng));
     }
 
@@ -39,7 +39,7 @@ public class MaskedAutoencoder extends Module {
     /** The forward with a given masking (e.g. a fixed ids_shuffle in tests). */
     public Output forward(Tensor images, Masking masking) {
         checkImages(images);
-        Tensor latent = encoder.forward(images, masking);
+        Tensor latent = encoder.tokens(images, masking.idsKeep()); // (B, 1 + K, D)
         Tensor pred = decoder.forward(latent, masking.idsRestore());
         return new Output(loss(images, pred, masking.mask()), pred, masking, latent);
     }

@@ -49,10 +49,42 @@ public record RecurrentConfig(Cell cell, int imageSize, int channels, int patchS
     }
 
     public RecurrentConfig withData(int imageSize, int channels, int numClasses) {
-        return new RecurrentConfig(cell, imageSize, channels, patchSize, embedDim, hiddenSize, numLayers, bidirectional, dropout, numClasses);
+        return toBuilder().imageSize(imageSize).channels(channels).numClasses(numClasses).build();
     }
 
     public RecurrentConfig withLayers(int numLayers, boolean bidirectional) {
-        return new RecurrentConfig(cell, imageSize, channels, patchSize, embedDim, hiddenSize, numLayers, bidirectional, dropout, numClasses);
+        return toBuilder().numLayers(numLayers).bidirectional(bidirectional).build();
+    }
+
+    /** Defaults (gru-p16): a GRU of 128 over Conv2d patch tokens 16 of width 64, one layer, one direction, 32 x 32 x 3 images, 10 classes. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().cell(cell).imageSize(imageSize).channels(channels).patchSize(patchSize).embedDim(embedDim).hiddenSize(hiddenSize)
+                .numLayers(numLayers).bidirectional(bidirectional).dropout(dropout).numClasses(numClasses);
+    }
+
+    public static final class Builder {
+        private Cell cell = Cell.GRU;
+        private int imageSize = 32, channels = 3, patchSize = 16, embedDim = 64, hiddenSize = 128, numLayers = 1, numClasses = 10;
+        private boolean bidirectional;
+        private double dropout;
+
+        public Builder cell(Cell v) { cell = v; return this; }
+        public Builder imageSize(int v) { imageSize = v; return this; }
+        public Builder channels(int v) { channels = v; return this; }
+        public Builder patchSize(int v) { patchSize = v; return this; }
+        public Builder embedDim(int v) { embedDim = v; return this; }
+        public Builder hiddenSize(int v) { hiddenSize = v; return this; }
+        public Builder numLayers(int v) { numLayers = v; return this; }
+        public Builder bidirectional(boolean v) { bidirectional = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder numClasses(int v) { numClasses = v; return this; }
+
+        public RecurrentConfig build() {
+            return new RecurrentConfig(cell, imageSize, channels, patchSize, embedDim, hiddenSize, numLayers, bidirectional, dropout, numClasses);
+        }
     }
 }

@@ -2,7 +2,7 @@ package io.github.transformers4j.models.vit;
 
 import io.github.transformers4j.nn.Conv2d;
 import io.github.transformers4j.nn.LayerNorm;
-import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.Layer;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.Arrays;
@@ -18,7 +18,7 @@ import java.util.Arrays;
  * patches), with patch 8 also to 32 x 32 (4 x 4 patches). The PyTorch twin is
  * {@code nn.Conv2d(C, dim, patch, patch, padding=padding)}.
  */
-public class PatchEmbedding extends Module {
+public class PatchEmbedding extends Layer {
     public final int imageSize, patchSize, padding, gridSize;
     public final Conv2d proj;
     public final LayerNorm norm; // null without a norm
@@ -53,6 +53,7 @@ public class PatchEmbedding extends Module {
     }
 
     /** (B, C, S, S) -> (B, g * g, dim), patches in row-major order. */
+    @Override
     public Tensor forward(Tensor images) {
         int[] s = images.shape();
         if (s.length != 4 || s[1] != proj.inChannels || s[2] != imageSize || s[3] != imageSize)

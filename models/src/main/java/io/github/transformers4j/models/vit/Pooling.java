@@ -4,9 +4,14 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.github.transformers4j.nn.Choices;
 
-/** What a vision transformer's head reads: the class token, or the mean of the patch tokens (no class token then). */
+/** What a vision transformer's head reads. */
 public enum Pooling {
-    CLS, MEAN;
+    /** the class token */
+    CLS,
+    /** the mean of the patch tokens (the class token, if any, left out): global average pooling */
+    MEAN,
+    /** every token, flattened to (B, tokens * d) */
+    ALL;
 
     /** The lower-case name, as configuration files and fixtures spell it. */
     @JsonValue

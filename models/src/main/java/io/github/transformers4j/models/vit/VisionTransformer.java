@@ -1,73 +1,180 @@
 package io.github.transformers4j.models.vit;
 
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.models.attention.WindowAttention;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
+import io.github.transformers4j.models.bert.BertConfig;
+import io.github.transformers4j.models.bert.BertModel;
+import io.github.transformers4j.models.vit.ViTConfig.Blocks;
+import io.github.transformers4j.models.vit.ViTConfig.ClassToken;
 import io.github.transformers4j.nn.Activation;
 import io.github.transformers4j.nn.Dropout;
+import io.github.transformers4j.nn.Flatten;
+import io.github.transformers4j.nn.GELU;
 import io.github.transformers4j.nn.LayerNorm;
+import io.github.transformers4j.nn.Layer;
 import io.github.transformers4j.nn.Linear;
+import io.github.transformers4j.nn.Module;
+import io.github.transformers4j.nn.ModuleList;
 import io.github.transformers4j.nn.Parameter;
+import io.github.transformers4j.nn.Sequential;
 import io.github.transformers4j.nn.init.Init;
 import io.github.transformers4j.nn.transformer.TransformerEncoder;
 import io.github.transformers4j.nn.transformer.TransformerEncoderLayer;
 import io.github.transformers4j.nn.transformer.TransformerLayerConfig;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
- * Vision Transformer (Dosovitskiy et al. 2020) for classification:
+ * Vision Transformer (Dosovitskiy et al. 2020), one class for every variant of the model zoo, each stage chosen by
+ * the {@link ViTConfig} (as timm's {@code VisionTransformer}):
  * <pre>
- * images (B, C, H, W) -> patchify -> (B, N, C p p) -> patch_embed Linear -> (B, N, d)
- *   -> prepend cls_token -> (B, N + 1, d) -> + pos_embed -> dropout -> encoder (depth layers, GELU)
- *   -> class token (or mean of patch tokens) -> norm -> head -> logits (B, classes)
+ * images (B, C, H, W) -> patch_embed -> (B, N, d)                     linear on patchified images, or Conv2d [+ LayerNorm]
+ *   -> class token before or after the patches, or none -> (B, L, d)   L = N (+ 1)
+ *   -> + pos_embed (learned or sinusoidal, or none) -> dropout
+ *   -> blocks (PyTorch encoder layers, windowed or not; einsum blocks; a BERT encoder)
+ *   -> [norm on every token] -> pool: class token, mean of the patch tokens, or all tokens flattened
+ *   -> [norm on the pooled vector] -> head (linear or MLP, or none) -> logits (B, classes)
  * </pre>
- * State-dict keys: {@code cls_token} (1, 1, d), {@code pos_embed} (1, N + 1, d), {@code patch_embed.weight/bias},
- * {@code encoder.layers.i.*} (PyTorch's TransformerEncoderLayer names), {@code norm.*}, {@code head.*}. The PyTorch
- * twin is {@code nn.Linear} + {@code nn.TransformerEncoder(batch_first=True, activation="gelu")} + {@code nn.LayerNorm}
- * + {@code nn.Linear} with two {@code nn.Parameter}s. Linear layers start as PyTorch's; the class token and the
- * positions start from a normal distribution with std 0.02 truncated to [-2, 2] (timm).
+ * State-dict keys, the PyTorch twins' (tools/fixtures/models.py): {@code patch_embed.weight|bias} (linear) or
+ * {@code patch_embed.proj.*} [{@code patch_embed.norm.*}] (conv), {@code cls_token} (1, 1, d), {@code pos_embed}
+ * (1, L, d) (a buffer with sinusoidal positions: in the state dict, not among the parameters), the blocks
+ * ({@code encoder.layers.i.*}, {@code layers.i.*}, {@code blocks.i.*} or {@code bert.*}, see {@link Blocks}),
+ * {@code norm.*}, {@code head.*} or {@code readout.*}. Linear layers start as PyTorch's; the class token and learned
+ * positions start from a normal distribution with std 0.02 truncated to [-2, 2] (timm). Parameters are created in
+ * the order of the stages, so a seed gives the twins' initial weights stage by stage.
  */
 public class VisionTransformer extends ImageClassifier {
     public final ViTConfig config;
-    public final Parameter clsToken, posEmbed;
-    public final Linear patchEmbed, head;
-    public final Dropout posDrop;
-    public final TransformerEncoder encoder;
-    public final LayerNorm norm;
+    public final Layer patchEmbed;    // Linear (on patchified images) or PatchEmbedding
+    public final Parameter clsToken;  // null without a class token
+    public final Parameter posEmbed;  // a buffer with sinusoidal positions; null without positions
+    public final Dropout posDrop;     // null with BERT blocks (BERT's embeddings have their own)
+    public final Module blocks;       // TransformerEncoder, ModuleList of layers or einsum blocks, or BertModel
+    public final LayerNorm norm;      // null without
+    public final Layer head;          // Linear or Sequential; null without
+    private final UnaryOperator<Tensor> runBlocks;
 
     public VisionTransformer(ViTConfig c, Random4j rng) {
         this.config = c;
-        int d = c.dim();
-        patchEmbed = register("patch_embed", new Linear(c.patchDim(), d, true, rng));
-        clsToken = param("cls_token", Init.truncNormal_(Tensor.zeros(1, 1, d), 0.02, rng));
-        posEmbed = param("pos_embed", Init.truncNormal_(Tensor.zeros(1, c.numPatches() + 1, d), 0.02, rng));
-        posDrop = register("pos_drop", new Dropout(c.dropout(), rng));
+        int d = c.dim(), tokens = c.numTokens();
+        patchEmbed = register("patch_embed", switch (c.patchEmbed()) {
+            case LINEAR -> new Linear(c.patchDim(), d, true, rng);
+            case CONV, CONV_NORM -> new PatchEmbedding(c.imageSize(), c.channels(), c.patchSize(), d,
+                    c.patchEmbed() == ViTConfig.PatchEmbed.CONV_NORM, rng);
+        });
+        clsToken = c.classToken() == ClassToken.NONE ? null : param("cls_token", c.blocks() == Blocks.BERT
+                ? Init.normal_(Tensor.zeros(1, 1, d), 0, 1.0 / 16, rng) : Init.truncNormal_(Tensor.zeros(1, 1, d), 0.02, rng));
+        posEmbed = switch (c.positions()) {
+            case LEARNED -> param("pos_embed", Init.truncNormal_(Tensor.zeros(1, tokens, d), 0.02, rng));
+            case SINCOS -> buffer("pos_embed", SinCos.encoding1d(tokens, d).unsqueeze(0));
+            case NONE -> null;
+        };
+        posDrop = c.blocks() == Blocks.BERT ? null : register("pos_drop", new Dropout(c.dropout(), rng));
         TransformerLayerConfig layer = TransformerLayerConfig.of(d, c.heads()).withDimFeedforward(c.mlpDim())
                 .withDropout(c.dropout()).withActivation(Activation.GELU).withBatchFirst(true).withNormFirst(c.normFirst());
-        encoder = register("encoder", new TransformerEncoder(() -> new TransformerEncoderLayer(layer, rng), c.depth(), null));
-        norm = register("norm", new LayerNorm(d));
-        head = register("head", new Linear(d, c.numClasses(), true, rng));
+        switch (c.blocks()) {
+            case ENCODER -> {
+                var window = c.window() == 0 ? null : new WindowAttention(c.gridSize(), c.gridSize(), c.window(), tokens - c.numPatches());
+                var encoder = new TransformerEncoder(() -> window == null ? new TransformerEncoderLayer(layer, rng)
+                        : new WindowedEncoderLayer(layer, window, c.windowImpl(), rng), c.depth(), null);
+                blocks = register("encoder", encoder);
+                runBlocks = encoder::forward;
+            }
+            case LAYERS -> {
+                var layers = new ModuleList<TransformerEncoderLayer>();
+                for (int i = 0; i < c.depth(); i++) layers.add(new TransformerEncoderLayer(layer, rng));
+                blocks = register("layers", layers);
+                runBlocks = x -> {
+                    for (TransformerEncoderLayer l : layers) x = l.forward(x);
+                    return x;
+                };
+            }
+            case EINSUM -> {
+                var list = new ModuleList<EinsumBlock>();
+                for (int i = 0; i < c.depth(); i++) list.add(new EinsumBlock(d, c.heads(), c.mlpDim(), c.dropout(), rng));
+                blocks = register("blocks", list);
+                runBlocks = x -> {
+                    for (EinsumBlock b : list) x = b.forward(x);
+                    return x;
+                };
+            }
+            case BERT -> {
+                var bert = new BertModel(BertConfig.of(d, c.depth(), c.heads(), c.mlpDim(), tokens).withDropout(c.dropout(), c.dropout()), rng);
+                blocks = register("bert", bert);
+                runBlocks = bert::forward;
+            }
+            default -> throw new AssertionError(c.blocks());
+        }
+        norm = c.norm() == ViTConfig.Norm.NONE ? null : register("norm", new LayerNorm(d));
+        int f = c.featureDim(), h = c.headHidden(), k = c.numClasses();
+        head = switch (c.head()) {
+            case LINEAR -> register("head", new Linear(f, k, true, rng));
+            case MLP -> register("head", new Sequential(new Flatten(), new Linear(f, h, true, rng), new GELU(), new Linear(h, k, true, rng)));
+            case READOUT -> register("readout", new Sequential(new Linear(f, h, true, rng), new GELU(), new Linear(h, k, true, rng)));
+            case NONE -> null;
+        };
     }
 
-    /** Logits (B, numClasses) for images (B, C, H, W) of the configured size. */
+    /** Logits (B, numClasses) for images (B, C, H, W) of the configured size; the features without a head. */
     @Override
     public Tensor forward(Tensor images) {
-        return head.forward(features(images));
+        Tensor f = features(images);
+        return head == null ? f : head.forward(f);
     }
 
-    /** The pooled, normalised representation (B, d) that the head reads. */
+    /** What the head reads: the pooled (and, with a pooled norm, normalised) representation (B, d), or (B, L d). */
     public Tensor features(Tensor images) {
+        Tensor x = tokens(images, null);
+        Tensor pooled = switch (config.pooling()) {
+            case CLS -> x.select(1, config.classToken() == ClassToken.FIRST ? 0 : config.numPatches());
+            case MEAN -> config.classToken() == ClassToken.NONE ? x.mean(1, false)
+                    : x.narrow(1, config.classToken() == ClassToken.FIRST ? 1 : 0, config.numPatches()).mean(1, false);
+            case ALL -> x.flatten(1, 2);
+        };
+        return config.norm() == ViTConfig.Norm.POOLED ? norm.forward(pooled) : pooled;
+    }
+
+    /**
+     * Every token after the blocks (and a token norm): (B, L, d). With {@code idsKeep} (I64 (B, K), MAE's visible
+     * patches) only those patch tokens are kept, after their positions are added: (B, K (+ 1), d).
+     */
+    public Tensor tokens(Tensor images, Tensor idsKeep) {
         int[] s = images.shape();
         if (s.length != 4 || s[1] != config.channels() || s[2] != config.imageSize() || s[3] != config.imageSize())
             throw new IllegalArgumentException("VisionTransformer: expected images (B, " + config.channels() + ", "
-                    + config.imageSize() + ", " + config.imageSize() + "), got " + java.util.Arrays.toString(s));
-        int b = s[0], d = config.dim();
-        Tensor x = patchEmbed.forward(patchify(images, config.patchSize()));          // (B, N, d)
-        Tensor cls = clsToken.data().expand(b, 1, d);
-        x = Tensor.cat(List.of(cls, x), 1).add(posEmbed.data());                       // (B, N + 1, d)
-        x = encoder.forward(posDrop.forward(x));
-        Tensor pooled = config.pooling() == Pooling.CLS ? x.select(1, 0) : x.narrow(1, 1, config.numPatches()).mean(1, false);
-        return norm.forward(pooled);                                                   // (B, d)
+                    + config.imageSize() + ", " + config.imageSize() + "), got " + Arrays.toString(s));
+        Tensor x = patchEmbed instanceof Linear l ? l.forward(patchify(images, config.patchSize())) : patchEmbed.forward(images); // (B, N, d)
+        x = idsKeep == null ? embed(x) : embedVisible(x, idsKeep);
+        if (posDrop != null) x = posDrop.forward(x);
+        x = runBlocks.apply(x);
+        return config.norm() == ViTConfig.Norm.TOKENS ? norm.forward(x) : x;
+    }
+
+    /** Patch tokens (B, N, d) with the class token and the positions: (B, L, d). */
+    private Tensor embed(Tensor x) {
+        int b = x.size(0), d = config.dim();
+        x = switch (config.classToken()) {
+            case FIRST -> Tensor.cat(List.of(clsToken.data().expand(b, 1, d), x), 1);
+            case LAST -> Tensor.cat(List.of(x, clsToken.data().expand(b, 1, d)), 1);
+            case NONE -> x;
+        };
+        return posEmbed == null ? x : x.add(posEmbed.data());
+    }
+
+    /** MAE's order: positions on every patch, keep the visible ones, then the class token with its position first. */
+    private Tensor embedVisible(Tensor x, Tensor idsKeep) {
+        if (config.classToken() != ClassToken.FIRST || posEmbed == null)
+            throw new IllegalStateException("VisionTransformer: visible-patch encoding needs a class token first and positions, got "
+                    + config.classToken().id() + ", " + config.positions().id());
+        int n = config.numPatches(), d = config.dim(), b = idsKeep.size(0), k = idsKeep.size(1);
+        Tensor pos = posEmbed.data();
+        x = x.add(pos.narrow(1, 1, n)).gather(1, idsKeep.unsqueeze(-1).expand(b, k, d).contiguous()); // (B, K, d)
+        Tensor cls = clsToken.data().add(pos.narrow(1, 0, 1)).expand(b, 1, d);
+        return Tensor.cat(List.of(cls, x), 1);
     }
 
     @Override

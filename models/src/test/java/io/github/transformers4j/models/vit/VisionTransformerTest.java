@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class VisionTransformerTest {
-    static final ViTConfig SMALL = new ViTConfig(8, 3, 4, 16, 2, 2, 32, 0.0, 5, Pooling.CLS, false);
+    static final ViTConfig SMALL = ViTConfig.builder().imageSize(8).channels(3).patchSize(4).dim(16).depth(2).heads(2).mlpDim(32).numClasses(5).build();
 
     /**
      * Parameters of the PyTorch twin (nn.Linear patch projection, cls token, positions, nn.TransformerEncoderLayer x depth,
@@ -97,8 +98,16 @@ class VisionTransformerTest {
         var m = new VisionTransformer(SMALL, new Random4j(0));
         assertThatThrownBy(() -> m.forward(Tensor.zeros(2, 1, 8, 8))).hasMessageContaining("expected images (B, 3, 8, 8)")
                 .hasMessageContaining("[2, 1, 8, 8]");
-        assertThatThrownBy(() -> new ViTConfig(30, 3, 4, 16, 2, 2, 32, 0, 5, Pooling.CLS, false)).hasMessageContaining("not a multiple of patch size 4");
-        assertThatThrownBy(() -> new ViTConfig(32, 3, 4, 18, 2, 4, 32, 0, 5, Pooling.CLS, false)).hasMessageContaining("not divisible by heads");
+        assertThatThrownBy(() -> SMALL.toBuilder().imageSize(30).build()).hasMessageContaining("not a multiple of patch size 4");
+        assertThat(SMALL.toBuilder().imageSize(30).patchEmbed(ViTConfig.PatchEmbed.CONV).build().gridSize()).as("a conv pads").isEqualTo(8);
+        assertThatThrownBy(() -> SMALL.toBuilder().dim(18).heads(4).build()).hasMessageContaining("not divisible by heads");
+        assertThatThrownBy(() -> SMALL.toBuilder().classToken(ViTConfig.ClassToken.NONE).build()).hasMessageContaining("cls pooling needs a class token");
+        assertThatThrownBy(() -> SMALL.toBuilder().blocks(ViTConfig.Blocks.BERT).positions(Positions.LEARNED).build())
+                .hasMessageContaining("BERT blocks add their own positions");
+        assertThatThrownBy(() -> SMALL.toBuilder().classToken(ViTConfig.ClassToken.LAST).window(3, WindowedEncoderLayer.Impl.MASK).build())
+                .hasMessageContaining("windowed attention needs");
+        assertThatThrownBy(() -> SMALL.toBuilder().head(ViTConfig.Head.MLP).build()).hasMessageContaining("headHidden");
+        assertThatThrownBy(() -> SMALL.toBuilder().pooling(Pooling.ALL).build()).hasMessageContaining("all-token pooling");
         assertThatThrownBy(() -> ModelZoo.preset("vit-huge")).hasMessageContaining("known: vit-mini-p4, vit-tiny-p4");
     }
 }

@@ -4,19 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.attention.WindowedEncoderLayer;
-import io.github.transformers4j.models.bert.BertConfig;
-import io.github.transformers4j.models.bert.BertViT;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.models.mae.MaeConfig;
 import io.github.transformers4j.models.mae.MaskedAutoencoder;
 import io.github.transformers4j.models.recurrent.RecurrentClassifier;
 import io.github.transformers4j.models.recurrent.RecurrentConfig;
-import io.github.transformers4j.models.vit.ConvViT;
-import io.github.transformers4j.models.vit.ConvViTConfig;
-import io.github.transformers4j.models.vit.EinsumViT;
-import io.github.transformers4j.models.vit.EinsumViTConfig;
 import io.github.transformers4j.models.vit.Pooling;
 import io.github.transformers4j.models.vit.Positions;
+import io.github.transformers4j.models.vit.ViTConfig;
+import io.github.transformers4j.models.vit.ViTConfig.Blocks;
+import io.github.transformers4j.models.vit.ViTConfig.ClassToken;
+import io.github.transformers4j.models.vit.ViTConfig.Head;
+import io.github.transformers4j.models.vit.ViTConfig.Norm;
+import io.github.transformers4j.models.vit.ViTConfig.PatchEmbed;
+import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.optim.AdamW;
@@ -53,25 +54,29 @@ class TrainingSanityTest {
         return new Tensor[] {Tensor.of(noise, BATCH, 1, SIZE, SIZE), Tensor.ofLongs(labels, BATCH)};
     }
 
+    static ViTConfig.Builder small() {
+        return ViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES);
+    }
+
+    static Function<Random4j, ImageClassifier> vit(ViTConfig.Builder c) {
+        return rng -> new VisionTransformer(c.build(), rng);
+    }
+
     static Stream<Arguments> families() {
         return Stream.of(
-                Arguments.of("vit (conv, learned, cls)", (Function<Random4j, ImageClassifier>) rng -> new ConvViT(
-                        ConvViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES)
-                                .patchNorm(true).build(), rng)),
-                Arguments.of("vit (sincos, mean)", (Function<Random4j, ImageClassifier>) rng -> new ConvViT(
-                        ConvViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES)
-                                .positions(Positions.SINCOS).pooling(Pooling.MEAN).build(), rng)),
-                Arguments.of("vit (windowed, blocked)", (Function<Random4j, ImageClassifier>) rng -> new ConvViT(
-                        ConvViTConfig.builder().imageSize(SIZE).channels(1).patchSize(4).dim(16).depth(1).heads(2).mlpDim(32).numClasses(CLASSES)
-                                .patchNorm(true).window(3, WindowedEncoderLayer.Impl.BLOCKED).build(), rng)),
-                Arguments.of("einsum vit", (Function<Random4j, ImageClassifier>) rng -> new EinsumViT(
-                        new EinsumViTConfig(SIZE, 1, 4, 16, 1, 2, 32, 16, 0.0, CLASSES), rng)),
-                Arguments.of("bert", (Function<Random4j, ImageClassifier>) rng -> new BertViT(
-                        new BertViT.Config(SIZE, 1, 4, CLASSES, BertConfig.of(16, 2, 2, 32, 10).withDropout(0, 0)), rng)),
+                Arguments.of("vit (conv, learned, cls)", vit(small().patchEmbed(PatchEmbed.CONV_NORM).norm(Norm.NONE))),
+                Arguments.of("vit (sincos, mean)", vit(small().patchEmbed(PatchEmbed.CONV).norm(Norm.NONE).classToken(ClassToken.NONE)
+                        .positions(Positions.SINCOS).pooling(Pooling.MEAN))),
+                Arguments.of("vit (windowed, blocked)", vit(small().patchEmbed(PatchEmbed.CONV_NORM).norm(Norm.NONE)
+                        .window(3, WindowedEncoderLayer.Impl.BLOCKED))),
+                Arguments.of("einsum vit", vit(small().patchEmbed(PatchEmbed.CONV).classToken(ClassToken.LAST).blocks(Blocks.EINSUM)
+                        .norm(Norm.TOKENS).pooling(Pooling.ALL).head(Head.MLP, 16))),
+                Arguments.of("bert", vit(small().depth(2).patchEmbed(PatchEmbed.CONV).norm(Norm.NONE).blocks(Blocks.BERT).head(Head.READOUT, 16))),
                 Arguments.of("gru", (Function<Random4j, ImageClassifier>) rng -> new RecurrentClassifier(
-                        new RecurrentConfig(RecurrentConfig.Cell.GRU, SIZE, 1, 6, 16, 16, 1, false, 0.0, CLASSES), rng)),
+                        RecurrentConfig.builder().imageSize(SIZE).channels(1).patchSize(6).embedDim(16).hiddenSize(16).numClasses(CLASSES).build(), rng)),
                 Arguments.of("lstm (2 layers, bidirectional)", (Function<Random4j, ImageClassifier>) rng -> new RecurrentClassifier(
-                        new RecurrentConfig(RecurrentConfig.Cell.LSTM, SIZE, 1, 6, 16, 16, 2, true, 0.0, CLASSES), rng)),
+                        RecurrentConfig.builder().cell(RecurrentConfig.Cell.LSTM).imageSize(SIZE).channels(1).patchSize(6).embedDim(16).hiddenSize(16)
+                                .numLayers(2).bidirectional(true).numClasses(CLASSES).build(), rng)),
                 Arguments.of("mae classifier", (Function<Random4j, ImageClassifier>) rng -> new MaeClassifier(
                         new MaeConfig(SIZE, 1, 4, 16, 1, 2, 32, 8, 1, 2, 16, 0.75, false, CLASSES), rng)));
     }

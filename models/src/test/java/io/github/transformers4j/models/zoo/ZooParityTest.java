@@ -2,19 +2,26 @@ package io.github.transformers4j.models.zoo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
-import io.github.transformers4j.models.bert.BertViT;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.models.mae.MaeConfig;
 import io.github.transformers4j.models.mae.Masking;
 import io.github.transformers4j.models.mae.MaskedAutoencoder;
 import io.github.transformers4j.models.recurrent.RecurrentConfig;
-import io.github.transformers4j.models.vit.ConvViT;
-import io.github.transformers4j.models.vit.ConvViTConfig;
-import io.github.transformers4j.models.vit.EinsumViTConfig;
 import io.github.transformers4j.models.vit.SinCos;
+import io.github.transformers4j.models.vit.Pooling;
+import io.github.transformers4j.models.vit.Positions;
 import io.github.transformers4j.models.vit.ViTConfig;
+import io.github.transformers4j.models.vit.ViTConfig.Blocks;
+import io.github.transformers4j.models.vit.ViTConfig.ClassToken;
+import io.github.transformers4j.models.vit.ViTConfig.Head;
+import io.github.transformers4j.models.vit.ViTConfig.Norm;
+import io.github.transformers4j.models.vit.ViTConfig.PatchEmbed;
+import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.List;
@@ -33,30 +40,29 @@ class ZooParityTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-            "vit_tiny_p4, vit.ViTConfig",
-            "vit_conv_p16, vit.ConvViTConfig",
-            "vit_sincos_p8, vit.ConvViTConfig",
-            "vit_window, vit.ConvViTConfig",
-            "vit_einsum_p16, vit.EinsumViTConfig",
-            "vit_bert12_p4, bert.BertViT$Config",
-            "gru_p16, recurrent.RecurrentConfig",
-            "lstm_p16, recurrent.RecurrentConfig",
-            "rnn_p16, recurrent.RecurrentConfig",
-            "mae_tiny_classifier, mae.MaeConfig"})
-    void classifierMatchesPyTorch(String name, String configClass) throws Exception {
+            "vit_tiny_p4, vit.VisionTransformer",
+            "vit_conv_p16, vit.VisionTransformer",
+            "vit_sincos_p8, vit.VisionTransformer",
+            "vit_window, vit.VisionTransformer",
+            "vit_einsum_p16, vit.VisionTransformer",
+            "vit_bert12_p4, vit.VisionTransformer",
+            "gru_p16, recurrent.RecurrentClassifier",
+            "lstm_p16, recurrent.RecurrentClassifier",
+            "rnn_p16, recurrent.RecurrentClassifier",
+            "mae_tiny_classifier, mae.MaeClassifier"})
+    void classifierMatchesPyTorch(String name, String javaClass) {
         ZooFixture fx = ZooFixture.load(name);
-        Record config = (Record) fx.config(Class.forName("io.github.transformers4j.models." + configClass));
-        ImageClassifier model = ModelZoo.create(config, new Random4j(0));
-        assertThat(model.getClass().getName()).isEqualTo("io.github.transformers4j.models." + fx.metadata.get("java_class"));
+        ImageClassifier model = ModelZoo.create((Record) configOf(fx), new Random4j(0));
+        assertThat(model.getClass().getName()).isEqualTo("io.github.transformers4j.models." + javaClass);
         check(fx, model);
     }
 
     @Test
     void windowedAttentionBlockedKernelMatchesPyTorchsMaskedAttention() {
         ZooFixture fx = ZooFixture.load("vit_window");
-        ConvViTConfig c = fx.config(ConvViTConfig.class);
+        ViTConfig c = (ViTConfig) configOf(fx);
         assertThat(c.window()).isEqualTo(3);
-        check(fx, new ConvViT(c.withWindow(3, io.github.transformers4j.models.attention.WindowedEncoderLayer.Impl.BLOCKED), new Random4j(0)));
+        check(fx, new VisionTransformer(c.withWindow(3, WindowedEncoderLayer.Impl.BLOCKED), new Random4j(0)));
     }
 
     @Test
@@ -90,7 +96,7 @@ class ZooParityTest {
         Tensor pe = fx.get("param.pos_embed");
         Tensor ours = SinCos.encoding1d(pe.size(1), pe.size(2)).unsqueeze(0);
         fx.assertClose("param.pos_embed", ours, 0, 1e-6);
-        assertThat(new ConvViT(fx.config(ConvViTConfig.class), new Random4j(0)).numParameters())
+        assertThat(new VisionTransformer((ViTConfig) configOf(fx), new Random4j(0)).numParameters())
                 .as("the fixed positions are a buffer, not a parameter").isEqualTo(fx.params().entrySet().stream()
                         .filter(e -> !e.getKey().equals("pos_embed")).mapToLong(e -> e.getValue().numel()).sum());
     }
@@ -112,16 +118,43 @@ class ZooParityTest {
         fx.assertParamGradsClose(mae.namedParameters(), GRAD_RTOL, GRAD_ATOL);
     }
 
+    /** The fixture's configuration: the Java record it names, or, for the ViT twins, their arguments as a {@link ViTConfig}. */
     private static Object configOf(ZooFixture fx) {
         return switch (fx.metadata.get("java_class")) {
-            case "vit.VisionTransformer" -> fx.config(ViTConfig.class);
-            case "vit.ConvViT" -> fx.config(ConvViTConfig.class);
-            case "vit.EinsumViT" -> fx.config(EinsumViTConfig.class);
-            case "bert.BertViT" -> fx.config(BertViT.Config.class);
+            case "vit.VisionTransformer", "vit.ConvViT", "vit.EinsumViT", "bert.BertViT" -> vitConfig(fx.meta("config"));
             case "recurrent.RecurrentClassifier" -> fx.config(RecurrentConfig.class);
             case "mae.MaeClassifier" -> fx.config(MaeConfig.class);
             default -> throw new IllegalArgumentException(fx.name + ": unknown java_class " + fx.metadata.get("java_class"));
         };
+    }
+
+    /**
+     * The arguments of a ViT twin of tools/fixtures/models.py (VisionTransformer, ConvViT, EinsumViT, BertViT; told
+     * apart by their argument names) as the configuration of our one {@link VisionTransformer}.
+     */
+    static ViTConfig vitConfig(JsonNode j) {
+        var b = ViTConfig.builder().imageSize(j.get("imageSize").asInt()).channels(j.get("channels").asInt())
+                .patchSize(j.get("patchSize").asInt()).numClasses(j.get("numClasses").asInt());
+        JsonNode bert = j.get("bert");
+        if (bert != null) { // BertViT(image, channels, patch, classes, BertConfig): conv patches, cls token, BERT encoder, readout
+            int d = bert.get("hiddenSize").asInt();
+            ViTConfig c = b.dim(d).depth(bert.get("numHiddenLayers").asInt()).heads(bert.get("numAttentionHeads").asInt())
+                    .mlpDim(bert.get("intermediateSize").asInt()).dropout(bert.get("hiddenDropoutProb").asDouble())
+                    .patchEmbed(PatchEmbed.CONV).blocks(Blocks.BERT).norm(Norm.NONE).head(Head.READOUT, d).build();
+            assertThat(bert.get("maxPositionEmbeddings").asInt()).as("BERT positions").isEqualTo(c.numTokens());
+            return c;
+        }
+        b.dim(j.get("dim").asInt()).depth(j.get("depth").asInt()).heads(j.get("heads").asInt()).mlpDim(j.get("mlpDim").asInt())
+                .dropout(j.get("dropout").asDouble());
+        if (j.has("headHidden")) // EinsumViT: conv patches, class token last, einsum blocks, norm, MLP head on all tokens
+            return b.patchEmbed(PatchEmbed.CONV).classToken(ClassToken.LAST).blocks(Blocks.EINSUM).norm(Norm.TOKENS).pooling(Pooling.ALL)
+                    .head(Head.MLP, j.get("headHidden").asInt()).build();
+        Pooling pooling = Pooling.of(j.get("pooling").asText());
+        if (!j.has("patchNorm")) return b.pooling(pooling).normFirst(j.get("normFirst").asBoolean()).build(); // VisionTransformer
+        // ConvViT: conv patches [+ norm], class token unless mean pooling, no final norm, linear head
+        return b.patchEmbed(j.get("patchNorm").asBoolean() ? PatchEmbed.CONV_NORM : PatchEmbed.CONV).norm(Norm.NONE).pooling(pooling)
+                .classToken(pooling == Pooling.MEAN ? ClassToken.NONE : ClassToken.FIRST).positions(Positions.of(j.get("positions").asText()))
+                .window(j.get("window").asInt(), WindowedEncoderLayer.Impl.of(j.get("windowImpl").asText())).build();
     }
 
     private static void check(ZooFixture fx, ImageClassifier model) {

@@ -5,13 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 import io.github.transformers4j.models.mae.MaeConfig;
-import io.github.transformers4j.models.vit.ConvViTConfig;
-import io.github.transformers4j.models.vit.EinsumViTConfig;
+import io.github.transformers4j.models.recurrent.RecurrentConfig;
 import io.github.transformers4j.models.vit.PatchEmbedding;
 import io.github.transformers4j.models.vit.Pooling;
 import io.github.transformers4j.models.vit.Positions;
 import io.github.transformers4j.models.vit.ViTConfig;
+import io.github.transformers4j.models.vit.ViTConfig.Blocks;
+import io.github.transformers4j.models.vit.ViTConfig.ClassToken;
+import io.github.transformers4j.models.vit.ViTConfig.Head;
+import io.github.transformers4j.models.vit.ViTConfig.Norm;
+import io.github.transformers4j.models.vit.ViTConfig.PatchEmbed;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -75,11 +80,14 @@ class ZooShapesTest {
     @Test
     void builtConfigurationsEqualThePositionalOnes() {
         assertThat(ModelZoo.MAE_TINY).isEqualTo(new MaeConfig(32, 3, 4, 256, 4, 4, 1024, 128, 2, 4, 512, 0.75, false, 10));
-        assertThat(EinsumViTConfig.builder().build()).isEqualTo(new EinsumViTConfig(32, 3, 16, 256, 4, 8, 512, 256, 0.0, 10));
-        assertThat(ViTConfig.builder().dim(128).mlpDim(512).build())
-                .isEqualTo(new ViTConfig(32, 3, 4, 128, 4, 4, 512, 0.0, 10, Pooling.CLS, false));
-        assertThat(ConvViTConfig.builder().patchNorm(true).build()).isEqualTo(new ConvViTConfig(32, 3, 16, 256, 3, 4, 1024, 0.0, 10, true,
-                Positions.LEARNED, Pooling.CLS, 0, io.github.transformers4j.models.attention.WindowedEncoderLayer.Impl.MASK));
+        assertThat(ViTConfig.builder().dim(128).mlpDim(512).build()).isEqualTo(new ViTConfig(32, 3, 4, 128, 4, 4, 512, 0.0, 10,
+                Pooling.CLS, false, PatchEmbed.LINEAR, ClassToken.FIRST, Positions.LEARNED, Blocks.ENCODER, Norm.POOLED, Head.LINEAR, 0, 0,
+                WindowedEncoderLayer.Impl.MASK));
+        ViTConfig c = ViTConfig.builder().patchSize(16).blocks(Blocks.EINSUM).classToken(ClassToken.LAST).head(Head.MLP, 64).build();
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+        assertThat(c.normFirst()).as("einsum blocks are pre-norm").isTrue();
+        assertThat(RecurrentConfig.builder().cell(RecurrentConfig.Cell.LSTM).build())
+                .isEqualTo(new RecurrentConfig(RecurrentConfig.Cell.LSTM, 32, 3, 16, 64, 128, 1, false, 0.0, 10));
     }
 
     @Test
