@@ -18,6 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class CpuElementwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
+    /** Most elements of one row that one task takes (a multiple of every vector length). */
+    private static final int CHUNK = 1 << 15;
 
     private CpuElementwise() {}
 
@@ -39,7 +41,9 @@ final class CpuElementwise {
             for (int o = a; o < b; o++) {
                 L.offsets(o, off);
                 long i0 = so + off[0], j0 = dof + off[1];
-                if (st == DType.F32 && dt == DType.F32) {
+                if (st == DType.F32 && dt == DType.F32 && ss == 1 && ds == 1) {
+                    MemorySegment.copy(s, i0 * 4, d, j0 * 4, n * 4);
+                } else if (st == DType.F32 && dt == DType.F32) {
                     for (long i = 0; i < n; i++) d.setAtIndex(JAVA_FLOAT, j0 + i * ds, s.getAtIndex(JAVA_FLOAT, i0 + i * ss));
                 } else if (st == DType.F32 && dt == DType.BF16) { // the mixed-precision casts, without the double round trip
                     for (long i = 0; i < n; i++) d.setAtIndex(JAVA_SHORT, j0 + i * ds, Access.floatToBf16(s.getAtIndex(JAVA_FLOAT, i0 + i * ss)));
@@ -165,20 +169,23 @@ final class CpuElementwise {
         int n = (int) L.inner;
         boolean f32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.F32;
         DType t = a.dtype(), tb = b.dtype(), ot = out.dtype();
-        Parallel.forRange((int) L.outer, L.grain(), (lo, hi) -> {
+        // rows cut into pieces of at most CHUNK, so that a few long rows (a contiguous op is one row) use every thread
+        int pieces = (n + CHUNK - 1) / CHUNK;
+        Parallel.forRange(Math.toIntExact(L.outer * pieces), pieces > 1 ? 1 : L.grain(), (lo, hi) -> {
             long[] off = new long[3];
-            for (int o = lo; o < hi; o++) {
+            for (int task = lo; task < hi; task++) {
+                int o = task / pieces, i0 = task % pieces * CHUNK, len = Math.min(CHUNK, n - i0);
                 L.offsets(o, off);
-                long ia = ao + off[0], ib = bo + off[1], io = oo + off[2];
+                long ia = ao + off[0] + i0 * sa, ib = bo + off[1] + i0 * sb, io = oo + off[2] + i0 * so;
                 if (f32 && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && vectorizable(op)) {
-                    binaryF32(op, as, ia, sa, bs, ib, sb, os, io, n);
+                    binaryF32(op, as, ia, sa, bs, ib, sb, os, io, len);
                 } else if (f32) {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < len; i++) {
                         float x = as.getAtIndex(JAVA_FLOAT, ia + i * sa), y = bs.getAtIndex(JAVA_FLOAT, ib + i * sb);
                         os.setAtIndex(JAVA_FLOAT, io + i * so, (float) Scalar.binary(op, x, y));
                     }
                 } else {
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < len; i++) {
                         double r = Scalar.binary(op, Access.get(as, t, ia + i * sa), Access.get(bs, tb, ib + i * sb));
                         Access.set(os, ot, io + i * so, r);
                     }

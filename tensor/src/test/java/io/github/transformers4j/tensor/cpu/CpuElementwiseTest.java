@@ -1,0 +1,40 @@
+package io.github.transformers4j.tensor.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.transformers4j.tensor.Random4j;
+import io.github.transformers4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Elementwise kernels on rows longer than one task's piece (a contiguous tensor is one long row, cut across threads),
+ * against plain Java loops over the same floats.
+ */
+class CpuElementwiseTest {
+    static final int LONG = 3 * (1 << 15) + 37; // three whole pieces and a ragged one, not a multiple of a vector
+
+    @Test
+    void binaryOnLongRowsMatchesAScalarLoop() {
+        Random4j rng = new Random4j(3);
+        Tensor a = Tensor.randn(rng, 2, LONG), b = Tensor.randn(rng, 2, LONG), row = Tensor.randn(rng, 1, LONG);
+        float[] x = a.toFloatArray(), y = b.toFloatArray(), r = row.toFloatArray();
+        float[] sum = a.add(b).toFloatArray(), prod = a.mul(row).toFloatArray(), diff = a.sub(b.select(0, 1)).toFloatArray();
+        for (int i = 0; i < 2 * LONG; i++) {
+            assertThat(sum[i]).as("add %d", i).isEqualTo(x[i] + y[i]);
+            assertThat(prod[i]).as("mul by a broadcast row %d", i).isEqualTo(x[i] * r[i % LONG]);
+            assertThat(diff[i]).as("sub a broadcast row %d", i).isEqualTo(x[i] - y[LONG + i % LONG]);
+        }
+        float[] scaled = a.div(Tensor.scalar(4f)).toFloatArray();
+        for (int i = 0; i < 2 * LONG; i++) assertThat(scaled[i]).as("div by a scalar %d", i).isEqualTo(x[i] / 4f);
+    }
+
+    @Test
+    void stridedCopiesOfContiguousRowsMatchTheSource() {
+        Random4j rng = new Random4j(4);
+        Tensor t = Tensor.randn(rng, 5, 7, 33); // (B, L, E) -> (L, B, E): rows of 33 stay contiguous
+        float[] src = t.toFloatArray(), out = t.permute(1, 0, 2).contiguous().toFloatArray();
+        for (int l = 0; l < 7; l++)
+            for (int b = 0; b < 5; b++)
+                for (int e = 0; e < 33; e++) assertThat(out[(l * 5 + b) * 33 + e]).isEqualTo(src[(b * 7 + l) * 33 + e]);
+    }
+}
