@@ -101,50 +101,58 @@ final class CpuElementwise {
         });
     }
 
+    /**
+     * One loop per op, each with straight-line vector code: a vector that flows through a switch inside the loop, or
+     * through a helper too big to inline, is boxed, an allocation per vector that made GELU three times slower.
+     */
     private static void unaryF32(UnaryOp op, float p0, float p1, MemorySegment xs, long xo, MemorySegment os, long oo, int a, int b) {
-        long xb = xo * 4, ob = oo * 4;
-        int i = a;
-        int upper = a + S.loopBound(b - a);
+        long x0 = (xo + a) * 4, o0 = (oo + a) * 4;
+        int n = S.loopBound(b - a), L = S.length();
         switch (op) {
-            case NEG, ABS, SQUARE, RELU, AFFINE, EXP, TANH, SIGMOID, SQRT, GELU, GELU_GRAD, GELU_TANH, SILU, RECIPROCAL -> {
-                for (; i < upper; i += S.length()) {
-                    FloatVector v = FloatVector.fromMemorySegment(S, xs, xb + 4L * i, NO);
-                    vecUnary(op, v, p0, p1).intoMemorySegment(os, ob + 4L * i, NO);
-                }
-            }
-            default -> { }
+            case NEG -> { for (int i = 0; i < n; i += L) load(xs, x0, i).neg().intoMemorySegment(os, o0 + 4L * i, NO); }
+            case ABS -> { for (int i = 0; i < n; i += L) load(xs, x0, i).abs().intoMemorySegment(os, o0 + 4L * i, NO); }
+            case SQUARE -> { for (int i = 0; i < n; i += L) { FloatVector v = load(xs, x0, i); v.mul(v).intoMemorySegment(os, o0 + 4L * i, NO); } }
+            case RELU -> { for (int i = 0; i < n; i += L) load(xs, x0, i).max(0f).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case AFFINE -> { for (int i = 0; i < n; i += L) load(xs, x0, i).fma(p0, p1).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case EXP -> { for (int i = 0; i < n; i += L) VecMath.exp(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case TANH -> { for (int i = 0; i < n; i += L) VecMath.tanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case SQRT -> { for (int i = 0; i < n; i += L) load(xs, x0, i).sqrt().intoMemorySegment(os, o0 + 4L * i, NO); }
+            case RECIPROCAL -> { for (int i = 0; i < n; i += L) { FloatVector v = load(xs, x0, i); v.broadcast(1f).div(v).intoMemorySegment(os, o0 + 4L * i, NO); } }
+            case SIGMOID -> { for (int i = 0; i < n; i += L) sigmoid(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case SILU -> { for (int i = 0; i < n; i += L) { FloatVector v = load(xs, x0, i); v.div(VecMath.exp(v.neg()).add(1f)).intoMemorySegment(os, o0 + 4L * i, NO); } }
+            case GELU -> { for (int i = 0; i < n; i += L) gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case GELU_GRAD -> { for (int i = 0; i < n; i += L) geluGrad(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case GELU_TANH -> { for (int i = 0; i < n; i += L) geluTanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            default -> n = 0;
         }
-        for (; i < b; i++) {
+        for (int i = a + n; i < b; i++) {
             float v = xs.getAtIndex(JAVA_FLOAT, xo + i);
             os.setAtIndex(JAVA_FLOAT, oo + i, (float) Scalar.unary(op, p0, p1, v));
         }
     }
 
-    private static FloatVector vecUnary(UnaryOp op, FloatVector v, float p0, float p1) {
-        return switch (op) {
-            case NEG -> v.neg();
-            case ABS -> v.abs();
-            case SQUARE -> v.mul(v);
-            case RELU -> v.max(0f);
-            case AFFINE -> v.fma(p0, p1);
-            case EXP -> VecMath.exp(v);
-            case TANH -> VecMath.tanh(v);
-            case SQRT -> v.sqrt();
-            case RECIPROCAL -> v.broadcast(1f).div(v);
-            case SIGMOID -> v.broadcast(1f).div(VecMath.exp(v.neg()).add(1f));
-            case SILU -> v.div(VecMath.exp(v.neg()).add(1f));
-            case GELU -> v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f));
-            case GELU_GRAD -> {
-                FloatVector cdf = erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
-                FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul((float) (1 / Math.sqrt(2 * Math.PI)));
-                yield cdf.add(v.mul(pdf));
-            }
-            case GELU_TANH -> {
-                FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2 / Math.PI));
-                yield v.mul(0.5f).mul(VecMath.tanh(inner).add(1f));
-            }
-            default -> throw new IllegalStateException(op.name());
-        };
+    private static FloatVector load(MemorySegment s, long base, int i) {
+        return FloatVector.fromMemorySegment(S, s, base + 4L * i, NO);
+    }
+
+    private static FloatVector sigmoid(FloatVector v) {
+        return v.broadcast(1f).div(VecMath.exp(v.neg()).add(1f));
+    }
+
+    private static FloatVector gelu(FloatVector v) {
+        return v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f));
+    }
+
+    /** d gelu / dx = cdf(x) + x pdf(x). */
+    private static FloatVector geluGrad(FloatVector v) {
+        FloatVector cdf = erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
+        FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul((float) (1 / Math.sqrt(2 * Math.PI)));
+        return cdf.add(v.mul(pdf));
+    }
+
+    private static FloatVector geluTanh(FloatVector v) {
+        FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2 / Math.PI));
+        return v.mul(0.5f).mul(VecMath.tanh(inner).add(1f));
     }
 
     /** erf by Abramowitz-Stegun 7.1.26 (absolute error < 1.5e-7), enough for float32. */
