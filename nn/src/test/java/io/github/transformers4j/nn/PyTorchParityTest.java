@@ -45,7 +45,7 @@ class PyTorchParityTest {
     void everyScopePrefixHasFixtures() {
         List<String> names = fixtures().toList();
         for (String p : SCOPE) assertThat(names).as("fixtures starting with " + p).anyMatch(n -> n.startsWith(p));
-        assertThat(names).hasSize(39);
+        assertThat(names).hasSize(42);
     }
 
     @ParameterizedTest(name = "{0}")
