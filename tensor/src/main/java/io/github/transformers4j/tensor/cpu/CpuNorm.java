@@ -254,11 +254,16 @@ final class CpuNorm {
                 int k0 = blk * block, k1 = Math.min(d, k0 + block);
                 java.util.Arrays.fill(accW, 0);
                 java.util.Arrays.fill(accB, 0);
-                for (int r = 0; r < rows; r++) {
+                int kv = k0;
+                if (t == DType.F32) { // vectors of columns first (the same sums, bit for bit), then the rest one by one
+                    for (; kv + ColumnSums.LN_WIDTH <= k1; kv += ColumnSums.LN_WIDTH)
+                        ColumnSums.layerNormParams(gs, go, xs, xo, ms, mo, rs, ro, rows, d, kv, accW, accB, kv - k0);
+                }
+                for (int r = 0; r < rows && kv < k1; r++) {
                     long off = (long) r * d;
                     if (t == DType.F32) {
                         float mu = ms.getAtIndex(JAVA_FLOAT, mo + r), rs0 = rs.getAtIndex(JAVA_FLOAT, ro + r);
-                        for (int k = k0; k < k1; k++) {
+                        for (int k = kv; k < k1; k++) {
                             float g = gs.getAtIndex(JAVA_FLOAT, go + off + k);
                             accB[k - k0] += g;
                             accW[k - k0] += g * (xs.getAtIndex(JAVA_FLOAT, xo + off + k) - mu) * rs0;

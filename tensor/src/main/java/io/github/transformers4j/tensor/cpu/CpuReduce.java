@@ -37,7 +37,7 @@ final class CpuReduce {
             return;
         }
         // inner > 1: each task owns a block of columns and walks n in order
-        int block = 256;
+        int block = inner >= 128 ? 64 : 256; // blocks narrow enough that a 128-wide bias gradient gives both cores work
         long blocks = outer * ((inner + block - 1) / block);
         long perOuter = (inner + block - 1) / block;
         Parallel.forRange((int) blocks, Math.max(1, grain / block), (a, b) -> {
@@ -45,7 +45,17 @@ final class CpuReduce {
             for (int blk = a; blk < b; blk++) {
                 long o = blk / perOuter, j0 = (blk % perOuter) * block, j1 = Math.min(inner, j0 + block);
                 int w = (int) (j1 - j0);
-                if (op == ReduceOp.SUM) {
+                if (op == ReduceOp.SUM && f32) {
+                    long base = xo + o * n * inner + j0;
+                    int j = 0;
+                    for (; j + ColumnSums.WIDTH <= w; j += ColumnSums.WIDTH) ColumnSums.sum(xs, base + j, inner, n, acc, j);
+                    for (; j < w; j++) {
+                        double sum = 0;
+                        for (long k = 0; k < n; k++) sum += xs.getAtIndex(JAVA_FLOAT, base + j + k * inner);
+                        acc[j] = sum;
+                    }
+                    for (j = 0; j < w; j++) Access.set(vs, vt, vo + o * inner + j0 + j, acc[j]);
+                } else if (op == ReduceOp.SUM) {
                     java.util.Arrays.fill(acc, 0, w, 0);
                     for (long k = 0; k < n; k++) {
                         long base = xo + (o * n + k) * inner + j0;
