@@ -71,10 +71,14 @@ class AutocastCudaTest {
         cpu.gelu().backward(g);
         gpu.gelu().backward(g.to(GPU));
         assertThat(gpu.grad().dtype()).isEqualTo(DType.BF16);
-        float[] a = cpu.grad().toFloatArray(), b = gpu.grad().to(Device.CPU).toFloatArray();
+        float[] a = cpu.grad().toFloatArray(), b = gpu.grad().to(Device.CPU).toFloatArray(), gs = g.toFloatArray(), xs = x.toFloatArray();
         int same = 0;
         for (int i = 0; i < a.length; i++) {
-            assertThat((double) b[i]).isCloseTo(a[i], org.assertj.core.data.Offset.offset(Math.abs(a[i]) / 128 + 1e-30));
+            // one bf16 step; in the far negative tail (gelu'(x) ~ 1e-17 for x ~ -9) gelu' = cdf + x pdf cancels two terms
+            // that float32 cannot resolve, and erff (GPU) and erf in double (CPU) round it 1% apart: there a floor of
+            // 1e-12 of the incoming gradient, far below anything a float32 update can see
+            double tol = Math.abs(a[i]) / 128 + 1e-12 * Math.abs(gs[i]) + 1e-30;
+            assertThat((double) b[i]).as("element %d, x %s", i, xs[i]).isCloseTo(a[i], org.assertj.core.data.Offset.offset(tol));
             if (a[i] == b[i]) same++;
         }
         assertThat(same).as("erff (GPU) vs erf in double (CPU): equal after rounding almost everywhere").isGreaterThan(a.length * 99 / 100);

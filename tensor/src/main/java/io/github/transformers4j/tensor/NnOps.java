@@ -700,12 +700,14 @@ public final class NnOps {
         Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, h, lq, lk});
         long[] drop = flashDropout(dropoutP, rng, (long) b * h * lq * lk);
         FlashAttention a = new FlashAttention(qs, ks, vs, m, scale, dropoutP, drop[0], drop[1]);
-        Tensor out = Tensor.empty(DType.F32, dev, b, h, lq, e), lse = Tensor.empty(DType.F32, dev, b * h, lq);
+        // out and the gradients in the operands' dtype (the kernel reads and writes all fp32 or all bf16); lse fp32
+        DType t = q.dtype();
+        Tensor out = Tensor.empty(t, dev, b, h, lq, e), lse = Tensor.empty(DType.F32, dev, b * h, lq);
         kernel.forward(a, out, lse);
         return Autograd.record("scaled_dot_product_attention", out, g -> {
             Tensor delta = Tensor.empty(DType.F32, dev, b * h, lq);
-            Tensor dq = Tensor.empty(DType.F32, dev, q.shape()), dk = Tensor.empty(DType.F32, dev, k.shape()), dv = Tensor.empty(DType.F32, dev, v.shape());
-            kernel.backward(a, out, lse, g.contiguous(), delta, dq, dk, dv);
+            Tensor dq = Tensor.empty(t, dev, q.shape()), dk = Tensor.empty(t, dev, k.shape()), dv = Tensor.empty(t, dev, v.shape());
+            kernel.backward(a, out, lse, g.to(t).contiguous(), delta, dq, dk, dv);
             return new Tensor[] {q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null};
         }, q, k, v);
     }

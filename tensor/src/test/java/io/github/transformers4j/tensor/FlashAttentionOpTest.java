@@ -139,6 +139,41 @@ class FlashAttentionOpTest {
     }
 
     @Test
+    void bf16OperandsGiveTheKernelBf16OutputsAndGradients() {
+        // the CUDA kernel reads and writes all fp32 or all bf16 (FlashAttentionLauncher.params); lse and delta stay fp32
+        int b = 2, h = 2, l = 5, e = 4;
+        Tensor q = leaf(Tensor.randn(new Random4j(30), b, h, l, e).to(DType.BF16)), k = leaf(Tensor.randn(new Random4j(31), b, h, l, e).to(DType.BF16)),
+                v = leaf(Tensor.randn(new Random4j(32), b, h, l, e).to(DType.BF16));
+        NnOps.FlashAttentionKernel kernel = new NnOps.FlashAttentionKernel() {
+            @Override
+            public boolean supports(int headDim) {
+                return true;
+            }
+
+            @Override
+            public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
+                assertThat(out.dtype()).isEqualTo(DType.BF16);
+                assertThat(lse.dtype()).isEqualTo(DType.F32);
+                out.fill_(1);
+            }
+
+            @Override
+            public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
+                for (Tensor t : new Tensor[] {out, dout, dq, dk, dv}) assertThat(t.dtype()).isEqualTo(DType.BF16);
+                assertThat(delta.dtype()).isEqualTo(DType.F32);
+                dq.fill_(2);
+                dk.fill_(3);
+                dv.fill_(4);
+            }
+        };
+        Tensor o = NnOps.flashScaledDotProductAttention(kernel, q, k, v, null, 0.5, 0, null);
+        assertThat(o.dtype()).isEqualTo(DType.BF16);
+        o.backward(Tensor.ones(b, h, l, e)); // an fp32 gradient is converted for the kernel
+        assertThat(q.grad().dtype()).isEqualTo(DType.BF16);
+        assertThat(v.grad().toFloatArray()).containsOnly(4f);
+    }
+
+    @Test
     void theCpuOffersNoFlashKernelSoAutocastLeavesAttentionBitForBit() {
         assertThat(Backends.of(Device.CPU).kernel(NnOps.FLASH_ATTENTION, DType.BF16)).isEmpty();
         Tensor qkv = Tensor.randn(new Random4j(20), 2, 9, 3 * 2 * 32);
