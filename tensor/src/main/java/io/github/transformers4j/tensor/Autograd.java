@@ -74,6 +74,9 @@ public final class Autograd {
             throw new IllegalArgumentException("backward: gradient shape " + Shape.str(gradRoot.shape())
                     + " does not match tensor shape " + Shape.str(root.shape()));
         }
+        // a gradient of another dtype (bf16 for an fp32 output under autocast) is converted, as PyTorch's engine does:
+        // the backward functions read it as their output's dtype
+        if (gradRoot.dtype() != root.dtype()) gradRoot = gradRoot.to(root.dtype());
         List<Tensor> order = topologicalOrder(root);
         Set<Storage> adopted = Collections.newSetFromMap(new IdentityHashMap<>());
         long firstSerial = Storage.nextSerial(); // storage older than the pass may be the caller's: never adopted

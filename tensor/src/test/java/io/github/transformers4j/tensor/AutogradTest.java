@@ -7,6 +7,22 @@ import org.junit.jupiter.api.Test;
 
 class AutogradTest {
     @Test
+    void aBf16GradientOfAnFp32OutputIsConvertedBeforeTheBackwardFunctionsReadIt() {
+        // attention's composite under autocast returns fp32 while the caller's gradient is bf16 (the GPU read it as fp32
+        // and ran past the buffer: CUDA_ERROR_ILLEGAL_ADDRESS)
+        Tensor q = Tensor.randn(new Random4j(1), 2, 3, 5, 4).requiresGrad(true), k = Tensor.randn(new Random4j(2), 2, 3, 5, 4),
+                v = Tensor.randn(new Random4j(3), 2, 3, 5, 4);
+        Tensor g = Tensor.randn(new Random4j(4), 2, 3, 5, 4).to(DType.BF16);
+        Tensor o = NnOps.scaledDotProductAttention(q, k, v, null, null, 0.5, 0, null);
+        assertThat(o.dtype()).isEqualTo(DType.F32);
+        o.backward(g);
+        Tensor viaBf16 = q.grad().clone();
+        q.clearGrad();
+        NnOps.scaledDotProductAttention(q, k, v, null, null, 0.5, 0, null).backward(g.to(DType.F32));
+        assertThat(viaBf16.toFloatArray()).containsExactly(q.grad().toFloatArray());
+    }
+
+    @Test
     void gradientsAccumulateOnLeavesAcrossBackwardCalls() {
         Tensor x = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);
         x.mul(2.0).sum().backward();
