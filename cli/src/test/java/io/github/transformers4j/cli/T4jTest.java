@@ -92,6 +92,10 @@ public class T4jTest {
         assertThat(t4j("train", "--model", "vit-huge").err()).contains("unknown model 'vit-huge'; known: vit-mini-p4, vit-tiny-p4");
         assertThat(t4j("train", "--val-split", "1.5").err()).contains("--val-split must be in [0, 1)");
         assertThat(t4j("train", "--resume").err()).contains("--resume needs --out DIR");
+        r = t4j("train", "--precision", "bf16");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--precision bf16 is for --device cuda", "train in fp32 on the CPU");
+        assertThat(t4j("train", "--model", "summarizer-tiny", "--precision", "BF16", "--device", "cpu").err()).contains("--precision bf16 is for --device cuda");
 
         r = t4j("eval");
         assertThat(r.code()).isEqualTo(2);
