@@ -1,6 +1,7 @@
 package io.github.transformers4j.cli;
 
 import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.mae.MaeConfig;
 import io.github.transformers4j.recipes.PretrainRecipe;
 import io.github.transformers4j.recipes.RunConfig;
 import io.github.transformers4j.recipes.VisionRecipe;
@@ -10,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -91,6 +94,15 @@ final class PretrainCommand implements Callable<Integer> {
         Path savedConfig = run.resolve(VisionRecipe.CONFIG);
         if (runOptions.resume && Files.isRegularFile(savedConfig)) { // the run goes on as it was configured
             cfg = TrainCommand.continued(PretrainRecipe.readRunConfig(savedConfig), cfg, run, this::given, this::usage);
+            MaeConfig saved = PretrainRecipe.readMaeConfig(savedConfig);
+            List<String> changed = new ArrayList<>();
+            if (given("--mask-ratio") && maskRatio != saved.maskRatio()) changed.add("--mask-ratio " + maskRatio + " (the run has " + saved.maskRatio() + ")");
+            if (given("--norm-pix-loss") && normPixLoss != saved.normPixLoss()) changed.add("--norm-pix-loss (the run has the raw-pixel loss)");
+            if (!changed.isEmpty())
+                throw usage("--resume continues the run in " + run + " as it was configured, but " + String.join(", ", changed)
+                        + "; drop " + (changed.size() == 1 ? "that option" : "those options") + ", or start a new run (another --out, or --overwrite)");
+            maskRatio = saved.maskRatio();
+            normPixLoss = saved.normPixLoss();
         }
         try (RunFolder folder = RunFolder.claim(run, mode)) {
             folder.notes().forEach(System.out::println);

@@ -51,14 +51,17 @@ class PretrainCommandTest {
         T4jTest.writeIdx(data, "train", 64, 1);
         T4jTest.writeIdx(data, "t10k", 8, 2);
         String[] common = {"--data-dir", data.toString(), "--out", run.toString(), "--batch-size", "16", "--no-progress", "--samples", "2"};
-        T4jTest.Result first = T4jTest.t4j(concat(new String[] {"pretrain", "--epochs", "1"}, common));
+        T4jTest.Result first = T4jTest.t4j(concat(new String[] {"pretrain", "--epochs", "1", "--mask-ratio", "0.5"}, common));
         assertThat(first.code()).as(first.err()).isZero();
         T4jTest.Result changed = T4jTest.t4j(concat(new String[] {"pretrain", "--resume", "--lr", "0.5"}, common));
         assertThat(changed.code()).isNotZero();
         assertThat(changed.err()).contains("--resume continues the run", "--lr 0.5 (the run has 0.0015)");
+        T4jTest.Result ratio = T4jTest.t4j(concat(new String[] {"pretrain", "--resume", "--mask-ratio", "0.75"}, common));
+        assertThat(ratio.err()).contains("--mask-ratio 0.75 (the run has 0.5)");
+        // without --mask-ratio the run keeps its own 0.5, not the option's default 0.75
         T4jTest.Result resumed = T4jTest.t4j(concat(new String[] {"pretrain", "--resume", "--epochs", "2"}, common));
         assertThat(resumed.code()).as(resumed.err()).isZero();
-        assertThat(resumed.out()).contains("resuming from", "epoch 1 done", "epoch 2/2");
+        assertThat(resumed.out()).contains("resuming from", "epoch 1 done", "epoch 2/2", "mask ratio 0.50");
         assertThat(io.github.transformers4j.train.MetricsLog.read(run).stream().filter(r -> r.kind().equals("epoch"))
                 .map(io.github.transformers4j.train.MetricsRow::epoch)).containsExactly(1, 2);
     }

@@ -230,6 +230,17 @@ public final class PretrainRecipe {
     }
 
     /** The run options of a pre-training run's config.json (format {@value #FORMAT}). */
+    /** The masked autoencoder's configuration of a pre-training run's config.json (its mask ratio and loss, for --resume). */
+    public static MaeConfig readMaeConfig(Path configJson) {
+        try {
+            JsonNode model = VisionRecipe.JSON.readTree(Files.readString(configJson)).path("model");
+            if (model.isMissingNode()) throw new IllegalArgumentException(configJson + ": no \"model\" section (not a pre-training run's config.json)");
+            return VisionRecipe.JSON.treeToValue(model, MaeConfig.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + configJson + ": " + e.getMessage(), e);
+        }
+    }
+
     public static RunConfig readRunConfig(Path configJson) {
         try {
             JsonNode root = VisionRecipe.JSON.readTree(Files.readString(configJson));
