@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
- * {@code t4j bench cpu-matmul}: times a square float32 product through {@link Gemm#sgemm} (median after
+ * {@code t4j bench cpu-matmul}: times a float32 product (M x K) @ (K x N) through {@link Gemm#sgemm} (median after
  * warm-up, fresh random inputs), checks it against a float64 product, and, where {@code python3} with numpy is
- * on the PATH, times numpy's {@code a @ b} of the same size in the same run for a side-by-side ratio.
+ * on the PATH, times numpy's {@code a @ b} of the same shape in the same run for a side-by-side ratio, naming the
+ * OpenBLAS kernel numpy ran (its core type, and {@code OPENBLAS_CORETYPE} if set: a forced type can slow it).
  */
 public final class CpuMatmulBench {
     /** Least warm-up time: on two busy cores the JIT takes a second or two to compile the Vector API kernels. */
@@ -40,33 +41,53 @@ public final class CpuMatmulBench {
         }
     }
 
-    /** numpy's timing, or why there is none. */
-    public record Numpy(Optional<Timing> timing, String version, String unavailable) {}
+    /** numpy's timing and the BLAS it ran (a phrase), or why there is none. */
+    public record Numpy(Optional<Timing> timing, String version, String blas, String unavailable) {}
 
-    public record Result(int size, int threads, Timing ours, double relError, Numpy numpy) {
+    public record Result(int m, int k, int n, int threads, Timing ours, double relError, Numpy numpy) {
         public double flop() {
-            return 2.0 * size * size * size;
+            return 2.0 * m * k * n;
         }
     }
 
     public static void main(String[] args) {
-        int size = 1024, warmup = 3, iters = 10;
+        int[] shape = {1024, 1024, 1024};
+        int warmup = 3, iters = 10;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--size" -> size = Integer.parseInt(args[++i]);
+                case "--size" -> {
+                    int size = Integer.parseInt(args[++i]);
+                    shape = new int[] {size, size, size};
+                }
+                case "--shape" -> shape = parseShape(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iters" -> iters = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("cpu-matmul: unknown argument '" + args[i]
-                        + "'; expected --size N, --warmup W, --iters I");
+                        + "'; expected --size N, --shape MxKxN, --warmup W, --iters I");
             }
         }
-        run(size, warmup, iters, System.out);
+        run(shape[0], shape[1], shape[2], warmup, iters, System.out);
+    }
+
+    /** "MxKxN" (e.g. 8320x256x768): the product (M x K) @ (K x N). */
+    public static int[] parseShape(String s) {
+        String[] f = s.toLowerCase(java.util.Locale.ROOT).split("x");
+        try {
+            if (f.length == 3) return new int[] {Integer.parseInt(f[0].strip()), Integer.parseInt(f[1].strip()), Integer.parseInt(f[2].strip())};
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new IllegalArgumentException("--shape must be MxKxN, three positive integers such as 8320x256x768, got '" + s + "'");
     }
 
     public static void run(int size, int warmup, int iters, PrintStream out) {
-        out.printf("cpu-matmul: %d x %d x %d float32, %d threads, %d warm-up (at least 3 s) + %d timed iterations%n",
-                size, size, size, Parallel.threads(), warmup, iters);
-        Result r = measure(size, warmup, iters);
+        run(size, size, size, warmup, iters, out);
+    }
+
+    public static void run(int m, int k, int n, int warmup, int iters, PrintStream out) {
+        out.printf("cpu-matmul: %d x %d x %d float32 (M x K x N), %d threads, %d warm-up (at least 3 s) + %d timed iterations%n",
+                m, k, n, Parallel.threads(), warmup, iters);
+        Result r = measure(m, k, n, warmup, iters);
         double flop = r.flop();
         out.printf("  transformers4j sgemm  median %9.3f ms  %7.1f GFLOP/s  (best %.1f, worst %.1f)%n",
                 r.ours.medianS * 1e3, flop / r.ours.medianS / 1e9, flop / r.ours.minS / 1e9, flop / r.ours.maxS / 1e9);
@@ -75,6 +96,7 @@ public final class CpuMatmulBench {
             Timing t = r.numpy.timing.get();
             out.printf("  numpy %-14s  median %9.3f ms  %7.1f GFLOP/s  (best %.1f, worst %.1f)%n", r.numpy.version,
                     t.medianS * 1e3, flop / t.medianS / 1e9, flop / t.minS / 1e9, flop / t.maxS / 1e9);
+            out.printf("  numpy's BLAS: %s%n", r.numpy.blas);
             out.printf("  ratio transformers4j / numpy (median GFLOP/s): %.2f%n", t.medianS / r.ours.medianS);
         } else {
             out.println("  numpy: not measured (" + r.numpy.unavailable + ")");
@@ -82,47 +104,48 @@ public final class CpuMatmulBench {
     }
 
     /** Runs our product and numpy's (one after the other) and returns the figures. */
-    public static Result measure(int size, int warmup, int iters) {
-        if (size < 1 || warmup < 0 || iters < 1) {
-            throw new IllegalArgumentException("cpu-matmul: need size >= 1, warmup >= 0, iters >= 1; got size " + size
+    public static Result measure(int m, int k, int n, int warmup, int iters) {
+        if (m < 1 || k < 1 || n < 1 || warmup < 0 || iters < 1) {
+            throw new IllegalArgumentException("cpu-matmul: need M, K, N >= 1, warmup >= 0, iters >= 1; got " + m + " x " + k + " x " + n
                     + ", warmup " + warmup + ", iters " + iters);
         }
-        long n = size, elems = n * n;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = arena.allocate(elems * Float.BYTES, 64), b = arena.allocate(elems * Float.BYTES, 64);
-            MemorySegment c = arena.allocate(elems * Float.BYTES, 64);
+            MemorySegment a = arena.allocate((long) m * k * Float.BYTES, 64), b = arena.allocate((long) k * n * Float.BYTES, 64);
+            MemorySegment c = arena.allocate((long) m * n * Float.BYTES, 64);
             SplittableRandom rng = new SplittableRandom(System.nanoTime());
-            for (long e = 0; e < elems; e++) {
-                a.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
-                b.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
-            }
+            for (long e = 0; e < (long) m * k; e++) a.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
+            for (long e = 0; e < (long) k * n; e++) b.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
             // Warm-up: the requested iterations, and at least WARMUP_NANOS, so the JIT has compiled the kernels.
             long warmStart = System.nanoTime();
-            for (int it = 0; it < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; it++) product(size, a, b, c);
+            for (int it = 0; it < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; it++) product(m, k, n, a, b, c);
             double[] seconds = new double[iters];
             for (int it = 0; it < iters; it++) {
                 long t0 = System.nanoTime();
-                product(size, a, b, c);
+                product(m, k, n, a, b, c);
                 seconds[it] = (System.nanoTime() - t0) * 1e-9;
             }
-            double err = relativeError(size, a.toArray(JAVA_FLOAT), b.toArray(JAVA_FLOAT), c.toArray(JAVA_FLOAT));
-            Numpy numpy = numpy(size, warmup, iters);
-            return new Result(size, Parallel.threads(), Timing.of(seconds), err, numpy);
+            double err = relativeError(m, k, n, a.toArray(JAVA_FLOAT), b.toArray(JAVA_FLOAT), c.toArray(JAVA_FLOAT));
+            Numpy numpy = numpy(m, k, n, warmup, iters);
+            return new Result(m, k, n, Parallel.threads(), Timing.of(seconds), err, numpy);
         }
     }
 
-    private static void product(int size, MemorySegment a, MemorySegment b, MemorySegment c) {
-        Gemm.sgemm(1, size, size, size, a, 0, 0, size, 1, b, 0, 0, size, 1, c, 0, 0, size, false);
+    private static void product(int m, int k, int n, MemorySegment a, MemorySegment b, MemorySegment c) {
+        Gemm.sgemm(1, m, n, k, a, 0, 0, k, 1, b, 0, 0, n, 1, c, 0, 0, n, false);
+    }
+
+    static double relativeError(int n, float[] a, float[] b, float[] c) {
+        return relativeError(n, n, n, a, b, c);
     }
 
     /** ||C - A@B||_F / ||A@B||_F with A@B in float64 (a plain row-parallel loop, independent of Gemm). */
-    static double relativeError(int n, float[] a, float[] b, float[] c) {
+    static double relativeError(int m, int k, int n, float[] a, float[] b, float[] c) {
         double[] bd = new double[b.length];
         for (int e = 0; e < b.length; e++) bd[e] = b[e];
-        double[][] sums = IntStream.range(0, n).parallel().mapToObj(i -> {
+        double[][] sums = IntStream.range(0, m).parallel().mapToObj(i -> {
             double[] row = new double[n];
-            for (int p = 0; p < n; p++) {
-                double x = a[i * n + p];
+            for (int p = 0; p < k; p++) {
+                double x = a[i * k + p];
                 int off = p * n;
                 for (int j = 0; j < n; j++) row[j] += x * bd[off + j];
             }
@@ -143,29 +166,31 @@ public final class CpuMatmulBench {
     }
 
     /** Times numpy in a python3 subprocess; explains in one phrase when that is not possible. */
-    static Numpy numpy(int size, int warmup, int iters) {
+    static Numpy numpy(int m, int k, int n, int warmup, int iters) {
         Optional<Path> python = onPath("python3");
-        if (python.isEmpty()) return new Numpy(Optional.empty(), "", "python3 is not on the PATH");
+        if (python.isEmpty()) return new Numpy(Optional.empty(), "", "", "python3 is not on the PATH");
         Path script = null;
         try (InputStream in = CpuMatmulBench.class.getResourceAsStream("numpy_matmul.py")) {
             script = Files.createTempFile("t4j-numpy-matmul", ".py");
             Files.write(script, in.readAllBytes());
-            Process p = new ProcessBuilder(List.of(python.get().toString(), script.toString(), String.valueOf(size),
-                    String.valueOf(warmup), String.valueOf(iters))).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(List.of(python.get().toString(), script.toString(), String.valueOf(m), String.valueOf(k),
+                    String.valueOf(n), String.valueOf(warmup), String.valueOf(iters))).redirectErrorStream(true).start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(1, TimeUnit.HOURS)) p.destroy();
             if (output.contains("No module named 'numpy'")) {
-                return new Numpy(Optional.empty(), "", "python3 has no numpy");
+                return new Numpy(Optional.empty(), "", "", "python3 has no numpy");
             }
-            String[] f = output.lines().reduce((x, y) -> y).orElse("").split(" ");
+            String last = output.lines().reduce((x, y) -> y).orElse("");
+            String[] f = last.split(" ");
             if (p.exitValue() != 0 || f.length != 8 || !f[0].equals("numpy")) {
-                return new Numpy(Optional.empty(), "", "python3 numpy run failed: " + output.lines().reduce((x, y) -> y).orElse(""));
+                return new Numpy(Optional.empty(), "", "", "python3 numpy run failed: " + last);
             }
+            String blas = output.lines().filter(l -> l.startsWith("blas ")).map(l -> l.substring(5)).findFirst().orElse("unknown");
             Timing t = new Timing(Double.parseDouble(f[3]), Double.parseDouble(f[5]), Double.parseDouble(f[7]));
-            return new Numpy(Optional.of(t), f[1], "");
+            return new Numpy(Optional.of(t), f[1], blas, "");
         } catch (IOException | InterruptedException e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-            return new Numpy(Optional.empty(), "", "could not run python3: " + e.getMessage());
+            return new Numpy(Optional.empty(), "", "", "could not run python3: " + e.getMessage());
         } finally {
             if (script != null) script.toFile().delete();
         }

@@ -1,14 +1,31 @@
-# Times numpy's float32 a @ b for CpuMatmulBench: python3 numpy_matmul.py SIZE WARMUP ITERS
-# Prints one line: "numpy <version> median_s <seconds> min_s <seconds> max_s <seconds>".
+# Times numpy's float32 a @ b for CpuMatmulBench: python3 numpy_matmul.py M K N WARMUP ITERS
+# Prints "blas <which BLAS and kernel>" and then one line: "numpy <version> median_s <s> min_s <s> max_s <s>".
+import os
 import sys
 import time
 
 import numpy as np
 
-n, warmup, iters = (int(x) for x in sys.argv[1:4])
+m, k, n, warmup, iters = (int(x) for x in sys.argv[1:6])
+
+
+def blas():
+    """The BLAS numpy calls and the kernel it picked (threadpoolctl when installed), and a forced OPENBLAS_CORETYPE."""
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    note = f", OPENBLAS_CORETYPE={forced} (forced)" if forced else ""
+    try:
+        import threadpoolctl
+        for info in threadpoolctl.threadpool_info():
+            if info.get("user_api") == "blas":
+                return f"{info.get('internal_api')} {info.get('version')}, kernel {info.get('architecture')}, {info.get('num_threads')} threads{note}"
+    except ImportError:
+        pass
+    return f"kernel unknown (no threadpoolctl){note}"
+
+
 rng = np.random.default_rng()
-a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
-b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
 for _ in range(warmup):
     a @ b
 times = []
@@ -17,4 +34,5 @@ for _ in range(iters):
     a @ b
     times.append(time.perf_counter() - t)
 times.sort()
+print("blas " + blas())
 print(f"numpy {np.__version__} median_s {times[len(times) // 2]:.9f} min_s {times[0]:.9f} max_s {times[-1]:.9f}")

@@ -30,4 +30,16 @@ class CpuMatmulBenchTest {
         assertThat(Double.parseDouble(err.group(1))).isLessThan(1e-5);
         assertThat(out.contains("ratio transformers4j / numpy") || out.contains("numpy: not measured (")).as(out).isTrue();
     }
+
+    @Test
+    void rectangularShapesAreMeasuredAndChecked() {
+        assertThat(CpuMatmulBench.parseShape("8320x256x768")).containsExactly(8320, 256, 768);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CpuMatmulBench.parseShape("8320x256"))
+                .hasMessageContaining("--shape must be MxKxN");
+        var r = CpuMatmulBench.measure(37, 19, 53, 1, 2);
+        assertThat(r.flop()).isEqualTo(2.0 * 37 * 19 * 53);
+        assertThat(r.relError()).isLessThan(1e-5);
+        float[] a = {1, 2, 3}, b = {1, 0, 0, 1, 1, 1}; // (1 x 3) @ (3 x 2) = [4, 5]
+        assertThat(CpuMatmulBench.relativeError(1, 3, 2, a, b, new float[] {4, 5})).isZero();
+    }
 }

@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Micro-benchmarks. cpu-matmul: N x N x N float32 products on the CPU, GFLOP/s.")
+        description = "Micro-benchmarks. cpu-matmul: float32 products on the CPU (N x N x N, or --shape MxKxN), GFLOP/s, "
+                + "beside numpy's in the same run.")
 final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -18,6 +19,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--size", paramLabel = "N", description = "matrix size (default: ${DEFAULT-VALUE})")
     int size = 1024;
+
+    @Option(names = "--shape", paramLabel = "MxKxN", description = "a rectangular product (M x K) @ (K x N) instead, e.g. 8320x256x768")
+    String shape;
 
     @Option(names = "--warmup", paramLabel = "N", description = "untimed runs first (default: ${DEFAULT-VALUE})")
     int warmup = 3;
@@ -34,7 +38,9 @@ final class BenchCommand implements Callable<Integer> {
         if (!what.equals("cpu-matmul")) throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: cpu-matmul");
         if (size < 1 || warmup < 0 || iters < 1)
             throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");
-        CpuMatmulBench.run(size, warmup, iters, System.out);
+        int[] mkn = shape == null ? new int[] {size, size, size} : CpuMatmulBench.parseShape(shape);
+        if (mkn[0] < 1 || mkn[1] < 1 || mkn[2] < 1) throw new IllegalArgumentException("--shape needs positive sizes, got " + shape);
+        CpuMatmulBench.run(mkn[0], mkn[1], mkn[2], warmup, iters, System.out);
         return 0;
     }
 }
