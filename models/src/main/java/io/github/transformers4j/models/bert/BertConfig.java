@@ -4,8 +4,9 @@ import io.github.transformers4j.nn.Activation;
 
 /**
  * Hugging Face's {@code BertConfig} (same fields in camelCase, same defaults except the sizes). {@code vocabSize} 0
- * builds an encoder fed with embeddings only (no word table, as {@link BertViT} uses it), {@code typeVocabSize} 0 one
- * without token-type embeddings.
+ * builds an encoder fed with embeddings only (no word table, as the BERT blocks of a
+ * {@link io.github.transformers4j.models.vit.VisionTransformer} use it), {@code typeVocabSize} 0 one without
+ * token-type embeddings.
  *
  * @param vocabSize                 rows of the word-embedding table (0 = inputs_embeds only)
  * @param hiddenSize                width of every token

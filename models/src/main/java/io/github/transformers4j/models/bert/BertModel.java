@@ -32,8 +32,9 @@ import java.util.List;
  *   intermediate.dense + act, output {dense, LayerNorm}: y = LayerNorm(dropout(dense(i)) + h)
  * pooler: tanh(dense(y[:, 0]))                                                         (optional)
  * </pre>
- * With {@code vocabSize} 0 the model is fed embeddings ({@link #forward(Tensor)}, as {@link BertViT}) and has no word
- * table. Linear and Embedding weights start N(0, 0.02^2), biases 0, as BERT's {@code _init_weights}.
+ * With {@code vocabSize} 0 the model is fed embeddings ({@link #forward(Tensor)}, as the BERT blocks of a
+ * {@link io.github.transformers4j.models.vit.VisionTransformer}) and has no word table. Linear and Embedding weights
+ * start N(0, 0.02^2), biases 0, as BERT's {@code _init_weights}.
  */
 public class BertModel extends Module {
     public final BertConfig config;
