@@ -7,6 +7,7 @@
 # (leave the machine's start, a minute or two, out of it). TESTS=0 skips the tests, JAVA=0 the Java harness runs,
 # PROFILE=0 the profile, TORCH=0 PyTorch; TRAIN="t4j train options" runs one
 # training run after the tests (flash on when its tests passed; --data-dir is the packed Fashion-MNIST, pack with DATA=).
+# CPU=1 adds the CPU training step against PyTorch's on the same two cores (issue 18), last.
 # On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
 set -u
@@ -66,4 +67,18 @@ for w in ${TORCH_PROFILE:-}; do  # TORCH_PROFILE="vit1024 s2s": torch.profiler's
   timeout $(cap 120) python3 "$D/torch_profile.py" --workload $w --variant compile-bf16 --top 28 > "$OUT/profile/torch-$w.txt" 2>&1
   grep -v Warning "$OUT/profile/torch-$w.txt" | tail -30 | cut -c1-200
 done
+# CPU=1: issue 18's side by side on the machine's CPU, both pinned to the same two cores (taskset -c 0,1), 2 threads each:
+# our training step (VitTrainStepBench: vit-mini-p4 1x28x28 and vit-tiny-p4 3x32x32, batch 128, AdamW) and PyTorch's
+# (torch_cpu_vit.py: the same models), alternated twice
+if [ "${CPU:-0}" = 1 ]; then
+  for round in 1 2; do
+    [ "$(left)" -gt 90 ] || break
+    for m in "vit-mini-p4 28 1" "vit-tiny-p4 32 3"; do
+      # shellcheck disable=SC2086
+      T4J_NUM_THREADS=2 timeout $(cap 60) taskset -c 0,1 "$P/java.sh" io.github.transformers4j.bench.VitTrainStepBench $m 128 5 15 2>&1 \
+        | grep -v "^WARNING" | tee -a "$OUT/cpu-step.txt"
+    done
+    OMP_NUM_THREADS=2 timeout $(cap 90) taskset -c 0,1 python3 "$D/torch_cpu_vit.py" 2 3 15 2>&1 | grep -v Warning | tee -a "$OUT/cpu-step.txt"
+  done
+fi
 echo "done at $(( $(date +%s) - T0 )) s"
