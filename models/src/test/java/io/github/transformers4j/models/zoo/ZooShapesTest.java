@@ -91,6 +91,22 @@ class ZooShapesTest {
     }
 
     @Test
+    void everyModelConfigurationSurvivesConfigJson() throws Exception {
+        // config.json and checkpoints carry the model's record as JSON (choices as lower-case names)
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String name : ModelZoo.names(ModelZoo.Task.IMAGE_CLASSIFICATION)) {
+            Record c = ModelZoo.create(name, 28, 1, 10, new Random4j(0)).config();
+            String text = json.writeValueAsString(c);
+            assertThat(json.readValue(text, c.getClass())).as(name + ": " + text).isEqualTo(c);
+            if (c instanceof ViTConfig) assertThat(text).contains("\"patchEmbed\":\"").doesNotContain("\"CONV");
+        }
+        // a plain ViT's config.json written before the choices existed reads back as that ViT
+        ViTConfig old = json.readValue("{\"imageSize\":28,\"channels\":1,\"patchSize\":4,\"dim\":128,\"depth\":4,\"heads\":4,"
+                + "\"mlpDim\":512,\"dropout\":0.0,\"numClasses\":10,\"pooling\":\"cls\",\"normFirst\":false}", ViTConfig.class);
+        assertThat(old).isEqualTo(ViTConfig.builder().imageSize(28).channels(1).dim(128).mlpDim(512).build());
+    }
+
+    @Test
     void unknownPresetNamesTheKnownOnes() {
         assertThatThrownBy(() -> ModelZoo.create("vit-huge", 28, 1, 10, new Random4j(0))).hasMessageContaining("vit-bert12-p4")
                 .hasMessageContaining("mae-tiny");
