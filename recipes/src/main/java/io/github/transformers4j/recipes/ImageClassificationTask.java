@@ -3,6 +3,7 @@ package io.github.transformers4j.recipes;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
@@ -67,7 +68,7 @@ public final class ImageClassificationTask implements Task<Batch> {
     @Override
     public Output forward(Tensor[] in) {
         Tensor logits = model.forward(in[0]);
-        Tensor loss = Losses.crossEntropy(logits, in[1]);
+        Tensor loss = F.crossEntropy(logits, in[1]);
         try (var g = Grad.disabled()) {
             return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
         }
@@ -111,7 +112,7 @@ public final class ImageClassificationTask implements Task<Batch> {
             for (Batch batch : loader.epoch(epochForOrder)) {
                 try (var scope = Memory.scope(); batch) {
                     Tensor logits = model.forward(batch.images().to(device));
-                    lossSum += Losses.crossEntropy(logits, batch.labels().to(device)).item() * batch.size();
+                    lossSum += F.crossEntropy(logits, batch.labels().to(device)).item() * batch.size();
                     long[] y = batch.labels().toLongArray(), p = logits.argmax(1, false).toLongArray();
                     cm.addAll(y, p);
                     probs.add(logits.to(DType.F32).softmax(-1).max(1, false).toFloatArray());
@@ -202,15 +203,5 @@ public final class ImageClassificationTask implements Task<Batch> {
                         + "confusion matrix (rows: true class, columns: predicted class)%n%s%n%s",
                 split, which, split, e.loss(), split, 100 * e.accuracy(), e.confusion().correct(), e.samples(), e.seconds(), e.imagesPerSecond(),
                 e.confusion().format(classNames), e.confusion().report(classNames).format());
-    }
-
-    /** Cross-entropy on logits (B, C) and int64 labels (B,). */
-    static final class Losses {
-        private Losses() {}
-
-        static Tensor crossEntropy(Tensor logits, Tensor labels) {
-            return logits.logSoftmax(1).gather(1, labels.unsqueeze(1)).mean().neg();
-        }
-
     }
 }
