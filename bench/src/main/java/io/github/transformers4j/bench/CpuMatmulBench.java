@@ -73,7 +73,10 @@ public final class CpuMatmulBench {
     public static int[] parseShape(String s) {
         String[] f = s.toLowerCase(java.util.Locale.ROOT).split("x");
         try {
-            if (f.length == 3) return new int[] {Integer.parseInt(f[0].strip()), Integer.parseInt(f[1].strip()), Integer.parseInt(f[2].strip())};
+            if (f.length == 3) {
+                int[] mkn = {Integer.parseInt(f[0].strip()), Integer.parseInt(f[1].strip()), Integer.parseInt(f[2].strip())};
+                if (mkn[0] > 0 && mkn[1] > 0 && mkn[2] > 0) return mkn;
+            }
         } catch (NumberFormatException e) {
             // the message below
         }

@@ -11,9 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -95,12 +96,11 @@ final class PretrainCommand implements Callable<Integer> {
         if (runOptions.resume && Files.isRegularFile(savedConfig)) { // the run goes on as it was configured
             cfg = TrainCommand.continued(PretrainRecipe.readRunConfig(savedConfig), cfg, run, this::given, this::usage);
             MaeConfig saved = PretrainRecipe.readMaeConfig(savedConfig);
-            List<String> changed = new ArrayList<>();
-            if (given("--mask-ratio") && maskRatio != saved.maskRatio()) changed.add("--mask-ratio " + maskRatio + " (the run has " + saved.maskRatio() + ")");
-            if (given("--norm-pix-loss") && normPixLoss != saved.normPixLoss()) changed.add("--norm-pix-loss (the run has the raw-pixel loss)");
-            if (!changed.isEmpty())
-                throw usage("--resume continues the run in " + run + " as it was configured, but " + String.join(", ", changed)
-                        + "; drop " + (changed.size() == 1 ? "that option" : "those options") + ", or start a new run (another --out, or --overwrite)");
+            Map<String, Function<MaeConfig, Object>> fixed = new LinkedHashMap<>();
+            fixed.put("--mask-ratio", MaeConfig::maskRatio);
+            fixed.put("--norm-pix-loss", MaeConfig::normPixLoss);
+            TrainCommand.refuseChanged(TrainCommand.changed(fixed, saved, saved.withMaskRatio(maskRatio).withNormPixLoss(normPixLoss),
+                    this::given), run, this::usage);
             maskRatio = saved.maskRatio();
             normPixLoss = saved.normPixLoss();
         }

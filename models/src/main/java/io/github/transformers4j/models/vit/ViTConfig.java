@@ -104,7 +104,8 @@ public record ViTConfig(int imageSize, int channels, int patchSize, int dim, int
     }
 
     public ViTConfig {
-        // configurations written before a field existed (a plain ViT's config.json) read back with its default
+        // the defaults of the choices: for the builder, and for configurations written before a field existed (a plain
+        // ViT's config.json)
         if (patchEmbed == null) patchEmbed = PatchEmbed.LINEAR;
         if (classToken == null) classToken = ClassToken.FIRST;
         if (positions == null) positions = Positions.LEARNED;
@@ -212,14 +213,15 @@ public record ViTConfig(int imageSize, int channels, int patchSize, int dim, int
         private int headHidden, window;
         private double dropout;
         private boolean normFirst;
-        private Pooling pooling = Pooling.CLS;
-        private PatchEmbed patchEmbed = PatchEmbed.LINEAR;
-        private ClassToken classToken = ClassToken.FIRST;
-        private Positions positions = Positions.LEARNED;
-        private Blocks blocks = Blocks.ENCODER;
-        private Norm norm = Norm.POOLED;
-        private Head head = Head.LINEAR;
-        private WindowedEncoderLayer.Impl windowImpl = WindowedEncoderLayer.Impl.MASK;
+        // choices left null take the record's defaults (its constructor fills them)
+        private Pooling pooling;
+        private PatchEmbed patchEmbed;
+        private ClassToken classToken;
+        private Positions positions;
+        private Blocks blocks;
+        private Norm norm;
+        private Head head;
+        private WindowedEncoderLayer.Impl windowImpl;
 
         public Builder imageSize(int v) { imageSize = v; return this; }
         public Builder channels(int v) { channels = v; return this; }

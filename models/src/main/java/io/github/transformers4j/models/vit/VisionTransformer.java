@@ -5,6 +5,7 @@ import io.github.transformers4j.models.attention.WindowAttention;
 import io.github.transformers4j.models.attention.WindowedEncoderLayer;
 import io.github.transformers4j.models.bert.BertConfig;
 import io.github.transformers4j.models.bert.BertModel;
+import io.github.transformers4j.models.mae.Masking;
 import io.github.transformers4j.models.vit.ViTConfig.Blocks;
 import io.github.transformers4j.models.vit.ViTConfig.ClassToken;
 import io.github.transformers4j.nn.Activation;
@@ -170,10 +171,10 @@ public class VisionTransformer extends ImageClassifier {
         if (config.classToken() != ClassToken.FIRST || posEmbed == null)
             throw new IllegalStateException("VisionTransformer: visible-patch encoding needs a class token first and positions, got "
                     + config.classToken().id() + ", " + config.positions().id());
-        int n = config.numPatches(), d = config.dim(), b = idsKeep.size(0), k = idsKeep.size(1);
+        int n = config.numPatches(), d = config.dim();
         Tensor pos = posEmbed.data();
-        x = x.add(pos.narrow(1, 1, n)).gather(1, idsKeep.unsqueeze(-1).expand(b, k, d).contiguous()); // (B, K, d)
-        Tensor cls = clsToken.data().add(pos.narrow(1, 0, 1)).expand(b, 1, d);
+        x = Masking.gatherTokens(x.add(pos.narrow(1, 1, n)), idsKeep);                        // (B, K, d)
+        Tensor cls = clsToken.data().add(pos.narrow(1, 0, 1)).expand(x.size(0), 1, d);
         return Tensor.cat(List.of(cls, x), 1);
     }
 

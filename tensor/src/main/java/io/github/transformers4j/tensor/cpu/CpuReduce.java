@@ -45,22 +45,18 @@ final class CpuReduce {
             for (int blk = a; blk < b; blk++) {
                 long o = blk / perOuter, j0 = (blk % perOuter) * block, j1 = Math.min(inner, j0 + block);
                 int w = (int) (j1 - j0);
-                if (op == ReduceOp.SUM && f32) {
-                    long base = xo + o * n * inner + j0;
-                    int j = 0;
-                    for (; j + ColumnSums.WIDTH <= w; j += ColumnSums.WIDTH) ColumnSums.sum(xs, base + j, inner, n, acc, j);
-                    for (; j < w; j++) {
-                        double sum = 0;
-                        for (long k = 0; k < n; k++) sum += xs.getAtIndex(JAVA_FLOAT, base + j + k * inner);
-                        acc[j] = sum;
+                if (op == ReduceOp.SUM) {
+                    // f32: whole vectors of columns first (ColumnSums, the same sums), the rest one column at a time
+                    int jv = 0;
+                    if (f32) {
+                        for (; jv + ColumnSums.WIDTH <= w; jv += ColumnSums.WIDTH)
+                            ColumnSums.sum(xs, xo + o * n * inner + j0 + jv, inner, n, acc, jv);
                     }
-                    for (j = 0; j < w; j++) Access.set(vs, vt, vo + o * inner + j0 + j, acc[j]);
-                } else if (op == ReduceOp.SUM) {
-                    java.util.Arrays.fill(acc, 0, w, 0);
-                    for (long k = 0; k < n; k++) {
+                    java.util.Arrays.fill(acc, jv, w, 0);
+                    for (long k = 0; k < n && jv < w; k++) {
                         long base = xo + (o * n + k) * inner + j0;
-                        if (f32) for (int j = 0; j < w; j++) acc[j] += xs.getAtIndex(JAVA_FLOAT, base + j);
-                        else for (int j = 0; j < w; j++) acc[j] += Access.get(xs, t, base + j);
+                        if (f32) for (int j = jv; j < w; j++) acc[j] += xs.getAtIndex(JAVA_FLOAT, base + j);
+                        else for (int j = jv; j < w; j++) acc[j] += Access.get(xs, t, base + j);
                     }
                     for (int j = 0; j < w; j++) Access.set(vs, vt, vo + o * inner + j0 + j, acc[j]);
                 } else {
