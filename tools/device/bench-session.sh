@@ -5,9 +5,10 @@
 # while time is left. Everything under $OUT. PROFILE=vit128,... picks the profiled workloads; AFTER_TORCH=s the time
 # kept for what follows PyTorch; TORCH_PROFILE="vit1024 s2s" adds torch.profiler's kernel tables (bench/python/torch_profile.py). BUDGET = seconds this script may use
 # (leave the machine's start, a minute or two, out of it). TESTS=0 skips the tests, JAVA=0 the Java harness runs,
-# PROFILE=0 the profile, TORCH=0 PyTorch; TRAIN="t4j train options" runs one
+# PROFILE=0 the profile, TORCH=0 PyTorch, NOFLASH=0 the default configuration's run; TRAIN="t4j train options" runs one
 # training run after the tests (flash on when its tests passed; --data-dir is the packed Fashion-MNIST, pack with DATA=).
-# CPU=1 adds the CPU training step against PyTorch's on the same two cores (issue 18), last.
+# CPU=1 adds the CPU training step against PyTorch's on the same two cores (issue 18), last. The results come back
+# as one archive, $OUT/results.tgz (the device tool returns at most 8 files).
 # On the device (carry the DEST folder of pack-bench.sh):
 #   BUDGET=540 bash .device-pack/gpubench/bench-session.sh
 set -u
@@ -33,8 +34,8 @@ if grep "✘" "$OUT/tests.txt" | grep -qi crossentropy; then echo "cross-entropy
 [ "${FLASH:-1}" = 0 ] && FLAG=""  # FLASH=0: one harness run, the default configuration only
 mkdir -p "$OUT/flash" "$OUT/noflash" "$OUT/torch" "$OUT/profile"
 # the default configuration (no flash) first, then PyTorch, then flash attention and a profile while time is left
-noflash() {  # the default configuration
-  [ "${JAVA:-1}" = 1 ] && [ "$(left)" -gt 60 ] || return
+noflash() {  # the default configuration (NOFLASH=0 skips it)
+  [ "${JAVA:-1}" = 1 ] && [ "${NOFLASH:-1}" = 1 ] && [ "$(left)" -gt 60 ] || return
   timeout $(cap ${JAVA_CAP:-110}) "$P/java.sh" $J --precision bf16 --workloads $W --iters 30 --out "$OUT/noflash" 2>&1 | grep -v "^WARNING" > "$OUT/noflash/bench.txt"
   grep "^java " "$OUT/noflash/bench.txt" | cut -c1-250; echo "default configuration at $(( $(date +%s) - T0 )) s"
 }
@@ -43,6 +44,11 @@ if [ "${TORCH:-1}" = 1 ] && [ "$(left)" -gt 120 ]; then
   timeout $(cap 400) "$P/java.sh" $J --no-java --workloads $W --torch "$D/torch_bench.py" --torch-variants compile-ro-bf16 \
     --torch-budget-s $(( $(left) - ${AFTER_TORCH:-100} )) --out "$OUT/torch" 2>&1 | grep -v "^WARNING" > "$OUT/torch/bench.txt"
   grep -E "^\| |skipped|compile-ro" "$OUT/torch/bench.txt" | cut -c1-200 | head -24; echo "at $(( $(date +%s) - T0 )) s"
+  # PyTorch's attention (issue 12): F.scaled_dot_product_attention in eager bf16, its own kernel choice
+  if [[ ",$W," == *,attn,* ]] && [ "$(left)" -gt $(( ${AFTER_TORCH:-100} + 30 )) ]; then
+    timeout $(cap 90) python3 "$D/torch_bench.py" --json "$OUT/torch/attn.json" --workloads attn --variants eager-bf16 2>&1 \
+      | grep -E '"key"' | cut -c1-160
+  fi
 fi
 if [ "${JAVA:-1}" = 1 ] && [ -n "$FLAG" ] && [ "$(left)" -gt 60 ]; then
   timeout $(cap ${JAVA_CAP:-110}) "$P/java.sh" $FLAG $J --precision bf16 --workloads $W --iters 30 --out "$OUT/flash" 2>&1 | grep -v "^WARNING" > "$OUT/flash/bench.txt"
@@ -60,7 +66,7 @@ fi
 if [ "${PROFILE:-vit1024,s2s}" != 0 ] && [ "$(left)" -gt 40 ]; then
   timeout $(cap 200) "$P/java.sh" $FLAG $J --precision bf16 --workloads ${PROFILE:-vit1024,s2s} --iters 10 --profile --out "$OUT/profile" 2>&1 \
     | grep -v "^WARNING" > "$OUT/profile/bench.txt"
-  cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -80
+  cut -c1-200 "$OUT/profile/bench.txt" | grep -v "^java .*step .*ms (min" | head -150
 fi
 for w in ${TORCH_PROFILE:-}; do  # TORCH_PROFILE="vit1024 s2s": torch.profiler's kernel table of PyTorch's compiled step
   [ "$(left)" -gt 75 ] || break
@@ -81,4 +87,6 @@ if [ "${CPU:-0}" = 1 ]; then
     OMP_NUM_THREADS=2 timeout $(cap 90) taskset -c 0,1 python3 "$D/torch_cpu_vit.py" 2 3 15 2>&1 | grep -v Warning | tee -a "$OUT/cpu-step.txt"
   done
 fi
+# the device tool brings back at most 8 files: everything goes back as one archive
+(cd "$OUT" && tar czf /tmp/results.tgz --exclude=results.tgz . && find . -mindepth 1 -delete && mv /tmp/results.tgz results.tgz)
 echo "done at $(( $(date +%s) - T0 )) s"

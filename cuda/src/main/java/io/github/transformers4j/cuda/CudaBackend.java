@@ -830,20 +830,26 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The fused cross-entropy is opt-in until {@code CrossEntropyCudaTest} has passed on a GPU (written, like flash
-     * attention, without one; it would serve fp32 runs too): {@code -Dt4j.cuda.fusedCrossEntropy=true} or
-     * {@code T4J_CUDA_FUSED_CROSS_ENTROPY=1}.
+     * The fused cross-entropy (passed on an H100: {@code CrossEntropyCudaTest}), on unless switched off with
+     * {@code -Dt4j.cuda.fusedCrossEntropy=false} or {@code T4J_CUDA_FUSED_CROSS_ENTROPY=0}.
      */
     static boolean fusedCrossEntropyEnabled() {
-        return Boolean.getBoolean("t4j.cuda.fusedCrossEntropy") || "1".equals(System.getenv("T4J_CUDA_FUSED_CROSS_ENTROPY"));
+        return switchedOn("t4j.cuda.fusedCrossEntropy", "T4J_CUDA_FUSED_CROSS_ENTROPY");
     }
 
     /**
-     * Flash attention is opt-in until its kernels have passed {@code FlashAttentionCudaTest} on a GPU (written without
-     * one): {@code -Dt4j.cuda.flashAttention=true} or {@code T4J_CUDA_FLASH_ATTENTION=1}.
+     * Flash attention under bf16 autocast (passed on an H100: {@code FlashAttentionCudaTest}; faster than the
+     * materialised composite on every workload of the GPU harness), on unless switched off with
+     * {@code -Dt4j.cuda.flashAttention=false} or {@code T4J_CUDA_FLASH_ATTENTION=0}.
      */
     static boolean flashAttentionEnabled() {
-        return Boolean.getBoolean("t4j.cuda.flashAttention") || "1".equals(System.getenv("T4J_CUDA_FLASH_ATTENTION"));
+        return switchedOn("t4j.cuda.flashAttention", "T4J_CUDA_FLASH_ATTENTION");
+    }
+
+    /** An optional kernel's switch: on unless the system property is "false" or, without it, the variable is "0". */
+    private static boolean switchedOn(String property, String variable) {
+        String p = System.getProperty(property);
+        return p != null ? !p.equals("false") : !"0".equals(System.getenv(variable));
     }
 
     /** Cross-entropy without a log-softmax tensor (softmax.cu): a block per row, the backward reads the logits again. */
@@ -896,10 +902,19 @@ public final class CudaBackend implements Backend {
      * views with last stride 1; the params struct is FlashParams's words in order.
      */
     private final class FlashAttentionLauncher implements NnOps.FlashAttentionKernel {
-        private static final int THREADS = 128, TILE = 64, PAD = 8, MAX_GRID_Y = 65535;
+        private static final int TILE = 64, PAD = 8, MAX_GRID_Y = 65535;
         /** Index of FlashParams.bh0 in the words. */
         private static final int BH0 = 8 * 4 + 5 + 2 + 4;
-        private final java.util.Set<String> sized = ConcurrentHashMap.newKeySet();
+        /** Per kernel, the dynamic shared memory it has been allowed beyond the default 48 KB. */
+        private final Map<String, Integer> sized = new ConcurrentHashMap<>();
+
+        /**
+         * Warps of a block over a sequence of length l, each owning 16 rows (queries, or keys in dkdv): a sequence of
+         * at most 128 in one block of just enough warps (65: 5 warps), longer ones in blocks of 4 warps.
+         */
+        private static int warps(int l) {
+            return l <= 128 ? Math.ceilDiv(l, 16) : 4;
+        }
 
         @Override
         public boolean supports(int headDim) {
@@ -908,30 +923,37 @@ public final class CudaBackend implements Backend {
 
         @Override
         public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
-            int e = a.q().size(3);
+            int e = a.q().size(3), lq = a.q().size(2), wq = warps(lq);
             long[] p = params(a, out, null, null, null, null, lse, null);
-            launch("flash_attn_fwd_e" + e, Math.ceilDiv(a.q().size(2), TILE), p, 3 * TILE * (e + PAD) * 2);
+            launch("flash_attn_fwd_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, (16 * wq + 2 * TILE) * (e + PAD) * 2);
         }
 
         @Override
         public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
             int e = a.q().size(3), bm = e == 128 ? 32 : 64; // bm: query rows per step of dkdv (BM in attention.cu)
+            int lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq), wk = warps(lk);
             long[] p = params(a, out, dout, dq, dk, dv, lse, delta);
             long rows = delta.numel();
             fn("attention.cu", "flash_attn_bwd_delta").launch(stream, (int) Math.min(Math.ceilDiv(rows, BLOCK / 32), maxGrid), BLOCK, 0,
                     KernelArgs.of().struct(p).i32(e));
-            launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(a.k().size(2), TILE), p, (2 * TILE + 2 * bm) * (e + PAD) * 2 + 2 * bm * 4);
-            launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(a.q().size(2), TILE), p, 4 * TILE * (e + PAD) * 2);
+            launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(lk, 16 * wk), wk, p, (2 * 16 * wk + 2 * bm) * (e + PAD) * 2 + 2 * bm * 4);
+            launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, (2 * 16 * wq + 2 * TILE) * (e + PAD) * 2);
         }
 
-        /** Grid (tiles, B*H) in launches of at most 65535 rows of y; more than 48 KB of shared memory is opted into once. */
-        private void launch(String kernel, int tiles, long[] p, int smem) {
+        /**
+         * Grid (tiles, B*H) of blocks of {@code warps} warps, in launches of at most 65535 rows of y; shared memory
+         * beyond 48 KB is opted into (once per kernel and size reached).
+         */
+        private void launch(String kernel, int tiles, int warps, long[] p, int smem) {
             CudaFunction f = fn("attention.cu", kernel);
-            if (smem > 48 * 1024 && sized.add(kernel)) f.setAttribute(CudaFunction.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem);
+            if (smem > sized.getOrDefault(kernel, 48 * 1024)) {
+                f.setAttribute(CudaFunction.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem);
+                sized.merge(kernel, smem, Math::max);
+            }
             long bh = p[BH0 - 4] * p[BH0 - 3]; // B * H
             for (long bh0 = 0; bh0 < bh; bh0 += MAX_GRID_Y) {
                 p[BH0] = bh0;
-                f.launch(stream, tiles, (int) Math.min(MAX_GRID_Y, bh - bh0), 1, THREADS, 1, 1, smem, KernelArgs.of().struct(p));
+                f.launch(stream, tiles, (int) Math.min(MAX_GRID_Y, bh - bh0), 1, 32 * warps, 1, 1, smem, KernelArgs.of().struct(p));
             }
             p[BH0] = 0;
         }

@@ -157,7 +157,7 @@ public final class GpuBench {
                     eager.step().run();
                     pb.collect();
                 }
-                System.out.print(pb.table(steps, t.medianMs(), 28));
+                System.out.print(pb.table(steps, t.medianMs(), 40));
             } finally {
                 Backends.restore(dev, original);
                 pb.close();

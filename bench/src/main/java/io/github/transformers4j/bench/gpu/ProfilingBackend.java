@@ -32,7 +32,7 @@ import java.util.Map;
 final class ProfilingBackend implements Backend {
     /** Per kind of op: calls, device milliseconds, host milliseconds. */
     static final class Stat {
-        long calls;
+        long calls, bytes;
         double deviceMs, hostMs;
     }
 
@@ -40,6 +40,7 @@ final class ProfilingBackend implements Backend {
     private final List<CudaEvent> pool = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
     private final List<Long> hostNanos = new ArrayList<>();
+    private final List<Long> bytes = new ArrayList<>();
     private int used;
     private int depth;
     final Map<String, Stat> stats = new LinkedHashMap<>();
@@ -53,7 +54,8 @@ final class ProfilingBackend implements Backend {
         return pool.get(used++);
     }
 
-    private void timed(String name, Runnable op) {
+    /** Runs op between two events; touched: the tensors it reads or writes (their sizes give the table's GB/s). */
+    private void timed(String name, Runnable op, Tensor... touched) {
         if (depth > 0) {
             op.run();
             return;
@@ -66,6 +68,9 @@ final class ProfilingBackend implements Backend {
             hostNanos.add(System.nanoTime() - t0);
             event().record(inner.stream());
             names.add(name);
+            long b = 0;
+            for (Tensor t : touched) if (t != null) b += t.numel() * t.dtype().byteSize();
+            bytes.add(b);
         } finally {
             depth--;
         }
@@ -82,13 +87,15 @@ final class ProfilingBackend implements Backend {
                 new Class<?>[] {op.type()}, (proxy, method, args) -> {
                     if (method.getDeclaringClass() == Object.class) return method.invoke(k, args);
                     Object[] result = new Object[1];
+                    List<Tensor> touched = new ArrayList<>();
+                    if (args != null) for (Object a : args) if (a instanceof Tensor t) touched.add(t);
                     timed(op.name() + "." + method.getName(), () -> {
                         try {
                             result[0] = method.invoke(k, args);
                         } catch (ReflectiveOperationException e) {
                             throw new IllegalStateException(e.getCause() != null ? e.getCause() : e);
                         }
-                    });
+                    }, touched.toArray(Tensor[]::new));
                     return result[0];
                 })));
     }
@@ -103,10 +110,12 @@ final class ProfilingBackend implements Backend {
             s.calls++;
             s.deviceMs += ms;
             s.hostMs += hostNanos.get(i) / 1e6;
+            s.bytes += bytes.get(i);
             total += ms;
         }
         names.clear();
         hostNanos.clear();
+        bytes.clear();
         used = 0;
         return total;
     }
@@ -116,7 +125,11 @@ final class ProfilingBackend implements Backend {
         pool.clear();
     }
 
-    /** The op table for {@code steps} steps: per kind, calls and device/host ms per step, largest device time first. */
+    /**
+     * The op table for {@code steps} steps: per kind, calls and device/host ms per step, largest device time first, and
+     * GB/s: the bytes of the tensors the op was handed (each read or written once) over its device time, a floor on
+     * the traffic that says how far a memory-bound kernel is from the card's bandwidth (meaningless for products).
+     */
     String table(int steps, double stepMs, int top) {
         List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
         rows.sort((a, b) -> Double.compare(b.getValue().deviceMs, a.getValue().deviceMs));
@@ -130,18 +143,25 @@ final class ProfilingBackend implements Backend {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "  per step: %d backend calls, device busy %.2f ms of %.2f ms (%.0f%%), host time in backend calls %.2f ms%n",
                 calls / steps, dev / steps, stepMs, 100 * dev / steps / stepMs, host / steps));
-        sb.append(String.format(Locale.ROOT, "  %-46s %7s %9s %6s %9s%n", "op", "calls", "device ms", "share", "host ms"));
+        sb.append(String.format(Locale.ROOT, "  %-52s %7s %9s %6s %9s %7s%n", "op", "calls", "device ms", "share", "host ms", "GB/s"));
         for (int i = 0; i < Math.min(top, rows.size()); i++) {
             var e = rows.get(i);
             Stat s = e.getValue();
-            sb.append(String.format(Locale.ROOT, "  %-46s %7d %9.3f %5.1f%% %9.3f%n", e.getKey(), s.calls / steps, s.deviceMs / steps,
-                    100 * s.deviceMs / dev, s.hostMs / steps));
+            sb.append(String.format(Locale.ROOT, "  %-52s %7d %9.3f %5.1f%% %9.3f %7.0f%n", e.getKey(), s.calls / steps, s.deviceMs / steps,
+                    100 * s.deviceMs / dev, s.hostMs / steps, s.bytes / (s.deviceMs * 1e6)));
         }
         return sb.toString();
     }
 
     private static String dims(Tensor t) {
         return Arrays.toString(t.shape()).replace(" ", "");
+    }
+
+    /** "BF16,F32->F32": the operands' dtypes, the last one the output's. */
+    private static String types(Tensor... ts) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < ts.length; i++) sb.append(i == 0 ? "" : i == ts.length - 1 ? "->" : ",").append(ts[i].dtype());
+        return sb.toString();
     }
 
     private static boolean broadcast(Tensor t) {
@@ -154,79 +174,80 @@ final class ProfilingBackend implements Backend {
     @Override public Device device() { return inner.device(); }
     @Override public Storage allocate(DType dtype, long numel) { return inner.allocate(dtype, numel); }
 
-    @Override public void copyFromHost(MemorySegment src, Tensor dst) { timed("copyFromHost", () -> inner.copyFromHost(src, dst)); }
-    @Override public void copyToHost(Tensor src, MemorySegment dst) { timed("copyToHost", () -> inner.copyToHost(src, dst)); }
+    @Override public void copyFromHost(MemorySegment src, Tensor dst) { timed("copyFromHost", () -> inner.copyFromHost(src, dst), dst); }
+    @Override public void copyToHost(Tensor src, MemorySegment dst) { timed("copyToHost", () -> inner.copyToHost(src, dst), src); }
 
     @Override public void copy(Tensor src, Tensor dst) {
         String kind = src.isContiguous() && dst.isContiguous() ? "contiguous" : "strided " + dims(dst);
-        timed("copy " + kind + (src.dtype() != dst.dtype() ? " " + src.dtype() + "->" + dst.dtype() : ""), () -> inner.copy(src, dst));
+        timed("copy " + kind + (src.dtype() != dst.dtype() ? " " + src.dtype() + "->" + dst.dtype() + (kind.equals("contiguous") ? " " + dims(dst) : "") : ""), () -> inner.copy(src, dst), src, dst);
     }
 
-    @Override public void fill(Tensor dst, double value) { timed("fill", () -> inner.fill(dst, value)); }
+    @Override public void fill(Tensor dst, double value) { timed("fill", () -> inner.fill(dst, value), dst); }
 
     @Override public void unary(UnaryOp op, double p0, double p1, Tensor x, Tensor out) {
-        timed("unary " + op + " " + x.dtype(), () -> inner.unary(op, p0, p1, x, out));
+        timed("unary " + op + " " + types(x, out), () -> inner.unary(op, p0, p1, x, out), x, out);
     }
 
     @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        timed("binary " + op + (broadcast(a) || broadcast(b) ? " bcast " + dims(out) : ""), () -> inner.binary(op, a, b, out));
+        timed("binary " + op + " " + types(a, b, out) + (broadcast(a) || broadcast(b) ? " bcast " + dims(out) : ""), () -> inner.binary(op, a, b, out),
+                broadcast(a) ? null : a, broadcast(b) ? null : b, out);
     }
 
-    @Override public void where(Tensor cond, Tensor a, Tensor b, Tensor out) { timed("where", () -> inner.where(cond, a, b, out)); }
+    @Override public void where(Tensor cond, Tensor a, Tensor b, Tensor out) { timed("where", () -> inner.where(cond, a, b, out), cond, a, b, out); }
 
     @Override public void reduce(ReduceOp op, Tensor x, long outer, long n, long inner, Tensor values, Tensor indices) {
         timed("reduce " + op + (inner == 1 ? " rows" : " cols") + " [" + outer + "," + n + "," + inner + "]",
-                () -> this.inner.reduce(op, x, outer, n, inner, values, indices));
+                () -> this.inner.reduce(op, x, outer, n, inner, values, indices), x, values, indices);
     }
 
     @Override public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        timed("matmul " + dims(a) + "@" + dims(b), () -> inner.matmul(a, b, out, accumulate));
+        timed("matmul " + dims(a) + "@" + dims(b), () -> inner.matmul(a, b, out, accumulate), a, b, out);
     }
 
     @Override public void matmul(Tensor a, Tensor b, Tensor out, double alpha) {
-        timed("matmul(scaled) " + dims(a) + "@" + dims(b), () -> inner.matmul(a, b, out, alpha));
+        timed("matmul(scaled) " + dims(a) + "@" + dims(b), () -> inner.matmul(a, b, out, alpha), a, b, out);
     }
 
-    @Override public void softmax(Tensor x, Tensor out, boolean log) { timed(log ? "logSoftmax" : "softmax", () -> inner.softmax(x, out, log)); }
+    @Override public void softmax(Tensor x, Tensor out, boolean log) { timed((log ? "logSoftmax " : "softmax ") + types(x, out), () -> inner.softmax(x, out, log), x, out); }
 
     @Override public void softmaxBackward(Tensor y, Tensor gy, Tensor gx, boolean log) {
-        timed(log ? "logSoftmaxBackward" : "softmaxBackward", () -> inner.softmaxBackward(y, gy, gx, log));
+        timed((log ? "logSoftmaxBackward " : "softmaxBackward ") + types(y, gy, gx), () -> inner.softmaxBackward(y, gy, gx, log), y, gy, gx);
     }
 
     @Override public void layerNorm(Tensor x, Tensor w, Tensor b, double eps, Tensor y, Tensor mean, Tensor rstd) {
-        timed("layerNorm", () -> inner.layerNorm(x, w, b, eps, y, mean, rstd));
+        timed("layerNorm " + types(x, y), () -> inner.layerNorm(x, w, b, eps, y, mean, rstd), x, y);
     }
 
     @Override public void layerNormBackward(Tensor gy, Tensor x, Tensor w, Tensor mean, Tensor rstd, Tensor gx, Tensor gw, Tensor gb) {
-        timed("layerNormBackward", () -> inner.layerNormBackward(gy, x, w, mean, rstd, gx, gw, gb));
+        timed("layerNormBackward " + types(gy, x, gx), () -> inner.layerNormBackward(gy, x, w, mean, rstd, gx, gw, gb), gy, x, gx);
     }
 
     @Override public void indexSelect(Tensor src, long outer, long n, long inner, Tensor index, Tensor out) {
-        timed("indexSelect", () -> this.inner.indexSelect(src, outer, n, inner, index, out));
+        timed("indexSelect", () -> this.inner.indexSelect(src, outer, n, inner, index, out), out, out);
     }
 
     @Override public void indexAdd(Tensor dst, long outer, long n, long inner, Tensor index, Tensor src) {
-        timed("indexAdd", () -> this.inner.indexAdd(dst, outer, n, inner, index, src));
+        timed("indexAdd", () -> this.inner.indexAdd(dst, outer, n, inner, index, src), src, src);
     }
 
     @Override public void gather(Tensor src, int dim, Tensor index, Tensor out) { timed("gather", () -> inner.gather(src, dim, index, out)); }
     @Override public void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) { timed("scatterAdd", () -> inner.scatterAdd(dst, dim, index, src)); }
 
     @Override public void random(Tensor out, Distribution kind, long seed, long offset, double a, double b) {
-        timed("random " + kind, () -> inner.random(out, kind, seed, offset, a, b));
+        timed("random " + kind, () -> inner.random(out, kind, seed, offset, a, b), out);
     }
 
     @Override public void im2col(Tensor x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor cols) {
-        timed("im2col", () -> inner.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols));
+        timed("im2col", () -> inner.im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, cols), cols, cols);
     }
 
     @Override public void col2im(Tensor cols, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, Tensor x) {
-        timed("col2im", () -> inner.col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, x));
+        timed("col2im", () -> inner.col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, x), cols, cols);
     }
 
     @Override public void adamStep(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
             double weightDecay, long step, boolean decoupled) {
-        timed("adamStep", () -> inner.adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled));
+        timed("adamStep", () -> inner.adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled), p, g, m, v, p, m, v);
     }
 
     @Override public void synchronize() { inner.synchronize(); }
@@ -234,11 +255,11 @@ final class ProfilingBackend implements Backend {
     @Override public boolean hasFusedLinear(DType dtype) { return inner.hasFusedLinear(dtype); }
 
     @Override public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        timed("linear " + dims(x) + "x" + dims(w) + (bias == null ? "" : "+b"), () -> inner.linear(x, w, bias, out));
+        timed("linear " + dims(x) + "x" + dims(w) + (bias == null ? "" : "+b"), () -> inner.linear(x, w, bias, out), x, w, out);
     }
 
     @Override public void linearWeightGrad(Tensor g, Tensor x, Tensor gw, Tensor gb) {
-        timed("linearWeightGrad " + dims(g) + "^T@" + dims(x) + (gb == null ? "" : "+gb"), () -> inner.linearWeightGrad(g, x, gw, gb));
+        timed("linearWeightGrad " + dims(g) + "^T@" + dims(x) + (gb == null ? "" : "+gb"), () -> inner.linearWeightGrad(g, x, gw, gb), g, x, gw);
     }
 
     @Override public boolean prefersFusedAttention() { return inner.prefersFusedAttention(); }
@@ -246,10 +267,10 @@ final class ProfilingBackend implements Backend {
     @Override public boolean hasFusedDropout(DType dtype) { return inner.hasFusedDropout(dtype); }
 
     @Override public void dropout(Tensor x, Tensor out, double p, long seed, long offset) {
-        timed("dropout", () -> inner.dropout(x, out, p, seed, offset));
+        timed("dropout " + types(x, out), () -> inner.dropout(x, out, p, seed, offset), x, out);
     }
 
-    @Override public void maskedSoftmax(Tensor x, Tensor mask, Tensor out) { timed("maskedSoftmax", () -> inner.maskedSoftmax(x, mask, out)); }
+    @Override public void maskedSoftmax(Tensor x, Tensor mask, Tensor out) { timed("maskedSoftmax " + types(x, out), () -> inner.maskedSoftmax(x, mask, out), x, mask, out); }
 
     @Override public String toString() { return "Profiling[" + inner + "]"; }
 }

@@ -183,7 +183,7 @@ class CapturedStepCudaTest {
 
     @Test
     void aCapturedBf16StepWithAttentionDropoutDrawsTheEagerMasks() {
-        System.setProperty("t4j.cuda.flashAttention", "true"); // opt-in (CudaBackend.flashAttentionEnabled)
+        System.setProperty("t4j.cuda.flashAttention", "true"); // on, whatever the environment says
         try {
             compareCapturedWithEager("vit-sincos-p8", 16, DType.BF16, 1e-6); // head dim 32: flash attention with dropout
         } finally {

@@ -6,10 +6,14 @@
 // v at 2*H*E; strides L*3*H*E, E, 3*H*E, 1), and out (B, Lq, H*E) / the packed gradient are written in place. fp32
 // tiles are rounded to bf16 while they are staged into shared memory; lse and delta are fp32 either way.
 //
-//   forward    flash_attn_fwd_e{32,64,128}   grid (ceil(Lq / 64), B*H): out, lse = the row log-sum-exp (B*H, Lq)
+//   forward    flash_attn_fwd_e{32,64,128}   grid (ceil(Lq / R), B*H): out, lse = the row log-sum-exp (B*H, Lq)
 //   backward   flash_attn_bwd_delta           D = rowsum(dout * out) (B*H, Lq)
-//              flash_attn_bwd_dkdv_e*         grid (ceil(Lk / 64), B*H): dk, dv of 64 keys, looping over the queries
-//              flash_attn_bwd_dq_e*           grid (ceil(Lq / 64), B*H): dq of 64 queries, looping over the keys
+//              flash_attn_bwd_dkdv_e*         grid (ceil(Lk / R), B*H): dk, dv of R keys, looping over the queries
+//              flash_attn_bwd_dq_e*           grid (ceil(Lq / R), B*H): dq of R queries, looping over the keys
+// R = 16 rows per warp x blockDim.x / 32 warps (1 to 8): the launcher gives a sequence of at most 128 one block of
+// just enough warps (L = 65: 5 warps, not two blocks of 64 rows of which the second holds one), longer ones 4 warps.
+// Tiles of the loops are cut to the 16 rows that hold the last valid one: products over rows past the sequence's end
+// are skipped, not computed on zeros.
 // The backward recomputes P from lse in both kernels and writes every gradient element exactly once: no atomics,
 // the same bits on every run.
 //
@@ -21,7 +25,7 @@
 #include "common.cuh"
 #include "philox.cuh"
 
-#define FA_THREADS 128  // 4 warps; each owns 16 rows of the block's 64 (queries, or keys in dkdv)
+#define FA_MAX_THREADS 256  // at most 8 warps; each owns 16 rows of the block's (queries, or keys in dkdv)
 #define FA_PAD 8        // bf16 padding per shared row: rows stay 16-byte aligned, ldmatrix reads are conflict-free
 #define LOG2E 1.4426950408889634f
 #define LN2 0.6931471805599453f
@@ -125,41 +129,60 @@ __device__ __forceinline__ void frag_a_from_acc(u32 a[4], const float c0[4], con
     a[3] = pack_bf16(c1[2], c1[3]);
 }
 
-// Rows [r0, r0 + R) of m's (b, h) slice into s[R][E + FA_PAD] as bf16; rows >= n are 0.
-template <int E, int R>
-__device__ __forceinline__ void stage(u16* s, const Bhle& m, i64 b, i64 h, int r0, int n, bool vec, bool bf) {
+// The rows of a tile of at most R rows from r0 (< n) that products read: those up to the last valid row (< n),
+// rounded up to 16 (an mma's k or two n-tiles). Rows past n among them are staged as 0.
+__device__ __forceinline__ int rows16(int R, int r0, int n) { return min(R, (n - r0 + 15) & ~15); }
+
+// Four elements (row r, columns d..d+3) of m's slice at base as bf16; 0 when the row is >= n.
+__device__ __forceinline__ uint2 load4(const Bhle& m, i64 base, int r, int d, int n, bool vec, bool bf) {
+    uint2 w;
+    w.x = w.y = 0u;
+    if (r >= n) return w;
+    i64 at = base + (i64)r * m.sl + d;
+    if (bf) {
+        const u16* src = (const u16*)m.p + at;
+        if (vec) return *(const uint2*)src;
+        w.x = (u32)src[0] | ((u32)src[1] << 16);
+        w.y = (u32)src[2] | ((u32)src[3] << 16);
+        return w;
+    }
+    const float* src = (const float*)m.p + at;
+    float4 x;
+    if (vec) {
+        x = *(const float4*)src;
+    } else {
+        x.x = src[0];
+        x.y = src[1];
+        x.z = src[2];
+        x.w = src[3];
+    }
+    w.x = pack_bf16(x.x, x.y);
+    w.y = pack_bf16(x.z, x.w);
+    return w;
+}
+
+// Rows [r0, r0 + fill) of m's (b, h) slice into s[fill][E + FA_PAD] as bf16; rows >= n are 0. Each thread issues
+// its loads of a round (STAGE_UNROLL of them) before its first store: the compiler cannot move a global load above a
+// store to shared memory by itself (it cannot prove they do not alias), and one load in flight at a time left the
+// kernels waiting on memory latency tile after tile.
+#define STAGE_UNROLL 8
+template <int E>
+__device__ __forceinline__ void stage(u16* s, const Bhle& m, i64 b, i64 h, int r0, int fill, int n, bool vec, bool bf) {
     constexpr int C4 = E / 4;
     const i64 base = b * m.sb + h * m.sh;
-    for (int c = threadIdx.x; c < R * C4; c += FA_THREADS) {
-        int r = c / C4, d = (c % C4) * 4;
-        uint2 w;
-        w.x = w.y = 0u;
-        if (r0 + r < n) {
-            i64 at = base + (i64)(r0 + r) * m.sl + d;
-            if (bf) {
-                const u16* src = (const u16*)m.p + at;
-                if (vec) {
-                    w = *(const uint2*)src;
-                } else {
-                    w.x = (u32)src[0] | ((u32)src[1] << 16);
-                    w.y = (u32)src[2] | ((u32)src[3] << 16);
-                }
-            } else {
-                const float* src = (const float*)m.p + at;
-                float4 x;
-                if (vec) {
-                    x = *(const float4*)src;
-                } else {
-                    x.x = src[0];
-                    x.y = src[1];
-                    x.z = src[2];
-                    x.w = src[3];
-                }
-                w.x = pack_bf16(x.x, x.y);
-                w.y = pack_bf16(x.z, x.w);
-            }
+    const int total = fill * C4, step = blockDim.x;
+    for (int c0 = threadIdx.x; c0 < total; c0 += STAGE_UNROLL * step) {
+        uint2 w[STAGE_UNROLL];
+#pragma unroll
+        for (int u = 0; u < STAGE_UNROLL; u++) {
+            int c = c0 + u * step;
+            w[u] = load4(m, base, r0 + c / C4, (c % C4) * 4, c < total ? n : 0, vec, bf);
         }
-        *(uint2*)(s + r * (E + FA_PAD) + d) = w;
+#pragma unroll
+        for (int u = 0; u < STAGE_UNROLL; u++) {
+            int c = c0 + u * step;
+            if (c < total) *(uint2*)(s + (c / C4) * (E + FA_PAD) + (c % C4) * 4) = w[u];
+        }
     }
 }
 
@@ -241,12 +264,13 @@ __device__ __forceinline__ void store_rows(const Bhle& m, i64 b, i64 h, int row0
 
 // ------------------------------------------------------------------------------------------ forward
 
-// Block: 64 queries of one (b, h); warp w owns queries q0 + 16w .. q0 + 16w + 15 and loops over key tiles of 64.
-// Shared: Q, K, V tiles [64][E + 8] bf16. Per warp and key tile: S (16 x 64) = Q K^T, online softmax in fp32
-// (log2 units), O (16 x E) += P V with P rounded to bf16.
+// Block: BM = 16 x warps queries of one (b, h); warp w owns queries q0 + 16w .. q0 + 16w + 15 and loops over key
+// tiles of 64. Shared: Q [BM][E + 8], K, V [64][E + 8] bf16. Per warp and key tile: S (16 x 64) = Q K^T, online
+// softmax in fp32 (log2 units), O (16 x E) += P V with P rounded to bf16.
 template <int E>
 __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
-    constexpr int BM = 64, BN = 64, LD = E + FA_PAD;
+    constexpr int BN = 64, LD = E + FA_PAD;
+    const int BM = (int)blockDim.x >> 1;
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sQ = fa_smem;
     u16* sK = sQ + BM * LD;
@@ -263,7 +287,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     i64 mrow[2];
     for (int r = 0; r < 2; r++) mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
 
-    stage<E, BM>(sQ, P.q, b, h, q0, Lq, vec, bf);
+    stage<E>(sQ, P.q, b, h, q0, rows16(BM, q0, Lq), Lq, vec, bf);
 
     float o[E / 8][4];
 #pragma unroll
@@ -271,9 +295,10 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     float m[2] = {-F_INF, -F_INF}, l[2] = {0.0f, 0.0f};
 
     for (int k0 = 0; k0 < Lk; k0 += BN) {
+        const int nk = rows16(BN, k0, Lk);  // keys of the tile that products read
         __syncthreads();  // the previous tile is consumed
-        stage<E, BN>(sK, P.k, b, h, k0, Lk, vec, bf);
-        stage<E, BN>(sV, P.v, b, h, k0, Lk, vec, bf);
+        stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
+        stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
         __syncthreads();
         if (!active) continue;
 
@@ -286,6 +311,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
             frag_a<LD>(a, sQ, 16 * warp, 16 * kc, lane);
 #pragma unroll
             for (int nt = 0; nt < BN / 8; nt += 2) {
+                if (8 * nt >= nk) break;
                 u32 bb[4];
                 frag_b_nk<LD>(bb, sK, 8 * nt, 16 * kc, lane);
                 mma_bf16(s[nt], a, bb[0], bb[1]);
@@ -344,6 +370,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
         // O += P V: k = the tile's keys, 16 at a time
 #pragma unroll
         for (int kc = 0; kc < BN / 16; kc++) {
+            if (16 * kc >= nk) break;
             u32 a[4];
             frag_a_from_acc(a, s[2 * kc], s[2 * kc + 1]);
 #pragma unroll
@@ -367,9 +394,9 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     store_rows<E>(P.o, b, h, row0, Lq, o, f, vec, bf, lane);
 }
 
-extern "C" __global__ void flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
-extern "C" __global__ void flash_attn_fwd_e64(const FlashParams P) { flash_fwd<64>(P); }
-extern "C" __global__ void flash_attn_fwd_e128(const FlashParams P) { flash_fwd<128>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_fwd_e64(const FlashParams P) { flash_fwd<64>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_fwd_e128(const FlashParams P) { flash_fwd<128>(P); }
 
 // ------------------------------------------------------------------------------------------ backward
 
@@ -388,16 +415,17 @@ extern "C" __global__ void flash_attn_bwd_delta(const FlashParams P, int E) {
     }
 }
 
-// dk, dv of 64 keys of one (b, h): warp w owns keys k0 + 16w .. + 15 and loops over query tiles of BM. Per tile it
+// dk, dv of BN = 16 x warps keys of one (b, h): warp w owns keys k0 + 16w .. + 15 and loops over query tiles of BM. Per tile it
 // works on the transposed scores, so that every product has its rows in the warp's keys (no reduction across warps):
 //   S^T = K Q^T (16 x BM), P^T = exp2(S^T scale log2e - lse log2e), Z = keep mask
 //   dv += (P^T Z) dout                                   (times dropout_scale at the end)
 //   dP^T = V dout^T, dS^T = P^T (Z dP^T dropout_scale - D)
 //   dk += dS^T Q                                         (times scale at the end)
-// Shared: K, V [64][E + 8], Q, dout [BM][E + 8] bf16, lse log2e and D [BM] fp32.
+// Shared: K, V [BN][E + 8], Q, dout [BM][E + 8] bf16, lse log2e and D [BM] fp32.
 template <int E, int BM>
 __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
-    constexpr int BN = 64, LD = E + FA_PAD;
+    constexpr int LD = E + FA_PAD;
+    const int BN = (int)blockDim.x >> 1;
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sK = fa_smem;
     u16* sV = sK + BN * LD;
@@ -416,8 +444,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const int keys[2] = {key0 + g, key0 + g + 8};
     const i64 mbh = b * P.mb + h * P.mh;
 
-    stage<E, BN>(sK, P.k, b, h, k0, Lk, vec, bf);
-    stage<E, BN>(sV, P.v, b, h, k0, Lk, vec, bf);
+    stage<E>(sK, P.k, b, h, k0, rows16(BN, k0, Lk), Lk, vec, bf);
+    stage<E>(sV, P.v, b, h, k0, rows16(BN, k0, Lk), Lk, vec, bf);
 
     float dk[E / 8][4], dv[E / 8][4];
 #pragma unroll
@@ -427,10 +455,11 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     }
 
     for (int q0 = 0; q0 < Lq; q0 += BM) {
+        const int nq = rows16(BM, q0, Lq);  // queries of the tile that products read
         __syncthreads();
-        stage<E, BM>(sQ, P.q, b, h, q0, Lq, vec, bf);
-        stage<E, BM>(sO, P.dout, b, h, q0, Lq, vec, bf);
-        for (int i = threadIdx.x; i < BM; i += FA_THREADS) {
+        stage<E>(sQ, P.q, b, h, q0, nq, Lq, vec, bf);
+        stage<E>(sO, P.dout, b, h, q0, nq, Lq, vec, bf);
+        for (int i = threadIdx.x; i < BM; i += blockDim.x) {
             bool in = q0 + i < Lq;
             sL[i] = in ? P.lse[bh * Lq + q0 + i] * LOG2E : F_INF;  // +inf: P = 0
             sD[i] = in ? P.delta[bh * Lq + q0 + i] : 0.0f;
@@ -448,6 +477,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
             frag_a<LD>(a, sK, 16 * warp, 16 * kc, lane);
 #pragma unroll
             for (int nt = 0; nt < BM / 8; nt += 2) {
+                if (8 * nt >= nq) break;
                 u32 bb[4];
                 frag_b_nk<LD>(bb, sQ, 8 * nt, 16 * kc, lane);
                 mma_bf16(p[nt], a, bb[0], bb[1]);
@@ -471,6 +501,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
         // dv += (P^T Z) dout: k = the tile's queries, 16 at a time
 #pragma unroll
         for (int kc = 0; kc < BM / 16; kc++) {
+            if (16 * kc >= nq) break;
             float z0[4], z1[4];
 #pragma unroll
             for (int e = 0; e < 4; e++) {
@@ -498,6 +529,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
             frag_a<LD>(a, sV, 16 * warp, 16 * kc, lane);
 #pragma unroll
             for (int nt = 0; nt < BM / 8; nt += 2) {
+                if (8 * nt >= nq) break;
                 u32 bb[4];
                 frag_b_nk<LD>(bb, sO, 8 * nt, 16 * kc, lane);
                 mma_bf16(dp[nt], a, bb[0], bb[1]);
@@ -517,6 +549,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
         // dk += dS^T Q
 #pragma unroll
         for (int kc = 0; kc < BM / 16; kc++) {
+            if (16 * kc >= nq) break;
             u32 a[4];
             frag_a_from_acc(a, dp[2 * kc], dp[2 * kc + 1]);
 #pragma unroll
@@ -534,16 +567,17 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     store_rows<E>(P.dv, b, h, key0, Lk, dv, fv, vec, bf, lane);
 }
 
-extern "C" __global__ void flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64>(P); }
-extern "C" __global__ void flash_attn_bwd_dkdv_e64(const FlashParams P) { flash_bwd_dkdv<64, 64>(P); }
-extern "C" __global__ void flash_attn_bwd_dkdv_e128(const FlashParams P) { flash_bwd_dkdv<128, 32>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e64(const FlashParams P) { flash_bwd_dkdv<64, 64>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e128(const FlashParams P) { flash_bwd_dkdv<128, 32>(P); }
 
-// dq of 64 queries of one (b, h): warp w owns queries q0 + 16w .. + 15 and loops over key tiles of 64:
+// dq of BM = 16 x warps queries of one (b, h): warp w owns queries q0 + 16w .. + 15 and loops over key tiles of 64:
 //   S = Q K^T, P = exp2(S scale log2e - lse log2e), dP = dout V^T, dS = P (Z dP dropout_scale - D), dq += dS K
-// (times scale at the end). Shared: Q, dout, K, V [64][E + 8] bf16.
+// (times scale at the end). Shared: Q, dout [BM][E + 8], K, V [64][E + 8] bf16.
 template <int E>
 __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
-    constexpr int BM = 64, BN = 64, LD = E + FA_PAD;
+    constexpr int BN = 64, LD = E + FA_PAD;
+    const int BM = (int)blockDim.x >> 1;
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sQ = fa_smem;
     u16* sO = sQ + BM * LD;  // dout
@@ -567,17 +601,18 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         dd[r] = in ? P.delta[bh * Lq + rows[r]] : 0.0f;
     }
 
-    stage<E, BM>(sQ, P.q, b, h, q0, Lq, vec, bf);
-    stage<E, BM>(sO, P.dout, b, h, q0, Lq, vec, bf);
+    stage<E>(sQ, P.q, b, h, q0, rows16(BM, q0, Lq), Lq, vec, bf);
+    stage<E>(sO, P.dout, b, h, q0, rows16(BM, q0, Lq), Lq, vec, bf);
 
     float dq[E / 8][4];
 #pragma unroll
     for (int dt = 0; dt < E / 8; dt++) dq[dt][0] = dq[dt][1] = dq[dt][2] = dq[dt][3] = 0.0f;
 
     for (int k0 = 0; k0 < Lk; k0 += BN) {
+        const int nk = rows16(BN, k0, Lk);
         __syncthreads();
-        stage<E, BN>(sK, P.k, b, h, k0, Lk, vec, bf);
-        stage<E, BN>(sV, P.v, b, h, k0, Lk, vec, bf);
+        stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
+        stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
         __syncthreads();
         if (!active) continue;
 
@@ -594,6 +629,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
             frag_a<LD>(ao, sO, 16 * warp, 16 * kc, lane);
 #pragma unroll
             for (int nt = 0; nt < BN / 8; nt += 2) {
+                if (8 * nt >= nk) break;
                 u32 bb[4];
                 frag_b_nk<LD>(bb, sK, 8 * nt, 16 * kc, lane);
                 mma_bf16(s[nt], a, bb[0], bb[1]);
@@ -624,6 +660,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         // dq += dS K: k = the tile's keys
 #pragma unroll
         for (int kc = 0; kc < BN / 16; kc++) {
+            if (16 * kc >= nk) break;
             u32 a[4];
             frag_a_from_acc(a, s[2 * kc], s[2 * kc + 1]);
 #pragma unroll
@@ -640,6 +677,6 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     store_rows<E>(P.dq, b, h, row0, Lq, dq, f, vec, bf, lane);
 }
 
-extern "C" __global__ void flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
-extern "C" __global__ void flash_attn_bwd_dq_e64(const FlashParams P) { flash_bwd_dq<64>(P); }
-extern "C" __global__ void flash_attn_bwd_dq_e128(const FlashParams P) { flash_bwd_dq<128>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e64(const FlashParams P) { flash_bwd_dq<64>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e128(const FlashParams P) { flash_bwd_dq<128>(P); }
