@@ -961,7 +961,7 @@ public final class CudaBackend implements Backend {
         private long[] params(NnOps.FlashAttention a, Tensor out, Tensor dout, Tensor dq, Tensor dk, Tensor dv, Tensor lse, Tensor delta) {
             Tensor q = a.q(), m = a.masked();
             Tensor[] mats = {q, a.k(), a.v(), out, dout, dq, dk, dv};
-            long[] p = new long[BH0 + 9];
+            long[] p = new long[BH0 + 11];
             int i = 0;
             boolean vec = true, bf16 = q.dtype() == DType.BF16;
             for (Tensor t : mats) {
@@ -995,6 +995,12 @@ public final class CudaBackend implements Backend {
             p[i++] = a.seed();
             p[i++] = a.offset();
             p[i++] = drop > 0 ? offsetShift(a.seed()) : 0;
+            if (drop > 0 && (a.keep() == null || a.keep().numel() < (long) q.size(0) * q.size(1) * q.size(2)
+                    * NnOps.flashKeepWords(a.k().size(2)))) {
+                throw new IllegalArgumentException("flash attention: dropout needs the keep-bit buffer (NnOps.FlashAttention.keep)");
+            }
+            p[i++] = drop > 0 ? ptr(a.keep()) : 0;
+            p[i++] = NnOps.flashKeepWords(a.k().size(2));
             p[i++] = vec ? 1 : 0;
             p[i++] = bf16 ? 1 : 0;
             if (i != p.length) throw new IllegalStateException("FlashParams layout");

@@ -619,9 +619,22 @@ public final class NnOps {
     /**
      * The operands of one flash attention call: q (B, H, Lq, E), k and v (B, H, Lk, E), F32, last stride 1; masked
      * BOOL broadcast to (B, H, Lq, Lk) (true = not allowed) or null; dropout on the weights with the keep decisions
-     * {@link Backend#dropout}{@code (w, out, dropoutP, seed, offset)} would make on the (B*H, Lq, Lk) weights w.
+     * {@link Backend#dropout}{@code (w, out, dropoutP, seed, offset)} would make on the (B*H, Lq, Lk) weights w;
+     * keep: with dropout, I32 (B*H*Lq, {@link #flashKeepWords}(Lk)) that the forward fills with its keep decisions as
+     * bits for the backward to read (a kernel may leave it unused), else null.
      */
-    public record FlashAttention(Tensor q, Tensor k, Tensor v, Tensor masked, double scale, double dropoutP, long seed, long offset) {}
+    public record FlashAttention(Tensor q, Tensor k, Tensor v, Tensor masked, double scale, double dropoutP, long seed, long offset,
+            Tensor keep) {}
+
+    /** 32-bit words per row of {@link FlashAttention#keep}: the bits of lk keys in whole tiles of 64. */
+    public static int flashKeepWords(int lk) {
+        return 2 * Math.ceilDiv(lk, 64);
+    }
+
+    /** The keep-bit buffer of a flash call with dropout over bh x lq rows of lk keys, else null. */
+    private static Tensor flashKeep(double dropoutP, Device dev, int bh, int lq, int lk) {
+        return dropoutP > 0 ? Tensor.empty(DType.I32, dev, bh * lq, flashKeepWords(lk)) : null;
+    }
 
     public static final FusedOp<FlashAttentionKernel> FLASH_ATTENTION = FusedOp.of("flash_attention", FlashAttentionKernel.class);
 
@@ -668,7 +681,8 @@ public final class NnOps {
                 : new Tensor[] {headViews(qc, 1, heads, e)[0], headViews(kvc, 2, heads, e)[0], headViews(kvc, 2, heads, e)[1]};
         Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, heads, lq, lk});
         long[] drop = flashDropout(dropoutP, rng, (long) b * heads * lq * lk);
-        FlashAttention a = new FlashAttention(qkv[0], qkv[1], qkv[2], m, scale, dropoutP, drop[0], drop[1]);
+        FlashAttention a = new FlashAttention(qkv[0], qkv[1], qkv[2], m, scale, dropoutP, drop[0], drop[1],
+                flashKeep(dropoutP, dev, b * heads, lq, lk));
         DType dt = q.dtype(); // F32, or BF16 activations under autocast: read and written as they are
         Tensor out = Tensor.empty(dt, dev, b, lq, heads * e), lse = Tensor.empty(DType.F32, dev, b * heads, lq);
         Tensor out4 = headViews(out, 1, heads, e)[0];
@@ -699,7 +713,7 @@ public final class NnOps {
         Tensor qs = lastContiguous(q, false), ks = lastContiguous(k, false), vs = lastContiguous(v, false);
         Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, h, lq, lk});
         long[] drop = flashDropout(dropoutP, rng, (long) b * h * lq * lk);
-        FlashAttention a = new FlashAttention(qs, ks, vs, m, scale, dropoutP, drop[0], drop[1]);
+        FlashAttention a = new FlashAttention(qs, ks, vs, m, scale, dropoutP, drop[0], drop[1], flashKeep(dropoutP, dev, b * h, lq, lk));
         // out and the gradients in the operands' dtype (the kernel reads and writes all fp32 or all bf16); lse fp32
         DType t = q.dtype();
         Tensor out = Tensor.empty(t, dev, b, h, lq, e), lse = Tensor.empty(DType.F32, dev, b * h, lq);

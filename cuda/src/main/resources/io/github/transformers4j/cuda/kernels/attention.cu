@@ -22,6 +22,8 @@
 // gradient. Dropout on P: element (bh, i, j) is kept when word idx % 4 of Philox block offset + shift + idx / 4 (idx =
 // (bh*Lq + i)*Lk + j) has (w >> 8) >= ceil(p * 2^24): exactly dropout_f32's draw on the materialised (B*H, Lq, Lk)
 // weights, since u = (w >> 8) * 2^-24 >= p. Kept weights are multiplied by dropout_scale = (float)(1 / (1 - p)).
+// The forward draws the numbers and writes its keep decisions as bits (P.keep: row (bh, i) has keep_words words,
+// bit j % 32 of word j / 32 for key j; 1/32 of the bytes of fp32 weights); the backward kernels read the bits.
 #include "common.cuh"
 #include "philox.cuh"
 
@@ -49,6 +51,8 @@ struct FlashParams {
     i64 keep_threshold;  // ceil(p * 2^24); 0 = no dropout
     u64 seed, offset;
     const i64* offset_shift;  // device word added to offset (non-zero in replays of captured steps)
+    u32* keep;       // with dropout: the forward's keep decisions as bits, read by the backward (see flash_fwd)
+    i64 keep_words;  // words per row of keep: 2 ceil(Lk / 64)
     i64 vec;   // 1: every pointer 16-byte (bf16: 8-byte) aligned, every row stride a multiple of 4 (4-element loads)
     i64 bf16;  // 1: q, k, v, o, dout, dq, dk, dv are bf16; 0: fp32
 };
@@ -194,13 +198,6 @@ __device__ __forceinline__ float load1(const Bhle& m, i64 b, i64 h, i64 i, int c
 
 __device__ __forceinline__ u32 word(const u32 w[4], u32 i) { return i == 0 ? w[0] : i == 1 ? w[1] : i == 2 ? w[2] : w[3]; }
 
-// Dropout keep decision of element idx = (bh*Lq + i)*Lk + j.
-__device__ __forceinline__ bool keep1(const FlashParams& P, u64 offset, u64 idx) {
-    u32 w[4];
-    philox(offset + (idx >> 2), P.seed, w);
-    return (word(w, (u32)(idx & 3)) >> 8) >= (u32)P.keep_threshold;
-}
-
 // Keep decisions of elements idx and idx + 1 (one Philox block unless idx % 4 == 3).
 __device__ __forceinline__ void keep2(const FlashParams& P, u64 offset, u64 idx, bool& k0, bool& k1) {
     u32 w[4];
@@ -218,6 +215,14 @@ __device__ __forceinline__ void keep2(const FlashParams& P, u64 offset, u64 idx,
 __device__ __forceinline__ float quad_max(float x) {
     x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
     return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ u64 quad_or(u64 x) {
+#pragma unroll
+    for (int m = 1; m <= 2; m <<= 1) {
+        u32 lo = __shfl_xor_sync(0xffffffffu, (u32)x, m), hi = __shfl_xor_sync(0xffffffffu, (u32)(x >> 32), m);
+        x |= (u64)lo | ((u64)hi << 32);
+    }
+    return x;
 }
 __device__ __forceinline__ float quad_sum(float x) {
     x += __shfl_xor_sync(0xffffffffu, x, 1);
@@ -353,6 +358,8 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
             }
         }
         if (dropout) {
+            // keep bit j of row r: key k0 + j; the backward reads these instead of drawing the numbers again
+            u64 kb[2] = {0ull, 0ull};
 #pragma unroll
             for (int nt = 0; nt < BN / 8; nt++) {
 #pragma unroll
@@ -363,6 +370,17 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
                     keep2(P, offset, ((u64)bh * Lq + rows[r]) * Lk + key, k0b, k1b);
                     if (!k0b) s[nt][2 * r] = 0.0f;
                     if (!k1b) s[nt][2 * r + 1] = 0.0f;
+                    kb[r] |= (u64)k0b << (8 * nt + 2 * t) | (u64)(k1b && key + 1 < Lk) << (8 * nt + 2 * t + 1);
+                }
+            }
+            // the quad holds a row's 64 bits between its four threads: OR them, the first writes the tile's two words
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                kb[r] = quad_or(kb[r]);
+                if (t == 0 && rows[r] < Lq) {
+                    u32* w = P.keep + ((u64)bh * Lq + rows[r]) * P.keep_words + (k0 >> 5);
+                    w[0] = (u32)kb[r];
+                    w[1] = (u32)(kb[r] >> 32);
                 }
             }
         }
@@ -437,7 +455,6 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int k0 = blockIdx.x * BN, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
-    const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
     const int key0 = k0 + 16 * warp;
     const bool active = key0 < Lk;
@@ -484,17 +501,24 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
                 mma_bf16(p[nt + 1], a, bb[2], bb[3]);
             }
         }
-        // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`
+        // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`. The forward's keep
+        // word of a query holds the warp's 16 keys (key0 is a multiple of 16): one load per query.
         u32 kept = 0;
 #pragma unroll
         for (int nt = 0; nt < BM / 8; nt++) {
+            u32 kw[2];
+#pragma unroll
+            for (int c = 0; c < 2; c++) {
+                int query = q0 + 8 * nt + 2 * t + c;
+                kw[c] = dropout && query < Lq ? P.keep[((u64)bh * Lq + query) * P.keep_words + (key0 >> 5)] : ~0u;
+            }
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int qi = 8 * nt + 2 * t + (e & 1), query = q0 + qi, key = keys[e >> 1];
                 bool off = key >= Lk || query >= Lq || (P.mask != nullptr && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
                 float x = off ? 0.0f : exp2_fast(p[nt][e] * sl2 - sL[qi]);
                 p[nt][e] = x;
-                if (!off && (!dropout || keep1(P, offset, ((u64)bh * Lq + query) * Lk + key))) kept |= 1u << (4 * nt + e);
+                if (!off && (kw[e & 1] >> (key & 31)) & 1u) kept |= 1u << (4 * nt + e);
             }
         }
 
@@ -587,7 +611,6 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
-    const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
     const int row0 = q0 + 16 * warp;
     const bool active = row0 < Lq;
@@ -639,14 +662,20 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
                 mma_bf16(dp[nt + 1], ao, bb[2], bb[3]);
             }
         }
-        // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s
+        // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s. Keep bits: the forward's
+        u64 kb[2] = {~0ull, ~0ull};
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            if (!dropout || rows[r] >= Lq) continue;
+            const u32* w = P.keep + ((u64)bh * Lq + rows[r]) * P.keep_words + (k0 >> 5);
+            kb[r] = (u64)w[0] | ((u64)w[1] << 32);
+        }
 #pragma unroll
         for (int nt = 0; nt < BN / 8; nt++) {
 #pragma unroll
             for (int r = 0; r < 2; r++) {
                 int key = k0 + 8 * nt + 2 * t;
-                bool z0 = true, z1 = true;
-                if (dropout && rows[r] < Lq && key < Lk) keep2(P, offset, ((u64)bh * Lq + rows[r]) * Lk + key, z0, z1);
+                bool z0 = (kb[r] >> (8 * nt + 2 * t)) & 1ull, z1 = (kb[r] >> (8 * nt + 2 * t + 1)) & 1ull;
 #pragma unroll
                 for (int c = 0; c < 2; c++) {
                     int e = 2 * r + c;
