@@ -74,13 +74,18 @@ class Seq2Seq(nn.Module):  # summarization model (post-LN, learned positions, ti
         return F.cross_entropy(self.head(h).flatten(0, 1), labels.flatten())
 
 
+PEAK = [0]  # max_memory_allocated over the last timed steps (after warm-up: compilation's own buffers left out)
+
+
 def time_steps(step, warm=10, iters=40):
     for _ in range(warm): step()
     ts = []
     torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
     for _ in range(iters):
         a = torch.cuda.Event(enable_timing=True); b = torch.cuda.Event(enable_timing=True)
         a.record(); step(); b.record(); torch.cuda.synchronize(); ts.append(a.elapsed_time(b) / 1e3)
+    PEAK[0] = torch.cuda.max_memory_allocated()
     return statistics.median(ts), min(ts), max(ts)
 
 
@@ -94,6 +99,7 @@ def params_of(m):
 
 
 def record(r):
+    if 'step_ms' in r: r['peak_mib'] = round(PEAK[0] / 2**20, 1)
     RESULTS.append(r); print(json.dumps(r), flush=True)
 
 

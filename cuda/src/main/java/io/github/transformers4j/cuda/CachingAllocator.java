@@ -176,6 +176,11 @@ public final class CachingAllocator {
         }
     }
 
+    /** Starts a new peak: {@link Stats#peakBytesInUse} is the bytes in use now until more are handed out. */
+    public synchronized void resetPeak() {
+        peakBytesInUse = bytesInUse;
+    }
+
     public synchronized Stats stats() {
         return new Stats(requests, cacheHits, deviceMallocs, deviceFrees, bytesInUse, bytesCached, peakBytesInUse);
     }

@@ -90,6 +90,21 @@ class CachingAllocatorTest {
     }
 
     @Test
+    void peakIsTheMostBytesInUseSinceTheLastReset() {
+        var alloc = new CachingAllocator(0, new FakeDevice(1L << 30));
+        DeviceBuffer a = alloc.allocate(1 << 20, 0), b = alloc.allocate(2 << 20, 0);
+        b.close();
+        assertThat(alloc.stats().peakBytesInUse()).isEqualTo(3L << 20);
+        alloc.resetPeak(); // a (1 MiB) still in use
+        assertThat(alloc.stats().peakBytesInUse()).isEqualTo(1L << 20);
+        DeviceBuffer c = alloc.allocate(1 << 19, 0);
+        c.close();
+        assertThat(alloc.stats().peakBytesInUse()).isEqualTo((1L << 20) + (1L << 19));
+        a.close();
+        assertThat(alloc.stats().peakBytesInUse()).isEqualTo((1L << 20) + (1L << 19));
+    }
+
+    @Test
     void blocksAreNotSharedAcrossStreams() {
         var dev = new FakeDevice(1L << 30);
         var alloc = new CachingAllocator(0, dev);

@@ -45,7 +45,9 @@ public final class GpuBench {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     static final List<String> TORCH_VARIANTS = List.of("eager-fp32", "eager-bf16", "compile-bf16", "compile-ro-bf16");
 
-    record JavaResult(Workload w, StepTimer.Timing t, long cublasPerStep) {
+    /** peakBytes: the most bytes the caching allocator had handed out during the timed steps (weights, gradients and
+     *  optimizer state included), as PyTorch's max_memory_allocated after reset_peak_memory_stats. */
+    record JavaResult(Workload w, StepTimer.Timing t, long cublasPerStep, long peakBytes) {
         double throughput() {
             return w.perStep() / (t.medianMs() / 1e3);
         }
@@ -130,15 +132,17 @@ public final class GpuBench {
             if (done % 5 == 0) backend.synchronize();
         }
         long c0 = CublasLt.calls();
+        backend.synchronize();
+        backend.gpu().allocator().resetPeak();
         StepTimer.Timing t = StepTimer.time(backend, w.step(), 2, iters);
         long cublas = (CublasLt.calls() - c0) / (iters + 2);
-        JavaResult r = new JavaResult(w, t, cublas);
+        JavaResult r = new JavaResult(w, t, cublas, backend.gpu().allocator().stats().peakBytesInUse());
         System.out.println(String.format(Locale.ROOT,
                 "java %-9s %-55s step %8.3f ms (min %.3f, max %.3f)  %10.1f %s  host %.3f ms/step, %d launches + %d cuBLASLt/step, "
-                        + "%s, %,d params, warm-up %d steps, %.1f s",
+                        + "%s, %,d params, peak %.0f MiB, warm-up %d steps, %.1f s",
                 key, w.title(), t.medianMs(), t.minMs(), t.maxMs(), r.throughput(), w.unit(), t.hostMedianMs(), t.launchesPerStep(),
-                cublas, w.captured() ? "captured (1 graph launch/step)" : graphs ? "NOT captured" : "eager", w.params(), done,
-                (System.nanoTime() - t0) / 1e9));
+                cublas, w.captured() ? "captured (1 graph launch/step)" : graphs ? "NOT captured" : "eager", w.params(),
+                r.peakBytes() / 1048576.0, done, (System.nanoTime() - t0) / 1e9));
         if (profile && w.captured()) {
             // the profile times the eager step's ops (a replay hides them): its launch count is the "before"
             StepTimer.Timing e = StepTimer.time(backend, eager.step(), 2, 10);
@@ -195,20 +199,22 @@ public final class GpuBench {
         StringBuilder sb = new StringBuilder();
         if (torch != null) sb.append("PyTorch: ").append(torch.path("info").toString()).append("\n\n");
         sb.append("| workload | unit | " + javaColumn + " | PyTorch eager fp32 | eager bf16 | compile bf16 | compile reduce-overhead bf16 "
-                + "| Java / eager fp32 | Java / best PyTorch | params Java / PyTorch |\n");
-        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| Java / eager fp32 | Java / best PyTorch | params Java / PyTorch | peak MiB Java / best PyTorch |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (JavaResult r : java) {
             Map<String, JsonNode> t = byKey.getOrDefault(r.w().key(), Map.of());
             double ours = r.throughput();
             sb.append("| ").append(r.w().key()).append(" (").append(r.w().title()).append(", batch ").append(r.w().batch()).append(") | ")
                     .append(r.w().unit()).append(" | ").append(fmt(ours)).append(" |");
             double best = 0;
+            JsonNode bestRun = null;
             for (String v : TORCH_VARIANTS) {
                 JsonNode n = t.get(v);
                 if (n == null) {
                     sb.append(" - |");
                 } else {
                     double x = n.path("throughput").asDouble();
+                    if (x > best) bestRun = n;
                     best = Math.max(best, x);
                     sb.append(' ').append(fmt(x)).append(" |");
                 }
@@ -218,7 +224,9 @@ public final class GpuBench {
             sb.append(best == 0 ? " - |" : String.format(Locale.ROOT, " %.2fx |", ours / best));
             long tp = eager == null ? -1 : eager.path("params").asLong();
             sb.append(' ').append(r.w().params() == 0 ? "-" : String.format(Locale.ROOT, "%,d / %s", r.w().params(),
-                    tp < 0 ? "-" : String.format(Locale.ROOT, "%,d", tp))).append(" |\n");
+                    tp < 0 ? "-" : String.format(Locale.ROOT, "%,d", tp))).append(" |");
+            sb.append(String.format(Locale.ROOT, " %.0f / %s |%n", r.peakBytes() / 1048576.0,
+                    bestRun == null || !bestRun.has("peak_mib") ? "-" : String.format(Locale.ROOT, "%.0f", bestRun.path("peak_mib").asDouble())));
         }
         sb.append("\nstep times (ms, median): ");
         for (JavaResult r : java) {
@@ -242,7 +250,7 @@ public final class GpuBench {
             n.put("key", r.w().key()).put("title", r.w().title()).put("batch", r.w().batch()).put("unit", r.w().unit())
                     .put("throughput", r.throughput()).put("step_ms", r.t().medianMs()).put("min_ms", r.t().minMs())
                     .put("max_ms", r.t().maxMs()).put("host_ms", r.t().hostMedianMs()).put("launches", r.t().launchesPerStep())
-                    .put("cublas_calls", r.cublasPerStep()).put("params", r.w().params());
+                    .put("cublas_calls", r.cublasPerStep()).put("params", r.w().params()).put("peak_mib", r.peakBytes() / 1048576.0);
         }
         return a;
     }

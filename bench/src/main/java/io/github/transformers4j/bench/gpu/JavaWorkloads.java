@@ -95,10 +95,6 @@ final class JavaWorkloads {
     }
 
     /**
-     * Forward + backward of {@link F#scaledDotProductAttention} on q, k, v (B, H, L, D) without masks. FLOPs are
-     * counted as PyTorch's side counts them: 4 B H L^2 D forward and 8 B H L^2 D backward.
-     */
-    /**
      * Attention forward + backward on q, k, v (B, H, L, D): fp32, or with {@code low} (bf16) q, k, v, gradient and
      * autocast (flash attention where the backend has it). FLOPs as PyTorch's side counts them: 12 B H L^2 D, half of
      * that when causal.
