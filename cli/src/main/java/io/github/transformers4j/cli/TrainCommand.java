@@ -87,6 +87,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--augment", description = "random crop (padding 4) and horizontal flip of training images")
     boolean augment;
 
+    @Option(names = "--label-smoothing", paramLabel = "X", description = "label smoothing of the training loss, as PyTorch's "
+            + "CrossEntropyLoss(label_smoothing=X); validation and test losses stay plain cross-entropy (default: ${DEFAULT-VALUE})")
+    double labelSmoothing;
+
     @Option(names = "--monitor", description = "val_loss, val_acc, train_loss or train_acc: picks the best checkpoint (default: ${DEFAULT-VALUE})")
     String monitor = D.monitor().toString();
 
@@ -156,6 +160,7 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--patience", RunConfig::patience);
         fixed.put("--clip-grad-norm", RunConfig::clipGradNorm);
         fixed.put("--augment", RunConfig::augment);
+        fixed.put("--label-smoothing", RunConfig::labelSmoothing);
         fixed.put("--init-from", RunConfig::initFrom);
         fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
         fixed.put("--precision", RunConfig::precision);
@@ -261,7 +266,7 @@ final class TrainCommand implements Callable<Integer> {
                     .epochs(epochs).batchSize(batchSize).lr(lr).optimizer(optimizer).weightDecay(weightDecay).warmup(warmup)
                     .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
                     .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
-                    .augment(augment).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
+                    .augment(augment).labelSmoothing(labelSmoothing).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
                     .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {

@@ -62,6 +62,30 @@ public class ImageFolderTrainTest {
     }
 
     @Test
+    void labelSmoothingIsSavedWithTheRunAndCannotChangeOnResume(@TempDir Path tmp) throws IOException {
+        Path data = tmp.resolve("icons"), run = tmp.resolve("run");
+        icons(data.resolve("train"), 20, 1);
+        icons(data.resolve("test"), 5, 2);
+        String[] common = {"--model", "vit-mini-p4", "--dataset", "imagefolder:" + data, "--batch-size", "20", "--val-split", "0.1",
+                "--out", run.toString(), "--no-progress", "--workers", "0", "--no-test"};
+        T4jTest.Result r = t4j(concat(new String[] {"train", "--epochs", "1", "--label-smoothing", "0.1"}, common));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readString(run.resolve("config.json"))).contains("\"labelSmoothing\" : 0.1");
+        T4jTest.Result changed = t4j(concat(new String[] {"train", "--resume", "--epochs", "2", "--label-smoothing", "0.3"}, common));
+        assertThat(changed.code()).isNotZero();
+        assertThat(changed.err()).contains("--label-smoothing 0.3 (the run has 0.1)");
+        T4jTest.Result bad = t4j(concat(new String[] {"train", "--epochs", "1", "--label-smoothing", "1"}, common));
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("--label-smoothing must be in [0, 1), got 1.0");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
     void mixedSizesMissingClassesAndBadFilesAreHandledUpFront(@TempDir Path tmp) throws IOException {
         Path data = tmp.resolve("messy"), run = tmp.resolve("run");
         icons(data.resolve("train"), 20, 3);

@@ -4,6 +4,7 @@ import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.Reduction;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
@@ -45,11 +46,21 @@ import java.util.Map;
 public final class ImageClassificationTask implements Task<Batch> {
     private final ImageClassifier model;
     private final String configJson;
+    private final double labelSmoothing;
 
     /** @param configJson the run configuration stored in checkpoints (normally config.json's text) */
     public ImageClassificationTask(ImageClassifier model, String configJson) {
+        this(model, configJson, 0);
+    }
+
+    /**
+     * @param labelSmoothing the training loss's label smoothing, as PyTorch's {@code cross_entropy(label_smoothing=)};
+     *                       evaluation reports the plain cross-entropy
+     */
+    public ImageClassificationTask(ImageClassifier model, String configJson, double labelSmoothing) {
         this.model = model;
         this.configJson = configJson;
+        this.labelSmoothing = labelSmoothing;
     }
 
     @Override
@@ -68,7 +79,8 @@ public final class ImageClassificationTask implements Task<Batch> {
     @Override
     public Output forward(Tensor[] in) {
         Tensor logits = model.forward(in[0]);
-        Tensor loss = F.crossEntropy(logits, in[1]);
+        Tensor loss = labelSmoothing == 0 ? F.crossEntropy(logits, in[1])
+                : F.crossEntropy(logits, in[1], -100, labelSmoothing, Reduction.MEAN);
         try (var g = Grad.disabled()) {
             return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
         }

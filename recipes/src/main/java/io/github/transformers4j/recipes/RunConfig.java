@@ -32,13 +32,15 @@ import java.util.Locale;
  * @param evalSteps    a validation pass every this many optimizer steps besides every epoch's end (0: epochs only)
  * @param saveSteps    the last checkpoint every this many steps besides every epoch's end (0: epochs only)
  * @param saveTotalLimit step snapshots kept with saveSteps (0: none, -1: all)
+ * @param labelSmoothing the training loss's label smoothing (PyTorch's {@code CrossEntropyLoss(label_smoothing=)});
+ *                     validation and test losses are plain cross-entropy, comparable across runs (0: none)
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         Optimizers.Algorithm optimizer, double weightDecay, double warmup, Optimizers.Schedule schedule, long seed,
                         double valSplit, int limitTrain, String device, int logEvery, Monitor monitor, int patience, double clipGradNorm,
                         int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
                         int imageSize, String background, boolean skipBadImages, int gradientAccumulation, int evalSteps,
-                        int saveSteps, int saveTotalLimit) {
+                        int saveSteps, int saveTotalLimit, double labelSmoothing) {
     /** A run with one micro-batch per step and evaluation and checkpoints per epoch. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
@@ -47,7 +49,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                      int imageSize, String background, boolean skipBadImages) {
         this(model, dataset, dataDir, epochs, batchSize, lr, Optimizers.Algorithm.parse(optimizer), weightDecay, warmup,
                 Optimizers.Schedule.parse(schedule), seed, valSplit, limitTrain, device, logEvery, Monitor.parse(monitor), patience,
-                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0);
+                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0);
     }
 
     /** A run with the data set's own image size, transparent pixels on white. */
@@ -94,6 +96,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         require(evalSteps >= 0, "--eval-steps must be >= 0, got " + evalSteps);
         require(saveSteps >= 0, "--save-steps must be >= 0, got " + saveSteps);
         require(saveTotalLimit >= -1, "--save-total-limit must be >= -1, got " + saveTotalLimit);
+        require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing must be in [0, 1), got " + labelSmoothing);
         require(imageSize >= 0, "--image-size must be positive (or 0 for the data set's size), got " + imageSize);
         background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
@@ -150,6 +153,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         b.evalSteps = evalSteps;
         b.saveSteps = saveSteps;
         b.saveTotalLimit = saveTotalLimit;
+        b.labelSmoothing = labelSmoothing;
         return b;
     }
 
@@ -185,6 +189,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         private int evalSteps;
         private int saveSteps;
         private int saveTotalLimit;
+        private double labelSmoothing;
 
         public Builder model(String v) { model = v; return this; }
         public Builder dataset(String v) { dataset = v; return this; }
@@ -219,9 +224,10 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         public Builder evalSteps(int v) { evalSteps = v; return this; }
         public Builder saveSteps(int v) { saveSteps = v; return this; }
         public Builder saveTotalLimit(int v) { saveTotalLimit = v; return this; }
+        public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
 
         public RunConfig build() {
-            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit);
+            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing);
         }
     }
 

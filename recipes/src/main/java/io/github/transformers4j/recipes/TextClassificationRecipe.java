@@ -88,7 +88,7 @@ public final class TextClassificationRecipe {
             // batches have the length of their longest text: shapes vary, so steps are not captured as CUDA graphs
             TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60, false);
             String monitor = tc.monitor();
-            ImageClassificationTask task = new ImageClassificationTask(model, configJson);
+            ImageClassificationTask task = new ImageClassificationTask(model, configJson, cfg.labelSmoothing());
             TrainingLoop<Batch> trainer = new TrainingLoop<>(task, opt, rng, runDir, tc, out).onDevice(device)
                     .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);

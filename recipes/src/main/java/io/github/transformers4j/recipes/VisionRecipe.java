@@ -309,7 +309,7 @@ public final class VisionRecipe {
             TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60,
                     session.cudaGraphs());
             String monitor = tc.monitor();
-            ImageClassificationTask task = new ImageClassificationTask(model, configJson);
+            ImageClassificationTask task = new ImageClassificationTask(model, configJson, cfg.labelSmoothing());
             TrainingLoop<Batch> trainer = new TrainingLoop<>(task, opt, rng, runDir, tc, out).onDevice(device)
                     .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);

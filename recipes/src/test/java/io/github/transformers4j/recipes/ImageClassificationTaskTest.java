@@ -53,6 +53,30 @@ class ImageClassificationTaskTest {
     }
 
     @Test
+    void labelSmoothingIsPyTorchsOnTheTrainingLossOnly() {
+        var model = new Fixtures.TinyMlp(64, 32, 4, 0.0, new Random4j(3));
+        Tensor images = Tensor.randn(new Random4j(4), 5, 64), labels = Tensor.ofLongs(new long[] {0, 3, 1, 1, 2}, 5);
+        double eps = 0.2;
+        var task = new ImageClassificationTask(model, "{}", eps);
+        double loss = task.forward(new Tensor[] {images, labels}).loss().item();
+        // (1 - eps) (-log p_y) + eps mean_j (-log p_j), per image, then the batch mean: torch's label_smoothing
+        float[] z = model.forward(images).toFloatArray();
+        long[] y = labels.toLongArray();
+        double expected = 0;
+        for (int i = 0; i < 5; i++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0, mean = 0;
+            for (int j = 0; j < 4; j++) max = Math.max(max, z[4 * i + j]);
+            for (int j = 0; j < 4; j++) sum += Math.exp(z[4 * i + j] - max);
+            double lse = max + Math.log(sum);
+            for (int j = 0; j < 4; j++) mean += (lse - z[4 * i + j]) / 4;
+            expected += ((1 - eps) * (lse - z[4 * i + (int) y[i]]) + eps * mean) / 5;
+        }
+        assertThat(loss).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
+        double plain = new ImageClassificationTask(model, "{}").forward(new Tensor[] {images, labels}).loss().item();
+        assertThat(loss).isNotCloseTo(plain, org.assertj.core.data.Offset.offset(1e-3));
+    }
+
+    @Test
     void learnsSyntheticDataLossFallsAccuracyBeatsChance(@TempDir Path run) {
         FitResult r;
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
