@@ -91,6 +91,15 @@ final class TrainCommand implements Callable<Integer> {
             + "CrossEntropyLoss(label_smoothing=X); validation and test losses stay plain cross-entropy (default: ${DEFAULT-VALUE})")
     double labelSmoothing;
 
+    @Option(names = "--mixup", paramLabel = "ALPHA", description = "mixup of the training batches: each image blended with "
+            + "another of its batch, lambda ~ Beta(ALPHA, ALPHA), the loss mixed alike (0 = off; 0.8 is timm's) (default: ${DEFAULT-VALUE})")
+    double mixup;
+
+    @Option(names = "--cutmix", paramLabel = "ALPHA", description = "CutMix of the training batches: a box of another image of "
+            + "the batch pasted in, its area ~ Beta(ALPHA, ALPHA); with --mixup, half of the batches each (0 = off; 1.0 is timm's) "
+            + "(default: ${DEFAULT-VALUE})")
+    double cutmix;
+
     @Option(names = "--monitor", description = "val_loss, val_acc, train_loss or train_acc: picks the best checkpoint (default: ${DEFAULT-VALUE})")
     String monitor = D.monitor().toString();
 
@@ -161,6 +170,8 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--clip-grad-norm", RunConfig::clipGradNorm);
         fixed.put("--augment", RunConfig::augment);
         fixed.put("--label-smoothing", RunConfig::labelSmoothing);
+        fixed.put("--mixup", RunConfig::mixup);
+        fixed.put("--cutmix", RunConfig::cutmix);
         fixed.put("--init-from", RunConfig::initFrom);
         fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
         fixed.put("--precision", RunConfig::precision);
@@ -266,7 +277,7 @@ final class TrainCommand implements Callable<Integer> {
                     .epochs(epochs).batchSize(batchSize).lr(lr).optimizer(optimizer).weightDecay(weightDecay).warmup(warmup)
                     .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
                     .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
-                    .augment(augment).labelSmoothing(labelSmoothing).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
+                    .augment(augment).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
                     .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {

@@ -1,6 +1,8 @@
 package io.github.transformers4j.recipes;
 
 import io.github.transformers4j.data.DataLoader;
+import io.github.transformers4j.data.SampleRng;
+import io.github.transformers4j.data.vision.transforms.Mixup;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.nn.functional.F;
@@ -9,6 +11,7 @@ import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
+import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.train.AtomicFiles;
 import io.github.transformers4j.train.Checkpoint;
@@ -47,28 +50,45 @@ public final class ImageClassificationTask implements Task<Batch> {
     private final ImageClassifier model;
     private final String configJson;
     private final double labelSmoothing;
+    private final Mixup mixup;
+    private final Random4j rng;
 
     /** @param configJson the run configuration stored in checkpoints (normally config.json's text) */
     public ImageClassificationTask(ImageClassifier model, String configJson) {
-        this(model, configJson, 0);
+        this(model, configJson, 0, null, null);
     }
 
     /**
      * @param labelSmoothing the training loss's label smoothing, as PyTorch's {@code cross_entropy(label_smoothing=)};
      *                       evaluation reports the plain cross-entropy
+     * @param mixup          mixup / CutMix of the training batches, or null (or not {@linkplain Mixup#enabled enabled})
+     * @param rng            the training loop's generator (its state is checkpointed): each mixed batch reserves one
+     *                       block of it to seed its draw; may be null without mixup
      */
-    public ImageClassificationTask(ImageClassifier model, String configJson, double labelSmoothing) {
+    public ImageClassificationTask(ImageClassifier model, String configJson, double labelSmoothing, Mixup mixup, Random4j rng) {
         this.model = model;
         this.configJson = configJson;
         this.labelSmoothing = labelSmoothing;
+        this.mixup = mixup != null && mixup.enabled() ? mixup : null;
+        if (this.mixup != null && rng == null) throw new IllegalArgumentException("mixup needs the training loop's generator");
+        this.rng = rng;
     }
 
     @Override
     public ImageClassifier module() { return model; }
 
+    /**
+     * Images and labels; with mixup also the partner of each image, the draw's mask and λ (made here, on the host, so
+     * that a captured step replays each batch with its own draw).
+     */
     @Override
     public Tensor[] inputs(Batch b) {
-        return new Tensor[] {b.images(), b.labels()};
+        if (mixup == null) return new Tensor[] {b.images(), b.labels()};
+        Tensor images = b.images();
+        int h = images.size(2), w = images.size(3);
+        long block = rng.reserve(4);
+        Mixup.Draw d = mixup.draw(SampleRng.of(rng.seed(), block, -3), h, w);
+        return new Tensor[] {images, b.labels(), Mixup.pairs(b.size()), d.mask(h, w), Tensor.of(new float[] {(float) d.lambda()})};
     }
 
     @Override
@@ -76,14 +96,27 @@ public final class ImageClassificationTask implements Task<Batch> {
         return new long[] {b.size(), b.size()};
     }
 
+    /** Mixed batches (5 inputs): λ CE(logits, y) + (1 - λ) CE(logits, y of the partners); accuracy against y. */
     @Override
     public Output forward(Tensor[] in) {
+        if (in.length == 5) {
+            Tensor pairs = in[2], m = in[3], lam = in[4];
+            Tensor x = in[0].mul(m).add(in[0].indexSelect(0, pairs).mul(m.neg().add(1)));
+            Tensor logits = model.forward(x);
+            Tensor loss = loss(logits, in[1]).mul(lam).add(loss(logits, in[1].indexSelect(0, pairs)).mul(lam.neg().add(1)));
+            try (var g = Grad.disabled()) {
+                return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
+            }
+        }
         Tensor logits = model.forward(in[0]);
-        Tensor loss = labelSmoothing == 0 ? F.crossEntropy(logits, in[1])
-                : F.crossEntropy(logits, in[1], -100, labelSmoothing, Reduction.MEAN);
+        Tensor loss = loss(logits, in[1]);
         try (var g = Grad.disabled()) {
             return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
         }
+    }
+
+    private Tensor loss(Tensor logits, Tensor labels) {
+        return labelSmoothing == 0 ? F.crossEntropy(logits, labels) : F.crossEntropy(logits, labels, -100, labelSmoothing, Reduction.MEAN);
     }
 
     @Override

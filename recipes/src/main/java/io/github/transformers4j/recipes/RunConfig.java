@@ -1,6 +1,7 @@
 package io.github.transformers4j.recipes;
 
 import io.github.transformers4j.data.vision.ImageFolder;
+import io.github.transformers4j.data.vision.transforms.Mixup;
 import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.train.EarlyStopping;
 import io.github.transformers4j.train.Monitor;
@@ -34,13 +35,15 @@ import java.util.Locale;
  * @param saveTotalLimit step snapshots kept with saveSteps (0: none, -1: all)
  * @param labelSmoothing the training loss's label smoothing (PyTorch's {@code CrossEntropyLoss(label_smoothing=)});
  *                     validation and test losses are plain cross-entropy, comparable across runs (0: none)
+ * @param mixup        α of mixup's Beta(α, α) on the training batches (0: none; {@link Mixup})
+ * @param cutmix       α of CutMix's Beta(α, α) (0: none); with both on, half of the batches take CutMix
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         Optimizers.Algorithm optimizer, double weightDecay, double warmup, Optimizers.Schedule schedule, long seed,
                         double valSplit, int limitTrain, String device, int logEvery, Monitor monitor, int patience, double clipGradNorm,
                         int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
                         int imageSize, String background, boolean skipBadImages, int gradientAccumulation, int evalSteps,
-                        int saveSteps, int saveTotalLimit, double labelSmoothing) {
+                        int saveSteps, int saveTotalLimit, double labelSmoothing, double mixup, double cutmix) {
     /** A run with one micro-batch per step and evaluation and checkpoints per epoch. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
@@ -49,7 +52,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                      int imageSize, String background, boolean skipBadImages) {
         this(model, dataset, dataDir, epochs, batchSize, lr, Optimizers.Algorithm.parse(optimizer), weightDecay, warmup,
                 Optimizers.Schedule.parse(schedule), seed, valSplit, limitTrain, device, logEvery, Monitor.parse(monitor), patience,
-                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0);
+                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0, 0, 0);
     }
 
     /** A run with the data set's own image size, transparent pixels on white. */
@@ -97,6 +100,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         require(saveSteps >= 0, "--save-steps must be >= 0, got " + saveSteps);
         require(saveTotalLimit >= -1, "--save-total-limit must be >= -1, got " + saveTotalLimit);
         require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing must be in [0, 1), got " + labelSmoothing);
+        Mixup.of(mixup, cutmix); // checks both
         require(imageSize >= 0, "--image-size must be positive (or 0 for the data set's size), got " + imageSize);
         background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
@@ -154,6 +158,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         b.saveSteps = saveSteps;
         b.saveTotalLimit = saveTotalLimit;
         b.labelSmoothing = labelSmoothing;
+        b.mixup = mixup;
+        b.cutmix = cutmix;
         return b;
     }
 
@@ -189,7 +195,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         private int evalSteps;
         private int saveSteps;
         private int saveTotalLimit;
-        private double labelSmoothing;
+        private double labelSmoothing, mixup, cutmix;
 
         public Builder model(String v) { model = v; return this; }
         public Builder dataset(String v) { dataset = v; return this; }
@@ -225,9 +231,11 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         public Builder saveSteps(int v) { saveSteps = v; return this; }
         public Builder saveTotalLimit(int v) { saveTotalLimit = v; return this; }
         public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
+        public Builder mixup(double v) { mixup = v; return this; }
+        public Builder cutmix(double v) { cutmix = v; return this; }
 
         public RunConfig build() {
-            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing);
+            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing, mixup, cutmix);
         }
     }
 

@@ -39,6 +39,7 @@ public final class TextClassificationRecipe {
     record Encoded(int[] ids, int[] types, int label) {}
 
     public static FitResult train(RunConfig cfg, Path runDir, boolean resume, VisionRecipe.Session session, int maxLength) {
+        if (cfg.mixup() > 0 || cfg.cutmix() > 0) throw new IllegalArgumentException("--mixup and --cutmix mix images: not for text classification");
         PrintStream out = session.out();
         Path hf = HfImageClassifier.folder(cfg.model());
         Path data = Path.of(cfg.dataset().startsWith("jsonl:") ? cfg.dataset().substring(6) : cfg.dataset());
@@ -88,7 +89,7 @@ public final class TextClassificationRecipe {
             // batches have the length of their longest text: shapes vary, so steps are not captured as CUDA graphs
             TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60, false);
             String monitor = tc.monitor();
-            ImageClassificationTask task = new ImageClassificationTask(model, configJson, cfg.labelSmoothing());
+            ImageClassificationTask task = new ImageClassificationTask(model, configJson, cfg.labelSmoothing(), null, null);
             TrainingLoop<Batch> trainer = new TrainingLoop<>(task, opt, rng, runDir, tc, out).onDevice(device)
                     .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);

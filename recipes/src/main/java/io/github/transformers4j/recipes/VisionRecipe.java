@@ -18,6 +18,7 @@ import io.github.transformers4j.data.vision.ImageFolder;
 import io.github.transformers4j.data.vision.InMemoryImageDataset;
 import io.github.transformers4j.data.vision.LabeledImage;
 import io.github.transformers4j.data.vision.VisionDatasets.Split;
+import io.github.transformers4j.data.vision.transforms.Mixup;
 import io.github.transformers4j.data.vision.VisionDatasets;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
@@ -309,7 +310,8 @@ public final class VisionRecipe {
             TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60,
                     session.cudaGraphs());
             String monitor = tc.monitor();
-            ImageClassificationTask task = new ImageClassificationTask(model, configJson, cfg.labelSmoothing());
+            ImageClassificationTask task = new ImageClassificationTask(model, configJson, cfg.labelSmoothing(),
+                    Mixup.of(cfg.mixup(), cfg.cutmix()), rng);
             TrainingLoop<Batch> trainer = new TrainingLoop<>(task, opt, rng, runDir, tc, out).onDevice(device)
                     .precision(Autocast.parse(cfg.precision()));
             FitResult r = trainer.fit(trainLoader, valLoader, resume);

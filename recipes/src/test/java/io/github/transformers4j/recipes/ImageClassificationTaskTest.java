@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.transformers4j.data.DataLoader;
 import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.data.vision.ImageClassificationDataset;
+import io.github.transformers4j.data.vision.transforms.Mixup;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageClassificationTaskTest {
     static final long SEED = 7;
     final ImageClassificationDataset train = Fixtures.quadrants(512, 1), val = Fixtures.quadrants(128, 2);
+    /** Mixup / CutMix of the trainer's batches (null: none). */
+    Mixup mix;
 
     /** A fresh model, optimizer and trainer for a run folder: what a (re)started process builds. */
     TrainingLoop<Batch> trainer(Path run, int epochs, PrintStream out) {
@@ -40,7 +43,7 @@ class ImageClassificationTaskTest {
         var model = new Fixtures.TinyMlp(64, 32, 4, 0.1, rng);
         // 512 / 32 = 16 steps per epoch; AdamW with 5 warm-up steps, then cosine over the whole run
         Optimization opt = Optimizers.create(model, "adamw", 0.01, 0.01, "cosine", 5, 16L * epochs, 1.0);
-        return new TrainingLoop<>(new ImageClassificationTask(model, "{\"test\":true}"), opt, rng, run,
+        return new TrainingLoop<>(new ImageClassificationTask(model, "{\"test\":true}", 0, mix, rng), opt, rng, run,
                 TrainingLoop.Config.of(epochs).withLogEvery(4), out);
     }
 
@@ -57,7 +60,7 @@ class ImageClassificationTaskTest {
         var model = new Fixtures.TinyMlp(64, 32, 4, 0.0, new Random4j(3));
         Tensor images = Tensor.randn(new Random4j(4), 5, 64), labels = Tensor.ofLongs(new long[] {0, 3, 1, 1, 2}, 5);
         double eps = 0.2;
-        var task = new ImageClassificationTask(model, "{}", eps);
+        var task = new ImageClassificationTask(model, "{}", eps, null, null);
         double loss = task.forward(new Tensor[] {images, labels}).loss().item();
         // (1 - eps) (-log p_y) + eps mean_j (-log p_j), per image, then the batch mean: torch's label_smoothing
         float[] z = model.forward(images).toFloatArray();
@@ -74,6 +77,50 @@ class ImageClassificationTaskTest {
         assertThat(loss).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
         double plain = new ImageClassificationTask(model, "{}").forward(new Tensor[] {images, labels}).loss().item();
         assertThat(loss).isNotCloseTo(plain, org.assertj.core.data.Offset.offset(1e-3));
+    }
+
+    @Test
+    void mixupAndCutMixBlendEachImageWithItsPartnerAndMixTheLoss() {
+        var model = new Fixtures.TinyMlp(16, 8, 3, 0.0, new Random4j(5));
+        Tensor images = Tensor.randn(new Random4j(6), 4, 1, 4, 4);
+        long[] y = {0, 2, 1, 2};
+        var batch = new Batch(images, Tensor.ofLongs(y, 4));
+        for (Mixup mix : List.of(Mixup.of(0.8, 0), Mixup.of(0, 1.0))) {
+            Random4j rng = new Random4j(9);
+            var task = new ImageClassificationTask(model, "{}", 0, mix, rng);
+            Tensor[] in = task.inputs(batch);
+            assertThat(rng.counter()).as("one block of the loop's generator per batch").isEqualTo(1);
+            assertThat(in).hasSize(5);
+            assertThat(in[2].toLongArray()).containsExactly(3, 2, 1, 0);
+            double lam = in[4].item();
+            float[] m = in[3].toFloatArray(), x = images.toFloatArray();
+            if (mix.cutmixAlpha() > 0) { // 0 inside the box, 1 outside; lambda = the share outside
+                double ones = 0;
+                for (float v : m) {
+                    assertThat(v).isIn(0f, 1f);
+                    ones += v;
+                }
+                assertThat(lam).isCloseTo(ones / 16, org.assertj.core.data.Offset.offset(1e-6));
+            } else {
+                assertThat(m).containsOnly((float) lam);
+            }
+            // expected: mixed = m x_i + (1 - m) x_(3-i), loss = lam CE(y) + (1 - lam) CE(y reversed)
+            float[] mixed = new float[x.length];
+            for (int i = 0; i < 4; i++)
+                for (int p = 0; p < 16; p++) mixed[16 * i + p] = m[p] * x[16 * i + p] + (1 - m[p]) * x[16 * (3 - i) + p];
+            float[] z = model.forward(Tensor.of(mixed, 4, 1, 4, 4)).toFloatArray();
+            double expected = 0;
+            for (int i = 0; i < 4; i++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < 3; j++) max = Math.max(max, z[3 * i + j]);
+                for (int j = 0; j < 3; j++) sum += Math.exp(z[3 * i + j] - max);
+                double lse = max + Math.log(sum);
+                expected += (lam * (lse - z[3 * i + (int) y[i]]) + (1 - lam) * (lse - z[3 * i + (int) y[3 - i]])) / 4;
+            }
+            assertThat(task.forward(in).loss().item()).as("%s", mix).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
+        }
+        var plain = new ImageClassificationTask(model, "{}", 0, Mixup.of(0, 0), null);
+        assertThat(plain.inputs(batch)).hasSize(2);
     }
 
     @Test
@@ -142,6 +189,16 @@ class ImageClassificationTaskTest {
 
     @Test
     void resumeAfterCrashMidEpochEndsLikeAnUninterruptedRun(@TempDir Path full, @TempDir Path crashed) throws Exception {
+        resumeEndsLikeAnUninterruptedRun(full, crashed);
+    }
+
+    @Test
+    void resumeWithMixupAndCutMixEndsLikeAnUninterruptedRun(@TempDir Path full, @TempDir Path crashed) throws Exception {
+        mix = Mixup.of(0.8, 1.0); // their draws come from the loop's checkpointed generator
+        resumeEndsLikeAnUninterruptedRun(full, crashed);
+    }
+
+    private void resumeEndsLikeAnUninterruptedRun(Path full, Path crashed) throws Exception {
         TrainingLoop<Batch> uninterrupted = trainer(full, 3, quiet());
         try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
             uninterrupted.fit(tl, vl, false);
