@@ -921,6 +921,16 @@ public final class CudaBackend implements Backend {
             return headDim == 32 || headDim == 64 || headDim == 128;
         }
 
+        /**
+         * Causal attention as a flag (tiles above the diagonal skipped, no mask read): opt-in with
+         * {@code -Dt4j.cuda.flashCausal=true} or {@code T4J_CUDA_FLASH_CAUSAL=1} until {@code FlashAttentionCudaTest}'s
+         * causal cases have passed on a GPU (written without one); otherwise the causal mask is read as any mask.
+         */
+        @Override
+        public boolean supportsCausal() {
+            return Boolean.getBoolean("t4j.cuda.flashCausal") || "1".equals(System.getenv("T4J_CUDA_FLASH_CAUSAL"));
+        }
+
         @Override
         public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
             int e = a.q().size(3), lq = a.q().size(2), wq = warps(lq);
@@ -961,7 +971,7 @@ public final class CudaBackend implements Backend {
         private long[] params(NnOps.FlashAttention a, Tensor out, Tensor dout, Tensor dq, Tensor dk, Tensor dv, Tensor lse, Tensor delta) {
             Tensor q = a.q(), m = a.masked();
             Tensor[] mats = {q, a.k(), a.v(), out, dout, dq, dk, dv};
-            long[] p = new long[BH0 + 11];
+            long[] p = new long[BH0 + 12];
             int i = 0;
             boolean vec = true, bf16 = q.dtype() == DType.BF16;
             for (Tensor t : mats) {
@@ -1003,6 +1013,7 @@ public final class CudaBackend implements Backend {
             p[i++] = NnOps.flashKeepWords(a.k().size(2));
             p[i++] = vec ? 1 : 0;
             p[i++] = bf16 ? 1 : 0;
+            p[i++] = a.causal() ? 1 : 0;
             if (i != p.length) throw new IllegalStateException("FlashParams layout");
             return p;
         }

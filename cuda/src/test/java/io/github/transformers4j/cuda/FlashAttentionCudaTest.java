@@ -30,11 +30,13 @@ class FlashAttentionCudaTest {
     @org.junit.jupiter.api.BeforeAll
     static void enableFlash() { // on whatever T4J_CUDA_FLASH_ATTENTION says (CudaBackend.flashAttentionEnabled)
         System.setProperty("t4j.cuda.flashAttention", "true");
+        System.setProperty("t4j.cuda.flashCausal", "true"); // opt-in until these tests have passed on a GPU
     }
 
     @org.junit.jupiter.api.AfterAll
     static void restore() {
         System.clearProperty("t4j.cuda.flashAttention");
+        System.clearProperty("t4j.cuda.flashCausal");
     }
 
     /** Values rounded to bf16, stored in fp32. */
@@ -63,13 +65,17 @@ class FlashAttentionCudaTest {
     private record Run(Tensor out, Tensor dq, Tensor dkv, long forwardLaunches) {}
 
     private static Run mha(Tensor q, Tensor kv, int heads, Tensor masked, double p, long seed, Tensor g, boolean flash) {
+        return mha(q, kv, heads, masked, p, seed, g, flash, false);
+    }
+
+    private static Run mha(Tensor q, Tensor kv, int heads, Tensor masked, double p, long seed, Tensor g, boolean flash, boolean causal) {
         Tensor qg = q.to(GPU).requiresGrad(true), kvg = kv == null ? null : kv.to(GPU).requiresGrad(true);
         Tensor m = masked == null ? null : masked.to(GPU), gg = g.to(GPU);
         Random4j rng = new Random4j(seed);
         Tensor out;
         long before = CudaFunction.launches();
         try (var ac = Autocast.enable(flash ? DType.BF16 : null)) {
-            out = NnOps.multiHeadAttention(qg, kvg, heads, m, null, 0.3, p, rng);
+            out = NnOps.multiHeadAttention(qg, kvg, heads, m, null, 0.3, p, rng, causal);
         }
         long launches = CudaFunction.launches() - before;
         out.backward(gg);
@@ -78,7 +84,11 @@ class FlashAttentionCudaTest {
 
     /** Flash against the fp32 composite; the flash forward is one kernel launch (no repacking copies). */
     private static Run compare(String what, Tensor q, Tensor kv, int heads, Tensor masked, double p, Tensor g) {
-        Run f = mha(q, kv, heads, masked, p, 5, g, true), c = mha(q, kv, heads, masked, p, 5, g, false);
+        return compare(what, q, kv, heads, masked, p, g, false);
+    }
+
+    private static Run compare(String what, Tensor q, Tensor kv, int heads, Tensor masked, double p, Tensor g, boolean causal) {
+        Run f = mha(q, kv, heads, masked, p, 5, g, true, causal), c = mha(q, kv, heads, masked, p, 5, g, false, causal);
         assertThat(f.forwardLaunches()).as("%s: flash forward launches", what).isEqualTo(1);
         assertThat(normRel(f.out(), c.out())).as("%s: out", what).isLessThan(TOL);
         // With one key the softmax is constantly 1 and d(q) is exactly 0 (dS = P (dP - D) = 0): the composite gives ~0 and a
@@ -186,6 +196,30 @@ class FlashAttentionCudaTest {
             Run f = compare("general (B, 1, L, L), L " + l, qkv, null, h, general, 0, g);
             for (int c = 0; c < h * e; c++) assertThat(f.out().get(0, 3, c)).isZero();
         }
+    }
+
+    /** Causal as a flag (tiles above the diagonal skipped, no mask read) against the composite with the causal mask. */
+    @Test
+    void causalAsAFlagMatchesTheCompositeWithTheCausalMask() {
+        assertThat(Backends.of(GPU).kernel(NnOps.FLASH_ATTENTION, DType.BF16).orElseThrow().supportsCausal()).isTrue();
+        int b = 2, h = 2;
+        for (int e : new int[] {32, 64, 128}) {
+            for (int l : new int[] {1, 17, 65, 130, 257}) {
+                Tensor qkv = randn(80 + l, b, l, 3 * h * e), g = randn(90 + l, b, l, h * e);
+                compare("causal flag, E " + e + ", L " + l, qkv, null, h, null, 0, g, true);
+            }
+        }
+        int e = 64;
+        for (int[] c : new int[][] {{65, 130}, {130, 65}, {7, 200}}) { // top-left aligned, as PyTorch's is_causal
+            Tensor q = randn(100 + c[0], b, c[0], h * e), kv = randn(110 + c[1], b, c[1], 2 * h * e), g = randn(120, b, c[0], h * e);
+            compare("causal flag, cross " + c[0] + " x " + c[1], q, kv, h, null, 0, g, true);
+        }
+        boolean[] pad = new boolean[b * 130];
+        for (int j = 100; j < 130; j++) pad[130 + j] = true; // batch 1: 30 padded keys
+        Tensor kpm = Tensor.ofBooleans(pad, b, 130).view(b, 1, 1, 130);
+        Tensor qkv = randn(130, b, 130, 3 * h * e), g = randn(131, b, 130, h * e);
+        compare("causal flag with key padding", qkv, null, h, kpm, 0, g, true);
+        compare("causal flag with dropout", qkv, null, h, null, 0.2, g, true);
     }
 
     @Test

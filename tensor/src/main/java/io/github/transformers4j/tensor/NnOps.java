@@ -519,9 +519,19 @@ public final class NnOps {
      */
     public static Tensor multiHeadAttention(Tensor q, Tensor kv, int heads, Tensor masked, Tensor additive, double scale,
             double dropoutP, Random4j rng) {
+        return multiHeadAttention(q, kv, heads, masked, additive, scale, dropoutP, rng, false);
+    }
+
+    /**
+     * As above, with {@code causal}: query i also sees no key j > i (PyTorch's is_causal, top-left aligned), on top of
+     * {@code masked}. A flash kernel that {@linkplain FlashAttentionKernel#supportsCausal supports it} skips the key
+     * tiles above the diagonal; elsewhere the causal mask ({@link #causalMask}) joins {@code masked}.
+     */
+    public static Tensor multiHeadAttention(Tensor q, Tensor kv, int heads, Tensor masked, Tensor additive, double scale,
+            double dropoutP, Random4j rng, boolean causal) {
         if (kv != null && kv.dtype() != q.dtype()) { // one of them low under autocast: both low
             return multiHeadAttention(q.to(DType.promote(q.dtype(), kv.dtype())), kv.to(DType.promote(q.dtype(), kv.dtype())), heads,
-                    masked, additive, scale, dropoutP, rng);
+                    masked, additive, scale, dropoutP, rng, causal);
         }
         int groups = kv == null ? 3 : 1;
         if (q.dim() != 3 || q.size(2) % (groups * heads) != 0 || kv != null && (kv.dim() != 3 || kv.size(0) != q.size(0)
@@ -533,7 +543,9 @@ public final class NnOps {
         int b = q.size(0), lq = q.size(1), e = q.size(2) / (groups * heads), lk = kv == null ? lq : kv.size(1);
         int bh = b * heads;
         FlashAttentionKernel flash = flashKernel(q, kv == null ? q : kv, e, (long) bh * lq * lk, masked, additive, dropoutP);
-        if (flash != null) return flashMultiHeadAttention(flash, q, kv, heads, e, masked, scale, dropoutP, rng);
+        if (flash != null && (!causal || flash.supportsCausal()))
+            return flashMultiHeadAttention(flash, q, kv, heads, e, masked, scale, dropoutP, rng, causal);
+        if (causal) masked = withCausal(masked, lq, lk, q.device());
         // low activations under autocast (bf16 projections): the core runs in fp32, the conversions ride on the repacks
         DType ct = Autocast.isLow(q) ? DType.F32 : q.dtype();
         Tensor qh, kh, vh, packed, kvPacked = null;
@@ -573,10 +585,18 @@ public final class NnOps {
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor masked, Tensor additive, double scale,
             double dropoutP, Random4j rng) {
+        return scaledDotProductAttention(q, k, v, masked, additive, scale, dropoutP, rng, false);
+    }
+
+    /** As above, with {@code causal} as in {@link #multiHeadAttention(Tensor, Tensor, int, Tensor, Tensor, double, double, Random4j, boolean)}. */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor masked, Tensor additive, double scale,
+            double dropoutP, Random4j rng, boolean causal) {
         int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2), ev = v.size(3);
         FlashAttentionKernel flash = ev != e || k.dtype() != q.dtype() || v.dtype() != q.dtype() ? null
                 : flashKernel(q, k, e, (long) b * h * lq * lk, masked, additive, dropoutP);
-        if (flash != null) return flashScaledDotProductAttention(flash, q, k, v, masked, scale, dropoutP, rng); // bf16 read in place
+        if (flash != null && (!causal || flash.supportsCausal()))
+            return flashScaledDotProductAttention(flash, q, k, v, masked, scale, dropoutP, rng, causal); // bf16 read in place
+        if (causal) masked = withCausal(masked, lq, lk, q.device());
         if (Autocast.isLow(q) || Autocast.isLow(k) || Autocast.isLow(v)) { // the composite runs low operands in fp32
             return scaledDotProductAttention(Autocast.wide(q), Autocast.wide(k), Autocast.wide(v), masked, additive, scale, dropoutP, rng);
         }
@@ -609,6 +629,11 @@ public final class NnOps {
         /** Whether head dimension {@code headDim} is supported (else the op layer runs the composite). */
         boolean supports(int headDim);
 
+        /** Whether {@link FlashAttention#causal} is honoured (else the op layer hands the causal mask over as masked). */
+        default boolean supportsCausal() {
+            return false;
+        }
+
         /** out (B, H, Lq, E) = dropout(softmax(scale q k^T, masked)) v; lse F32 (B*H, Lq): each row's log-sum-exp. */
         void forward(FlashAttention a, Tensor out, Tensor lse);
 
@@ -621,10 +646,38 @@ public final class NnOps {
      * BOOL broadcast to (B, H, Lq, Lk) (true = not allowed) or null; dropout on the weights with the keep decisions
      * {@link Backend#dropout}{@code (w, out, dropoutP, seed, offset)} would make on the (B*H, Lq, Lk) weights w;
      * keep: with dropout, I32 (B*H*Lq, {@link #flashKeepWords}(Lk)) that the forward fills with its keep decisions as
-     * bits for the backward to read (a kernel may leave it unused), else null.
+     * bits for the backward to read (a kernel may leave it unused), else null; causal: query i sees no key j > i
+     * either (only for a kernel that {@linkplain FlashAttentionKernel#supportsCausal supports it}).
      */
-    public record FlashAttention(Tensor q, Tensor k, Tensor v, Tensor masked, double scale, double dropoutP, long seed, long offset,
-            Tensor keep) {}
+    public record FlashAttention(Tensor q, Tensor k, Tensor v, Tensor masked, boolean causal, double scale, double dropoutP, long seed,
+            long offset, Tensor keep) {}
+
+    private static final java.util.Map<String, Tensor> CAUSAL = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * BOOL (Lq, Lk): true where key j lies after query i (j > i). Cached per size and device (made once, kept outside
+     * memory scopes, never written): a training step does not rebuild and upload it.
+     */
+    public static Tensor causalMask(int lq, int lk, Device device) {
+        String key = lq + "x" + lk + "@" + device;
+        Tensor m = CAUSAL.get(key);
+        if (m != null) return m;
+        Tensor made = Memory.unscoped(() -> {
+            try (var g = Grad.disabled()) {
+                Tensor i = Tensor.arange(lq).view(lq, 1), j = Tensor.arange(lk).view(1, lk);
+                return j.gt(i).to(device);
+            }
+        });
+        if (CAUSAL.size() >= 256) return made; // odd sizes galore: do not grow without bound
+        m = CAUSAL.putIfAbsent(key, made);
+        return m != null ? m : made;
+    }
+
+    /** masked (or nothing) or the causal mask. */
+    private static Tensor withCausal(Tensor masked, int lq, int lk, Device device) {
+        Tensor c = causalMask(lq, lk, device);
+        return masked == null ? c : masked.logicalOr(c);
+    }
 
     /** 32-bit words per row of {@link FlashAttention#keep}: the bits of lk keys in whole tiles of 64. */
     public static int flashKeepWords(int lk) {
@@ -673,7 +726,7 @@ public final class NnOps {
 
     /** {@link #multiHeadAttention} through the flash kernel: q, k, v read from the packed projections, gradients written into packed ones. */
     static Tensor flashMultiHeadAttention(FlashAttentionKernel kernel, Tensor q, Tensor kv, int heads, int e, Tensor masked,
-            double scale, double dropoutP, Random4j rng) {
+            double scale, double dropoutP, Random4j rng, boolean causal) {
         int b = q.size(0), lq = q.size(1), lk = kv == null ? lq : kv.size(1);
         Device dev = q.device();
         Tensor qc = lastContiguous(q, true), kvc = kv == null ? null : lastContiguous(kv, true);
@@ -681,7 +734,7 @@ public final class NnOps {
                 : new Tensor[] {headViews(qc, 1, heads, e)[0], headViews(kvc, 2, heads, e)[0], headViews(kvc, 2, heads, e)[1]};
         Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, heads, lq, lk});
         long[] drop = flashDropout(dropoutP, rng, (long) b * heads * lq * lk);
-        FlashAttention a = new FlashAttention(qkv[0], qkv[1], qkv[2], m, scale, dropoutP, drop[0], drop[1],
+        FlashAttention a = new FlashAttention(qkv[0], qkv[1], qkv[2], m, causal, scale, dropoutP, drop[0], drop[1],
                 flashKeep(dropoutP, dev, b * heads, lq, lk));
         DType dt = q.dtype(); // F32, or BF16 activations under autocast: read and written as they are
         Tensor out = Tensor.empty(dt, dev, b, lq, heads * e), lse = Tensor.empty(DType.F32, dev, b * heads, lq);
@@ -707,13 +760,13 @@ public final class NnOps {
 
     /** {@link #scaledDotProductAttention} through the flash kernel (q, k, v read through their strides). */
     static Tensor flashScaledDotProductAttention(FlashAttentionKernel kernel, Tensor q, Tensor k, Tensor v, Tensor masked,
-            double scale, double dropoutP, Random4j rng) {
+            double scale, double dropoutP, Random4j rng, boolean causal) {
         int b = q.size(0), h = q.size(1), lq = q.size(2), e = q.size(3), lk = k.size(2);
         Device dev = q.device();
         Tensor qs = lastContiguous(q, false), ks = lastContiguous(k, false), vs = lastContiguous(v, false);
         Tensor m = masked == null ? null : Views.broadcastTo("attention", masked, new int[] {b, h, lq, lk});
         long[] drop = flashDropout(dropoutP, rng, (long) b * h * lq * lk);
-        FlashAttention a = new FlashAttention(qs, ks, vs, m, scale, dropoutP, drop[0], drop[1], flashKeep(dropoutP, dev, b * h, lq, lk));
+        FlashAttention a = new FlashAttention(qs, ks, vs, m, causal, scale, dropoutP, drop[0], drop[1], flashKeep(dropoutP, dev, b * h, lq, lk));
         // out and the gradients in the operands' dtype (the kernel reads and writes all fp32 or all bf16); lse fp32
         DType t = q.dtype();
         Tensor out = Tensor.empty(t, dev, b, h, lq, e), lse = Tensor.empty(DType.F32, dev, b * h, lq);

@@ -22,10 +22,16 @@ class FlashAttentionOpTest {
             return true;
         }
 
+        @Override
+        public boolean supportsCausal() {
+            return true;
+        }
+
         /** {P, the dropout factors (1 / (1 - p) where kept, else 0; null without dropout)}, (B, H, Lq, Lk). */
         private static Tensor[] weights(NnOps.FlashAttention a) {
             Tensor s = a.q().matmul(a.k().mT()).mul(a.scale());
             if (a.masked() != null) s = s.maskedFill(a.masked(), Double.NEGATIVE_INFINITY);
+            if (a.causal()) s = s.maskedFill(NnOps.causalMask(s.size(2), s.size(3), s.device()), Double.NEGATIVE_INFINITY);
             Tensor p = s.softmax(-1);
             if (a.dropoutP() == 0) return new Tensor[] {p, null};
             int n = (int) p.numel();
@@ -88,7 +94,7 @@ class FlashAttentionOpTest {
             Random4j r1 = new Random4j(7), r2 = new Random4j(7);
             Tensor x1 = leaf(qkv), x2 = leaf(qkv);
             ViewKernel k = new ViewKernel();
-            Tensor o1 = NnOps.flashMultiHeadAttention(k, x1, null, h, e, mask, 0.4, p, r1);
+            Tensor o1 = NnOps.flashMultiHeadAttention(k, x1, null, h, e, mask, 0.4, p, r1, false);
             Tensor o2 = NnOps.multiHeadAttention(x2, null, h, mask, null, 0.4, p, r2);
             assertThat(maxDiff(o1, o2)).as("out, p %s", p).isLessThan(1e-5);
             o1.backward(g);
@@ -102,6 +108,35 @@ class FlashAttentionOpTest {
     }
 
     @Test
+    void causalAsAFlagEqualsTheCausalMask() {
+        int b = 2, h = 2, e = 4;
+        for (int[] c : new int[][] {{6, 6}, {4, 7}, {7, 4}}) {
+            int lq = c[0], lk = c[1];
+            boolean self = lq == lk;
+            Tensor q = Tensor.randn(new Random4j(20 + lq), b, lq, (self ? 3 : 1) * h * e);
+            Tensor kv = self ? null : Tensor.randn(new Random4j(30 + lk), b, lk, 2 * h * e);
+            Tensor pad = Tensor.rand(new Random4j(40), b, 1, 1, lk).lt(0.2);
+            Tensor g = Tensor.randn(new Random4j(50), b, lq, h * e);
+            Tensor q1 = leaf(q), q2 = leaf(q), q3 = leaf(q);
+            Tensor kv1 = kv == null ? null : leaf(kv), kv2 = kv == null ? null : leaf(kv), kv3 = kv == null ? null : leaf(kv);
+            ViewKernel k = new ViewKernel();
+            Tensor o1 = NnOps.flashMultiHeadAttention(k, q1, kv1, h, e, pad, 0.6, 0.25, new Random4j(9), true);
+            Tensor o2 = NnOps.multiHeadAttention(q2, kv2, h, pad, null, 0.6, 0.25, new Random4j(9), true); // CPU: the composite
+            Tensor mask = pad.logicalOr(Tensor.arange(lk).view(1, lk).gt(Tensor.arange(lq).view(lq, 1)));
+            Tensor o3 = NnOps.multiHeadAttention(q3, kv3, h, mask, null, 0.6, 0.25, new Random4j(9));
+            assertThat(maxDiff(o1, o2)).as("flag through the views, %s", java.util.Arrays.toString(c)).isLessThan(1e-5);
+            assertThat(o2.toFloatArray()).as("the composite's flag is the mask").isEqualTo(o3.toFloatArray());
+            o1.backward(g);
+            o2.backward(g);
+            assertThat(maxDiff(q1.grad(), q2.grad())).as("dq").isLessThan(1e-5);
+            if (kv != null) assertThat(maxDiff(kv1.grad(), kv2.grad())).as("dkv").isLessThan(1e-5);
+        }
+        assertThat(NnOps.causalMask(3, 4, Device.CPU)).isSameAs(NnOps.causalMask(3, 4, Device.CPU));
+        assertThat(NnOps.causalMask(2, 3, Device.CPU).toString()).isNotNull();
+        assertThat(NnOps.causalMask(2, 3, Device.CPU).to(DType.F32).toFloatArray()).containsExactly(0, 1, 1, 0, 0, 1);
+    }
+
+    @Test
     void crossAttentionWithAGeneralMaskThroughTheViews() {
         int b = 2, lq = 3, lk = 7, h = 3, e = 2;
         Tensor q = Tensor.randn(new Random4j(3), b, lq, h * e), kv = Tensor.randn(new Random4j(4), b, lk, 2 * h * e);
@@ -109,7 +144,7 @@ class FlashAttentionOpTest {
         Tensor g = Tensor.randn(new Random4j(6), b, lq, h * e);
         Tensor q1 = leaf(q), kv1 = leaf(kv), q2 = leaf(q), kv2 = leaf(kv);
         ViewKernel k = new ViewKernel();
-        Tensor o1 = NnOps.flashMultiHeadAttention(k, q1, kv1, h, e, mask, 0.7, 0.2, new Random4j(9));
+        Tensor o1 = NnOps.flashMultiHeadAttention(k, q1, kv1, h, e, mask, 0.7, 0.2, new Random4j(9), false);
         Tensor o2 = NnOps.multiHeadAttention(q2, kv2, h, mask, null, 0.7, 0.2, new Random4j(9));
         assertThat(maxDiff(o1, o2)).isLessThan(1e-5);
         o1.backward(g);
@@ -129,7 +164,7 @@ class FlashAttentionOpTest {
         Tensor[] a = {leaf(q), leaf(k), leaf(v)}, c = {leaf(q), leaf(k), leaf(v)};
         ViewKernel kernel = new ViewKernel();
         Tensor o1 = NnOps.flashScaledDotProductAttention(kernel, a[0].permute(0, 2, 1, 3), a[1].permute(0, 2, 1, 3),
-                a[2].permute(0, 2, 1, 3), causal, 0.5, 0, null);
+                a[2].permute(0, 2, 1, 3), causal, 0.5, 0, null, false);
         Tensor o2 = NnOps.scaledDotProductAttention(c[0].permute(0, 2, 1, 3), c[1].permute(0, 2, 1, 3), c[2].permute(0, 2, 1, 3),
                 causal, null, 0.5, 0, null);
         assertThat(maxDiff(o1, o2)).isLessThan(1e-5);
@@ -166,7 +201,7 @@ class FlashAttentionOpTest {
                 dv.fill_(4);
             }
         };
-        Tensor o = NnOps.flashScaledDotProductAttention(kernel, q, k, v, null, 0.5, 0, null);
+        Tensor o = NnOps.flashScaledDotProductAttention(kernel, q, k, v, null, 0.5, 0, null, false);
         assertThat(o.dtype()).isEqualTo(DType.BF16);
         o.backward(Tensor.ones(b, h, l, e)); // an fp32 gradient is converted for the kernel
         assertThat(q.grad().dtype()).isEqualTo(DType.BF16);

@@ -55,6 +55,7 @@ struct FlashParams {
     i64 keep_words;  // words per row of keep: 2 ceil(Lk / 64)
     i64 vec;   // 1: every pointer 16-byte (bf16: 8-byte) aligned, every row stride a multiple of 4 (4-element loads)
     i64 bf16;  // 1: q, k, v, o, dout, dq, dk, dv are bf16; 0: fp32
+    i64 causal;  // 1: query i sees no key j > i either (top-left aligned); tiles wholly above the diagonal are skipped
 };
 
 // ---- tiny PTX helpers (no headers)
@@ -283,7 +284,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
+    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
     const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634);
     const int row0 = q0 + 16 * warp;
@@ -299,8 +300,9 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     for (int dt = 0; dt < E / 8; dt++) o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.0f;
     float m[2] = {-F_INF, -F_INF}, l[2] = {0.0f, 0.0f};
 
-    for (int k0 = 0; k0 < Lk; k0 += BN) {
-        const int nk = rows16(BN, k0, Lk);  // keys of the tile that products read
+    const int kEnd = causal ? min(Lk, q0 + BM) : Lk;  // causal: keys past the block's last query are masked for all its rows
+    for (int k0 = 0; k0 < kEnd; k0 += BN) {
+        const int nk = rows16(BN, k0, kEnd);  // keys of the tile that products read
         __syncthreads();  // the previous tile is consumed
         stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
         stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
@@ -330,7 +332,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int key = k0 + 8 * nt + 2 * t + (e & 1), r = e >> 1;
-                bool off = key >= Lk || (P.mask != nullptr && rows[r] < Lq && P.mask[mrow[r] + key * P.mj]);
+                bool off = key >= Lk || (causal && key > rows[r]) || (P.mask != nullptr && rows[r] < Lq && P.mask[mrow[r] + key * P.mj]);
                 s[nt][e] = off ? -F_INF : s[nt][e] * sl2;
             }
         }
@@ -454,7 +456,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int k0 = blockIdx.x * BN, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
+    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
     const int key0 = k0 + 16 * warp;
     const bool active = key0 < Lk;
@@ -471,7 +473,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
         dv[dt][0] = dv[dt][1] = dv[dt][2] = dv[dt][3] = 0.0f;
     }
 
-    for (int q0 = 0; q0 < Lq; q0 += BM) {
+    for (int q0 = causal ? k0 / BM * BM : 0; q0 < Lq; q0 += BM) {  // causal: queries before k0 see none of these keys
         const int nq = rows16(BM, q0, Lq);  // queries of the tile that products read
         __syncthreads();
         stage<E>(sQ, P.q, b, h, q0, nq, Lq, vec, bf);
@@ -515,7 +517,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int qi = 8 * nt + 2 * t + (e & 1), query = q0 + qi, key = keys[e >> 1];
-                bool off = key >= Lk || query >= Lq || (P.mask != nullptr && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
+                bool off = key >= Lk || query >= Lq || (causal && key > query)
+                           || (P.mask != nullptr && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
                 float x = off ? 0.0f : exp2_fast(p[nt][e] * sl2 - sL[qi]);
                 p[nt][e] = x;
                 if (!off && (kw[e & 1] >> (key & 31)) & 1u) kept |= 1u << (4 * nt + e);
@@ -610,7 +613,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0;
+    const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
     const int row0 = q0 + 16 * warp;
     const bool active = row0 < Lq;
@@ -631,8 +634,9 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
 #pragma unroll
     for (int dt = 0; dt < E / 8; dt++) dq[dt][0] = dq[dt][1] = dq[dt][2] = dq[dt][3] = 0.0f;
 
-    for (int k0 = 0; k0 < Lk; k0 += BN) {
-        const int nk = rows16(BN, k0, Lk);
+    const int kEnd = causal ? min(Lk, q0 + BM) : Lk;  // as in the forward
+    for (int k0 = 0; k0 < kEnd; k0 += BN) {
+        const int nk = rows16(BN, k0, kEnd);
         __syncthreads();
         stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
         stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
@@ -679,7 +683,8 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
 #pragma unroll
                 for (int c = 0; c < 2; c++) {
                     int e = 2 * r + c;
-                    bool off = key + c >= Lk || (P.mask != nullptr && rows[r] < Lq && P.mask[mrow[r] + (i64)(key + c) * P.mj]);
+                    bool off = key + c >= Lk || (causal && key + c > rows[r])
+                               || (P.mask != nullptr && rows[r] < Lq && P.mask[mrow[r] + (i64)(key + c) * P.mj]);
                     float pv = off ? 0.0f : exp2_fast(s[nt][e] * sl2 - lse2[r]);
                     float z = (c == 0 ? z0 : z1) ? dp[nt][e] * dscale : 0.0f;
                     s[nt][e] = pv * (z - dd[r]);

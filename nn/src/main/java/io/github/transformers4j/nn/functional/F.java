@@ -4,13 +4,10 @@ import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
-import io.github.transformers4j.tensor.Memory;
 import io.github.transformers4j.tensor.NnOps;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * torch.nn.functional: stateless layers and losses with PyTorch's names, argument order and defaults.
@@ -194,17 +191,18 @@ public final class F {
         if (k.size(3) != q.size(3)) throw new IllegalArgumentException(where + ": q and k embedding dims differ");
         if (v.size(2) != lk) throw new IllegalArgumentException(where + ": k and v sequence lengths differ");
 
-        Tensor[] masks = attentionMasks(where, b, h, lq, lk, o.keyPaddingMask(), o.attnMask(), o.isCausal(), q.device());
-        Tensor masked = masks[0], additive = masks[1];
-
         double s = o.scale() != null ? o.scale() : 1 / Math.sqrt(q.size(3));
         double p = o.dropoutP();
         Random4j rng = o.rng() == null ? Random4j.global() : o.rng();
         boolean capture = AttentionCapture.active();
         if (!o.needWeights() && !capture && Backends.of(q.device()).prefersFusedAttention()) {
-            // one autograd op: scale folded into the score product, no per-op copies of strided heads
-            return new Attention(NnOps.scaledDotProductAttention(q, k, v, masked, additive, s, p, rng), null);
+            // one autograd op: scale folded into the score product, no per-op copies of strided heads; causality passed
+            // as such (a flash kernel skips the tiles above the diagonal)
+            Tensor[] masks = attentionMasks(where, b, h, lq, lk, o.keyPaddingMask(), o.attnMask(), false, q.device());
+            return new Attention(NnOps.scaledDotProductAttention(q, k, v, masks[0], masks[1], s, p, rng, o.isCausal()), null);
         }
+        Tensor[] masks = attentionMasks(where, b, h, lq, lk, o.keyPaddingMask(), o.attnMask(), o.isCausal(), q.device());
+        Tensor masked = masks[0], additive = masks[1];
         Tensor scores = q.matmul(k.mT()).mul(s); // (B, H, Lq, Lk)
         if (additive != null) scores = scores.add(additive.to(scores.dtype()));
         if (masked != null) scores = scores.maskedFill(masked, Double.NEGATIVE_INFINITY);
@@ -233,9 +231,9 @@ public final class F {
         int b = q.size(0), lq = q.size(1), lk = kv == null ? lq : kv.size(1), e = q.size(2) / parts / heads;
         if (!o.needWeights() && !AttentionCapture.active() && Backends.of(q.device()).prefersFusedAttention()) {
             Tensor[] masks = attentionMasks("multiHeadAttention(q " + shape(q) + ")", b, heads, lq, lk, o.keyPaddingMask(), o.attnMask(),
-                    o.isCausal(), q.device());
+                    false, q.device());
             return new Attention(NnOps.multiHeadAttention(q, kv, heads, masks[0], masks[1], o.scale() != null ? o.scale() : 1 / Math.sqrt(e),
-                    o.dropoutP(), o.rng() == null ? Random4j.global() : o.rng()), null);
+                    o.dropoutP(), o.rng() == null ? Random4j.global() : o.rng(), o.isCausal()), null);
         }
         java.util.List<Tensor> qkv = kv == null ? q.chunk(3, -1) : kv.chunk(2, -1);
         Tensor hq = splitHeads(kv == null ? qkv.get(0) : q, heads);
@@ -285,25 +283,9 @@ public final class F {
         return new Tensor[] {masked, additive};
     }
 
-    private static final Map<String, Tensor> CAUSAL = new ConcurrentHashMap<>();
-
-    /**
-     * BOOL (Lq, Lk): true where key j lies after query i (j > i). Cached per size and device (made once, kept outside
-     * memory scopes, never written): a training step does not rebuild and upload it.
-     */
+    /** BOOL (Lq, Lk): true where key j lies after query i (j > i); cached per size and device ({@link NnOps#causalMask}). */
     public static Tensor causalMask(int lq, int lk, Device device) {
-        String key = lq + "x" + lk + "@" + device;
-        Tensor m = CAUSAL.get(key);
-        if (m != null) return m;
-        Tensor made = Memory.unscoped(() -> {
-            try (var g = Grad.disabled()) {
-                Tensor i = Tensor.arange(lq).view(lq, 1), j = Tensor.arange(lk).view(1, lk);
-                return j.gt(i).to(device);
-            }
-        });
-        if (CAUSAL.size() >= 256) return made; // odd sizes galore: do not grow without bound
-        m = CAUSAL.putIfAbsent(key, made);
-        return m != null ? m : made;
+        return NnOps.causalMask(lq, lk, device);
     }
 
     private static Tensor or(Tensor a, Tensor b) {
