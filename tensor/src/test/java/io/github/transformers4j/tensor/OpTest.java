@@ -61,7 +61,7 @@ class OpTest {
             "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalNot", "argmax", "argmin", "sign",
             "detach", "requiresGrad", "retainGrad", "keep", "grad", "add_", "mul_", "copy_", "zero_", "fill_",
             "zeros", "ones", "full", "zerosLike", "onesLike", "scalar", "arange", "eye", "of", "ofLongs", "ofInts",
-            "ofBooleans", "fromBytes", "rand", "randn", "randint", "randperm", "adamStep",
+            "ofBooleans", "fromBytes", "rand", "randn", "randint", "randperm", "adamStep", "causalMask",
             // in-place updates without autograd (like add_): a host upload, the gradient clip of a training step
             "copyFrom", "clipGradNorm_");
 
