@@ -852,6 +852,11 @@ public final class CudaBackend implements Backend {
         return p != null ? !p.equals("false") : !"0".equals(System.getenv(variable));
     }
 
+    /** A kernel not yet run on a GPU: off unless the system property is "true" or the variable is "1". */
+    private static boolean optIn(String property, String variable) {
+        return Boolean.getBoolean(property) || "1".equals(System.getenv(variable));
+    }
+
     /** Cross-entropy without a log-softmax tensor (softmax.cu): a block per row, the backward reads the logits again. */
     private final class CrossEntropy implements NnOps.CrossEntropyKernel {
         @Override
@@ -928,7 +933,7 @@ public final class CudaBackend implements Backend {
          */
         @Override
         public boolean supportsCausal() {
-            return Boolean.getBoolean("t4j.cuda.flashCausal") || "1".equals(System.getenv("T4J_CUDA_FLASH_CAUSAL"));
+            return optIn("t4j.cuda.flashCausal", "T4J_CUDA_FLASH_CAUSAL");
         }
 
         @Override

@@ -116,7 +116,7 @@ public final class ImageClassificationTask implements Task<Batch> {
     }
 
     private Tensor loss(Tensor logits, Tensor labels) {
-        return labelSmoothing == 0 ? F.crossEntropy(logits, labels) : F.crossEntropy(logits, labels, -100, labelSmoothing, Reduction.MEAN);
+        return F.crossEntropy(logits, labels, -100, labelSmoothing, Reduction.MEAN);
     }
 
     @Override

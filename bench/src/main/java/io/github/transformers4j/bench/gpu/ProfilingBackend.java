@@ -85,18 +85,18 @@ final class ProfilingBackend implements Backend {
         if (op.equals(Capture.GRAPHS)) return Optional.empty();
         return inner.kernel(op, dtype).map(k -> op.type().cast(Proxy.newProxyInstance(op.type().getClassLoader(),
                 new Class<?>[] {op.type()}, (proxy, method, args) -> {
-                    if (method.getDeclaringClass() == Object.class) return method.invoke(k, args);
-                    Object[] result = new Object[1];
+                    // what a kernel launches is a void method; queries (supports, ...) are not timed
+                    if (method.getDeclaringClass() == Object.class || method.getReturnType() != void.class) return method.invoke(k, args);
                     List<Tensor> touched = new ArrayList<>();
                     if (args != null) for (Object a : args) if (a instanceof Tensor t) touched.add(t);
                     timed(op.name() + "." + method.getName(), () -> {
                         try {
-                            result[0] = method.invoke(k, args);
+                            method.invoke(k, args);
                         } catch (ReflectiveOperationException e) {
                             throw new IllegalStateException(e.getCause() != null ? e.getCause() : e);
                         }
                     }, touched.toArray(Tensor[]::new));
-                    return result[0];
+                    return null;
                 })));
     }
 
@@ -178,8 +178,9 @@ final class ProfilingBackend implements Backend {
     @Override public void copyToHost(Tensor src, MemorySegment dst) { timed("copyToHost", () -> inner.copyToHost(src, dst), src); }
 
     @Override public void copy(Tensor src, Tensor dst) {
-        String kind = src.isContiguous() && dst.isContiguous() ? "contiguous" : "strided " + dims(dst);
-        timed("copy " + kind + (src.dtype() != dst.dtype() ? " " + src.dtype() + "->" + dst.dtype() + (kind.equals("contiguous") ? " " + dims(dst) : "") : ""), () -> inner.copy(src, dst), src, dst);
+        boolean contiguous = src.isContiguous() && dst.isContiguous();
+        String convert = src.dtype() == dst.dtype() ? "" : " " + src.dtype() + "->" + dst.dtype() + (contiguous ? " " + dims(dst) : "");
+        timed("copy " + (contiguous ? "contiguous" : "strided " + dims(dst)) + convert, () -> inner.copy(src, dst), src, dst);
     }
 
     @Override public void fill(Tensor dst, double value) { timed("fill", () -> inner.fill(dst, value), dst); }

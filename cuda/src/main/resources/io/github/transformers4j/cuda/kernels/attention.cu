@@ -217,6 +217,9 @@ __device__ __forceinline__ float quad_max(float x) {
     x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
     return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
 }
+// The keep words of row (bh, i): key j's decision is bit j % 32 of word j / 32.
+__device__ __forceinline__ u32* keep_row(const FlashParams& P, i64 bh, int i) { return P.keep + ((u64)bh * P.Lq + i) * P.keep_words; }
+
 __device__ __forceinline__ u64 quad_or(u64 x) {
 #pragma unroll
     for (int m = 1; m <= 2; m <<= 1) {
@@ -380,7 +383,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
             for (int r = 0; r < 2; r++) {
                 kb[r] = quad_or(kb[r]);
                 if (t == 0 && rows[r] < Lq) {
-                    u32* w = P.keep + ((u64)bh * Lq + rows[r]) * P.keep_words + (k0 >> 5);
+                    u32* w = keep_row(P, bh, rows[r]) + (k0 >> 5);
                     w[0] = (u32)kb[r];
                     w[1] = (u32)(kb[r] >> 32);
                 }
@@ -463,8 +466,9 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const int keys[2] = {key0 + g, key0 + g + 8};
     const i64 mbh = b * P.mb + h * P.mh;
 
-    stage<E>(sK, P.k, b, h, k0, rows16(BN, k0, Lk), Lk, vec, bf);
-    stage<E>(sV, P.v, b, h, k0, rows16(BN, k0, Lk), Lk, vec, bf);
+    const int nk = rows16(BN, k0, Lk);
+    stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
+    stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
 
     float dk[E / 8][4], dv[E / 8][4];
 #pragma unroll
@@ -512,7 +516,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
 #pragma unroll
             for (int c = 0; c < 2; c++) {
                 int query = q0 + 8 * nt + 2 * t + c;
-                kw[c] = dropout && query < Lq ? P.keep[((u64)bh * Lq + query) * P.keep_words + (key0 >> 5)] : ~0u;
+                kw[c] = dropout && query < Lq ? keep_row(P, bh, query)[key0 >> 5] : ~0u;
             }
 #pragma unroll
             for (int e = 0; e < 4; e++) {
@@ -627,8 +631,9 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         dd[r] = in ? P.delta[bh * Lq + rows[r]] : 0.0f;
     }
 
-    stage<E>(sQ, P.q, b, h, q0, rows16(BM, q0, Lq), Lq, vec, bf);
-    stage<E>(sO, P.dout, b, h, q0, rows16(BM, q0, Lq), Lq, vec, bf);
+    const int nq = rows16(BM, q0, Lq);
+    stage<E>(sQ, P.q, b, h, q0, nq, Lq, vec, bf);
+    stage<E>(sO, P.dout, b, h, q0, nq, Lq, vec, bf);
 
     float dq[E / 8][4];
 #pragma unroll
@@ -666,12 +671,13 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
                 mma_bf16(dp[nt + 1], ao, bb[2], bb[3]);
             }
         }
-        // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s. Keep bits: the forward's
+        // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s. kb: the forward's keep
+        // bits of the tile's 64 keys for each of the thread's two rows
         u64 kb[2] = {~0ull, ~0ull};
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             if (!dropout || rows[r] >= Lq) continue;
-            const u32* w = P.keep + ((u64)bh * Lq + rows[r]) * P.keep_words + (k0 >> 5);
+            const u32* w = keep_row(P, bh, rows[r]) + (k0 >> 5);
             kb[r] = (u64)w[0] | ((u64)w[1] << 32);
         }
 #pragma unroll
