@@ -936,13 +936,23 @@ public final class CudaBackend implements Backend {
             return optIn("t4j.cuda.flashCausal", "T4J_CUDA_FLASH_CAUSAL");
         }
 
-        @Override
-        public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
-            int e = a.q().size(3), lq = a.q().size(2), wq = warps(lq);
-            long[] p = params(a, out, null, null, null, null, lse, null);
-            launch("flash_attn_fwd_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, (16 * wq + 2 * TILE) * (e + PAD) * 2);
+        /** Tile buffers of a loop over {@code l} rows in tiles of {@code tile}: two (copy one, compute the other) if it has several. */
+        private static int buffers(int l, int tile) {
+            return l > tile ? 2 : 1;
         }
 
+        @Override
+        public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
+            int e = a.q().size(3), lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq);
+            long[] p = params(a, out, null, null, null, null, lse, null);
+            int smem = (16 * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2;
+            launch("flash_attn_fwd_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, smem);
+        }
+
+        /**
+         * D = rowsum(dout * out), then keys of at most 128 in one kernel (a block per (b, h) holds them all and computes dq
+         * too), longer ones in two (dk and dv per key block, dq per query block).
+         */
         @Override
         public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
             int e = a.q().size(3), bm = e == 128 ? 32 : 64; // bm: query rows per step of dkdv (BM in attention.cu)
@@ -951,8 +961,14 @@ public final class CudaBackend implements Backend {
             long rows = delta.numel();
             fn("attention.cu", "flash_attn_bwd_delta").launch(stream, (int) Math.min(Math.ceilDiv(rows, BLOCK / 32), maxGrid), BLOCK, 0,
                     KernelArgs.of().struct(p).i32(e));
-            launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(lk, 16 * wk), wk, p, (2 * 16 * wk + 2 * bm) * (e + PAD) * 2 + 2 * bm * 4);
-            launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, (2 * 16 * wq + 2 * TILE) * (e + PAD) * 2);
+            int queryTiles = buffers(lq, bm) * (2 * bm * (e + PAD) * 2 + 2 * bm * 4); // Q, dout, lse, D per buffer
+            if (lk <= 128) {
+                int dsT = 16 * wk * (bm + PAD) * 2;
+                launch("flash_attn_bwd_e" + e, 1, wk, p, 2 * 16 * wk * (e + PAD) * 2 + dsT + queryTiles);
+            } else {
+                launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(lk, 16 * wk), wk, p, 2 * 16 * wk * (e + PAD) * 2 + queryTiles);
+                launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, (2 * 16 * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2);
+            }
         }
 
         /**
@@ -976,9 +992,9 @@ public final class CudaBackend implements Backend {
         private long[] params(NnOps.FlashAttention a, Tensor out, Tensor dout, Tensor dq, Tensor dk, Tensor dv, Tensor lse, Tensor delta) {
             Tensor q = a.q(), m = a.masked();
             Tensor[] mats = {q, a.k(), a.v(), out, dout, dq, dk, dv};
-            long[] p = new long[BH0 + 12];
+            long[] p = new long[BH0 + 13];
             int i = 0;
-            boolean vec = true, bf16 = q.dtype() == DType.BF16;
+            boolean vec = true, bf16 = q.dtype() == DType.BF16, async = bf16;
             for (Tensor t : mats) {
                 if (t != null && (t.dim() != 4 || t.stride(3) != 1 || t.dtype() != q.dtype() || !bf16 && t.dtype() != DType.F32)) {
                     throw new IllegalArgumentException("flash attention: expected (B, H, L, E) views with last stride 1, all F32 or "
@@ -990,8 +1006,10 @@ public final class CudaBackend implements Backend {
                     long s = t == null ? 0 : t.stride(d);
                     p[i++] = s;
                     vec &= s % 4 == 0;
+                    async &= s % 8 == 0;
                 }
                 vec &= ptr(t) % (bf16 ? 8 : 16) == 0;
+                async &= ptr(t) % 16 == 0;
             }
             p[i++] = ptr(m);
             for (int d = 0; d < 4; d++) p[i++] = m == null ? 0 : m.stride(d);
@@ -1019,6 +1037,7 @@ public final class CudaBackend implements Backend {
             p[i++] = vec ? 1 : 0;
             p[i++] = bf16 ? 1 : 0;
             p[i++] = a.causal() ? 1 : 0;
+            p[i++] = async ? 1 : 0;
             if (i != p.length) throw new IllegalStateException("FlashParams layout");
             return p;
         }

@@ -79,7 +79,12 @@ class FlashAttentionCudaTest {
         }
         long launches = CudaFunction.launches() - before;
         out.backward(gg);
-        return new Run(out.to(Device.CPU), qg.grad().to(Device.CPU), kvg == null ? null : kvg.grad().to(Device.CPU), launches);
+        return new Run(f32(out), f32(qg.grad()), kvg == null ? null : f32(kvg.grad()), launches);
+    }
+
+    /** x on the CPU as fp32. */
+    private static Tensor f32(Tensor x) {
+        return x.to(Device.CPU).to(DType.F32);
     }
 
     /** Flash against the fp32 composite; the flash forward is one kernel launch (no repacking copies). */
@@ -89,6 +94,14 @@ class FlashAttentionCudaTest {
 
     private static Run compare(String what, Tensor q, Tensor kv, int heads, Tensor masked, double p, Tensor g, boolean causal) {
         Run f = mha(q, kv, heads, masked, p, 5, g, true, causal), c = mha(q, kv, heads, masked, p, 5, g, false, causal);
+        check(what, f, c, kv, g);
+        // bf16 inputs, as autocast's projections: the kernels copy their tiles with cp.async (fp32 ones through registers)
+        Run b = mha(q.to(DType.BF16), kv == null ? null : kv.to(DType.BF16), heads, masked, p, 5, g.to(DType.BF16), true, causal);
+        check(what + ", bf16 inputs", b, c, kv, g);
+        return f;
+    }
+
+    private static void check(String what, Run f, Run c, Tensor kv, Tensor g) {
         assertThat(f.forwardLaunches()).as("%s: flash forward launches", what).isEqualTo(1);
         assertThat(normRel(f.out(), c.out())).as("%s: out", what).isLessThan(TOL);
         // With one key the softmax is constantly 1 and d(q) is exactly 0 (dS = P (dP - D) = 0): the composite gives ~0 and a
@@ -96,7 +109,6 @@ class FlashAttentionCudaTest {
         if (kv != null && kv.size(1) == 1) assertThat(norm(f.dq()) / norm(g)).as("%s: |d(q)| / |dout|", what).isLessThan(TOL);
         else assertThat(normRel(f.dq(), c.dq())).as("%s: d(q or packed qkv)", what).isLessThan(TOL);
         if (kv != null) assertThat(normRel(f.dkv(), c.dkv())).as("%s: dkv", what).isLessThan(TOL);
-        return f;
     }
 
     @Test

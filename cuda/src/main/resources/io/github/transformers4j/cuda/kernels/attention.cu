@@ -8,14 +8,17 @@
 //
 //   forward    flash_attn_fwd_e{32,64,128}   grid (ceil(Lq / R), B*H): out, lse = the row log-sum-exp (B*H, Lq)
 //   backward   flash_attn_bwd_delta           D = rowsum(dout * out) (B*H, Lq)
-//              flash_attn_bwd_dkdv_e*         grid (ceil(Lk / R), B*H): dk, dv of R keys, looping over the queries
-//              flash_attn_bwd_dq_e*           grid (ceil(Lq / R), B*H): dq of R queries, looping over the keys
+//              Lk <= 128: flash_attn_bwd_e*   grid (1, B*H): dk, dv of all keys looping over the queries, and dq of
+//                                             each query tile from its dS kept in shared memory
+//              longer:    flash_attn_bwd_dkdv_e*  grid (ceil(Lk / R), B*H): dk, dv of R keys, looping over the queries
+//                         flash_attn_bwd_dq_e*    grid (ceil(Lq / R), B*H): dq of R queries, looping over the keys
 // R = 16 rows per warp x blockDim.x / 32 warps (1 to 8): the launcher gives a sequence of at most 128 one block of
 // just enough warps (L = 65: 5 warps, not two blocks of 64 rows of which the second holds one), longer ones 4 warps.
 // Tiles of the loops are cut to the 16 rows that hold the last valid one: products over rows past the sequence's end
 // are skipped, not computed on zeros.
-// The backward recomputes P from lse in both kernels and writes every gradient element exactly once: no atomics,
-// the same bits on every run.
+// The loops copy their next tile (cp.async, bf16 operands 16-byte aligned) while they compute the current one.
+// The backward recomputes P from lse and writes every gradient element exactly once: no atomics, the same bits on
+// every run.
 //
 // Masks: a BOOL tensor (true = not allowed) read through broadcast strides (mb, mh, mi, mj), e.g. a key-padding mask
 // (B, 1, 1, Lk) has mh = mi = 0. A query with no allowed key gets out 0, lse +inf (so P = 0 in the backward) and no
@@ -56,6 +59,7 @@ struct FlashParams {
     i64 vec;   // 1: every pointer 16-byte (bf16: 8-byte) aligned, every row stride a multiple of 4 (4-element loads)
     i64 bf16;  // 1: q, k, v, o, dout, dq, dk, dv are bf16; 0: fp32
     i64 causal;  // 1: query i sees no key j > i either (top-left aligned); tiles wholly above the diagonal are skipped
+    i64 async16;  // 1: bf16, every pointer 16-byte aligned, every stride a multiple of 8: tiles are copied with cp.async
 };
 
 // ---- tiny PTX helpers (no headers)
@@ -102,12 +106,31 @@ __device__ __forceinline__ void mma_bf16(float c[4], const u32 a[4], u32 b0, u32
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Asynchronous copies global -> shared (sm_80+, no registers in between); valid = false writes zeros. A thread's
+// copies since its last commit form a group; wait<N> returns when at most N of its groups are still in flight.
+__device__ __forceinline__ void cp_async16(u16* dst, const void* src, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(valid ? 4 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+
 // ---- fragments from a shared tile s[rows][LD] (bf16, row-major)
 
 // A operand: rows r0..r0+15, columns c0..c0+15 of s (the m16k16 block as the row-major A of mma).
 template <int LD>
 __device__ __forceinline__ void frag_a(u32 a[4], const u16* s, int r0, int c0, int lane) {
     ldsm_x4(a, smem_u32(s + (r0 + (lane & 15)) * LD + c0 + (lane >> 4) * 8));
+}
+
+// A operand: rows r0..r0+15, columns c0..c0+15 of the transpose of s (s holds A^T: A[r][c] = s[c][r]).
+template <int LD>
+__device__ __forceinline__ void frag_a_t(u32 a[4], const u16* s, int r0, int c0, int lane) {
+    int m = lane >> 3;
+    ldsm_x4_t(a, smem_u32(s + (c0 + (lane & 7) + (m >> 1) * 8) * LD + r0 + (m & 1) * 8));
 }
 
 // B operands of two n-tiles where B[k][n] = s[n][k] (s holds B transposed: K for q k^T): n = rows r0..r0+15 of s,
@@ -188,6 +211,23 @@ __device__ __forceinline__ void stage(u16* s, const Bhle& m, i64 b, i64 h, int r
             int c = c0 + u * step;
             if (c < total) *(uint2*)(s + (c / C4) * (E + FA_PAD) + (c % C4) * 4) = w[u];
         }
+    }
+}
+
+// stage's rows, as cp.async copies when P.async16 (the caller commits the group and waits for it), else through
+// registers (done on return).
+template <int E>
+__device__ __forceinline__ void load_tile(u16* s, const FlashParams& P, const Bhle& m, i64 b, i64 h, int r0, int fill, int n) {
+    if (P.async16 == 0) {
+        stage<E>(s, m, b, h, r0, fill, n, P.vec != 0, P.bf16 != 0);
+        return;
+    }
+    constexpr int C8 = E / 8;
+    const u16* base = (const u16*)m.p + b * m.sb + h * m.sh;
+    for (int c = threadIdx.x; c < fill * C8; c += blockDim.x) {
+        int r = c / C8, d = (c % C8) * 8;
+        bool valid = r0 + r < n;
+        cp_async16(s + r * (E + FA_PAD) + d, valid ? base + (i64)(r0 + r) * m.sl + d : base, valid);
     }
 }
 
@@ -274,7 +314,8 @@ __device__ __forceinline__ void store_rows(const Bhle& m, i64 b, i64 h, int row0
 // ------------------------------------------------------------------------------------------ forward
 
 // Block: BM = 16 x warps queries of one (b, h); warp w owns queries q0 + 16w .. q0 + 16w + 15 and loops over key
-// tiles of 64. Shared: Q [BM][E + 8], K, V [64][E + 8] bf16. Per warp and key tile: S (16 x 64) = Q K^T, online
+// tiles of 64. Shared: Q [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64 (one otherwise): the
+// copies of tile i + 1 are in flight while tile i is computed. Per warp and key tile: S (16 x 64) = Q K^T, online
 // softmax in fp32 (log2 units), O (16 x E) += P V with P rounded to bf16.
 template <int E>
 __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
@@ -282,8 +323,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     const int BM = (int)blockDim.x >> 1;
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sQ = fa_smem;
-    u16* sK = sQ + BM * LD;
-    u16* sV = sK + BN * LD;
+    u16* sKV = sQ + BM * LD;  // buffer i: K at sKV + 2 i BN LD, V after it
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
@@ -296,19 +336,28 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     i64 mrow[2];
     for (int r = 0; r < 2; r++) mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
 
-    stage<E>(sQ, P.q, b, h, q0, rows16(BM, q0, Lq), Lq, vec, bf);
-
     float o[E / 8][4];
 #pragma unroll
     for (int dt = 0; dt < E / 8; dt++) o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.0f;
     float m[2] = {-F_INF, -F_INF}, l[2] = {0.0f, 0.0f};
 
     const int kEnd = causal ? min(Lk, q0 + BM) : Lk;  // causal: keys past the block's last query are masked for all its rows
-    for (int k0 = 0; k0 < kEnd; k0 += BN) {
+    load_tile<E>(sQ, P, P.q, b, h, q0, rows16(BM, q0, Lq), Lq);
+    load_tile<E>(sKV, P, P.k, b, h, 0, rows16(BN, 0, kEnd), Lk);
+    load_tile<E>(sKV + BN * LD, P, P.v, b, h, 0, rows16(BN, 0, kEnd), Lk);
+    cp_async_commit();
+    for (int k0 = 0, it = 0; k0 < kEnd; k0 += BN, it++) {
         const int nk = rows16(BN, k0, kEnd);  // keys of the tile that products read
-        __syncthreads();  // the previous tile is consumed
-        stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
-        stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
+        const u16* sK = sKV + (it & 1) * 2 * BN * LD;
+        const u16* sV = sK + BN * LD;
+        __syncthreads();  // tile it - 1 is consumed: its buffer takes tile it + 1
+        if (k0 + BN < kEnd) {
+            u16* next = sKV + ((it + 1) & 1) * 2 * BN * LD;
+            load_tile<E>(next, P, P.k, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
+            load_tile<E>(next + BN * LD, P, P.v, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // tile it (and Q) is in
         __syncthreads();
         if (!active) continue;
 
@@ -444,19 +493,22 @@ extern "C" __global__ void flash_attn_bwd_delta(const FlashParams P, int E) {
 //   dv += (P^T Z) dout                                   (times dropout_scale at the end)
 //   dP^T = V dout^T, dS^T = P^T (Z dP^T dropout_scale - D)
 //   dk += dS^T Q                                         (times scale at the end)
-// Shared: K, V [BN][E + 8], Q, dout [BM][E + 8] bf16, lse log2e and D [BM] fp32.
-template <int E, int BM>
+// DQ (the block holds every key: Lk <= 128, one block per (b, h)): the warps also write dS^T to shared memory, and once
+// the tile's dS^T is whole, dq of its queries = dS K (times scale) with warps owning 16 queries each, stored at once:
+// the backward is one kernel, with no second pass that recomputes S and dP.
+// Shared: K, V [BN][E + 8], (DQ) dS^T [BN][BM + 8], then Q, dout [BM][E + 8] bf16 and lse, D [BM] fp32 in two buffers
+// when Lq > BM (one otherwise): the copies of query tile i + 1 are in flight while tile i is computed.
+template <int E, int BM, bool DQ>
 __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
-    constexpr int LD = E + FA_PAD;
-    const int BN = (int)blockDim.x >> 1;
+    constexpr int LD = E + FA_PAD, LDT = BM + FA_PAD;
+    const int BN = (int)blockDim.x >> 1, nw = (int)blockDim.x >> 5;
+    const int Lq = (int)P.Lq, Lk = (int)P.Lk, nbuf = Lq > BM ? 2 : 1;
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sK = fa_smem;
     u16* sV = sK + BN * LD;
-    u16* sQ = sV + BN * LD;
-    u16* sO = sQ + BM * LD;  // dout
-    float* sL = (float*)(sO + BM * LD);
-    float* sD = sL + BM;
-    const int Lq = (int)P.Lq, Lk = (int)P.Lk;
+    u16* sT = sV + BN * LD;                // DQ: dS^T
+    u16* sQO = sT + (DQ ? BN * LDT : 0);   // buffer i: Q at sQO + 2 i BM LD, dout after it
+    float* sLD = (float*)(sQO + nbuf * 2 * BM * LD);  // buffer i: lse at sLD + 2 i BM, D after it
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int k0 = blockIdx.x * BN, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
@@ -466,9 +518,24 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const int keys[2] = {key0 + g, key0 + g + 8};
     const i64 mbh = b * P.mb + h * P.mh;
 
-    const int nk = rows16(BN, k0, Lk);
-    stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
-    stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
+    // Q, dout, lse and D of the queries [q0, q0 + BM) into buffer i (rows past Lq: zeros)
+    auto load_queries = [&](int i, int q0) {
+        u16* q = sQO + i * 2 * BM * LD;
+        float* ld = sLD + i * 2 * BM;
+        load_tile<E>(q, P, P.q, b, h, q0, rows16(BM, q0, Lq), Lq);
+        load_tile<E>(q + BM * LD, P, P.dout, b, h, q0, rows16(BM, q0, Lq), Lq);
+        for (int r = threadIdx.x; r < BM; r += blockDim.x) {
+            bool in = q0 + r < Lq;
+            cp_async4(ld + r, in ? P.lse + bh * Lq + q0 + r : P.lse, in);
+            cp_async4(ld + BM + r, in ? P.delta + bh * Lq + q0 + r : P.delta, in);
+        }
+    };
+
+    const int nk = rows16(BN, k0, Lk), qStart = causal ? k0 / BM * BM : 0;  // causal: queries before k0 see none of these keys
+    load_tile<E>(sK, P, P.k, b, h, k0, nk, Lk);
+    load_tile<E>(sV, P, P.v, b, h, k0, nk, Lk);
+    if (qStart < Lq) load_queries(0, qStart);
+    cp_async_commit();
 
     float dk[E / 8][4], dv[E / 8][4];
 #pragma unroll
@@ -477,118 +544,149 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
         dv[dt][0] = dv[dt][1] = dv[dt][2] = dv[dt][3] = 0.0f;
     }
 
-    for (int q0 = causal ? k0 / BM * BM : 0; q0 < Lq; q0 += BM) {  // causal: queries before k0 see none of these keys
+    for (int q0 = qStart, it = 0; q0 < Lq; q0 += BM, it++) {
         const int nq = rows16(BM, q0, Lq);  // queries of the tile that products read
+        const u16* sQ = sQO + (it & 1) * 2 * BM * LD;
+        const u16* sO = sQ + BM * LD;  // dout
+        const float* sL = sLD + (it & 1) * 2 * BM;
+        const float* sD = sL + BM;
+        __syncthreads();  // tile it - 1 (and its dS^T) is consumed: its buffer takes tile it + 1
+        if (q0 + BM < Lq) load_queries((it + 1) & 1, q0 + BM);
+        cp_async_commit();
+        cp_async_wait<1>();  // tile it (and K, V) is in
         __syncthreads();
-        stage<E>(sQ, P.q, b, h, q0, nq, Lq, vec, bf);
-        stage<E>(sO, P.dout, b, h, q0, nq, Lq, vec, bf);
-        for (int i = threadIdx.x; i < BM; i += blockDim.x) {
-            bool in = q0 + i < Lq;
-            sL[i] = in ? P.lse[bh * Lq + q0 + i] * LOG2E : F_INF;  // +inf: P = 0
-            sD[i] = in ? P.delta[bh * Lq + q0 + i] : 0.0f;
-        }
-        __syncthreads();
-        if (!active) continue;
+        if (active) {
+            // S^T (16 keys x BM queries) = K Q^T
+            float p[BM / 8][4];
+#pragma unroll
+            for (int nt = 0; nt < BM / 8; nt++) p[nt][0] = p[nt][1] = p[nt][2] = p[nt][3] = 0.0f;
+#pragma unroll
+            for (int kc = 0; kc < E / 16; kc++) {
+                u32 a[4];
+                frag_a<LD>(a, sK, 16 * warp, 16 * kc, lane);
+#pragma unroll
+                for (int nt = 0; nt < BM / 8; nt += 2) {
+                    if (8 * nt >= nq) break;
+                    u32 bb[4];
+                    frag_b_nk<LD>(bb, sQ, 8 * nt, 16 * kc, lane);
+                    mma_bf16(p[nt], a, bb[0], bb[1]);
+                    mma_bf16(p[nt + 1], a, bb[2], bb[3]);
+                }
+            }
+            // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`. The forward's keep
+            // word of a query holds the warp's 16 keys (key0 is a multiple of 16): one load per query.
+            u32 kept = 0;
+#pragma unroll
+            for (int nt = 0; nt < BM / 8; nt++) {
+                u32 kw[2];
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    int query = q0 + 8 * nt + 2 * t + c;
+                    kw[c] = dropout && query < Lq ? keep_row(P, bh, query)[key0 >> 5] : ~0u;
+                }
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    int qi = 8 * nt + 2 * t + (e & 1), query = q0 + qi, key = keys[e >> 1];
+                    bool off = key >= Lk || query >= Lq || (causal && key > query)
+                               || (P.mask != nullptr && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
+                    float x = off ? 0.0f : exp2_fast(p[nt][e] * sl2 - sL[qi] * LOG2E);
+                    p[nt][e] = x;
+                    if (!off && (kw[e & 1] >> (key & 31)) & 1u) kept |= 1u << (4 * nt + e);
+                }
+            }
 
-        // S^T (16 keys x BM queries) = K Q^T
-        float p[BM / 8][4];
+            // dv += (P^T Z) dout: k = the tile's queries, 16 at a time
 #pragma unroll
-        for (int nt = 0; nt < BM / 8; nt++) p[nt][0] = p[nt][1] = p[nt][2] = p[nt][3] = 0.0f;
+            for (int kc = 0; kc < BM / 16; kc++) {
+                if (16 * kc >= nq) break;
+                float z0[4], z1[4];
 #pragma unroll
-        for (int kc = 0; kc < E / 16; kc++) {
-            u32 a[4];
-            frag_a<LD>(a, sK, 16 * warp, 16 * kc, lane);
+                for (int e = 0; e < 4; e++) {
+                    z0[e] = (kept >> (4 * (2 * kc) + e)) & 1 ? p[2 * kc][e] : 0.0f;
+                    z1[e] = (kept >> (4 * (2 * kc + 1) + e)) & 1 ? p[2 * kc + 1][e] : 0.0f;
+                }
+                u32 a[4];
+                frag_a_from_acc(a, z0, z1);
 #pragma unroll
-            for (int nt = 0; nt < BM / 8; nt += 2) {
-                if (8 * nt >= nq) break;
-                u32 bb[4];
-                frag_b_nk<LD>(bb, sQ, 8 * nt, 16 * kc, lane);
-                mma_bf16(p[nt], a, bb[0], bb[1]);
-                mma_bf16(p[nt + 1], a, bb[2], bb[3]);
+                for (int dt = 0; dt < E / 8; dt += 2) {
+                    u32 bb[4];
+                    frag_b_kn<LD>(bb, sO, 16 * kc, 8 * dt, lane);
+                    mma_bf16(dv[dt], a, bb[0], bb[1]);
+                    mma_bf16(dv[dt + 1], a, bb[2], bb[3]);
+                }
             }
-        }
-        // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`. The forward's keep
-        // word of a query holds the warp's 16 keys (key0 is a multiple of 16): one load per query.
-        u32 kept = 0;
-#pragma unroll
-        for (int nt = 0; nt < BM / 8; nt++) {
-            u32 kw[2];
-#pragma unroll
-            for (int c = 0; c < 2; c++) {
-                int query = q0 + 8 * nt + 2 * t + c;
-                kw[c] = dropout && query < Lq ? keep_row(P, bh, query)[key0 >> 5] : ~0u;
-            }
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int qi = 8 * nt + 2 * t + (e & 1), query = q0 + qi, key = keys[e >> 1];
-                bool off = key >= Lk || query >= Lq || (causal && key > query)
-                           || (P.mask != nullptr && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
-                float x = off ? 0.0f : exp2_fast(p[nt][e] * sl2 - sL[qi]);
-                p[nt][e] = x;
-                if (!off && (kw[e & 1] >> (key & 31)) & 1u) kept |= 1u << (4 * nt + e);
-            }
-        }
 
-        // dv += (P^T Z) dout: k = the tile's queries, 16 at a time
+            // dP^T (16 keys x BM queries) = V dout^T
+            float dp[BM / 8][4];
 #pragma unroll
-        for (int kc = 0; kc < BM / 16; kc++) {
-            if (16 * kc >= nq) break;
-            float z0[4], z1[4];
+            for (int nt = 0; nt < BM / 8; nt++) dp[nt][0] = dp[nt][1] = dp[nt][2] = dp[nt][3] = 0.0f;
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                z0[e] = (kept >> (4 * (2 * kc) + e)) & 1 ? p[2 * kc][e] : 0.0f;
-                z1[e] = (kept >> (4 * (2 * kc + 1) + e)) & 1 ? p[2 * kc + 1][e] : 0.0f;
+            for (int kc = 0; kc < E / 16; kc++) {
+                u32 a[4];
+                frag_a<LD>(a, sV, 16 * warp, 16 * kc, lane);
+#pragma unroll
+                for (int nt = 0; nt < BM / 8; nt += 2) {
+                    if (8 * nt >= nq) break;
+                    u32 bb[4];
+                    frag_b_nk<LD>(bb, sO, 8 * nt, 16 * kc, lane);
+                    mma_bf16(dp[nt], a, bb[0], bb[1]);
+                    mma_bf16(dp[nt + 1], a, bb[2], bb[3]);
+                }
             }
-            u32 a[4];
-            frag_a_from_acc(a, z0, z1);
+            // dS^T = P^T (Z dP^T dropout_scale - D), in place of dp
 #pragma unroll
-            for (int dt = 0; dt < E / 8; dt += 2) {
-                u32 bb[4];
-                frag_b_kn<LD>(bb, sO, 16 * kc, 8 * dt, lane);
-                mma_bf16(dv[dt], a, bb[0], bb[1]);
-                mma_bf16(dv[dt + 1], a, bb[2], bb[3]);
+            for (int nt = 0; nt < BM / 8; nt++) {
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    float z = (kept >> (4 * nt + e)) & 1 ? dp[nt][e] * dscale : 0.0f;
+                    dp[nt][e] = p[nt][e] * (z - sD[8 * nt + 2 * t + (e & 1)]);
+                }
             }
-        }
+            if (DQ) {  // dS^T rows = the warp's keys (k0 = 0), bf16 pairs of adjacent queries
+#pragma unroll
+                for (int nt = 0; nt < BM / 8; nt++) {
+#pragma unroll
+                    for (int r = 0; r < 2; r++) {
+                        *(u32*)(sT + (16 * warp + g + 8 * r) * LDT + 8 * nt + 2 * t) = pack_bf16(dp[nt][2 * r], dp[nt][2 * r + 1]);
+                    }
+                }
+            }
 
-        // dP^T (16 keys x BM queries) = V dout^T
-        float dp[BM / 8][4];
+            // dk += dS^T Q
 #pragma unroll
-        for (int nt = 0; nt < BM / 8; nt++) dp[nt][0] = dp[nt][1] = dp[nt][2] = dp[nt][3] = 0.0f;
+            for (int kc = 0; kc < BM / 16; kc++) {
+                if (16 * kc >= nq) break;
+                u32 a[4];
+                frag_a_from_acc(a, dp[2 * kc], dp[2 * kc + 1]);
 #pragma unroll
-        for (int kc = 0; kc < E / 16; kc++) {
-            u32 a[4];
-            frag_a<LD>(a, sV, 16 * warp, 16 * kc, lane);
-#pragma unroll
-            for (int nt = 0; nt < BM / 8; nt += 2) {
-                if (8 * nt >= nq) break;
-                u32 bb[4];
-                frag_b_nk<LD>(bb, sO, 8 * nt, 16 * kc, lane);
-                mma_bf16(dp[nt], a, bb[0], bb[1]);
-                mma_bf16(dp[nt + 1], a, bb[2], bb[3]);
+                for (int dt = 0; dt < E / 8; dt += 2) {
+                    u32 bb[4];
+                    frag_b_kn<LD>(bb, sQ, 16 * kc, 8 * dt, lane);
+                    mma_bf16(dk[dt], a, bb[0], bb[1]);
+                    mma_bf16(dk[dt + 1], a, bb[2], bb[3]);
+                }
             }
         }
-        // dS^T = P^T (Z dP^T dropout_scale - D), in place of dp
+        if (DQ) {
+            // dq (16 queries x E) = dS K over all the block's keys: k = keys 16 at a time, dS from the transposed tile
+            __syncthreads();
+            const float f[2] = {(float)P.scale, (float)P.scale};
+            for (int rg = warp; 16 * rg < nq; rg += nw) {
+                float dq[E / 8][4];
 #pragma unroll
-        for (int nt = 0; nt < BM / 8; nt++) {
+                for (int dt = 0; dt < E / 8; dt++) dq[dt][0] = dq[dt][1] = dq[dt][2] = dq[dt][3] = 0.0f;
+                for (int kc = 0; 16 * kc < nk; kc++) {
+                    u32 a[4];
+                    frag_a_t<LDT>(a, sT, 16 * rg, 16 * kc, lane);
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                float z = (kept >> (4 * nt + e)) & 1 ? dp[nt][e] * dscale : 0.0f;
-                dp[nt][e] = p[nt][e] * (z - sD[8 * nt + 2 * t + (e & 1)]);
-            }
-        }
-
-        // dk += dS^T Q
-#pragma unroll
-        for (int kc = 0; kc < BM / 16; kc++) {
-            if (16 * kc >= nq) break;
-            u32 a[4];
-            frag_a_from_acc(a, dp[2 * kc], dp[2 * kc + 1]);
-#pragma unroll
-            for (int dt = 0; dt < E / 8; dt += 2) {
-                u32 bb[4];
-                frag_b_kn<LD>(bb, sQ, 16 * kc, 8 * dt, lane);
-                mma_bf16(dk[dt], a, bb[0], bb[1]);
-                mma_bf16(dk[dt + 1], a, bb[2], bb[3]);
+                    for (int dt = 0; dt < E / 8; dt += 2) {
+                        u32 bb[4];
+                        frag_b_kn<LD>(bb, sK, 16 * kc, 8 * dt, lane);
+                        mma_bf16(dq[dt], a, bb[0], bb[1]);
+                        mma_bf16(dq[dt + 1], a, bb[2], bb[3]);
+                    }
+                }
+                store_rows<E>(P.dq, b, h, q0 + 16 * rg, Lq, dq, f, vec, bf, lane);
             }
         }
     }
@@ -598,13 +696,17 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     store_rows<E>(P.dv, b, h, key0, Lk, dv, fv, vec, bf, lane);
 }
 
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64>(P); }
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e64(const FlashParams P) { flash_bwd_dkdv<64, 64>(P); }
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e128(const FlashParams P) { flash_bwd_dkdv<128, 32>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64, false>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e64(const FlashParams P) { flash_bwd_dkdv<64, 64, false>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e128(const FlashParams P) { flash_bwd_dkdv<128, 32, false>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e32(const FlashParams P) { flash_bwd_dkdv<32, 64, true>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e64(const FlashParams P) { flash_bwd_dkdv<64, 64, true>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e128(const FlashParams P) { flash_bwd_dkdv<128, 32, true>(P); }
 
 // dq of BM = 16 x warps queries of one (b, h): warp w owns queries q0 + 16w .. + 15 and loops over key tiles of 64:
 //   S = Q K^T, P = exp2(S scale log2e - lse log2e), dP = dout V^T, dS = P (Z dP dropout_scale - D), dq += dS K
-// (times scale at the end). Shared: Q, dout [BM][E + 8], K, V [64][E + 8] bf16.
+// (times scale at the end). Shared: Q, dout [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64, as in
+// the forward. Used when Lk > 128; shorter keys take flash_attn_bwd_e*, which computes dq beside dk and dv.
 template <int E>
 __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     constexpr int BN = 64, LD = E + FA_PAD;
@@ -612,8 +714,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sQ = fa_smem;
     u16* sO = sQ + BM * LD;  // dout
-    u16* sK = sO + BM * LD;
-    u16* sV = sK + BN * LD;
+    u16* sKV = sO + BM * LD;  // buffer i: K at sKV + 2 i BN LD, V after it
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
@@ -631,20 +732,28 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         dd[r] = in ? P.delta[bh * Lq + rows[r]] : 0.0f;
     }
 
-    const int nq = rows16(BM, q0, Lq);
-    stage<E>(sQ, P.q, b, h, q0, nq, Lq, vec, bf);
-    stage<E>(sO, P.dout, b, h, q0, nq, Lq, vec, bf);
-
     float dq[E / 8][4];
 #pragma unroll
     for (int dt = 0; dt < E / 8; dt++) dq[dt][0] = dq[dt][1] = dq[dt][2] = dq[dt][3] = 0.0f;
 
-    const int kEnd = causal ? min(Lk, q0 + BM) : Lk;  // as in the forward
-    for (int k0 = 0; k0 < kEnd; k0 += BN) {
+    const int nq = rows16(BM, q0, Lq), kEnd = causal ? min(Lk, q0 + BM) : Lk;  // kEnd: as in the forward
+    load_tile<E>(sQ, P, P.q, b, h, q0, nq, Lq);
+    load_tile<E>(sO, P, P.dout, b, h, q0, nq, Lq);
+    load_tile<E>(sKV, P, P.k, b, h, 0, rows16(BN, 0, kEnd), Lk);
+    load_tile<E>(sKV + BN * LD, P, P.v, b, h, 0, rows16(BN, 0, kEnd), Lk);
+    cp_async_commit();
+    for (int k0 = 0, it = 0; k0 < kEnd; k0 += BN, it++) {
         const int nk = rows16(BN, k0, kEnd);
-        __syncthreads();
-        stage<E>(sK, P.k, b, h, k0, nk, Lk, vec, bf);
-        stage<E>(sV, P.v, b, h, k0, nk, Lk, vec, bf);
+        const u16* sK = sKV + (it & 1) * 2 * BN * LD;
+        const u16* sV = sK + BN * LD;
+        __syncthreads();  // tile it - 1 is consumed: its buffer takes tile it + 1
+        if (k0 + BN < kEnd) {
+            u16* next = sKV + ((it + 1) & 1) * 2 * BN * LD;
+            load_tile<E>(next, P, P.k, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
+            load_tile<E>(next + BN * LD, P, P.v, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // tile it (and Q, dout) is in
         __syncthreads();
         if (!active) continue;
 
