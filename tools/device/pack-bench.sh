@@ -59,7 +59,7 @@ chmod +x "$STAGE/java.sh" "$STAGE/t4j" "$STAGE/cuda-tests.sh"
 # uncompressed runtime + xz: 28 MB instead of 39 MB with jlink's zip and gzip (the carried folder has a 64 MiB budget)
 rm -f "$DEST/pack.tgz"
 tar cf - -C "$(dirname "$STAGE")" pack | xz -9 -T2 > "$DEST/pack.tar.xz"
-cp bench/python/torch_bench.py bench/python/torch_profile.py bench/python/torch_cpu_vit.py bench/gpu-bench.sh tools/device/bench-session.sh "$DEST/"
+cp bench/python/torch_bench.py bench/python/torch_profile.py bench/python/torch_cpu_vit.py bench/gpu-bench.sh tools/device/bench-session.sh tools/device/ncu-kernels.sh "$DEST/"
 if [ -n "${DATA:-}" ]; then
   # IDX files recompressed with xz (the device unpacks them to raw IDX): 27 MB instead of 31 MB
   mkdir -p "$DEST/data"

@@ -852,11 +852,6 @@ public final class CudaBackend implements Backend {
         return p != null ? !p.equals("false") : !"0".equals(System.getenv(variable));
     }
 
-    /** A kernel not yet run on a GPU: off unless the system property is "true" or the variable is "1". */
-    private static boolean optIn(String property, String variable) {
-        return Boolean.getBoolean(property) || "1".equals(System.getenv(variable));
-    }
-
     /** Cross-entropy without a log-softmax tensor (softmax.cu): a block per row, the backward reads the logits again. */
     private final class CrossEntropy implements NnOps.CrossEntropyKernel {
         @Override
@@ -927,13 +922,13 @@ public final class CudaBackend implements Backend {
         }
 
         /**
-         * Causal attention as a flag (tiles above the diagonal skipped, no mask read): opt-in with
-         * {@code -Dt4j.cuda.flashCausal=true} or {@code T4J_CUDA_FLASH_CAUSAL=1} until {@code FlashAttentionCudaTest}'s
-         * causal cases have passed on a GPU (written without one); otherwise the causal mask is read as any mask.
+         * Causal attention as a flag (tiles above the diagonal skipped, no mask read; passed on an H100:
+         * {@code FlashAttentionCudaTest}), on unless switched off with {@code -Dt4j.cuda.flashCausal=false} or
+         * {@code T4J_CUDA_FLASH_CAUSAL=0}; then the causal mask is read as any mask.
          */
         @Override
         public boolean supportsCausal() {
-            return optIn("t4j.cuda.flashCausal", "T4J_CUDA_FLASH_CAUSAL");
+            return switchedOn("t4j.cuda.flashCausal", "T4J_CUDA_FLASH_CAUSAL");
         }
 
         /** Tile buffers of a loop over {@code l} rows in tiles of {@code tile}: two (copy one, compute the other) if it has several. */

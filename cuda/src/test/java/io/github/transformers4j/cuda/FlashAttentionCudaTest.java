@@ -30,7 +30,7 @@ class FlashAttentionCudaTest {
     @org.junit.jupiter.api.BeforeAll
     static void enableFlash() { // on whatever T4J_CUDA_FLASH_ATTENTION says (CudaBackend.flashAttentionEnabled)
         System.setProperty("t4j.cuda.flashAttention", "true");
-        System.setProperty("t4j.cuda.flashCausal", "true"); // opt-in until these tests have passed on a GPU
+        System.setProperty("t4j.cuda.flashCausal", "true"); // whatever T4J_CUDA_FLASH_CAUSAL says
     }
 
     @org.junit.jupiter.api.AfterAll

@@ -99,7 +99,7 @@ class KernelsCompileTest {
                 r.cubin() ? "cubin" : "PTX", ms, r.log().isBlank() ? "" : "; NVRTC log:\n" + r.log().strip());
     }
 
-    private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(");
+    private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (?:(?:__launch_bounds__|__maxnreg__)\\([^)]*\\) )?(\\w+)\\(");
 
     /** Kernels declared with a literal name (macro-made names, with ##, are left out). */
     static List<String> plainKernelNames(String source) {
