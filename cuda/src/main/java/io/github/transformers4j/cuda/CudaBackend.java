@@ -671,9 +671,13 @@ public final class CudaBackend implements Backend {
                 .ptr(ptr(x)).ptr(ptr(w)).ptr(ptr(b)).f64(eps).ptr(ptr(y)).ptr(ptr(mean)).ptr(ptr(rstd)).i64(rows).i64(d));
     }
 
-    /** Rows of at most 1024: a warp per row, 4 rows per block (layernorm.cu's *_warp kernels); longer rows a block each. */
+    /**
+     * Rows of at most 1024: a warp per row holding it in registers, 4 rows per block (layernorm.cu's *_warp kernels, sized
+     * to 256, 512 or 1024 elements); longer rows a block each.
+     */
     private void launchLayerNormRows(String kernel, String sfx, long rows, long d, KernelArgs args) {
-        if (d <= 1024) fn("layernorm.cu", kernel + "warp_" + sfx).launch(stream, (int) Math.min(Math.ceilDiv(rows, 4), 1 << 20), 128, 0, args);
+        String warp = d <= 256 ? "warp8_" : d <= 512 ? "warp16_" : "warp_";
+        if (d <= 1024) fn("layernorm.cu", kernel + warp + sfx).launch(stream, (int) Math.min(Math.ceilDiv(rows, 4), 1 << 20), 128, 0, args);
         else launchRows("layernorm.cu", kernel + sfx, rows, d, args);
     }
 

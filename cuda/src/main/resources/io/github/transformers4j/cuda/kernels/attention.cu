@@ -476,7 +476,7 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     store_rows<E>(P.o, b, h, row0, Lq, o, f, vec, bf, lane);
 }
 
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
+extern "C" __global__ void __maxnreg__(128) flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
 // E = 64 (the harness's workloads) under register caps: the register file is 16K per scheduler, so ptxas's own choice for
 // these kernels (156-207 registers) left 2 or 3 warps per scheduler; 128 leave 4, 168 leave 3, without spilling.
 extern "C" __global__ void __maxnreg__(128) flash_attn_fwd_e64(const FlashParams P) { flash_fwd<64>(P); }
@@ -744,10 +744,10 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     store_rows<E>(P.dv, b, h, key0, Lk, dv, fv, vec, bf, lane);
 }
 
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64, false>(P); }
+extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dkdv_e32(const FlashParams P) { flash_bwd_dkdv<32, 64, false>(P); }
 extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dkdv_e64(const FlashParams P) { flash_bwd_dkdv<64, 64, false>(P); }
 extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dkdv_e128(const FlashParams P) { flash_bwd_dkdv<128, 32, false>(P); }
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e32(const FlashParams P) { flash_bwd_dkdv<32, 64, true>(P); }
+extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_e32(const FlashParams P) { flash_bwd_dkdv<32, 64, true>(P); }
 extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_e64(const FlashParams P) { flash_bwd_dkdv<64, 64, true>(P); }
 extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e128(const FlashParams P) { flash_bwd_dkdv<128, 32, true>(P); }
 
@@ -875,6 +875,6 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     store_rows<E>(P.dq, b, h, row0, Lq, dq, f, vec, bf, lane);
 }
 
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
+extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
 extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dq_e64(const FlashParams P) { flash_bwd_dq<64>(P); }
 extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e128(const FlashParams P) { flash_bwd_dq<128>(P); }

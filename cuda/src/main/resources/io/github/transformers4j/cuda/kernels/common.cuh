@@ -28,19 +28,23 @@ enum { DT_F32, DT_F64, DT_BF16, DT_F16, DT_I64, DT_I32, DT_U8, DT_BOOL };
 // FOR_EACH in rounds of UNROLL elements per thread (i, i + step, ..., coalesced across the threads): every load of a
 // round is issued before its first store. Out may alias an input, so the compiler cannot hoist later loads above
 // earlier stores by itself; without this a thread keeps one 2- or 4-byte load in flight, and a memory-bound kernel
-// reaches a third of the bandwidth. load(i) returns a V, store(i, v) finishes element i.
+// reaches a third of the bandwidth. The last round is the same with its elements past n left out (an element at a
+// time, the capped grid's threads spent up to 7 memory latencies there). load(i) returns a V, store(i, v) finishes
+// element i.
 template <typename V, typename Load, typename Store>
 __device__ __forceinline__ void for_each_unrolled(i64 n, Load load, Store store) {
     const i64 step = (i64)gridDim.x * blockDim.x;
-    i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x;
-    for (; i + (UNROLL - 1) * step < n; i += UNROLL * step) {
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += UNROLL * step) {
         V v[UNROLL];
 #pragma unroll
-        for (int u = 0; u < UNROLL; u++) v[u] = load(i + u * step);
+        for (int u = 0; u < UNROLL; u++) {
+            if (i + u * step < n) v[u] = load(i + u * step);
+        }
 #pragma unroll
-        for (int u = 0; u < UNROLL; u++) store(i + u * step, v[u]);
+        for (int u = 0; u < UNROLL; u++) {
+            if (i + u * step < n) store(i + u * step, v[u]);
+        }
     }
-    for (; i < n; i += step) store(i, load(i));
 }
 
 // A strided view of up to MAX_DIMS dims for up to 4 tensors of one shape (dims collapsed on the Java side).
@@ -61,9 +65,13 @@ __device__ __forceinline__ void offsets(const Layout& L, i64 i, i64* off) {
         for (int t = 0; t < NT; t++) off[t] = i * L.stride[t][0];
         return;
     }
+    // the dims unrolled with constant indices: a loop indexing L by a variable made every thread copy the whole
+    // Layout (328 bytes) from the parameters to its stack first
     if (i < 0x80000000LL) {  // 32-bit division is several times cheaper than 64-bit
         u32 j = (u32)i;
-        for (int d = (int)L.ndim - 1; d >= 0; d--) {
+#pragma unroll
+        for (int d = MAX_DIMS - 1; d >= 0; d--) {
+            if (d >= L.ndim) continue;
             u32 s = (u32)L.shape[d];
             u32 q = j / s, r = j - q * s;
             j = q;
@@ -72,7 +80,9 @@ __device__ __forceinline__ void offsets(const Layout& L, i64 i, i64* off) {
         }
         return;
     }
-    for (int d = (int)L.ndim - 1; d >= 0; d--) {
+#pragma unroll
+    for (int d = MAX_DIMS - 1; d >= 0; d--) {
+        if (d >= L.ndim) continue;
         i64 s = L.shape[d];
         i64 q = i / s, r = i - q * s;
         i = q;

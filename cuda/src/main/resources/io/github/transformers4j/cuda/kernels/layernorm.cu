@@ -1,7 +1,7 @@
 // Layer norm over the last dim, forward and backward (llm.c's layernorm_forward / layernorm_backward split in
 // kernels). x, y, gy, gx [rows, D]; mean, rstd [rows] (in x's dtype); w, b, gw, gb [D] (w, b may be null).
-// One warp per row for rows of at most 1024 (the *_warp kernels: warp shuffles, no __syncthreads), else one block per
-// row, for the row-wise parts; gw/gb are column sums over rows done in chunks of rows whose partials are combined in
+// One warp per row for rows of at most 1024 (the *_warp kernels: warp shuffles, no __syncthreads, the row held in
+// registers), else one block per row, for the row-wise parts; gw/gb are column sums over rows done in chunks of rows whose partials are combined in
 // chunk order (deterministic, no atomics). Statistics accumulate in double.
 #include "common.cuh"
 
@@ -59,6 +59,101 @@ __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp
             if (w) v *= Ty<DT>::ld(w, k);
             if (b) v += Ty<DT>::ld(b, k);
             Ty<DT>::st(y, base + k, v);
+        }
+    }
+}
+
+// The warp kernels keep a row in registers, N elements per lane (D <= 32 N: *_warp8 to 256, *_warp16 to 512, *_warp
+// to 1024): each input is read once, not once per pass over the row (the same operations in the same order as the
+// block kernels, so the same bits).
+template <int DT, int N>
+__device__ __forceinline__ void layernorm_forward_warp(const void* xp, const void* wp, const void* bp, double eps, void* yp,
+                                                       void* meanp, void* rstdp, i64 rows, i64 D) {
+    const RowGroup<true> g;
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    const S* x = (const S*)xp;
+    const S* w = (const S*)wp;
+    const S* b = (const S*)bp;
+    S* y = (S*)yp;
+    for (i64 r = g.first; r < rows; r += g.step) {
+        const i64 base = r * D;
+        C xv[N];
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            i64 k = g.lane + 32 * u;
+            if (k < D) xv[u] = Ty<DT>::ld(x, base + k);
+        }
+        double sum = 0;
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            if (g.lane + 32 * u < D) sum += (double)xv[u];
+        }
+        double mu = warp_sum(sum) / (double)D;
+        double sq = 0;
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            if (g.lane + 32 * u < D) {
+                double c = (double)xv[u] - mu;
+                sq += c * c;
+            }
+        }
+        double rs = 1.0 / ::sqrt(warp_sum(sq) / (double)D + eps);
+        if (g.lane == 0) {
+            Ty<DT>::st((S*)meanp, r, (C)mu);
+            Ty<DT>::st((S*)rstdp, r, (C)rs);
+        }
+        C muc = (C)mu, rsc = (C)rs;
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            i64 k = g.lane + 32 * u;
+            if (k >= D) continue;
+            C v = (xv[u] - muc) * rsc;
+            if (w) v *= Ty<DT>::ld(w, k);
+            if (b) v += Ty<DT>::ld(b, k);
+            Ty<DT>::st(y, base + k, v);
+        }
+    }
+}
+
+template <int DT, int N>
+__device__ __forceinline__ void layernorm_backward_warp(const void* gyp, const void* xp, const void* wp, const void* meanp,
+                                                        const void* rstdp, void* gxp, i64 rows, i64 D) {
+    const RowGroup<true> grp;
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    const S* gy = (const S*)gyp;
+    const S* x = (const S*)xp;
+    const S* w = (const S*)wp;
+    S* gx = (S*)gxp;
+    for (i64 r = grp.first; r < rows; r += grp.step) {
+        const i64 base = r * D;
+        C mu = Ty<DT>::ld((const S*)meanp, r), rs = Ty<DT>::ld((const S*)rstdp, r);
+        C gv[N], xh[N];  // g = gy * w and xhat
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            i64 k = grp.lane + 32 * u;
+            if (k < D) {
+                gv[u] = Ty<DT>::ld(gy, base + k);
+                xh[u] = Ty<DT>::ld(x, base + k);
+            }
+        }
+        double s1 = 0, s2 = 0;
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            i64 k = grp.lane + 32 * u;
+            if (k >= D) continue;
+            gv[u] = gv[u] * (w ? Ty<DT>::ld(w, k) : C(1));
+            xh[u] = (xh[u] - mu) * rs;
+            s1 += (double)gv[u];
+            s2 += (double)gv[u] * (double)xh[u];
+        }
+        C m1 = (C)(warp_sum(s1) / (double)D);
+        C m2 = (C)(warp_sum(s2) / (double)D);
+#pragma unroll
+        for (int u = 0; u < N; u++) {
+            i64 k = grp.lane + 32 * u;
+            if (k < D) Ty<DT>::st(gx, base + k, rs * (gv[u] - m1 - xh[u] * m2));
         }
     }
 }
@@ -144,9 +239,13 @@ __device__ __forceinline__ void layernorm_backward_wb_finish(const double* parti
 
 #define LAYERNORM_KERNELS(name, DT) \
     extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT, false>(x, w, b, eps, y, mean, rstd, rows, D); } \
-    extern "C" __global__ void layernorm_forward_warp_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT, true>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_forward_warp8_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 8>(x, w, b, eps, y, mean, rstd, rows, D); } \
+extern "C" __global__ void layernorm_forward_warp16_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 16>(x, w, b, eps, y, mean, rstd, rows, D); } \
+extern "C" __global__ void layernorm_forward_warp_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 32>(x, w, b, eps, y, mean, rstd, rows, D); } \
     extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT, false>(gy, x, w, mean, rstd, gx, rows, D); } \
-    extern "C" __global__ void layernorm_backward_warp_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT, true>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_backward_warp8_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 8>(gy, x, w, mean, rstd, gx, rows, D); } \
+extern "C" __global__ void layernorm_backward_warp16_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 16>(gy, x, w, mean, rstd, gx, rows, D); } \
+extern "C" __global__ void layernorm_backward_warp_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 32>(gy, x, w, mean, rstd, gx, rows, D); } \
     extern "C" __global__ void layernorm_backward_wb_##name(const void* gy, const void* x, const void* mean, const void* rstd, double* partial, i64 rows, i64 D, i64 chunk, i64 chunks) { layernorm_backward_wb<DT>(gy, x, mean, rstd, partial, rows, D, chunk, chunks); } \
     extern "C" __global__ void layernorm_backward_wb_finish_##name(const double* partial, i64 D, i64 chunks, void* gw, void* gb) { layernorm_backward_wb_finish<DT>(partial, D, chunks, gw, gb); }
 LAYERNORM_KERNELS(f32, DT_F32)
