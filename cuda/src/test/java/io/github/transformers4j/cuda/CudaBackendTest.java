@@ -156,6 +156,22 @@ class CudaBackendTest {
         }
     }
 
+    /** The warp kernels hold a row in registers, sized for rows of 256, 512 and 1024: each size, full and partial. */
+    @Test
+    void layerNormWarpKernelsOfEveryRowSizeMatchTheCpu() {
+        for (int d : new int[] {1, 40, 256, 300, 512, 700, 1024}) {
+            Tensor x = randn(40 + d, 37, d), w = randn(41 + d, d), b = randn(42 + d, d), gy = randn(43 + d, 37, d);
+            same("layerNorm d=" + d, t -> NnOps.layerNorm(t[0], 1, t[1], t[2], 1e-5), 1e-4, 1e-5, x, w, b);
+            List<Tensor> cpu = lnGrads(x, w, b, gy), gpu = lnGrads(x.to(GPU), w.to(GPU), b.to(GPU), gy.to(GPU));
+            for (int i = 0; i < 3; i++) {
+                double[] g = gpu.get(i).toDoubleArray(), c = cpu.get(i).toDoubleArray();
+                for (int k = 0; k < c.length; k++) {
+                    assertThat(Math.abs(g[k] - c[k])).as("d=%d: layerNorm grad %d element %d", d, i, k).isLessThanOrEqualTo(1e-3 + 1e-4 * Math.abs(c[k]));
+                }
+            }
+        }
+    }
+
     private static List<Tensor> lnGrads(Tensor x, Tensor w, Tensor b, Tensor gy) {
         Tensor xs = x.detach().requiresGrad(true), ws = w.detach().requiresGrad(true), bs = b.detach().requiresGrad(true);
         NnOps.layerNorm(xs, 1, ws, bs, 1e-5).backward(gy);
