@@ -48,20 +48,17 @@ extern "C" __global__ void random_fill(void* out, int dt, int kind, u64 seed, u6
 // x * mask (so -0.0 and NaN come out as there); bf16 data (autocast's activations) is multiplied in float and rounded
 // once. The same call on the output gradient is the backward (dropout is linear), so no mask is stored. x, out
 // contiguous [n]; may alias. vec4: both aligned to 4 elements (one 4-element load and store per Philox block of 4).
-// offsetShift: device memory added to offset (0 in eager steps; a captured step's replays shift their draws there).
-// A thread takes DROP_UNROLL blocks of 4 per round and issues their loads before its first store (out may alias x,
-// so the compiler cannot hoist a later load above an earlier store; one block at a time waited on memory each time).
-#define DROP_UNROLL 4
-__device__ __forceinline__ float4 ld4(const float* x, i64 t) { return ((const float4*)x)[t]; }
-__device__ __forceinline__ ushort4 ld4(const u16* x, i64 t) { return ((const ushort4*)x)[t]; }
-__device__ __forceinline__ void st4(float* out, i64 t, float4 v, const float m[4]) {
+// offsetShift: device memory added to offset (0 in eager steps; a captured step's replays shift their draws there)
+__device__ __forceinline__ void scale4(const float* x, float* out, i64 t, const float m[4]) {
+    float4 v = ((const float4*)x)[t];
     v.x *= m[0];
     v.y *= m[1];
     v.z *= m[2];
     v.w *= m[3];
     ((float4*)out)[t] = v;
 }
-__device__ __forceinline__ void st4(u16* out, i64 t, ushort4 v, const float m[4]) {
+__device__ __forceinline__ void scale4(const u16* x, u16* out, i64 t, const float m[4]) {
+    ushort4 v = ((const ushort4*)x)[t];
     v.x = f32_to_bf16(bf16_to_f32(v.x) * m[0]);
     v.y = f32_to_bf16(bf16_to_f32(v.y) * m[1]);
     v.z = f32_to_bf16(bf16_to_f32(v.z) * m[2]);
@@ -73,33 +70,21 @@ template <int DT>
 __device__ __forceinline__ void dropout_typed(const typename Ty<DT>::S* x, typename Ty<DT>::S* out, double p, float scale,
                                               u64 seed, u64 offset, const i64* offsetShift, i64 n, int vec4) {
     offset += (u64)*offsetShift;
-    const i64 groups = (n + 3) / 4, step = (i64)gridDim.x * blockDim.x;
-    for (i64 t0 = (i64)blockIdx.x * blockDim.x + threadIdx.x; t0 < groups; t0 += DROP_UNROLL * step) {
-        decltype(ld4(x, 0)) v[DROP_UNROLL];
+    FOR_EACH(t, (n + 3) / 4) {
+        u32 w[4];
+        philox(offset + (u64)t, seed, w);
+        float m[4];
 #pragma unroll
-        for (int u = 0; u < DROP_UNROLL; u++) {
-            i64 t = t0 + u * step;
-            if (vec4 && 4 * t + 3 < n) v[u] = ld4(x, t);
+        for (int q = 0; q < 4; q++) m[q] = (double)uniform_float(w[q]) >= p ? scale : 0.0f;
+        if (vec4 && 4 * t + 3 < n) {
+            scale4(x, out, t, m);
+            continue;
         }
 #pragma unroll
-        for (int u = 0; u < DROP_UNROLL; u++) {
-            i64 t = t0 + u * step;
-            if (t >= groups) break;
-            u32 w[4];
-            philox(offset + (u64)t, seed, w);
-            float m[4];
-#pragma unroll
-            for (int q = 0; q < 4; q++) m[q] = (double)uniform_float(w[q]) >= p ? scale : 0.0f;
-            if (vec4 && 4 * t + 3 < n) {
-                st4(out, t, v[u], m);
-                continue;
-            }
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                i64 i = 4 * t + q;
-                if (i >= n) break;
-                Ty<DT>::st(out, i, Ty<DT>::ld(x, i) * m[q]);
-            }
+        for (int q = 0; q < 4; q++) {
+            i64 i = 4 * t + q;
+            if (i >= n) break;
+            Ty<DT>::st(out, i, Ty<DT>::ld(x, i) * m[q]);
         }
     }
 }
