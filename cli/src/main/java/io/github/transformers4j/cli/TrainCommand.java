@@ -100,6 +100,11 @@ final class TrainCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE})")
     double cutmix;
 
+    @Option(names = "--drop-path", paramLabel = "RATE", description = "stochastic depth of a ViT's blocks, as timm's drop_path_rate: "
+            + "each block's residual branches dropped per sample while training, with a probability rising from 0 at the first "
+            + "block to RATE at the last (0 = off; 0.1 is timm's for small ViTs) (default: ${DEFAULT-VALUE})")
+    double dropPath;
+
     @Option(names = "--monitor", description = "val_loss, val_acc, train_loss or train_acc: picks the best checkpoint (default: ${DEFAULT-VALUE})")
     String monitor = D.monitor().toString();
 
@@ -172,6 +177,7 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--label-smoothing", RunConfig::labelSmoothing);
         fixed.put("--mixup", RunConfig::mixup);
         fixed.put("--cutmix", RunConfig::cutmix);
+        fixed.put("--drop-path", RunConfig::dropPath);
         fixed.put("--init-from", RunConfig::initFrom);
         fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
         fixed.put("--precision", RunConfig::precision);
@@ -277,7 +283,7 @@ final class TrainCommand implements Callable<Integer> {
                     .epochs(epochs).batchSize(batchSize).lr(lr).optimizer(optimizer).weightDecay(weightDecay).warmup(warmup)
                     .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
                     .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
-                    .augment(augment).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
+                    .augment(augment).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).dropPath(dropPath).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
                     .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {

@@ -23,6 +23,7 @@ import io.github.transformers4j.data.vision.VisionDatasets;
 import io.github.transformers4j.data.vision.transforms.Transforms;
 import io.github.transformers4j.models.ImageClassifier;
 import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.vit.VisionTransformer;
 import io.github.transformers4j.models.hf.HfImageClassifier;
 import io.github.transformers4j.models.mae.MaeClassifier;
 import io.github.transformers4j.nn.Module;
@@ -283,6 +284,12 @@ public final class VisionRecipe {
         DataSpec spec = data.spec();
         Random4j rng = new Random4j(cfg.seed());
         ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), rng);
+        if (cfg.dropPath() > 0) {
+            if (!(model instanceof VisionTransformer vt)) {
+                throw new IllegalArgumentException("--drop-path: " + cfg.model() + " is not a Vision Transformer (stochastic depth drops its blocks)");
+            }
+            vt.dropPath(cfg.dropPath());
+        }
         Module trainable = initialize(model, cfg, out);
         if (!device.equals(Device.CPU)) model.to(device);
 

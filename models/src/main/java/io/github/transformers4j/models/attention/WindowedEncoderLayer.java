@@ -56,11 +56,11 @@ public class WindowedEncoderLayer extends TransformerEncoderLayer {
         if (impl == Impl.MASK) return super.forward(src, mask, null, false);
         Tensor x = src;
         if (config.normFirst()) {
-            x = x.add(dropout1.forward(blockedAttention(norm1.forward(x))));
-            x = x.add(ffBlock(norm2.forward(x)));
+            x = x.add(branch(dropout1.forward(blockedAttention(norm1.forward(x)))));
+            x = x.add(branch(ffBlock(norm2.forward(x))));
         } else {
-            x = norm1.forward(x.add(dropout1.forward(blockedAttention(x))));
-            x = norm2.forward(x.add(ffBlock(x)));
+            x = norm1.forward(x.add(branch(dropout1.forward(blockedAttention(x)))));
+            x = norm2.forward(x.add(branch(ffBlock(x))));
         }
         return x;
     }

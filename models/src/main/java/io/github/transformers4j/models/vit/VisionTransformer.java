@@ -120,6 +120,35 @@ public class VisionTransformer extends ImageClassifier {
         };
     }
 
+    /**
+     * Stochastic depth over the blocks, as timm's {@code drop_path_rate}: block i of depth n drops its residual branches
+     * with probability rate * i / (n - 1) while training (0 for the first block, rate for the last). BERT blocks have
+     * none: refused. Returns this.
+     */
+    public VisionTransformer dropPath(double rate) {
+        if (!(rate >= 0 && rate <= 1)) throw new IllegalArgumentException("drop path rate must be in [0, 1], got " + rate);
+        int n = config.depth();
+        java.util.function.IntToDoubleFunction at = i -> n == 1 ? 0 : rate * i / (n - 1);
+        switch (blocks) {
+            case TransformerEncoder e -> {
+                for (int i = 0; i < n; i++) e.layers.get(i).dropPath(at.applyAsDouble(i));
+            }
+            case ModuleList<?> list -> {
+                for (int i = 0; i < n; i++) {
+                    switch (list.get(i)) {
+                        case TransformerEncoderLayer l -> l.dropPath(at.applyAsDouble(i));
+                        case EinsumBlock b -> b.dropPath(at.applyAsDouble(i));
+                        default -> throw new AssertionError(list.get(i).getClass());
+                    }
+                }
+            }
+            default -> {
+                if (rate > 0) throw new IllegalArgumentException("drop path: " + config.blocks().id() + " blocks have no stochastic depth");
+            }
+        }
+        return this;
+    }
+
     /** Logits (B, numClasses) for images (B, C, H, W) of the configured size; the features without a head. */
     @Override
     public Tensor forward(Tensor images) {

@@ -25,6 +25,32 @@ class VisionTransformerTest {
         return (pdim * d + d) + d + (long) (n + 1) * d + depth * layer + 2L * d + ((long) d * k + k);
     }
 
+    /** timm's drop_path_rate: linspace(0, rate, depth) over the blocks, each block's two residual branches. */
+    @Test
+    void dropPathRisesLinearlyOverTheBlocks() {
+        var encoder = new VisionTransformer(SMALL.toBuilder().depth(4).build(), new Random4j(0)).dropPath(0.3);
+        var layers = ((io.github.transformers4j.nn.transformer.TransformerEncoder) encoder.blocks).layers;
+        double[] rates = new double[4];
+        for (int i = 0; i < 4; i++) rates[i] = layers.get(i).dropPath();
+        assertThat(rates).containsExactly(new double[] {0, 0.1, 0.2, 0.3}, org.assertj.core.data.Offset.offset(1e-12));
+        var einsum = new VisionTransformer(SMALL.toBuilder().blocks(ViTConfig.Blocks.EINSUM).normFirst(true).build(), new Random4j(0))
+                .dropPath(0.2);
+        var blocks = (io.github.transformers4j.nn.ModuleList<?>) einsum.blocks;
+        assertThat(((EinsumBlock) blocks.get(0)).dropPath()).isZero();
+        assertThat(((EinsumBlock) blocks.get(1)).dropPath()).isEqualTo(0.2);
+        var one = new VisionTransformer(SMALL.toBuilder().depth(1).build(), new Random4j(0)).dropPath(0.5);
+        assertThat(((io.github.transformers4j.nn.transformer.TransformerEncoder) one.blocks).layers.get(0).dropPath()).isZero();
+        var bert = new VisionTransformer(SMALL.toBuilder().blocks(ViTConfig.Blocks.BERT).positions(Positions.NONE).build(), new Random4j(0));
+        assertThatThrownBy(() -> bert.dropPath(0.1)).hasMessageContaining("drop path: bert blocks have no stochastic depth");
+        assertThat(bert.dropPath(0)).isSameAs(bert);
+        // in training mode the model still trains (the draw is per sample); in eval mode drop path is off
+        Tensor images = Tensor.randn(new Random4j(1), 3, 3, 8, 8);
+        var plain = new VisionTransformer(SMALL.toBuilder().depth(4).build(), new Random4j(0));
+        encoder.eval();
+        plain.eval();
+        assertThat(encoder.forward(images).toFloatArray()).containsExactly(plain.forward(images).toFloatArray());
+    }
+
     @Test
     void parameterCountsMatchThePyTorchFormula() {
         var small = new VisionTransformer(SMALL, new Random4j(0));

@@ -93,6 +93,25 @@ public final class F {
         return NnOps.dropout(x, p, training, rng == null ? Random4j.global() : rng);
     }
 
+    /**
+     * Stochastic depth (timm's {@code drop_path}, "Deep Networks with Stochastic Depth"): while training, each sample
+     * (index of dim 0) of a residual branch is zeroed with probability p and the kept ones are scaled by 1 / (1 - p);
+     * identity when not training or p == 0. Used as {@code x + dropPath(branch(x))}. The per-sample factor is fp32 (or
+     * fp64 for fp64 x), drawn by {@link #dropout} on a (B, 1, ..., 1) tensor of ones, so the draw is the engine's
+     * dropout stream (reproducible, and replayed by captured GPU steps).
+     */
+    public static Tensor dropPath(Tensor x, double p, boolean training, Random4j rng) {
+        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("dropPath: probability must be in [0, 1], got " + p);
+        if (!training || p == 0) return x;
+        if (x.dim() == 0) throw new IllegalArgumentException("dropPath: needs a batch dimension, got a scalar");
+        int[] shape = new int[x.dim()];
+        Arrays.fill(shape, 1);
+        shape[0] = x.size(0);
+        DType dt = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor keep = dropout(Tensor.full(1, dt, x.device(), shape), p, true, rng);
+        return x.mul(keep);
+    }
+
     /** Rows of weight (num, dim) at the integer indices (any shape): (indices..., dim). */
     public static Tensor embedding(Tensor input, Tensor weight) {
         return NnOps.embedding(weight, input, -1);

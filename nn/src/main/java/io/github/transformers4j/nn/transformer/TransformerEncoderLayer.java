@@ -5,6 +5,7 @@ import io.github.transformers4j.nn.LayerNorm;
 import io.github.transformers4j.nn.Linear;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.attention.MultiheadAttention;
+import io.github.transformers4j.nn.functional.F;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 
@@ -17,6 +18,9 @@ import io.github.transformers4j.tensor.Tensor;
  * {@code *Mask} BOOL with {@code true} = NOT allowed to attend, or float, added to the scores, (L, S) or
  * (B * nhead, L, S); {@code *KeyPaddingMask} BOOL (B, S), {@code true} = padding; {@code *IsCausal} adds the causal mask.
  * Positional overloads follow PyTorch's argument order; {@link TransformerMasks} names them.
+ *
+ * <p>Beyond PyTorch's layer: {@link #dropPath(double)} adds stochastic depth to both residual branches (timm's ViT
+ * blocks); 0, the default, is PyTorch's layer.
  */
 public class TransformerEncoderLayer extends Module implements EncoderForward {
     public final TransformerLayerConfig config;
@@ -24,6 +28,8 @@ public class TransformerEncoderLayer extends Module implements EncoderForward {
     public final Linear linear1, linear2;
     public final Dropout dropout, dropout1, dropout2;
     public final LayerNorm norm1, norm2;
+    private final Random4j rng;
+    private double dropPath;
 
     /** PyTorch's {@code nn.TransformerEncoderLayer(d_model, nhead)} with its defaults ({@link TransformerLayerConfig#of}). */
     public TransformerEncoderLayer(int dModel, int nhead) {
@@ -37,6 +43,7 @@ public class TransformerEncoderLayer extends Module implements EncoderForward {
     /** rng initialises the weights and drives dropout. */
     public TransformerEncoderLayer(TransformerLayerConfig c, Random4j rng) {
         this.config = c;
+        this.rng = rng;
         selfAttn = register("self_attn", new MultiheadAttention(c.dModel(), c.nhead(), c.dropout(), c.bias(), c.batchFirst(), c.dModel(), c.dModel(), rng))
                 .dropoutRng(rng);
         linear1 = register("linear1", new Linear(c.dModel(), c.dimFeedforward(), c.bias(), rng));
@@ -48,17 +55,37 @@ public class TransformerEncoderLayer extends Module implements EncoderForward {
         dropout2 = register("dropout2", new Dropout(c.dropout(), rng));
     }
 
+    /**
+     * Stochastic depth with probability p on both residual branches while training ({@link F#dropPath}: a sample's
+     * branch is dropped whole, the kept ones scaled by 1 / (1 - p)); drawn from the layer's generator. Returns this.
+     */
+    public TransformerEncoderLayer dropPath(double p) {
+        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("TransformerEncoderLayer: drop path must be in [0, 1], got " + p);
+        dropPath = p;
+        return this;
+    }
+
+    /** The stochastic depth probability of the residual branches (0: none). */
+    public double dropPath() {
+        return dropPath;
+    }
+
     @Override
     public Tensor forward(Tensor src, Tensor srcMask, Tensor srcKeyPaddingMask, boolean isCausal) {
         Tensor x = src;
         if (config.normFirst()) {
-            x = x.add(saBlock(norm1.forward(x), srcMask, srcKeyPaddingMask, isCausal));
-            x = x.add(ffBlock(norm2.forward(x)));
+            x = x.add(branch(saBlock(norm1.forward(x), srcMask, srcKeyPaddingMask, isCausal)));
+            x = x.add(branch(ffBlock(norm2.forward(x))));
         } else {
-            x = norm1.forward(x.add(saBlock(x, srcMask, srcKeyPaddingMask, isCausal)));
-            x = norm2.forward(x.add(ffBlock(x)));
+            x = norm1.forward(x.add(branch(saBlock(x, srcMask, srcKeyPaddingMask, isCausal))));
+            x = norm2.forward(x.add(branch(ffBlock(x))));
         }
         return x;
+    }
+
+    /** A residual branch's output before it is added: dropped per sample with probability {@link #dropPath()}. */
+    protected Tensor branch(Tensor y) {
+        return F.dropPath(y, dropPath, isTraining(), rng);
     }
 
     private Tensor saBlock(Tensor x, Tensor mask, Tensor keyPaddingMask, boolean isCausal) {
