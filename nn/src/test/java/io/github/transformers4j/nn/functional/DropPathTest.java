@@ -1,11 +1,13 @@
 package io.github.transformers4j.nn.functional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.transformers4j.nn.DropPath;
 import io.github.transformers4j.nn.transformer.TransformerEncoderLayer;
 import io.github.transformers4j.nn.transformer.TransformerLayerConfig;
+import io.github.transformers4j.tensor.Capture;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Random4j;
@@ -53,6 +55,20 @@ class DropPathTest {
             float factor = g[k];
             assertThat(factor == 0f || Math.abs(factor - 1 / 0.6f) < 1e-6f).as("d out / d x of element %d: %s", k, factor).isTrue();
             assertThat(out[k]).isEqualTo(in[k] * factor);
+        }
+    }
+
+    /** A captured GPU step may hold it: no host transfer (the factor is filled and drawn on the tensor's device). */
+    @Test
+    void aCapturedStepCanHoldIt() {
+        Tensor x = Tensor.randn(new Random4j(1), 4, 3);
+        Random4j rng = new Random4j(2);
+        F.dropPath(x, 0.5, true, rng);
+        Capture.begin();
+        try {
+            assertThatCode(() -> F.dropPath(x, 0.5, true, rng)).doesNotThrowAnyException();
+        } finally {
+            Capture.end();
         }
     }
 
