@@ -901,9 +901,10 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Flash attention under bf16 autocast (attention.cu): forward one launch; backward three (D = rowsum(dout * out),
-     * dk and dv per key block, dq per query block), each gradient element written once. Tensors are (B, H, L, E)
-     * views with last stride 1; the params struct is FlashParams's words in order.
+     * Flash attention under bf16 autocast (attention.cu): forward one launch; backward D = rowsum(dout * out), then one
+     * launch for keys of at most 128 (dk, dv and dq per (b, h)) or two (dk and dv per key block, dq per query block),
+     * each gradient element written once. Tensors are (B, H, L, E) views with last stride 1; the params struct is
+     * FlashParams's words in order (async16: bf16 operands 16-byte aligned, copied into shared memory with cp.async).
      */
     private final class FlashAttentionLauncher implements NnOps.FlashAttentionKernel {
         private static final int TILE = 64, PAD = 8, MAX_GRID_Y = 65535;
