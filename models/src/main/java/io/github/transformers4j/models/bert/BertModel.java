@@ -186,6 +186,21 @@ public class BertModel extends Module {
             output = register("output", new Output(c, c.intermediateSize(), rng));
         }
 
+        /**
+         * Stochastic depth on both residual branches while training (not in Hugging Face's BERT; for the BERT blocks of a
+         * ViT): each sample's branch dropped with probability p before its residual add, the kept ones scaled by
+         * 1 / (1 - p) ({@code F.dropPath}). Returns this.
+         */
+        public Layer dropPath(double p) {
+            attention.output.dropPath(p);
+            output.dropPath(p);
+            return this;
+        }
+
+        public double dropPath() {
+            return output.dropPath;
+        }
+
         /** x (B, L, d), padding BOOL (B, L) or null -> the layer's output (B, L, d) and, on request, its attention weights. */
         public Attention forward(Tensor x, Tensor padding, boolean needWeights) {
             Attention a = attention.self.forward(x, padding, needWeights);
@@ -237,15 +252,23 @@ public class BertModel extends Module {
         public final Linear dense;
         public final LayerNorm layerNorm;
         public final Dropout dropout;
+        private final Random4j rng;
+        private double dropPath;
 
         Output(BertConfig c, int in, Random4j rng) {
             dense = register("dense", new Linear(in, c.hiddenSize(), true, rng));
             layerNorm = register("LayerNorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
             dropout = register("dropout", new Dropout(c.hiddenDropoutProb(), rng));
+            this.rng = rng;
+        }
+
+        void dropPath(double p) {
+            if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("BERT layer: drop path must be in [0, 1], got " + p);
+            dropPath = p;
         }
 
         public Tensor forward(Tensor h, Tensor residual) {
-            return layerNorm.forward(dropout.forward(dense.forward(h)).add(residual));
+            return layerNorm.forward(F.dropPath(dropout.forward(dense.forward(h)), dropPath, isTraining(), rng).add(residual));
         }
     }
 

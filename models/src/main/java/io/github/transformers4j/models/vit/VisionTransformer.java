@@ -122,8 +122,8 @@ public class VisionTransformer extends ImageClassifier {
 
     /**
      * Stochastic depth over the blocks, as timm's {@code drop_path_rate}: block i of depth n drops its residual branches
-     * with probability rate * i / (n - 1) while training (0 for the first block, rate for the last). BERT blocks have
-     * none: refused. Returns this.
+     * with probability rate * i / (n - 1) while training (0 for the first block, rate for the last); BERT blocks drop
+     * the branch before each post-norm residual add. Returns this.
      */
     public VisionTransformer dropPath(double rate) {
         if (!(rate >= 0 && rate <= 1)) throw new IllegalArgumentException("drop path rate must be in [0, 1], got " + rate);
@@ -142,9 +142,10 @@ public class VisionTransformer extends ImageClassifier {
                     }
                 }
             }
-            default -> {
-                if (rate > 0) throw new IllegalArgumentException("drop path: " + config.blocks().id() + " blocks have no stochastic depth");
+            case BertModel bert -> {
+                for (int i = 0; i < n; i++) bert.encoder.layer.get(i).dropPath(at.applyAsDouble(i));
             }
+            default -> throw new AssertionError(blocks.getClass());
         }
         return this;
     }

@@ -40,15 +40,35 @@ class VisionTransformerTest {
         assertThat(((EinsumBlock) blocks.get(1)).dropPath()).isEqualTo(0.2);
         var one = new VisionTransformer(SMALL.toBuilder().depth(1).build(), new Random4j(0)).dropPath(0.5);
         assertThat(((io.github.transformers4j.nn.transformer.TransformerEncoder) one.blocks).layers.get(0).dropPath()).isZero();
-        var bert = new VisionTransformer(SMALL.toBuilder().blocks(ViTConfig.Blocks.BERT).positions(Positions.NONE).build(), new Random4j(0));
-        assertThatThrownBy(() -> bert.dropPath(0.1)).hasMessageContaining("drop path: bert blocks have no stochastic depth");
-        assertThat(bert.dropPath(0)).isSameAs(bert);
+        var bert = new VisionTransformer(SMALL.toBuilder().blocks(ViTConfig.Blocks.BERT).depth(3).build(), new Random4j(0)).dropPath(0.4);
+        var bertLayers = ((io.github.transformers4j.models.bert.BertModel) bert.blocks).encoder.layer;
+        assertThat(bertLayers.get(0).dropPath()).isZero();
+        assertThat(bertLayers.get(1).dropPath()).isEqualTo(0.2, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(bertLayers.get(2).dropPath()).isEqualTo(0.4, org.assertj.core.data.Offset.offset(1e-12));
+        assertThatThrownBy(() -> encoder.dropPath(1.5)).hasMessageContaining("drop path rate must be in [0, 1], got 1.5");
         // in training mode the model still trains (the draw is per sample); in eval mode drop path is off
         Tensor images = Tensor.randn(new Random4j(1), 3, 3, 8, 8);
         var plain = new VisionTransformer(SMALL.toBuilder().depth(4).build(), new Random4j(0));
         encoder.eval();
         plain.eval();
         assertThat(encoder.forward(images).toFloatArray()).containsExactly(plain.forward(images).toFloatArray());
+    }
+
+    /** A BERT layer with both branches dropped passes its input through its two post-norms only. */
+    @Test
+    void bertLayerDropPathDropsBothBranchesBeforeTheirNorms() {
+        var c = io.github.transformers4j.models.bert.BertConfig.of(8, 1, 2, 16, 6).withDropout(0, 0);
+        var bert = new io.github.transformers4j.models.bert.BertModel(c, new Random4j(3));
+        var layer = bert.encoder.layer.get(0).dropPath(1);
+        Tensor x = Tensor.randn(new Random4j(4), 2, 5, 8);
+        Tensor y = layer.forward(x, null, false).output();
+        Tensor expected = layer.output.layerNorm.forward(layer.attention.output.layerNorm.forward(x));
+        assertThat(y.toFloatArray()).containsExactly(expected.toFloatArray());
+        bert.eval(); // off in eval mode: the plain layer
+        var plain = new io.github.transformers4j.models.bert.BertModel(c, new Random4j(3));
+        plain.eval();
+        assertThat(layer.forward(x, null, false).output().toFloatArray())
+                .containsExactly(plain.encoder.layer.get(0).forward(x, null, false).output().toFloatArray());
     }
 
     @Test
