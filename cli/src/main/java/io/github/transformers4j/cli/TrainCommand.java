@@ -105,6 +105,11 @@ final class TrainCommand implements Callable<Integer> {
             + "block to RATE at the last (0 = off; 0.1 is timm's for small ViTs) (default: ${DEFAULT-VALUE})")
     double dropPath;
 
+    @Option(names = "--ema", paramLabel = "DECAY", description = "exponential moving average of the weights, updated after every "
+            + "step (timm's ModelEmaV2): validation, the test pass and the checkpoints' evaluation weights use it; e.g. 0.999 for a "
+            + "few thousand steps (0 = off) (default: ${DEFAULT-VALUE})")
+    double ema;
+
     @Option(names = "--monitor", description = "val_loss, val_acc, train_loss or train_acc: picks the best checkpoint (default: ${DEFAULT-VALUE})")
     String monitor = D.monitor().toString();
 
@@ -178,6 +183,7 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--mixup", RunConfig::mixup);
         fixed.put("--cutmix", RunConfig::cutmix);
         fixed.put("--drop-path", RunConfig::dropPath);
+        fixed.put("--ema", RunConfig::ema);
         fixed.put("--init-from", RunConfig::initFrom);
         fixed.put("--freeze-encoder", RunConfig::freezeEncoder);
         fixed.put("--precision", RunConfig::precision);
@@ -283,7 +289,7 @@ final class TrainCommand implements Callable<Integer> {
                     .epochs(epochs).batchSize(batchSize).lr(lr).optimizer(optimizer).weightDecay(weightDecay).warmup(warmup)
                     .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
                     .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
-                    .augment(augment).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).dropPath(dropPath).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
+                    .augment(augment).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).dropPath(dropPath).ema(ema).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
                     .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {

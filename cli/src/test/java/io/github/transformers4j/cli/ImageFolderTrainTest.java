@@ -62,17 +62,17 @@ public class ImageFolderTrainTest {
     }
 
     @Test
-    void labelSmoothingMixingAndDropPathAreSavedWithTheRunAndCannotChangeOnResume(@TempDir Path tmp) throws IOException {
+    void regularisationOptionsAreSavedWithTheRunAndCannotChangeOnResume(@TempDir Path tmp) throws IOException {
         Path data = tmp.resolve("icons"), run = tmp.resolve("run");
         icons(data.resolve("train"), 20, 1);
         icons(data.resolve("test"), 5, 2);
         String[] common = {"--model", "vit-mini-p4", "--dataset", "imagefolder:" + data, "--batch-size", "20", "--val-split", "0.1",
                 "--out", run.toString(), "--no-progress", "--workers", "0", "--no-test"};
         T4jTest.Result r = t4j(concat(new String[] {"train", "--epochs", "1", "--label-smoothing", "0.1", "--mixup", "0.8",
-                "--cutmix", "1.0", "--drop-path", "0.1"}, common));
+                "--cutmix", "1.0", "--drop-path", "0.1", "--ema", "0.9"}, common));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.readString(run.resolve("config.json"))).contains("\"labelSmoothing\" : 0.1", "\"mixup\" : 0.8",
-                "\"cutmix\" : 1.0", "\"dropPath\" : 0.1");
+                "\"cutmix\" : 1.0", "\"dropPath\" : 0.1", "\"ema\" : 0.9");
         T4jTest.Result changedDrop = t4j(concat(new String[] {"train", "--resume", "--epochs", "2", "--drop-path", "0.2"}, common));
         assertThat(changedDrop.code()).isNotZero();
         assertThat(changedDrop.err()).contains("--drop-path 0.2 (the run has 0.1)");
@@ -88,6 +88,9 @@ public class ImageFolderTrainTest {
         T4jTest.Result badDrop = t4j(concat(new String[] {"train", "--epochs", "1", "--drop-path", "1"}, common));
         assertThat(badDrop.code()).isNotZero();
         assertThat(badDrop.err()).contains("--drop-path must be in [0, 1), got 1.0");
+        T4jTest.Result badEma = t4j(concat(new String[] {"train", "--epochs", "1", "--ema", "1"}, common));
+        assertThat(badEma.code()).isNotZero();
+        assertThat(badEma.err()).contains("--ema must be in [0, 1), got 1.0");
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -186,7 +186,8 @@ public final class ImageClassificationTask implements Task<Batch> {
     public static final String PREDICTIONS = "test_predictions.csv";
 
     /**
-     * The test pass after training: loads the best checkpoint's weights (the last epoch's when there is none),
+     * The test pass after training: loads the best checkpoint's weights (the last epoch's when there is none; with
+     * {@code --ema} the moving average),
      * evaluates, prints the confusion matrix and per-class table, writes test_report.txt, test_predictions.csv and
      * confusion_matrix.png, and adds a test row to the metrics.
      */
@@ -196,17 +197,22 @@ public final class ImageClassificationTask implements Task<Batch> {
         Path best = runDir.resolve(TrainingLoop.BEST);
         int epoch;
         String which;
+        Evaluation e;
         if (Files.isRegularFile(best)) {
             Checkpoint ck = Checkpoint.load(best);
-            model.loadStateDict(ck.model(), true);
+            model.loadStateDict(ck.weights(), true); // with --ema, the moving average
             epoch = ck.epoch();
             which = "best checkpoint (epoch " + epoch + ", by " + ck.meta("monitor") + ")";
+            io.github.transformers4j.tensor.Backends.of(device).emptyCache();
+            e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
         } else {
             epoch = (int) Math.max(0, MetricsLog.read(runDir).stream().mapToInt(MetricsRow::epoch).max().orElse(0));
             which = "final weights";
+            io.github.transformers4j.tensor.Backends.of(device).emptyCache();
+            try (var w = loop.evaluationWeights()) {
+                e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
+            }
         }
-        io.github.transformers4j.tensor.Backends.of(device).emptyCache();
-        Evaluation e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
         String report = testReport(e, classNames, which);
         loop.say(report);
         try {

@@ -5,6 +5,7 @@ import io.github.transformers4j.data.vision.transforms.Mixup;
 import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.train.EarlyStopping;
 import io.github.transformers4j.train.Monitor;
+import io.github.transformers4j.train.ModelEma;
 import io.github.transformers4j.train.Optimizers;
 import io.github.transformers4j.train.TrainingLoop;
 import java.util.Locale;
@@ -39,13 +40,15 @@ import java.util.Locale;
  * @param cutmix       α of CutMix's Beta(α, α) (0: none); with both on, half of the batches take CutMix
  * @param dropPath     stochastic depth rate of a ViT's blocks, as timm's {@code drop_path_rate}: 0 at the first block
  *                     rising to this at the last (0: none; {@code VisionTransformer.dropPath})
+ * @param ema          decay of an exponential moving average of the weights ({@link ModelEma}), which validation, the
+ *                     test pass and the checkpoints' evaluation weights use (0: none)
  */
 public record RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                         Optimizers.Algorithm optimizer, double weightDecay, double warmup, Optimizers.Schedule schedule, long seed,
                         double valSplit, int limitTrain, String device, int logEvery, Monitor monitor, int patience, double clipGradNorm,
                         int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
                         int imageSize, String background, boolean skipBadImages, int gradientAccumulation, int evalSteps,
-                        int saveSteps, int saveTotalLimit, double labelSmoothing, double mixup, double cutmix, double dropPath) {
+                        int saveSteps, int saveTotalLimit, double labelSmoothing, double mixup, double cutmix, double dropPath, double ema) {
     /** A run with one micro-batch per step and evaluation and checkpoints per epoch. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
@@ -54,7 +57,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                      int imageSize, String background, boolean skipBadImages) {
         this(model, dataset, dataDir, epochs, batchSize, lr, Optimizers.Algorithm.parse(optimizer), weightDecay, warmup,
                 Optimizers.Schedule.parse(schedule), seed, valSplit, limitTrain, device, logEvery, Monitor.parse(monitor), patience,
-                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0, 0, 0, 0);
+                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /** A run with the data set's own image size, transparent pixels on white. */
@@ -104,6 +107,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing must be in [0, 1), got " + labelSmoothing);
         Mixup.of(mixup, cutmix); // checks both
         require(dropPath >= 0 && dropPath < 1, "--drop-path must be in [0, 1), got " + dropPath);
+        require(ema >= 0 && ema < 1, "--ema must be in [0, 1), got " + ema);
         require(imageSize >= 0, "--image-size must be positive (or 0 for the data set's size), got " + imageSize);
         background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
@@ -164,6 +168,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         b.mixup = mixup;
         b.cutmix = cutmix;
         b.dropPath = dropPath;
+        b.ema = ema;
         return b;
     }
 
@@ -199,7 +204,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         private int evalSteps;
         private int saveSteps;
         private int saveTotalLimit;
-        private double labelSmoothing, mixup, cutmix, dropPath;
+        private double labelSmoothing, mixup, cutmix, dropPath, ema;
 
         public Builder model(String v) { model = v; return this; }
         public Builder dataset(String v) { dataset = v; return this; }
@@ -238,9 +243,10 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         public Builder mixup(double v) { mixup = v; return this; }
         public Builder cutmix(double v) { cutmix = v; return this; }
         public Builder dropPath(double v) { dropPath = v; return this; }
+        public Builder ema(double v) { ema = v; return this; }
 
         public RunConfig build() {
-            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing, mixup, cutmix, dropPath);
+            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing, mixup, cutmix, dropPath, ema);
         }
     }
 

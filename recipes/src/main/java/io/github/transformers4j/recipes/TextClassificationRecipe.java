@@ -41,6 +41,7 @@ public final class TextClassificationRecipe {
     public static FitResult train(RunConfig cfg, Path runDir, boolean resume, VisionRecipe.Session session, int maxLength) {
         if (cfg.mixup() > 0 || cfg.cutmix() > 0) throw new IllegalArgumentException("--mixup and --cutmix mix images: not for text classification");
         if (cfg.dropPath() > 0) throw new IllegalArgumentException("--drop-path drops a Vision Transformer's blocks: not for text classification");
+        if (cfg.ema() > 0) throw new IllegalArgumentException("--ema is for image classification (t4j train on images) so far");
         PrintStream out = session.out();
         Path hf = HfImageClassifier.folder(cfg.model());
         Path data = Path.of(cfg.dataset().startsWith("jsonl:") ? cfg.dataset().substring(6) : cfg.dataset());

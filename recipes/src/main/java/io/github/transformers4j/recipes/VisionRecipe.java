@@ -35,6 +35,7 @@ import io.github.transformers4j.train.AtomicFiles;
 import io.github.transformers4j.train.Checkpoint;
 import io.github.transformers4j.train.Evaluation;
 import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.ModelEma;
 import io.github.transformers4j.train.Optimization;
 import io.github.transformers4j.train.Optimizers;
 import io.github.transformers4j.train.TrainingLoop;
@@ -301,6 +302,7 @@ public final class VisionRecipe {
             long warmup = cfg.warmupSteps(total);
             Optimization opt = Optimizers.create(trainable, cfg.optimizer(), cfg.lr(), cfg.weightDecay(), cfg.schedule(),
                     warmup, total, cfg.clipGradNorm());
+            if (cfg.ema() > 0) opt = new ModelEma(opt, model, cfg.ema()); // over the model: its names are the checkpoints'
             String configJson = configJson(cfg, spec, model.config(), model.numParameters(), steps, total, warmup, session.testLimit());
             if (rewriteConfig) writeConfig(configPath, configJson);
 
@@ -452,7 +454,7 @@ public final class VisionRecipe {
         }
         // the preset's name and the data's shape define the model
         ImageClassifier model = ModelZoo.create(cfg.model(), spec.imageSize(), spec.channels(), spec.classes().size(), new Random4j(cfg.seed()));
-        model.loadStateDict(ck.model(), true);
+        model.loadStateDict(ck.weights(), true);
         if (!dev.equals(Device.CPU)) model.to(dev);
         return new Loaded(model, cfg, spec, ck.epoch());
     }

@@ -8,6 +8,7 @@ import io.github.transformers4j.data.vision.Batch;
 import io.github.transformers4j.data.vision.ImageClassificationDataset;
 import io.github.transformers4j.data.vision.transforms.Mixup;
 import io.github.transformers4j.models.ImageClassifier;
+import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.train.Callback;
@@ -17,6 +18,7 @@ import io.github.transformers4j.train.Evaluation;
 import io.github.transformers4j.train.FitResult;
 import io.github.transformers4j.train.MetricsLog;
 import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.ModelEma;
 import io.github.transformers4j.train.Optimization;
 import io.github.transformers4j.train.Optimizers;
 import io.github.transformers4j.train.Plots;
@@ -36,6 +38,8 @@ class ImageClassificationTaskTest {
     final ImageClassificationDataset train = Fixtures.quadrants(512, 1), val = Fixtures.quadrants(128, 2);
     /** Mixup / CutMix of the trainer's batches (null: none). */
     Mixup mix;
+    /** Decay of a moving average of the weights (0: none). */
+    double ema;
 
     /** A fresh model, optimizer and trainer for a run folder: what a (re)started process builds. */
     TrainingLoop<Batch> trainer(Path run, int epochs, PrintStream out) {
@@ -43,6 +47,7 @@ class ImageClassificationTaskTest {
         var model = new Fixtures.TinyMlp(64, 32, 4, 0.1, rng);
         // 512 / 32 = 16 steps per epoch; AdamW with 5 warm-up steps, then cosine over the whole run
         Optimization opt = Optimizers.create(model, "adamw", 0.01, 0.01, "cosine", 5, 16L * epochs, 1.0);
+        if (ema > 0) opt = new ModelEma(opt, model, ema);
         return new TrainingLoop<>(new ImageClassificationTask(model, "{\"test\":true}", 0, mix, rng), opt, rng, run,
                 TrainingLoop.Config.of(epochs).withLogEvery(4), out);
     }
@@ -196,6 +201,39 @@ class ImageClassificationTaskTest {
     void resumeWithMixupAndCutMixEndsLikeAnUninterruptedRun(@TempDir Path full, @TempDir Path crashed) throws Exception {
         mix = Mixup.of(0.8, 1.0); // their draws come from the loop's checkpointed generator
         resumeEndsLikeAnUninterruptedRun(full, crashed);
+    }
+
+    /** The moving average is checkpointed with the optimizer: validation (with it) and the weights resume exactly. */
+    @Test
+    void resumeWithEmaEndsLikeAnUninterruptedRun(@TempDir Path full, @TempDir Path crashed) throws Exception {
+        ema = 0.9;
+        resumeEndsLikeAnUninterruptedRun(full, crashed);
+        Checkpoint a = Checkpoint.load(full.resolve(TrainingLoop.LAST)), b = Checkpoint.load(crashed.resolve(TrainingLoop.LAST));
+        assertSameState(a.weights(), b.weights());
+    }
+
+    /** With --ema, validation and the test pass see the moving average; training goes on with the trained weights. */
+    @Test
+    void emaIsWhatValidationAndTheTestPassSee(@TempDir Path run) throws Exception {
+        ema = 0.9;
+        TrainingLoop<Batch> loop = trainer(run, 1, quiet());
+        try (var tl = Fixtures.loader(train, 32, true, SEED); var vl = Fixtures.loader(val, 64, false, 0)) {
+            loop.fit(tl, vl, false);
+        }
+        Checkpoint last = Checkpoint.load(run.resolve(TrainingLoop.LAST));
+        assertThat(last.optimizer()).containsKey("ema.mlp.w2");
+        // after the fit the module holds the trained weights, not the average
+        assertSameState(model(loop).stateDict(), last.model());
+        assertThat(last.weights().get("mlp.w2").toFloatArray()).isNotEqualTo(last.model().get("mlp.w2").toFloatArray());
+        // the epoch's validation loss is the average's: a fresh model with the checkpoint's evaluation weights gives it
+        var fresh = new Fixtures.TinyMlp(64, 32, 4, 0.1, new Random4j(SEED));
+        fresh.loadStateDict(last.weights(), true);
+        double valLoss;
+        try (var vl = Fixtures.loader(val, 64, false, 0)) {
+            valLoss = ImageClassificationTask.evaluate(fresh, vl, 4, 0, Device.CPU, null).loss();
+        }
+        double logged = MetricsLog.read(run).stream().filter(r -> r.kind().equals(MetricsRow.EPOCH)).findFirst().orElseThrow().valLoss();
+        assertThat(logged).isCloseTo(valLoss, org.assertj.core.data.Offset.offset(1e-6));
     }
 
     private void resumeEndsLikeAnUninterruptedRun(Path full, Path crashed) throws Exception {

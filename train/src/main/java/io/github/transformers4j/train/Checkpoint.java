@@ -15,7 +15,8 @@ import java.util.TreeMap;
  * fsync, rename: {@link SafeTensors#save}) and readable from Python ({@code safetensors.torch.load_file}):
  * <ul>
  *   <li>tensors {@code model.<state-dict key>}: the model's parameters and buffers (PyTorch names);</li>
- *   <li>tensors {@code optimizer.<key>}: the optimizer's tensor state (moments);</li>
+ *   <li>tensors {@code optimizer.<key>}: the optimizer's tensor state (moments; with {@code --ema} the moving average of
+ *       the weights, {@code optimizer.ema.<state-dict key>}: {@link #weights()});</li>
  *   <li>string metadata: {@code format} ({@value #FORMAT}), {@code epoch} (from 1), {@code epoch_done} (false for a
  *       checkpoint written mid-epoch, with {@code batches_done} and the epoch's running sums in {@code epoch_sums}),
  *       {@code global_step}, {@code rng_seed} / {@code rng_counter} (the Random4j state), {@code config} (the run's
@@ -31,6 +32,19 @@ public record Checkpoint(Map<String, Tensor> model, Map<String, Tensor> optimize
     public Checkpoint {
         metadata = new TreeMap<>(metadata);
         metadata.put("format", FORMAT);
+    }
+
+    /**
+     * The weights to evaluate and predict with: the model's, with the moving average of {@code --ema} ({@link ModelEma},
+     * optimizer tensors {@code ema.<name>}) in place of the trained weights when the run kept one.
+     */
+    public Map<String, Tensor> weights() {
+        if (optimizer.keySet().stream().noneMatch(k -> k.startsWith(ModelEma.PREFIX))) return model;
+        Map<String, Tensor> w = new LinkedHashMap<>(model);
+        optimizer.forEach((k, v) -> {
+            if (k.startsWith(ModelEma.PREFIX)) w.put(k.substring(ModelEma.PREFIX.length()), v);
+        });
+        return w;
     }
 
     public int epoch() {

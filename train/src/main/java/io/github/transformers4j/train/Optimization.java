@@ -36,4 +36,18 @@ public interface Optimization {
 
     /** Restores what {@link #stateTensors()} and {@link #stateJson()} returned. */
     void loadState(Map<String, Tensor> tensors, String json);
+
+    /**
+     * Puts the weights to evaluate with in place until the result is closed: the trained weights themselves (nothing
+     * to do) unless the optimization keeps others, as {@link ModelEma}'s moving average.
+     */
+    default Restore evaluationWeights() {
+        return () -> {};
+    }
+
+    /** Puts the trained weights back. */
+    interface Restore extends AutoCloseable {
+        @Override
+        void close();
+    }
 }

@@ -535,9 +535,17 @@ public final class TrainingLoop<B extends AutoCloseable> {
     private Task.Validation validate(DataLoader<?, B> val) {
         // training and evaluation keep different blocks (batch sizes, no activations saved): keep only one set at a time
         Backends.of(device).emptyCache();
-        Task.Validation v = task.validate(val, device, config.progress());
+        Task.Validation v;
+        try (var w = optimization.evaluationWeights()) { // e.g. the moving average of --ema
+            v = task.validate(val, device, config.progress());
+        }
         Backends.of(device).emptyCache();
         return v;
+    }
+
+    /** The weights to evaluate with in place of the trained ones until closed ({@link Optimization#evaluationWeights}). */
+    public Optimization.Restore evaluationWeights() {
+        return optimization.evaluationWeights();
     }
 
     private boolean improve(double value) {
