@@ -192,7 +192,9 @@ class EventFileWriterTest {
         }
         List<Path> files;
         try (Stream<Path> s = Files.list(run.resolve(MetricsLog.TENSORBOARD))) {
-            files = s.sorted((a, b) -> Integer.compare(suffix(a), suffix(b))).toList();
+            // in creation order: by the name's seconds, then by its suffix (two files of one second get 0 and 1; files of
+            // two seconds both get 0, so the suffix alone left their order to the directory listing)
+            files = s.sorted(java.util.Comparator.comparingLong(EventFileWriterTest::seconds).thenComparingInt(EventFileWriterTest::suffix)).toList();
         }
         assertThat(files).hasSize(2);
         List<Event> first = read(files.get(0)), second = read(files.get(1));
@@ -202,6 +204,11 @@ class EventFileWriterTest {
         assertThat(second.get(1).sessionStatus()).isEqualTo(1);
         assertThat(second.get(1).step()).as("after the kept rows (step 10)").isEqualTo(11);
         assertThat(scalars(second)).containsExactly("train/lr@15=0.003", "train/loss@15=0.9");
+    }
+
+    /** The seconds of events.out.tfevents.SECONDS.host.pid.n. */
+    private static long seconds(Path p) {
+        return Long.parseLong(p.getFileName().toString().split("\\.")[3]);
     }
 
     private static int suffix(Path p) {
