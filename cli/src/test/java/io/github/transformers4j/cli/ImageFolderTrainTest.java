@@ -73,24 +73,22 @@ public class ImageFolderTrainTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.readString(run.resolve("config.json"))).contains("\"labelSmoothing\" : 0.1", "\"mixup\" : 0.8",
                 "\"cutmix\" : 1.0", "\"dropPath\" : 0.1", "\"ema\" : 0.9");
-        T4jTest.Result changedDrop = t4j(concat(new String[] {"train", "--resume", "--epochs", "2", "--drop-path", "0.2"}, common));
-        assertThat(changedDrop.code()).isNotZero();
-        assertThat(changedDrop.err()).contains("--drop-path 0.2 (the run has 0.1)");
-        T4jTest.Result changed = t4j(concat(new String[] {"train", "--resume", "--epochs", "2", "--label-smoothing", "0.3"}, common));
-        assertThat(changed.code()).isNotZero();
-        assertThat(changed.err()).contains("--label-smoothing 0.3 (the run has 0.1)");
-        T4jTest.Result bad = t4j(concat(new String[] {"train", "--epochs", "1", "--label-smoothing", "1"}, common));
-        assertThat(bad.code()).isNotZero();
-        assertThat(bad.err()).contains("--label-smoothing must be in [0, 1), got 1.0");
-        T4jTest.Result badMix = t4j(concat(new String[] {"train", "--epochs", "1", "--mixup", "-1"}, common));
-        assertThat(badMix.code()).isNotZero();
-        assertThat(badMix.err()).contains("--mixup must be >= 0, got -1.0");
-        T4jTest.Result badDrop = t4j(concat(new String[] {"train", "--epochs", "1", "--drop-path", "1"}, common));
-        assertThat(badDrop.code()).isNotZero();
-        assertThat(badDrop.err()).contains("--drop-path must be in [0, 1), got 1.0");
-        T4jTest.Result badEma = t4j(concat(new String[] {"train", "--epochs", "1", "--ema", "1"}, common));
-        assertThat(badEma.code()).isNotZero();
-        assertThat(badEma.err()).contains("--ema must be in [0, 1), got 1.0");
+        refused(common, "--drop-path 0.2 (the run has 0.1)", "--resume", "--epochs", "2", "--drop-path", "0.2");
+        refused(common, "--label-smoothing 0.3 (the run has 0.1)", "--resume", "--epochs", "2", "--label-smoothing", "0.3");
+        refused(common, "--label-smoothing must be in [0, 1), got 1.0", "--epochs", "1", "--label-smoothing", "1");
+        refused(common, "--mixup must be >= 0, got -1.0", "--epochs", "1", "--mixup", "-1");
+        refused(common, "--drop-path must be in [0, 1), got 1.0", "--epochs", "1", "--drop-path", "1");
+        refused(common, "--ema must be in [0, 1), got 1.0", "--epochs", "1", "--ema", "1");
+    }
+
+    /** t4j train with {@code options} and the common ones fails, saying {@code message}. */
+    private static void refused(String[] common, String message, String... options) {
+        String[] args = new String[options.length + 1];
+        args[0] = "train";
+        System.arraycopy(options, 0, args, 1, options.length);
+        T4jTest.Result r = t4j(concat(args, common));
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains(message);
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -19,6 +19,7 @@ import io.github.transformers4j.train.ConfusionMatrix;
 import io.github.transformers4j.train.Evaluation;
 import io.github.transformers4j.train.MetricsLog;
 import io.github.transformers4j.train.MetricsRow;
+import io.github.transformers4j.train.Optimization;
 import io.github.transformers4j.train.Plots;
 import io.github.transformers4j.train.Progress;
 import io.github.transformers4j.train.Task;
@@ -99,17 +100,15 @@ public final class ImageClassificationTask implements Task<Batch> {
     /** Mixed batches (5 inputs): λ CE(logits, y) + (1 - λ) CE(logits, y of the partners); accuracy against y. */
     @Override
     public Output forward(Tensor[] in) {
+        Tensor logits, loss;
         if (in.length == 5) {
             Tensor pairs = in[2], m = in[3], lam = in[4];
-            Tensor x = in[0].mul(m).add(in[0].indexSelect(0, pairs).mul(m.neg().add(1)));
-            Tensor logits = model.forward(x);
-            Tensor loss = loss(logits, in[1]).mul(lam).add(loss(logits, in[1].indexSelect(0, pairs)).mul(lam.neg().add(1)));
-            try (var g = Grad.disabled()) {
-                return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
-            }
+            logits = model.forward(in[0].mul(m).add(in[0].indexSelect(0, pairs).mul(m.neg().add(1))));
+            loss = loss(logits, in[1]).mul(lam).add(loss(logits, in[1].indexSelect(0, pairs)).mul(lam.neg().add(1)));
+        } else {
+            logits = model.forward(in[0]);
+            loss = loss(logits, in[1]);
         }
-        Tensor logits = model.forward(in[0]);
-        Tensor loss = loss(logits, in[1]);
         try (var g = Grad.disabled()) {
             return new Output(loss, logits.detach().argmax(1, false).eq(in[1]).to(DType.F64).sum(), null);
         }
@@ -197,21 +196,22 @@ public final class ImageClassificationTask implements Task<Batch> {
         Path best = runDir.resolve(TrainingLoop.BEST);
         int epoch;
         String which;
-        Evaluation e;
+        Optimization.Restore weights; // with --ema, the moving average: the checkpoint's evaluation weights, or put in place
         if (Files.isRegularFile(best)) {
             Checkpoint ck = Checkpoint.load(best);
-            model.loadStateDict(ck.weights(), true); // with --ema, the moving average
+            model.loadStateDict(ck.weights(), true);
             epoch = ck.epoch();
             which = "best checkpoint (epoch " + epoch + ", by " + ck.meta("monitor") + ")";
-            io.github.transformers4j.tensor.Backends.of(device).emptyCache();
-            e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
+            weights = () -> {};
         } else {
             epoch = (int) Math.max(0, MetricsLog.read(runDir).stream().mapToInt(MetricsRow::epoch).max().orElse(0));
             which = "final weights";
-            io.github.transformers4j.tensor.Backends.of(device).emptyCache();
-            try (var w = loop.evaluationWeights()) {
-                e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
-            }
+            weights = loop.evaluationWeights();
+        }
+        io.github.transformers4j.tensor.Backends.of(device).emptyCache();
+        Evaluation e;
+        try (weights) {
+            e = evaluate(model, test, model.numClasses(), 0, device, loop.config().progress() ? "test" : null);
         }
         String report = testReport(e, classNames, which);
         loop.say(report);

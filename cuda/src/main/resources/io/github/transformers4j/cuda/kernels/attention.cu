@@ -231,6 +231,14 @@ __device__ __forceinline__ void load_tile(u16* s, const FlashParams& P, const Bh
     }
 }
 
+// Key tile [k0, k0 + 64) of K and V (its rows cut as rows16 with kEnd) into buf: K, then V 64 rows after it.
+template <int E>
+__device__ __forceinline__ void load_kv(u16* buf, const FlashParams& P, i64 b, i64 h, int k0, int kEnd) {
+    const int n = rows16(64, k0, kEnd);
+    load_tile<E>(buf, P, P.k, b, h, k0, n, (int)P.Lk);
+    load_tile<E>(buf + 64 * (E + FA_PAD), P, P.v, b, h, k0, n, (int)P.Lk);
+}
+
 // Element (b, h, i, c) of m as float.
 __device__ __forceinline__ float load1(const Bhle& m, i64 b, i64 h, i64 i, int c, bool bf) {
     i64 at = b * m.sb + h * m.sh + i * m.sl + c;
@@ -336,19 +344,14 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
 
     const int kEnd = causal ? min(Lk, q0 + BM) : Lk;  // causal: keys past the block's last query are masked for all its rows
     load_tile<E>(sQ, P, P.q, b, h, q0, rows16(BM, q0, Lq), Lq);
-    load_tile<E>(sKV, P, P.k, b, h, 0, rows16(BN, 0, kEnd), Lk);
-    load_tile<E>(sKV + BN * LD, P, P.v, b, h, 0, rows16(BN, 0, kEnd), Lk);
+    load_kv<E>(sKV, P, b, h, 0, kEnd);
     cp_async_commit();
     for (int k0 = 0, it = 0; k0 < kEnd; k0 += BN, it++) {
         const int nk = rows16(BN, k0, kEnd);  // keys of the tile that products read
         const u16* sK = sKV + (it & 1) * 2 * BN * LD;
         const u16* sV = sK + BN * LD;
         __syncthreads();  // tile it - 1 is consumed: its buffer takes tile it + 1
-        if (k0 + BN < kEnd) {
-            u16* next = sKV + ((it + 1) & 1) * 2 * BN * LD;
-            load_tile<E>(next, P, P.k, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
-            load_tile<E>(next + BN * LD, P, P.v, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
-        }
+        if (k0 + BN < kEnd) load_kv<E>(sKV + ((it + 1) & 1) * 2 * BN * LD, P, b, h, k0 + BN, kEnd);
         cp_async_commit();
         cp_async_wait<1>();  // tile it (and Q) is in
         __syncthreads();
@@ -787,19 +790,14 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     const int nq = rows16(BM, q0, Lq), kEnd = causal ? min(Lk, q0 + BM) : Lk;  // kEnd: as in the forward
     load_tile<E>(sQ, P, P.q, b, h, q0, nq, Lq);
     load_tile<E>(sO, P, P.dout, b, h, q0, nq, Lq);
-    load_tile<E>(sKV, P, P.k, b, h, 0, rows16(BN, 0, kEnd), Lk);
-    load_tile<E>(sKV + BN * LD, P, P.v, b, h, 0, rows16(BN, 0, kEnd), Lk);
+    load_kv<E>(sKV, P, b, h, 0, kEnd);
     cp_async_commit();
     for (int k0 = 0, it = 0; k0 < kEnd; k0 += BN, it++) {
         const int nk = rows16(BN, k0, kEnd);
         const u16* sK = sKV + (it & 1) * 2 * BN * LD;
         const u16* sV = sK + BN * LD;
         __syncthreads();  // tile it - 1 is consumed: its buffer takes tile it + 1
-        if (k0 + BN < kEnd) {
-            u16* next = sKV + ((it + 1) & 1) * 2 * BN * LD;
-            load_tile<E>(next, P, P.k, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
-            load_tile<E>(next + BN * LD, P, P.v, b, h, k0 + BN, rows16(BN, k0 + BN, kEnd), Lk);
-        }
+        if (k0 + BN < kEnd) load_kv<E>(sKV + ((it + 1) & 1) * 2 * BN * LD, P, b, h, k0 + BN, kEnd);
         cp_async_commit();
         cp_async_wait<1>();  // tile it (and Q, dout) is in
         __syncthreads();

@@ -27,10 +27,10 @@ struct RowGroup {
 };
 
 // y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps) with the biased variance (two passes over the row).
-template <int DT, bool WARP>
+template <int DT>
 __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp, const void* bp, double eps, void* yp,
                                                   void* meanp, void* rstdp, i64 rows, i64 D) {
-    const RowGroup<WARP> g;
+    const RowGroup<false> g;
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
     const S* x = (const S*)xp;
@@ -159,10 +159,10 @@ __device__ __forceinline__ void layernorm_backward_warp(const void* gyp, const v
 }
 
 // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w, xhat = (x - mean) * rstd.
-template <int DT, bool WARP>
+template <int DT>
 __device__ __forceinline__ void layernorm_backward(const void* gyp, const void* xp, const void* wp, const void* meanp,
                                                    const void* rstdp, void* gxp, i64 rows, i64 D) {
-    const RowGroup<WARP> grp;
+    const RowGroup<false> grp;
     typedef typename Ty<DT>::C C;
     typedef typename Ty<DT>::S S;
     const S* gy = (const S*)gyp;
@@ -238,11 +238,11 @@ __device__ __forceinline__ void layernorm_backward_wb_finish(const double* parti
 }
 
 #define LAYERNORM_KERNELS(name, DT) \
-    extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT, false>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT>(x, w, b, eps, y, mean, rstd, rows, D); } \
     extern "C" __global__ void layernorm_forward_warp8_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 8>(x, w, b, eps, y, mean, rstd, rows, D); } \
 extern "C" __global__ void layernorm_forward_warp16_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 16>(x, w, b, eps, y, mean, rstd, rows, D); } \
 extern "C" __global__ void layernorm_forward_warp_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 32>(x, w, b, eps, y, mean, rstd, rows, D); } \
-    extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT, false>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT>(gy, x, w, mean, rstd, gx, rows, D); } \
     extern "C" __global__ void layernorm_backward_warp8_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 8>(gy, x, w, mean, rstd, gx, rows, D); } \
 extern "C" __global__ void layernorm_backward_warp16_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 16>(gy, x, w, mean, rstd, gx, rows, D); } \
 extern "C" __global__ void layernorm_backward_warp_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 32>(gy, x, w, mean, rstd, gx, rows, D); } \
