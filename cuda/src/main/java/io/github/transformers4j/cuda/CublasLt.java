@@ -27,8 +27,11 @@ public final class CublasLt implements AutoCloseable {
     static final int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
     static final int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4;
     static final int CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
-    /** cublasLtEpilogue_t: plain product; + bias per row of D (column-major); bias gradient of the B operand. */
-    public static final int EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_BGRADB = 512;
+    /**
+     * cublasLtEpilogue_t: plain product; + bias per row of D (column-major); bias gradient of the B operand; max(0, .)
+     * of the product, without and with the bias.
+     */
+    public static final int EPILOGUE_DEFAULT = 1, EPILOGUE_BIAS = 4, EPILOGUE_BGRADB = 512, EPILOGUE_RELU = 2, EPILOGUE_RELU_BIAS = 6;
     static final int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
     static final int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
     static final int CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES = 6,
@@ -167,8 +170,8 @@ public final class CublasLt implements AutoCloseable {
     /**
      * As above with an epilogue: {@link #EPILOGUE_BIAS} adds {@code bias[j]} to every row of the row-major C
      * (a vector of n, C's columns: a Linear layer's bias), {@link #EPILOGUE_BGRADB} writes into {@code bias} the sums over
-     * k of op(A) (a vector of m: with A = g^T, the bias gradient of a Linear layer next to its weight gradient).
-     * Throws {@link CudaException} when cuBLASLt has no algorithm for the epilogue (callers fall back to separate kernels).
+     * k of op(A) (a vector of m: with A = g^T, the bias gradient of a Linear layer next to its weight gradient),
+     * {@link #EPILOGUE_RELU_BIAS} / {@link #EPILOGUE_RELU} max(0, .) of the result with / without the bias. Throws {@link CudaException} when cuBLASLt has no algorithm for the epilogue (callers fall back to separate kernels).
      */
     public void matmul(CudaStream stream, boolean transA, boolean transB, int m, int n, int k,
                        double alpha, long a, long lda, long strideA, long b, long ldb, long strideB,
@@ -180,7 +183,7 @@ public final class CublasLt implements AutoCloseable {
         GemmPlan plan = GemmPlan.rowMajor(transA, transB, m, n, k, lda, strideA, ldb, strideB, ldc, strideC, batch);
         Key key = new Key(plan, abType, cType, computeType,
                 alignment(b, strideB, abType, batch), alignment(a, strideA, abType, batch),
-                alignment(c, strideC, cType, batch), epilogue, epilogue == EPILOGUE_DEFAULT ? 0 : alignment(bias, 0, cType, 1));
+                alignment(c, strideC, cType, batch), epilogue, takesBias(epilogue) ? alignment(bias, 0, cType, 1) : 0);
         device.makeCurrent();
         Prepared p = plans.get(key);
         if (p == null) p = plans.computeIfAbsent(key, this::prepare);
@@ -188,7 +191,7 @@ public final class CublasLt implements AutoCloseable {
         CALLS.increment();
         try {
             MemorySegment scratch = Scratch.get();
-            if (epilogue != EPILOGUE_DEFAULT) {
+            if (takesBias(epilogue)) {
                 MemorySegment ptr = scratch.asSlice(16, 8);
                 ptr.set(JAVA_LONG, 0, bias);
                 check("cublasLtMatmulDescSetAttribute(BIAS_POINTER)", (int) cublasLtMatmulDescSetAttribute.invokeExact(
@@ -204,6 +207,11 @@ public final class CublasLt implements AutoCloseable {
                         + statusName(rc) + " (" + rc + "): " + statusString(rc));
             }
         } catch (Throwable t) { throw Native.rethrow(t); }
+    }
+
+    /** Whether the epilogue reads or writes the bias pointer. */
+    private static boolean takesBias(int epilogue) {
+        return epilogue == EPILOGUE_BIAS || epilogue == EPILOGUE_BGRADB || epilogue == EPILOGUE_RELU_BIAS;
     }
 
     /** Writes alpha or beta in the scale type into an 8-byte slot. */
@@ -233,8 +241,8 @@ public final class CublasLt implements AutoCloseable {
             long desc = out.get(JAVA_LONG, 0);
             setDesc(a, desc, CUBLASLT_MATMUL_DESC_TRANSA, plan.transFirst() ? CUBLAS_OP_T : CUBLAS_OP_N);
             setDesc(a, desc, CUBLASLT_MATMUL_DESC_TRANSB, plan.transSecond() ? CUBLAS_OP_T : CUBLAS_OP_N);
-            if (key.epilogue() != EPILOGUE_DEFAULT) {
-                setDesc(a, desc, CUBLASLT_MATMUL_DESC_EPILOGUE, key.epilogue());
+            if (key.epilogue() != EPILOGUE_DEFAULT) setDesc(a, desc, CUBLASLT_MATMUL_DESC_EPILOGUE, key.epilogue());
+            if (takesBias(key.epilogue())) {
                 // the heuristic reads the pointer's alignment only: a stand-in with the bias's alignment
                 MemorySegment ptr = a.allocateFrom(JAVA_LONG, key.alignBias());
                 check("cublasLtMatmulDescSetAttribute(BIAS_POINTER)", (int) cublasLtMatmulDescSetAttribute.invokeExact(

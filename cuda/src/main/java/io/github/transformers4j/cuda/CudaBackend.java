@@ -495,7 +495,7 @@ public final class CudaBackend implements Backend {
     /** out [M, N] = x [M, K] @ w [N, K]^T + bias: one cuBLASLt call with the bias epilogue. */
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        linearProduct(x, w, bias, out, CudaDataType.F32, compute(DType.F32), f32Epilogues);
+        linearProduct(x, w, bias, false, out, CudaDataType.F32, compute(DType.F32), f32Epilogues);
     }
 
     /** gw [N, K] = g^T @ x, with gb [N] (g's column sums) from the same product's BGRADB epilogue. */
@@ -507,7 +507,7 @@ public final class CudaBackend implements Backend {
     /** Epilogues cuBLASLt refused once for one operand type (no algorithm): later calls take the separate kernels. */
     private static final class Epilogues {
         final String what;
-        volatile boolean biasRefused, bgradRefused;
+        volatile boolean biasRefused, bgradRefused, reluRefused;
 
         Epilogues(String what) {
             this.what = what;
@@ -517,13 +517,30 @@ public final class CudaBackend implements Backend {
     private final Epilogues f32Epilogues = new Epilogues("fp32"), bf16Epilogues = new Epilogues("bf16");
 
     /**
-     * out [M, N] = x [M, K] @ w [N, K]^T (operands of type ab) + bias [N] (out's type, may be null): bias in the
-     * epilogue. out is fp32, or bf16 under autocast.
+     * out [M, N] = x [M, K] @ w [N, K]^T (operands of type ab) + bias [N] (out's type, may be null), then max(0, .)
+     * when relu: bias and ReLU in the epilogue. out is fp32, or bf16 under autocast.
      */
-    private void linearProduct(Tensor x, Tensor w, Tensor bias, Tensor out, CudaDataType ab, ComputeType ct, Epilogues ep) {
+    private void linearProduct(Tensor x, Tensor w, Tensor bias, boolean relu, Tensor out, CudaDataType ab, ComputeType ct,
+                               Epilogues ep) {
         int m = x.size(0), k = x.size(1), n = w.size(0);
         CudaDataType cType = dataType(out.dtype());
         if ((long) m * n == 0) return;
+        if (relu && k > 0 && !ep.reluRefused) {
+            try {
+                gpu.blas().matmul(stream, false, true, m, n, k, 1.0, ptr(x), k, 0, ptr(w), k, 0, 0.0, ptr(out), n, 0, 1,
+                        ab, cType, ct, bias == null ? CublasLt.EPILOGUE_RELU : CublasLt.EPILOGUE_RELU_BIAS, bias == null ? 0 : ptr(bias));
+                return;
+            } catch (CudaException e) {
+                ep.reluRefused = true;
+                System.err.println("transformers4j: cuBLASLt refused the ReLU epilogue for " + ep.what + " products ("
+                        + e.getMessage() + "); linear + ReLU runs a separate ReLU kernel");
+            }
+        }
+        if (relu) {
+            linearProduct(x, w, bias, false, out, ab, ct, ep);
+            unary(UnaryOp.RELU, 0, 0, out, out);
+            return;
+        }
         if (k == 0) {
             if (bias == null) fill(out, 0);
             else binary(BinaryOp.ADD, fillZero(out), expandRow(bias, m), out);
@@ -875,11 +892,14 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, bf16 output, bf16 bias in the epilogue. */
+    /**
+     * linear under bf16 autocast: cuBLASLt with bf16 operands, fp32 accumulation, bf16 output, bf16 bias (and ReLU) in
+     * the epilogue.
+     */
     private final class MixedLinear implements NnOps.MixedLinearKernel {
         @Override
-        public void forward(Tensor x, Tensor w, Tensor bias, Tensor out) {
-            linearProduct(x, w, bias, out, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
+        public void forward(Tensor x, Tensor w, Tensor bias, boolean relu, Tensor out) {
+            linearProduct(x, w, bias, relu, out, CudaDataType.BF16, ComputeType.F32, bf16Epilogues);
         }
 
         @Override

@@ -41,6 +41,43 @@ class AutocastCudaTest {
     }
 
     @Test
+    void linearReluOnTheGpuTakesTheReluEpilogueAndMatchesTheCpuAutocast() {
+        Random4j rng = new Random4j(14);
+        Tensor x = Tensor.randn(rng, 4, 65, 256), w = Tensor.randn(rng, 1024, 256).mul(0.05), bias = Tensor.randn(rng, 1024);
+        Tensor g = Tensor.randn(rng, 4, 65, 1024).to(DType.BF16);
+        for (boolean withBias : new boolean[] {true, false}) {
+            Tensor b = withBias ? bias : null;
+            Tensor[] cpu = runRelu(x, w, b, g, Device.CPU), gpu = runRelu(x, w, b, g, GPU);
+            float[] yc = cpu[0].toFloatArray(), yg = gpu[0].to(Device.CPU).toFloatArray();
+            int zc = 0, zg = 0;
+            for (int i = 0; i < yc.length; i++) {
+                assertThat(yg[i]).isGreaterThanOrEqualTo(0f);
+                if (yc[i] == 0) zc++;
+                if (yg[i] == 0) zg++;
+            }
+            assertThat(zc).as("bias %s: clipped outputs", withBias).isGreaterThan(yc.length / 4);
+            // only summation order differs: an output near 0 may fall on either side
+            assertThat(Math.abs(zg - zc)).as("bias %s: clipped on the GPU %d, on the CPU %d", withBias, zg, zc).isLessThan(yc.length / 200);
+            String[] names = {"y", "dx", "dw", "db"};
+            for (int i = 0; i < (withBias ? 4 : 3); i++) {
+                assertThat(normRel(gpu[i].to(Device.CPU), cpu[i])).as("bias %s, %s", withBias, names[i]).isLessThan(1e-2);
+            }
+        }
+    }
+
+    private static Tensor[] runRelu(Tensor x0, Tensor w0, Tensor b0, Tensor g, Device d) {
+        Tensor x = x0.detach().to(d).requiresGrad(true), w = w0.detach().to(d).requiresGrad(true),
+                b = b0 == null ? null : b0.detach().to(d).requiresGrad(true);
+        Tensor y;
+        try (var ac = Autocast.enable(DType.BF16)) {
+            y = NnOps.linearRelu(x, w, b);
+        }
+        assertThat(y.dtype()).isEqualTo(DType.BF16);
+        y.backward(g.to(d));
+        return new Tensor[] {y.to(Device.CPU), x.grad().to(Device.CPU), w.grad().to(Device.CPU), b == null ? null : b.grad().to(Device.CPU)};
+    }
+
+    @Test
     void bf16DropoutOnTheGpuKeepsWhatTheCpuKeepsBitForBit() {
         Tensor x = Tensor.randn(new Random4j(3), 4099).to(DType.BF16);
         for (int start : new int[] {0, 1}) { // 8-byte aligned (vector loads) and not

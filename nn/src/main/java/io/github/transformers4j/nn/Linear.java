@@ -42,4 +42,9 @@ public class Linear extends Layer {
     public Tensor forward(Tensor input) {
         return F.linear(input, weight.data(), bias == null ? null : bias.data());
     }
+
+    /** activation(forward(input)), fused where the backend can ({@link F#linear(Tensor, Tensor, Tensor, Activation)}). */
+    public Tensor forward(Tensor input, Activation activation) {
+        return F.linear(input, weight.data(), bias == null ? null : bias.data(), activation);
+    }
 }

@@ -90,7 +90,7 @@ final class Elementwise {
             case RECIPROCAL -> g.mul(out.square()).neg();
             case TANH -> g.mul(out.square().neg().add(1.0));
             case SIGMOID -> g.mul(out.mul(out.neg().add(1.0)));
-            case RELU -> g.mul(unary(UnaryOp.INSIDE, x, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
+            case RELU -> binary(BinaryOp.RELU_BACKWARD, g, x); // g * (x > 0) in one pass
             // 16-bit activations (bf16 autocast): one pass, gelu' not rounded to bf16 first; F32/F64 keep the two passes
             // (and on the CPU the bits of its vectorised gelu')
             case GELU -> x.dtype().isHalf() ? binary(BinaryOp.GELU_BACKWARD, g, x) : g.mul(unary(UnaryOp.GELU_GRAD, x, 0, 0));

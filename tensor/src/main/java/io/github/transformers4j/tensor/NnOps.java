@@ -313,10 +313,8 @@ public final class NnOps {
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         DType low = Autocast.dtype();
-        if (low != null && weight.dtype() == DType.F32 && (x.dtype() == DType.F32 || x.dtype() == low)
-                && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1) && weight.device().equals(x.device())
-                && (bias == null || bias.dtype() == DType.F32 && bias.dim() == 1 && bias.size(0) == weight.size(0))) {
-            return mixedLinear(x.backend().kernel(MIXED_LINEAR, low).orElse(MixedLinearReference.INSTANCE), x, weight, bias, low);
+        if (autocastLinear(low, x, weight, bias)) {
+            return mixedLinear(x.backend().kernel(MIXED_LINEAR, low).orElse(MixedLinearReference.INSTANCE), x, weight, bias, low, false);
         }
         Backend be = x.backend();
         boolean fused = be.hasFusedLinear(x.dtype()) && weight.dtype() == x.dtype() && weight.device().equals(x.device())
@@ -352,6 +350,27 @@ public final class NnOps {
         }, x, weight, bias);
     }
 
+    /** Whether {@link #linear} runs as autocast's mixed product: fp32 weight (and bias), x fp32 or already low. */
+    private static boolean autocastLinear(DType low, Tensor x, Tensor weight, Tensor bias) {
+        return low != null && weight.dtype() == DType.F32 && (x.dtype() == DType.F32 || x.dtype() == low)
+                && weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1) && weight.device().equals(x.device())
+                && (bias == null || bias.dtype() == DType.F32 && bias.dim() == 1 && bias.size(0) == weight.size(0));
+    }
+
+    /**
+     * {@code relu(linear(x, weight, bias))} (a transformer's feed-forward block). Under autocast one op: the ReLU in
+     * the product's epilogue where the backend has one (cuBLASLt's RELU_BIAS: no pass over the activations), and the
+     * backward masks the gradient by the output in one pass (out &gt; 0 exactly where the product was &gt; 0). The
+     * same values as the two ops (ReLU commutes with rounding). Else the two ops.
+     */
+    public static Tensor linearRelu(Tensor x, Tensor weight, Tensor bias) {
+        DType low = Autocast.dtype();
+        if (autocastLinear(low, x, weight, bias)) {
+            return mixedLinear(x.backend().kernel(MIXED_LINEAR, low).orElse(MixedLinearReference.INSTANCE), x, weight, bias, low, true);
+        }
+        return linear(x, weight, bias).relu();
+    }
+
     /**
      * Kernel of {@link #linear} under autocast: low-precision operands (bf16) and output, fp32 accumulation, the bias
      * (low, as PyTorch's autocast casts it) added in fp32 before the one rounding of the output; weight and bias
@@ -359,8 +378,8 @@ public final class NnOps {
      * {@link MixedLinearReference} (the same maths from plain ops).
      */
     public interface MixedLinearKernel {
-        /** out [M, N] (low) = xLow [M, K] @ wLow [N, K]^T + bLow [N] (may be null). */
-        void forward(Tensor xLow, Tensor wLow, Tensor bLow, Tensor out);
+        /** out [M, N] (low) = xLow [M, K] @ wLow [N, K]^T + bLow [N] (may be null), then max(0, .) when relu. */
+        void forward(Tensor xLow, Tensor wLow, Tensor bLow, boolean relu, Tensor out);
 
         /** gx [M, K] (low or fp32) = gLow [M, N] @ wLow [N, K]. */
         void inputGrad(Tensor gLow, Tensor wLow, Tensor gx);
@@ -389,10 +408,11 @@ public final class NnOps {
         }
 
         @Override
-        public void forward(Tensor xLow, Tensor wLow, Tensor bLow, Tensor out) {
+        public void forward(Tensor xLow, Tensor wLow, Tensor bLow, boolean relu, Tensor out) {
             Tensor y = plain(() -> {
                 Tensor p = wide(xLow).matmul(wide(wLow).t());
-                return bLow == null ? p : p.add(wide(bLow));
+                Tensor yb = bLow == null ? p : p.add(wide(bLow));
+                return relu ? yb.relu() : yb;
             });
             out.backend().copy(y, out);
         }
@@ -417,10 +437,11 @@ public final class NnOps {
     }
 
     /**
-     * {@link #linear} under autocast in one op, as PyTorch's autocast: x (fp32 or already low) rounded once, the
-     * weight's and bias's cached low copies, a low result; gradients of x in x's dtype, of weight and bias in fp32.
+     * {@link #linear} (and {@link #linearRelu}: relu) under autocast in one op, as PyTorch's autocast: x (fp32 or
+     * already low) rounded once, the weight's and bias's cached low copies, a low result; gradients of x in x's dtype,
+     * of weight and bias in fp32.
      */
-    private static Tensor mixedLinear(MixedLinearKernel kernel, Tensor x, Tensor weight, Tensor bias, DType low) {
+    private static Tensor mixedLinear(MixedLinearKernel kernel, Tensor x, Tensor weight, Tensor bias, DType low, boolean relu) {
         int k = weight.size(1), n = weight.size(0);
         int rows = (int) (x.numel() / Math.max(k, 1));
         int[] outShape = x.shape();
@@ -429,9 +450,10 @@ public final class NnOps {
         Tensor wLow = Autocast.weightCopy(weight, low); // a parameter's cached copy, else converted afresh
         Tensor bLow = bias == null ? null : Autocast.weightCopy(bias, low);
         Tensor out = Tensor.empty(low, x.device(), outShape);
-        if (rows > 0) kernel.forward(xLow, wLow, bLow, Views.rawView(out, rows, n));
-        return Autograd.record("linear", out, g -> {
-            Tensor gLow = Views.rawView(contiguousLow(g, low), rows, n);
+        if (rows > 0) kernel.forward(xLow, wLow, bLow, relu, Views.rawView(out, rows, n));
+        return Autograd.record(relu ? "linear_relu" : "linear", out, g -> {
+            // relu: the gradient where the output is > 0 (one pass, in the low type when g is low)
+            Tensor gLow = Views.rawView(contiguousLow(relu ? Elementwise.binary(BinaryOp.RELU_BACKWARD, g, out) : g, low), rows, n);
             Tensor gx = null, gw = null, gb = null;
             if (x.requiresGrad) {
                 gx = Tensor.empty(x.dtype(), x.device(), x.shape());

@@ -114,6 +114,53 @@ class AutocastTest {
     }
 
     @Test
+    void linearReluIsLinearThenReluInOneOpWithTheSameValuesAndGradients() {
+        Random4j rng = new Random4j(21);
+        Tensor x0 = Tensor.randn(rng, 3, 5, 16), w0 = Tensor.randn(rng, 24, 16).mul(0.25), b0 = Tensor.randn(rng, 24);
+        Tensor g = Tensor.randn(rng, 3, 5, 24);
+        for (DType low : new DType[] {DType.BF16, null}) {
+            Tensor yf, yp;
+            Tensor x = x0.detach().requiresGrad(true), w = w0.detach().requiresGrad(true), b = b0.detach().requiresGrad(true);
+            try (var ac = Autocast.enable(low)) {
+                yf = NnOps.linearRelu(x, w, b);
+            }
+            yf.backward(g.to(yf.dtype()));
+            Tensor[] fused = {x.grad(), w.grad(), b.grad()};
+            Tensor x2 = x0.detach().requiresGrad(true), w2 = w0.detach().requiresGrad(true), b2 = b0.detach().requiresGrad(true);
+            try (var ac = Autocast.enable(low)) {
+                yp = NnOps.linear(x2, w2, b2).relu();
+            }
+            yp.backward(g.to(yp.dtype()));
+            Tensor[] plain = {x2.grad(), w2.grad(), b2.grad()};
+            assertThat(yf.dtype()).as("%s", low).isEqualTo(low == null ? DType.F32 : low);
+            // ReLU commutes with the one rounding: the same bits; and some outputs are clipped
+            assertThat(yf.toFloatArray()).as("%s", low).containsExactly(yp.toFloatArray());
+            assertThat(yf.toFloatArray()).contains(0f);
+            for (int i = 0; i < 3; i++) assertThat(fused[i].toFloatArray()).as("%s gradient %d", low, i).containsExactly(plain[i].toFloatArray());
+        }
+    }
+
+    @Test
+    void reluBackwardIsTheGradientTimesTheStepInOnePassKeepingSignedZerosAndNaN() {
+        Tensor g = Tensor.of(new float[] {-2f, 3f, -0.5f, Float.NaN, 4f, 1f, -1f}, 7);
+        Tensor x = Tensor.of(new float[] {1f, -1f, -0f, 2f, Float.NaN, Float.POSITIVE_INFINITY, Float.MIN_VALUE}, 7);
+        float[] want = new float[7];
+        float[] gs = g.toFloatArray(), xs = x.toFloatArray();
+        for (int i = 0; i < 7; i++) want[i] = gs[i] * (xs[i] > 0 ? 1f : 0f); // -0.5 * 0 = -0: the sign of g is kept
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16}) {
+            Tensor got = Elementwise.binary(BinaryOp.RELU_BACKWARD, g.to(dt), x.to(dt));
+            Tensor viaStep = g.to(dt).mul(x.to(dt).gt(0.0).to(dt));
+            assertThat(got.toFloatArray()).as("%s", dt).containsExactly(viaStep.toFloatArray());
+        }
+        assertThat(Elementwise.binary(BinaryOp.RELU_BACKWARD, g, x).toFloatArray()).containsExactly(want);
+        // the relu's gradient through autograd
+        Tensor xr = Tensor.randn(new Random4j(4), 1000).requiresGrad(true), gr = Tensor.randn(new Random4j(5), 1000);
+        xr.relu().backward(gr);
+        float[] xv = xr.toFloatArray(), gv = gr.toFloatArray(), dv = xr.grad().toFloatArray();
+        for (int i = 0; i < xv.length; i++) assertThat(dv[i]).isEqualTo(xv[i] > 0 ? gv[i] : 0f * gv[i]);
+    }
+
+    @Test
     void geluOfBf16HasItsGradientInOnePassRoundedOnce() {
         Tensor x = Tensor.randn(new Random4j(8), 257).mul(2).to(DType.BF16).requiresGrad(true);
         Tensor g = Tensor.randn(new Random4j(9), 257).to(DType.BF16);

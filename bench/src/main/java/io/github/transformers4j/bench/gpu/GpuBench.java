@@ -109,11 +109,13 @@ public final class GpuBench {
             case "bert" -> JavaWorkloads.classifier(key, "BERT-style ViT 256-d x 12, 8 heads, patch 4", "vit-bert12-p4", 192, dev, ac);
             case "s2s" -> JavaWorkloads.seq2seq(16, 512, 64, dev, ac);
             default -> {
-                if (key.matches("attn[0-9]+c?")) {
-                    boolean causal = key.endsWith("c");
-                    yield JavaWorkloads.attention(128, 4, Integer.parseInt(key.substring(4, key.length() - (causal ? 1 : 0))), 64, causal, dev, ac);
+                var m = java.util.regex.Pattern.compile("attn([0-9]+)(c?)(d?)(m?)").matcher(key);
+                if (m.matches()) {
+                    yield JavaWorkloads.attention(128, 4, Integer.parseInt(m.group(1)), 64, !m.group(2).isEmpty(), !m.group(3).isEmpty(),
+                            !m.group(4).isEmpty(), dev, ac);
                 }
-                throw new IllegalArgumentException("unknown workload '" + key + "'; known: vit128, vit1024, bert, s2s, attn (attn65, attn257, attn1024, attn1024c)");
+                throw new IllegalArgumentException("unknown workload '" + key + "'; known: vit128, vit1024, bert, s2s, attn (attn65, attn257, "
+                        + "attn1024, attn1024c; attnL[c][d][m]: L keys, causal, dropout 0.1, key-padding mask)");
             }
         };
     }

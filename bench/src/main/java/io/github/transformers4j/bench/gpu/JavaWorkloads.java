@@ -6,6 +6,7 @@ import io.github.transformers4j.models.seq2seq.Seq2SeqConfig;
 import io.github.transformers4j.models.seq2seq.Seq2SeqTransformer;
 import io.github.transformers4j.nn.Module;
 import io.github.transformers4j.nn.functional.F;
+import io.github.transformers4j.nn.functional.SdpaOptions;
 import io.github.transformers4j.optim.Adam;
 import io.github.transformers4j.optim.AdamW;
 import io.github.transformers4j.optim.Optimizer;
@@ -97,18 +98,25 @@ final class JavaWorkloads {
     /**
      * Attention forward + backward on q, k, v (B, H, L, D): fp32, or with {@code low} (bf16) q, k, v, gradient and
      * autocast (flash attention where the backend has it). FLOPs as PyTorch's side counts them: 12 B H L^2 D, half of
-     * that when causal.
+     * that when causal. {@code dropout}: p = 0.1 on the weights; {@code padding}: a key-padding mask (B, Lk) with no key
+     * masked (as the s2s workload's, whose batches have no padding), so the kernel's mask path runs.
      */
     static Workload attention(int b, int h, int l, int d, boolean causal, Device device, DType low) {
+        return attention(b, h, l, d, causal, false, false, device, low);
+    }
+
+    static Workload attention(int b, int h, int l, int d, boolean causal, boolean dropout, boolean padding, Device device, DType low) {
         DType dt = low == null ? DType.F32 : low;
         Tensor q = leaf(new Random4j(1), device, dt, b, h, l, d), k = leaf(new Random4j(2), device, dt, b, h, l, d),
                 v = leaf(new Random4j(3), device, dt, b, h, l, d);
         Tensor g = Memory.unscoped(() -> Tensor.randn(new Random4j(4), b, h, l, d).to(dt).to(device));
+        Tensor kpm = padding ? Memory.unscoped(() -> Tensor.zeros(DType.BOOL, b, l).to(device)) : null;
+        SdpaOptions options = SdpaOptions.builder().isCausal(causal).dropoutP(dropout ? 0.1 : 0).keyPaddingMask(kpm).build();
         Runnable step = () -> {
             try (var s = Memory.scope()) {
                 Tensor o;
                 try (var ac = Autocast.enable(low)) {
-                    o = F.scaledDotProductAttention(q, k, v, null, 0.0, causal);
+                    o = F.scaledDotProductAttention(q, k, v, options).output();
                 }
                 o.backward(g);
                 q.clearGrad();
@@ -117,9 +125,10 @@ final class JavaWorkloads {
             }
         };
         double tflop = 12.0 * b * h * (double) l * l * d / 1e12 / (causal ? 2 : 1);
-        String key = "attn" + l + (causal ? "c" : "");
-        return new Workload(key, "attention fwd+bwd B" + b + " H" + h + " L" + l + " D" + d + (causal ? " causal" : ""), b, "TFLOP/s", tflop, 0,
-                step, () -> {
+        String key = "attn" + l + (causal ? "c" : "") + (dropout ? "d" : "") + (padding ? "m" : "");
+        return new Workload(key, "attention fwd+bwd B" + b + " H" + h + " L" + l + " D" + d + (causal ? " causal" : "")
+                + (dropout ? " dropout 0.1" : "") + (padding ? " key-padding mask" : ""), b, "TFLOP/s", tflop, 0, step, () -> {
+            if (kpm != null) kpm.release();
             q.release();
             k.release();
             v.release();

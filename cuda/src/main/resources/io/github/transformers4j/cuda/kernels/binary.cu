@@ -4,8 +4,8 @@
 #include "common.cuh"
 
 // = io.github.transformers4j.tensor.BinaryOp ordinals (checked by a test against the Java enum)
-// enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE, AND, OR, GELU_BACKWARD }
-enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_GELU_BACKWARD };
+// enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE, AND, OR, GELU_BACKWARD, RELU_BACKWARD }
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_GELU_BACKWARD, B_RELU_BACKWARD };
 
 template <typename C>
 __device__ __forceinline__ C binary_op(int op, C a, C b) {
@@ -26,6 +26,7 @@ __device__ __forceinline__ C binary_op(int op, C a, C b) {
         case B_AND: return a != C(0) && b != C(0);
         case B_GELU_BACKWARD:  // a * gelu'(b), gelu' as unary.cu's U_GELU_GRAD in the compute type
             return a * (C(0.5) * m_erfc(-b * C(0.7071067811865476)) + b * m_exp(C(-0.5) * b * b) * C(0.3989422804014327));
+        case B_RELU_BACKWARD: return a * (b > C(0) ? C(1) : C(0));  // as a * INSIDE(b, > 0): -0 and NaN of a kept
         default: return a != C(0) || b != C(0);  // B_OR
     }
 }

@@ -1,5 +1,6 @@
 package io.github.transformers4j.nn.functional;
 
+import io.github.transformers4j.nn.Activation;
 import io.github.transformers4j.tensor.Backends;
 import io.github.transformers4j.tensor.DType;
 import io.github.transformers4j.tensor.Device;
@@ -24,6 +25,20 @@ public final class F {
 
     /** x (..., in) @ weight (out, in)^T + bias (out): (..., out). bias may be null. */
     public static Tensor linear(Tensor input, Tensor weight, Tensor bias) {
+        checkLinear(input, weight, bias);
+        return NnOps.linear(input, weight, bias); // one fused product where the backend offers it, else matmul + add
+    }
+
+    /**
+     * {@code activation(linear(input, weight, bias))}, a feed-forward block's first product: ReLU in the product's
+     * epilogue where the backend fuses it (bf16 autocast on the GPU), the same values as the two calls.
+     */
+    public static Tensor linear(Tensor input, Tensor weight, Tensor bias, Activation activation) {
+        checkLinear(input, weight, bias);
+        return activation == Activation.RELU ? NnOps.linearRelu(input, weight, bias) : activation.apply(NnOps.linear(input, weight, bias));
+    }
+
+    private static void checkLinear(Tensor input, Tensor weight, Tensor bias) {
         if (weight.dim() != 2) throw new IllegalArgumentException("linear: weight must be (out, in), got " + shape(weight));
         if (input.dim() == 0 || input.size(-1) != weight.size(1)) {
             throw new IllegalArgumentException("linear: input " + shape(input) + " has " + (input.dim() == 0 ? 0 : input.size(-1))
@@ -32,7 +47,6 @@ public final class F {
         if (bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
             throw new IllegalArgumentException("linear: bias " + shape(bias) + " should be [" + weight.size(0) + "] for weight " + shape(weight));
         }
-        return NnOps.linear(input, weight, bias); // one fused product where the backend offers it, else matmul + add
     }
 
     public static Tensor relu(Tensor x) {

@@ -119,6 +119,6 @@ public class TransformerDecoderLayer extends Module implements DecoderForward {
     }
 
     private Tensor ffBlock(Tensor x) {
-        return dropout3.forward(linear2.forward(dropout.forward(config.activation().apply(linear1.forward(x)))));
+        return dropout3.forward(linear2.forward(dropout.forward(linear1.forward(x, config.activation()))));
     }
 }

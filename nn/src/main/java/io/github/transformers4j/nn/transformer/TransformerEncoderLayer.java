@@ -93,6 +93,6 @@ public class TransformerEncoderLayer extends Module implements EncoderForward {
     }
 
     private Tensor ffBlock(Tensor x) {
-        return dropout2.forward(linear2.forward(dropout.forward(config.activation().apply(linear1.forward(x)))));
+        return dropout2.forward(linear2.forward(dropout.forward(linear1.forward(x, config.activation()))));
     }
 }

@@ -17,6 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 /** copy, fill, unary, binary and where: a vectorised F32 path for the common layouts, a generic strided path for the rest. */
 final class CpuElementwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final FloatVector ZERO = FloatVector.zero(S), ONE = FloatVector.broadcast(S, 1f);
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     /** Most elements of one row that one task takes (a multiple of every vector length). */
     private static final int CHUNK = 1 << 15;
@@ -204,7 +205,7 @@ final class CpuElementwise {
 
     private static boolean vectorizable(BinaryOp op) {
         return switch (op) {
-            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> true;
+            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, RELU_BACKWARD -> true;
             default -> false;
         };
     }
@@ -225,6 +226,7 @@ final class CpuElementwise {
                 case DIV -> x.div(y);
                 case MAXIMUM -> x.max(y);
                 case MINIMUM -> x.min(y);
+                case RELU_BACKWARD -> x.mul(ZERO.blend(ONE, y.compare(VectorOperators.GT, 0f))); // x * 1 or x * 0, as Scalar
                 default -> throw new IllegalStateException(op.name());
             };
             r.intoMemorySegment(os, (io + i) * 4, NO);

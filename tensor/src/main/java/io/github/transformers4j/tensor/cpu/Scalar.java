@@ -63,6 +63,7 @@ public final class Scalar {
             case AND -> a != 0 && b != 0 ? 1 : 0;
             case OR -> a != 0 || b != 0 ? 1 : 0;
             case GELU_BACKWARD -> a * unary(UnaryOp.GELU_GRAD, 0, 0, b);
+            case RELU_BACKWARD -> a * (b > 0 ? 1 : 0);
         };
     }
 
