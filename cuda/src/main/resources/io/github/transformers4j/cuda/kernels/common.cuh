@@ -194,6 +194,60 @@ template <> struct Ty<DT_F16> {
     static __device__ __forceinline__ void st(S* p, i64 i, C v) { p[i] = f32_to_f16(v); }
 };
 
+// ---- 8 consecutive elements at once (the contiguous fast path of the elementwise kernels): group g is elements
+// 8g .. 8g + 7 of a 16-byte aligned array, one 16-byte load or store (bf16, f16) or two (f32).
+template <int DT> struct Vec8;
+template <> struct Vec8<DT_F32> {
+    static __device__ __forceinline__ void ld(const void* p, i64 g, float v[8]) {
+        float4 a = ((const float4*)p)[2 * g], b = ((const float4*)p)[2 * g + 1];
+        v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+    }
+    static __device__ __forceinline__ void st(void* p, i64 g, const float v[8]) {
+        ((float4*)p)[2 * g] = make_float4(v[0], v[1], v[2], v[3]);
+        ((float4*)p)[2 * g + 1] = make_float4(v[4], v[5], v[6], v[7]);
+    }
+};
+template <int DT> struct Vec8Half {  // bf16 or f16: 8 x 16 bits in a uint4, element 2k in the low half of word k
+    static __device__ __forceinline__ float up(u16 h) { return DT == DT_BF16 ? bf16_to_f32(h) : f16_to_f32(h); }
+    static __device__ __forceinline__ u32 down2(float lo, float hi) {
+        return DT == DT_BF16 ? (u32)f32_to_bf16(lo) | ((u32)f32_to_bf16(hi) << 16) : (u32)f32_to_f16(lo) | ((u32)f32_to_f16(hi) << 16);
+    }
+    static __device__ __forceinline__ void ld(const void* p, i64 g, float v[8]) {
+        uint4 r = ((const uint4*)p)[g];
+        const u32 w[4] = {r.x, r.y, r.z, r.w};
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            v[2 * k] = up((u16)w[k]);
+            v[2 * k + 1] = up((u16)(w[k] >> 16));
+        }
+    }
+    static __device__ __forceinline__ void st(void* p, i64 g, const float v[8]) {
+        ((uint4*)p)[g] = make_uint4(down2(v[0], v[1]), down2(v[2], v[3]), down2(v[4], v[5]), down2(v[6], v[7]));
+    }
+};
+template <> struct Vec8<DT_BF16> : Vec8Half<DT_BF16> {};
+template <> struct Vec8<DT_F16> : Vec8Half<DT_F16> {};
+
+// 8 elements of an fp32, bf16 or f16 array chosen at run time (binary_f32_mixed's operands), as float.
+__device__ __forceinline__ void ld8_float(const void* p, int dt, i64 g, float v[8]) {
+    if (dt == DT_F32) Vec8<DT_F32>::ld(p, g, v);
+    else if (dt == DT_BF16) Vec8<DT_BF16>::ld(p, g, v);
+    else Vec8<DT_F16>::ld(p, g, v);
+}
+
+__device__ __forceinline__ bool aligned16(const void* p) { return ((u64)p & 15) == 0; }
+
+// The contiguous fast path's loop: group(g) for the groups of 8 of [0, n), then elem(i) for the last n % 8 elements.
+// A group is one 16-byte load per 16-bit operand: a full SM keeps 32 KB per operand in flight, enough for the
+// bandwidth, where 2-byte loads needed for_each_unrolled's 8 per thread.
+template <typename Group, typename Elem>
+__device__ __forceinline__ void for_each_group8(i64 n, Group group, Elem elem) {
+    const i64 step = (i64)gridDim.x * blockDim.x, groups = n >> 3;
+    i64 g = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    for (; g < groups; g += step) group(g);
+    for (i64 i = 8 * groups + (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) elem(i);
+}
+
 // Math in the compute type (explicit overloads: NVRTC has the C functions, not every C++ overload).
 __device__ __forceinline__ float m_exp(float x) { return expf(x); }
 __device__ __forceinline__ double m_exp(double x) { return exp(x); }
