@@ -965,7 +965,7 @@ public final class CudaBackend implements Backend {
         public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
             int e = a.q().size(3), lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq);
             long[] p = params(a, out, null, null, null, null, lse, null);
-            int smem = (16 * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2;
+            int smem = (16 * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2 + banBytes(p);
             launch("flash_attn_fwd_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, smem);
         }
 
@@ -981,13 +981,15 @@ public final class CudaBackend implements Backend {
             long rows = delta.numel();
             fn("attention.cu", "flash_attn_bwd_delta").launch(stream, (int) Math.min(Math.ceilDiv(rows, BLOCK / 32), maxGrid), BLOCK, 0,
                     KernelArgs.of().struct(p).i32(e));
-            int queryTiles = buffers(lq, bm) * (2 * bm * (e + PAD) * 2 + 2 * bm * 4); // Q, dout, lse, D per buffer
+            // Q, dout, lse, D and 4 keep words per query, per buffer
+            int queryTiles = buffers(lq, bm) * (2 * bm * (e + PAD) * 2 + 2 * bm * 4 + 4 * bm * 4);
             if (lk <= 128) {
                 int dsT = 16 * wk * (bm + PAD) * 2;
                 launch("flash_attn_bwd_e" + e, 1, wk, p, 2 * 16 * wk * (e + PAD) * 2 + dsT + queryTiles);
             } else {
                 launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(lk, 16 * wk), wk, p, 2 * 16 * wk * (e + PAD) * 2 + queryTiles);
-                launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, (2 * 16 * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2);
+                int keyTiles = buffers(lk, TILE) * (2 * TILE * (e + PAD) * 2 + 2 * 16 * wq * 4); // K, V and 2 keep words per query
+                launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, 2 * 16 * wq * (e + PAD) * 2 + keyTiles + banBytes(p));
             }
         }
 
@@ -1009,10 +1011,15 @@ public final class CudaBackend implements Backend {
             p[BH0] = 0;
         }
 
+        /** Shared memory of the key-padding mask's bits (FlashParams.ban_words, the last word of the params). */
+        private static int banBytes(long[] p) {
+            return (int) (4 * p[p.length - 1]);
+        }
+
         private long[] params(NnOps.FlashAttention a, Tensor out, Tensor dout, Tensor dq, Tensor dk, Tensor dv, Tensor lse, Tensor delta) {
             Tensor q = a.q(), m = a.masked();
             Tensor[] mats = {q, a.k(), a.v(), out, dout, dq, dk, dv};
-            long[] p = new long[BH0 + 13];
+            long[] p = new long[BH0 + 14];
             int i = 0;
             boolean vec = true, bf16 = q.dtype() == DType.BF16, async = bf16;
             for (Tensor t : mats) {
@@ -1058,6 +1065,9 @@ public final class CudaBackend implements Backend {
             p[i++] = bf16 ? 1 : 0;
             p[i++] = a.causal() ? 1 : 0;
             p[i++] = async ? 1 : 0;
+            // a mask of keys only (query stride 0: key padding) as bits in shared memory, up to 32768 keys (4 KB)
+            int lk = a.k().size(2);
+            p[i++] = m != null && m.stride(2) == 0 && lk <= 32768 ? NnOps.flashKeepWords(lk) : 0;
             if (i != p.length) throw new IllegalStateException("FlashParams layout");
             return p;
         }

@@ -244,6 +244,17 @@ class FlashAttentionCudaTest {
         boolean[] pad = new boolean[b * 65];
         for (int j = 0; j < 65; j++) pad[65 + j] = true;
         compare("dropout, masked batch", qkv, null, h, Tensor.ofBooleans(pad, b, 65).view(b, 1, 1, 65), 0.2, g);
+        // longer than a block (dk/dv and dq kernels, keep words staged with the tiles) with key padding (bits in shared
+        // memory): batch 0 loses keys across a tile boundary, batch 1 its last 3
+        boolean[] pad2 = new boolean[b * 257];
+        for (int j = 100; j < 200; j++) pad2[j] = true;
+        for (int j = 254; j < 257; j++) pad2[257 + j] = true;
+        Tensor kpm = Tensor.ofBooleans(pad2, b, 257).view(b, 1, 1, 257);
+        Tensor qkv2 = randn(75, b, 257, 3 * h * e), g2 = randn(76, b, 257, h * e);
+        compare("dropout with key padding, L 257", qkv2, null, h, kpm, 0.2, g2);
+        compare("key padding without dropout, L 257", qkv2, null, h, kpm, 0, g2);
+        Tensor q3 = randn(77, b, 70, h * e), g3 = randn(78, b, 70, h * e);
+        compare("dropout with key padding, cross 70 x 257", q3, randn(79, b, 257, 2 * h * e), h, kpm, 0.2, g3);
     }
 
     /**

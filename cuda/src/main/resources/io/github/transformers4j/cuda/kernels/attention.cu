@@ -60,6 +60,7 @@ struct FlashParams {
     i64 bf16;  // 1: q, k, v, o, dout, dq, dk, dv are bf16; 0: fp32
     i64 causal;  // 1: query i sees no key j > i either (top-left aligned); tiles wholly above the diagonal are skipped
     i64 async16;  // 1: bf16, every pointer 16-byte aligned, every stride a multiple of 8: tiles are copied with cp.async
+    i64 ban_words;  // > 0: a key-padding mask (mi = 0) held as bits in shared memory (ban_bits), this many words, even
 };
 
 // ---- tiny PTX helpers (no headers)
@@ -113,6 +114,9 @@ __device__ __forceinline__ void cp_async16(u16* dst, const void* src, bool valid
 }
 __device__ __forceinline__ void cp_async4(float* dst, const float* src, bool valid) {
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(valid ? 4 : 0));
+}
+__device__ __forceinline__ void cp_async8(u32* dst, const u32* src, bool valid) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(valid ? 8 : 0));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N>
@@ -258,6 +262,26 @@ __device__ __forceinline__ u64 banned_keys(const FlashParams& P, i64 b, i64 h, i
     return (u64)__ballot_sync(0xffffffffu, lo) | ((u64)__ballot_sync(0xffffffffu, hi) << 32);
 }
 
+// With P.ban_words: the (b, h) row of a key-padding mask as bits in shared memory, bit j % 32 of word j / 32 for key j
+// (keys >= Lk: 0), one pass at the start of the kernel (the first barrier of its loop publishes it). Read per tile
+// from there, the mask costs no global load between the products (a load there stalled the warp each tile).
+__device__ __forceinline__ void ban_bits(u32* sBan, const FlashParams& P, i64 b, i64 h) {
+    const u8* m = P.mask + b * P.mb + h * P.mh;
+    const int lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+    for (int w = threadIdx.x >> 5; w < (int)P.ban_words; w += nw) {
+        const int key = 32 * w + lane;
+        const u32 bits = __ballot_sync(0xffffffffu, key < (int)P.Lk && m[(i64)key * P.mj]);
+        if (lane == 0) sBan[w] = bits;
+    }
+}
+
+// Bit j: key k0 + j (j < 64, k0 a multiple of 64) is masked for every query: from shared memory (ban_bits) or, for
+// masks too long for it, loaded here.
+__device__ __forceinline__ u64 banned_tile(const u32* sBan, const FlashParams& P, i64 b, i64 h, int k0, int lane) {
+    if (P.ban_words != 0) return (u64)sBan[k0 >> 5] | ((u64)sBan[(k0 >> 5) + 1] << 32);
+    return P.mask != nullptr && P.mi == 0 ? banned_keys(P, b, h, k0, lane) : 0;
+}
+
 // The keep words of row (bh, i): key j's decision is bit j % 32 of word j / 32.
 __device__ __forceinline__ u32* keep_row(const FlashParams& P, i64 bh, int i) { return P.keep + ((u64)bh * P.Lq + i) * P.keep_words; }
 
@@ -316,8 +340,8 @@ __device__ __forceinline__ void store_rows(const Bhle& m, i64 b, i64 h, int row0
 
 // Block: BM = 16 x warps queries of one (b, h); warp w owns queries q0 + 16w .. q0 + 16w + 15 and loops over key
 // tiles of 64. Shared: Q [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64 (one otherwise): the
-// copies of tile i + 1 are in flight while tile i is computed. Per warp and key tile: S (16 x 64) = Q K^T, online
-// softmax in fp32 (log2 units), O (16 x E) += P V with P rounded to bf16.
+// copies of tile i + 1 are in flight while tile i is computed; then a key-padding mask's bits (ban_bits). Per warp and
+// key tile: S (16 x 64) = Q K^T, online softmax in fp32 (log2 units), O (16 x E) += P V with P rounded to bf16.
 template <int E>
 __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     constexpr int BN = 64, LD = E + FA_PAD;
@@ -326,10 +350,12 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     u16* sQ = fa_smem;
     u16* sKV = sQ + BM * LD;  // buffer i: K at sKV + 2 i BN LD, V after it
     const int Lq = (int)P.Lq, Lk = (int)P.Lk;
+    u32* sBan = (u32*)(sKV + (Lk > BN ? 2 : 1) * 2 * BN * LD);  // ban_words words
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
     const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
+    if (P.ban_words != 0) ban_bits(sBan, P, b, h);
     const float sl2 = (float)(P.scale * 1.4426950408889634);
     const int row0 = q0 + 16 * warp;
     const bool active = row0 < Lq;
@@ -375,9 +401,10 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
         }
 
         // s[nt][e] is (row rows[e / 2], key k0 + 8 nt + 2t + e % 2): scale to log2 units, -inf where not allowed. A
-        // tile within the keys, below the diagonal for all the warp's rows and without a mask skips the tests.
-        const u64 banned = P.mask != nullptr && P.mi == 0 ? banned_keys(P, b, h, k0, lane) : 0;
-        const bool edge = k0 + BN > Lk || (causal && k0 + BN - 1 > row0) || P.mask != nullptr;
+        // tile within the keys, below the diagonal for all the warp's rows and without a mask (or a key-padding mask
+        // that bans none of its keys: banned is the same in every lane) skips the tests.
+        const u64 banned = banned_tile(sBan, P, b, h, k0, lane);
+        const bool edge = k0 + BN > Lk || (causal && k0 + BN - 1 > row0) || (P.mask != nullptr && (P.mi != 0 || banned != 0));
 #pragma unroll
         for (int nt = 0; nt < BN / 8; nt++) {
 #pragma unroll
@@ -543,8 +570,9 @@ extern "C" __global__ void flash_attn_bwd_delta(const FlashParams P, int E) {
 // DQ (the block holds every key: Lk <= 128, one block per (b, h)): the warps also write dS^T to shared memory, and once
 // the tile's dS^T is whole, dq of its queries = dS K (times scale) with warps owning 16 queries each, stored at once:
 // the backward is one kernel, with no second pass that recomputes S and dP.
-// Shared: K, V [BN][E + 8], (DQ) dS^T [BN][BM + 8], then Q, dout [BM][E + 8] bf16 and lse, D [BM] fp32 in two buffers
-// when Lq > BM (one otherwise): the copies of query tile i + 1 are in flight while tile i is computed.
+// Shared: K, V [BN][E + 8], (DQ) dS^T [BN][BM + 8], then Q, dout [BM][E + 8] bf16, lse, D [BM] fp32 and (dropout) the
+// forward's keep words of the block's keys [BM][4] in two buffers when Lq > BM (one otherwise): the copies of query
+// tile i + 1 are in flight while tile i is computed.
 template <int E, int BM, bool DQ>
 __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     constexpr int LD = E + FA_PAD, LDT = BM + FA_PAD;
@@ -556,6 +584,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     u16* sT = sV + BN * LD;                // DQ: dS^T
     u16* sQO = sT + (DQ ? BN * LDT : 0);   // buffer i: Q at sQO + 2 i BM LD, dout after it
     float* sLD = (float*)(sQO + nbuf * 2 * BM * LD);  // buffer i: lse at sLD + 2 i BM, D after it
+    u32* sKW = (u32*)(sLD + nbuf * 2 * BM);  // buffer i: with dropout, the keep words of the block's keys, 4 per query
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int k0 = blockIdx.x * BN, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
@@ -570,6 +599,9 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     for (int r = 0; r < 2; r++) kban[r] = P.mask != nullptr && P.mi == 0 && keys[r] < Lk && P.mask[mbh + (i64)keys[r] * P.mj];
 
     // Q, dout, lse and D of the queries [q0, q0 + BM) into buffer i (rows past Lq: zeros)
+    // (dropout) and the forward's keep words of keys [k0, k0 + BN) for those queries: pairs of words from word k0 / 32
+    // (rows have an even count of words, k0 is a multiple of 64 or 0: 8-byte aligned; at most 4 words, within the row)
+    const int kpairs = (BN + 63) >> 6;
     auto load_queries = [&](int i, int q0) {
         u16* q = sQO + i * 2 * BM * LD;
         float* ld = sLD + i * 2 * BM;
@@ -579,6 +611,13 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
             bool in = q0 + r < Lq;
             cp_async4(ld + r, in ? P.lse + bh * Lq + q0 + r : P.lse, in);
             cp_async4(ld + BM + r, in ? P.delta + bh * Lq + q0 + r : P.delta, in);
+        }
+        if (dropout) {
+            for (int c = threadIdx.x; c < BM * kpairs; c += blockDim.x) {
+                const int r = kpairs == 1 ? c : c >> 1, w = kpairs == 1 ? 0 : 2 * (c & 1);
+                const bool in = q0 + r < Lq;
+                cp_async8(sKW + i * 4 * BM + 4 * r + w, in ? keep_row(P, bh, q0 + r) + (k0 >> 5) + w : P.keep, in);
+            }
         }
     };
 
@@ -625,15 +664,15 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
                 }
             }
             // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`. The forward's keep
-            // word of a query holds the warp's 16 keys (key0 is a multiple of 16): one load per query.
+            // word of a query holds the warp's 16 keys (key0 is a multiple of 16), staged with the query tile.
             u32 kept = 0;
 #pragma unroll
             for (int nt = 0; nt < BM / 8; nt++) {
                 u32 kw[2];
 #pragma unroll
                 for (int c = 0; c < 2; c++) {
-                    int query = q0 + 8 * nt + 2 * t + c;
-                    kw[c] = dropout && query < Lq ? keep_row(P, bh, query)[key0 >> 5] : ~0u;
+                    int qi = 8 * nt + 2 * t + c;
+                    kw[c] = dropout && q0 + qi < Lq ? sKW[(it & 1) * 4 * BM + 4 * qi + (warp >> 1)] : ~0u;  // the warp's keys' word
                 }
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
@@ -757,7 +796,8 @@ extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e128
 // dq of BM = 16 x warps queries of one (b, h): warp w owns queries q0 + 16w .. + 15 and loops over key tiles of 64:
 //   S = Q K^T, P = exp2(S scale log2e - lse log2e), dP = dout V^T, dS = P (Z dP dropout_scale - D), dq += dS K
 // (times scale at the end). Shared: Q, dout [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64, as in
-// the forward. Used when Lk > 128; shorter keys take flash_attn_bwd_e*, which computes dq beside dk and dv.
+// the forward, (dropout) the keep words of the tile's keys [BM][2] per buffer, and a key-padding mask's bits
+// (ban_bits). Used when Lk > 128; shorter keys take flash_attn_bwd_e*, which computes dq beside dk and dv.
 template <int E>
 __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     constexpr int BN = 64, LD = E + FA_PAD;
@@ -766,11 +806,23 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     u16* sQ = fa_smem;
     u16* sO = sQ + BM * LD;  // dout
     u16* sKV = sO + BM * LD;  // buffer i: K at sKV + 2 i BN LD, V after it
-    const int Lq = (int)P.Lq, Lk = (int)P.Lk;
+    const int Lq = (int)P.Lq, Lk = (int)P.Lk, nbuf = Lk > BN ? 2 : 1;
+    u32* sKB = (u32*)(sKV + nbuf * 2 * BN * LD);  // buffer i: with dropout, the tile's 2 keep words per query, at sKB + 2 i BM
+    u32* sBan = sKB + nbuf * 2 * BM;              // ban_words words
     const i64 bh = P.bh0 + blockIdx.y, b = bh / P.H, h = bh % P.H;
     const int q0 = blockIdx.x * BM, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const bool vec = P.vec != 0, bf = P.bf16 != 0, dropout = P.keep_threshold != 0, causal = P.causal != 0;
     const float sl2 = (float)(P.scale * 1.4426950408889634), dscale = (float)P.dropout_scale;
+    if (P.ban_words != 0) ban_bits(sBan, P, b, h);
+    // the tile's K, V and (dropout) the forward's keep words of keys [k0, k0 + 64) for the block's queries into buffer i
+    auto load_tile_kv = [&](int i, int k0, int kEnd) {
+        load_kv<E>(sKV + i * 2 * BN * LD, P, b, h, k0, kEnd);
+        if (!dropout) return;
+        for (int r = threadIdx.x; r < BM; r += blockDim.x) {
+            const bool in = q0 + r < Lq;
+            cp_async8(sKB + i * 2 * BM + 2 * r, in ? keep_row(P, bh, q0 + r) + (k0 >> 5) : P.keep, in);
+        }
+    };
     const int row0 = q0 + 16 * warp;
     const bool active = row0 < Lq;
     const int rows[2] = {row0 + g, row0 + g + 8};
@@ -790,14 +842,15 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
     const int nq = rows16(BM, q0, Lq), kEnd = causal ? min(Lk, q0 + BM) : Lk;  // kEnd: as in the forward
     load_tile<E>(sQ, P, P.q, b, h, q0, nq, Lq);
     load_tile<E>(sO, P, P.dout, b, h, q0, nq, Lq);
-    load_kv<E>(sKV, P, b, h, 0, kEnd);
+    if (kEnd > 0) load_tile_kv(0, 0, kEnd);
     cp_async_commit();
     for (int k0 = 0, it = 0; k0 < kEnd; k0 += BN, it++) {
         const int nk = rows16(BN, k0, kEnd);
         const u16* sK = sKV + (it & 1) * 2 * BN * LD;
         const u16* sV = sK + BN * LD;
+        const u32* sW = sKB + (it & 1) * 2 * BM + 2 * (16 * warp);  // row r's two keep words at sW[2 (r - row0)]
         __syncthreads();  // tile it - 1 is consumed: its buffer takes tile it + 1
-        if (k0 + BN < kEnd) load_kv<E>(sKV + ((it + 1) & 1) * 2 * BN * LD, P, b, h, k0 + BN, kEnd);
+        if (k0 + BN < kEnd) load_tile_kv((it + 1) & 1, k0 + BN, kEnd);
         cp_async_commit();
         cp_async_wait<1>();  // tile it (and Q, dout) is in
         __syncthreads();
@@ -829,11 +882,11 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s. kb: the forward's keep
         // bits of the tile's 64 keys for each of the thread's two rows
         u64 kb[2] = {~0ull, ~0ull};
-        const u64 banned = P.mask != nullptr && P.mi == 0 ? banned_keys(P, b, h, k0, lane) : 0;
+        const u64 banned = banned_tile(sBan, P, b, h, k0, lane);
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             if (!dropout || rows[r] >= Lq) continue;
-            const u32* w = keep_row(P, bh, rows[r]) + (k0 >> 5);
+            const u32* w = sW + 2 * (g + 8 * r);
             kb[r] = (u64)w[0] | ((u64)w[1] << 32);
         }
 #pragma unroll
