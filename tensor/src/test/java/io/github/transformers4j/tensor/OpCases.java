@@ -265,6 +265,12 @@ final class OpCases {
                     Nd y = matmulRef(x[0], x[1].permute(1, 0));
                     return Nd.zip(y, x[2], Double::sum);
                 }));
+        c.add(new Case("linearRelu", r -> new Tensor[] {rnd(r, 2, 3, 4), rnd(r, 5, 4), rnd(r, 5)},
+                x -> NnOps.linearRelu(x[0], x[1], x[2]), x -> {
+                    Nd y = Nd.zip(matmulRef(x[0], x[1].permute(1, 0)), x[2], Double::sum);
+                    for (int i = 0; i < y.data().length; i++) y.data()[i] = Math.max(y.data()[i], 0);
+                    return y;
+                }));
         c.add(new Case("multiHeadAttention (packed q|k|v, 2 heads, causal)", r -> new Tensor[] {rnd(r, 2, 3, 12)},
                 x -> NnOps.multiHeadAttention(x[0], null, 2, causal3(x[0].device()), null, 0.7, 0, null), x -> {
                     Nd p = x[0]; // (B, L, 3 * H * E), H = E = 2
