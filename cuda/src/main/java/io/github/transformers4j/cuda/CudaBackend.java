@@ -956,6 +956,16 @@ public final class CudaBackend implements Backend {
             return switchedOn("t4j.cuda.flashCausal", "T4J_CUDA_FLASH_CAUSAL");
         }
 
+        /**
+         * The forward of sequences longer than 128 with two m-tiles (32 queries) per warp ({@code flash_attn_fwd_m2_*}):
+         * opt-in with {@code -Dt4j.cuda.flashTwoTiles=true} or {@code T4J_CUDA_FLASH_TWO_TILES=1} until an H100 run has
+         * measured it against one tile per warp.
+         */
+        static boolean twoTilesPerWarp() {
+            String p = System.getProperty("t4j.cuda.flashTwoTiles");
+            return p != null ? p.equals("true") : "1".equals(System.getenv("T4J_CUDA_FLASH_TWO_TILES"));
+        }
+
         /** Tile buffers of a loop over {@code l} rows in tiles of {@code tile}: two (copy one, compute the other) if it has several. */
         private static int buffers(int l, int tile) {
             return l > tile ? 2 : 1;
@@ -965,8 +975,9 @@ public final class CudaBackend implements Backend {
         public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
             int e = a.q().size(3), lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq);
             long[] p = params(a, out, null, null, null, null, lse, null);
-            int smem = (16 * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2 + banBytes(p);
-            launch("flash_attn_fwd_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, smem);
+            int mt = lq > 128 && e <= 64 && twoTilesPerWarp() ? 2 : 1; // query m-tiles of 16 per warp
+            int smem = (16 * mt * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2 + banBytes(p);
+            launch("flash_attn_fwd_" + (mt == 2 ? "m2_e" : "e") + e, Math.ceilDiv(lq, 16 * mt * wq), wq, p, smem);
         }
 
         /**

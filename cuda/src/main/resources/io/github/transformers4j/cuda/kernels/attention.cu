@@ -338,14 +338,16 @@ __device__ __forceinline__ void store_rows(const Bhle& m, i64 b, i64 h, int row0
 
 // ------------------------------------------------------------------------------------------ forward
 
-// Block: BM = 16 x warps queries of one (b, h); warp w owns queries q0 + 16w .. q0 + 16w + 15 and loops over key
-// tiles of 64. Shared: Q [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64 (one otherwise): the
-// copies of tile i + 1 are in flight while tile i is computed; then a key-padding mask's bits (ban_bits). Per warp and
-// key tile: S (16 x 64) = Q K^T, online softmax in fp32 (log2 units), O (16 x E) += P V with P rounded to bf16.
-template <int E>
+// Block: BM = 16 MT x warps queries of one (b, h); warp w owns the MT m-tiles of 16 queries from q0 + 16 MT w and loops
+// over key tiles of 64 (MT = 2: each K and V fragment read from shared memory feeds two products, and the warp has
+// twice the independent work). Shared: Q [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64 (one
+// otherwise): the copies of tile i + 1 are in flight while tile i is computed; then a key-padding mask's bits
+// (ban_bits). Per warp, m-tile and key tile: S (16 x 64) = Q K^T, online softmax in fp32 (log2 units), O (16 x E) += P V
+// with P rounded to bf16. A thread's rows: slot R = 2 mt + r is row row0 + 16 mt + g + 8 r.
+template <int E, int MT>
 __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
-    constexpr int BN = 64, LD = E + FA_PAD;
-    const int BM = (int)blockDim.x >> 1;
+    constexpr int BN = 64, LD = E + FA_PAD, RW = 16 * MT;
+    const int BM = RW * ((int)blockDim.x >> 5);
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sQ = fa_smem;
     u16* sKV = sQ + BM * LD;  // buffer i: K at sKV + 2 i BN LD, V after it
@@ -357,16 +359,28 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
     const u64 offset = dropout ? P.offset + (u64)*P.offset_shift : 0;
     if (P.ban_words != 0) ban_bits(sBan, P, b, h);
     const float sl2 = (float)(P.scale * 1.4426950408889634);
-    const int row0 = q0 + 16 * warp;
+    const int row0 = q0 + RW * warp;
     const bool active = row0 < Lq;
-    const int rows[2] = {row0 + g, row0 + g + 8};
-    i64 mrow[2];
-    for (int r = 0; r < 2; r++) mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
-
-    float o[E / 8][4];
+    const int mtN = active ? min(MT, (Lq - row0 + 15) >> 4) : 0;  // m-tiles holding a valid row
+    int rows[2 * MT];
+    i64 mrow[2 * MT];
 #pragma unroll
-    for (int dt = 0; dt < E / 8; dt++) o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.0f;
-    float m[2] = {-F_INF, -F_INF}, l[2] = {0.0f, 0.0f};
+    for (int R = 0; R < 2 * MT; R++) {
+        rows[R] = row0 + 16 * (R >> 1) + g + 8 * (R & 1);
+        mrow[R] = b * P.mb + h * P.mh + (i64)rows[R] * P.mi;
+    }
+
+    float o[MT][E / 8][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int dt = 0; dt < E / 8; dt++) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
+    float m[2 * MT], l[2 * MT];
+#pragma unroll
+    for (int R = 0; R < 2 * MT; R++) {
+        m[R] = -F_INF;
+        l[R] = 0.0f;
+    }
 
     const int kEnd = causal ? min(Lk, q0 + BM) : Lk;  // causal: keys past the block's last query are masked for all its rows
     load_tile<E>(sQ, P, P.q, b, h, q0, rows16(BM, q0, Lq), Lq);
@@ -383,72 +397,85 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
         __syncthreads();
         if (!active) continue;
 
-        float s[BN / 8][4];
+        float s[MT][BN / 8][4];
 #pragma unroll
-        for (int nt = 0; nt < BN / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int nt = 0; nt < BN / 8; nt++) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.0f;
 #pragma unroll
         for (int kc = 0; kc < E / 16; kc++) {
-            u32 a[4];
-            frag_a<LD>(a, sQ, 16 * warp, 16 * kc, lane);
+            u32 a[MT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                if (MT == 1 || mt < mtN) frag_a<LD>(a[mt], sQ, RW * warp + 16 * mt, 16 * kc, lane);
+            }
 #pragma unroll
             for (int nt = 0; nt < BN / 8; nt += 2) {
                 if (8 * nt >= nk) break;
                 u32 bb[4];
                 frag_b_nk<LD>(bb, sK, 8 * nt, 16 * kc, lane);
-                mma_bf16(s[nt], a, bb[0], bb[1]);
-                mma_bf16(s[nt + 1], a, bb[2], bb[3]);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    if (MT > 1 && mt >= mtN) break;
+                    mma_bf16(s[mt][nt], a[mt], bb[0], bb[1]);
+                    mma_bf16(s[mt][nt + 1], a[mt], bb[2], bb[3]);
+                }
             }
         }
 
-        // s[nt][e] is (row rows[e / 2], key k0 + 8 nt + 2t + e % 2): scale to log2 units, -inf where not allowed. A
-        // tile within the keys, below the diagonal for all the warp's rows and without a mask (or a key-padding mask
-        // that bans none of its keys: banned is the same in every lane) skips the tests.
+        // s[mt][nt][e] is (row rows[2 mt + e / 2], key k0 + 8 nt + 2t + e % 2): scale to log2 units, -inf where not
+        // allowed. A tile within the keys, below the diagonal for all the warp's rows and without a mask (or a
+        // key-padding mask that bans none of its keys: banned is the same in every lane) skips the tests.
         const u64 banned = banned_tile(sBan, P, b, h, k0, lane);
         const bool edge = k0 + BN > Lk || (causal && k0 + BN - 1 > row0) || (P.mask != nullptr && (P.mi != 0 || banned != 0));
 #pragma unroll
-        for (int nt = 0; nt < BN / 8; nt++) {
+        for (int mt = 0; mt < MT; mt++) {
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int j = 8 * nt + 2 * t + (e & 1), key = k0 + j, r = e >> 1;
-                bool off = edge && (key >= Lk || (causal && key > rows[r]) || ((banned >> j) & 1)
-                                    || (P.mask != nullptr && P.mi != 0 && rows[r] < Lq && P.mask[mrow[r] + key * P.mj]));
-                s[nt][e] = off ? -F_INF : s[nt][e] * sl2;
+            for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int j = 8 * nt + 2 * t + (e & 1), key = k0 + j, R = 2 * mt + (e >> 1);
+                    const bool off = edge && (key >= Lk || (causal && key > rows[R]) || ((banned >> j) & 1)
+                                              || (P.mask != nullptr && P.mi != 0 && rows[R] < Lq && P.mask[mrow[R] + key * P.mj]));
+                    s[mt][nt][e] = off ? -F_INF : s[mt][nt][e] * sl2;
+                }
             }
         }
 #pragma unroll
-        for (int r = 0; r < 2; r++) {
-            float mx = m[r];
+        for (int R = 0; R < 2 * MT; R++) {
+            const int mt = R >> 1, r = R & 1;
+            float mx = m[R];
 #pragma unroll
-            for (int nt = 0; nt < BN / 8; nt++) mx = fmaxf(mx, fmaxf(s[nt][2 * r], s[nt][2 * r + 1]));
+            for (int nt = 0; nt < BN / 8; nt++) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * r], s[mt][nt][2 * r + 1]));
             mx = quad_max(mx);
             float mu = mx == -F_INF ? 0.0f : mx;  // nothing allowed yet: every p is 0, never NaN
-            float alpha = exp2_fast(m[r] - mu);
-            m[r] = mx;
-            l[r] *= alpha;
+            float alpha = exp2_fast(m[R] - mu);
+            m[R] = mx;
+            l[R] *= alpha;
 #pragma unroll
             for (int dt = 0; dt < E / 8; dt++) {
-                o[dt][2 * r] *= alpha;
-                o[dt][2 * r + 1] *= alpha;
+                o[mt][dt][2 * r] *= alpha;
+                o[mt][dt][2 * r + 1] *= alpha;
             }
 #pragma unroll
             for (int nt = 0; nt < BN / 8; nt++) {
-                float p0 = exp2_fast(s[nt][2 * r] - mu), p1 = exp2_fast(s[nt][2 * r + 1] - mu);
-                l[r] += p0 + p1;  // this thread's part of the row sum (the quad is summed at the end)
-                s[nt][2 * r] = p0;
-                s[nt][2 * r + 1] = p1;
+                float p0 = exp2_fast(s[mt][nt][2 * r] - mu), p1 = exp2_fast(s[mt][nt][2 * r + 1] - mu);
+                l[R] += p0 + p1;  // this thread's part of the row sum (the quad is summed at the end)
+                s[mt][nt][2 * r] = p0;
+                s[mt][nt][2 * r + 1] = p1;
             }
         }
         if (dropout) {
-            // keep bit j of row r: key k0 + j; the backward reads these instead of drawing the numbers again. The quad
+            // keep bit j of a row: key k0 + j; the backward reads these instead of drawing the numbers again. The quad
             // holds a row's 64 keys: its threads draw the row's Philox blocks in turn (thread t: blocks t, t + 4, ...),
             // each block once, and OR their bits.
-            u64 kb[2];
+            u64 kb[2 * MT];
             const u32 thr = (u32)P.keep_threshold;
 #pragma unroll
-            for (int r = 0; r < 2; r++) {
+            for (int R = 0; R < 2 * MT; R++) {
                 u64 bits = 0;
-                if (rows[r] < Lq) {
-                    const u64 first = ((u64)bh * Lq + rows[r]) * Lk + k0;  // element index of (row, key k0)
+                if (rows[R] < Lq) {
+                    const u64 first = ((u64)bh * Lq + rows[R]) * Lk + k0;  // element index of (row, key k0)
                     const int sh = (int)(first & 3), nb = (sh + min(BN, Lk - k0) + 3) >> 2;
                     for (int blk = t; blk < nb; blk += 4) {
                         u32 w[4];
@@ -460,21 +487,24 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
                         }
                     }
                 }
-                kb[r] = quad_or(bits);
+                kb[R] = quad_or(bits);
             }
 #pragma unroll
-            for (int nt = 0; nt < BN / 8; nt++) {
+            for (int mt = 0; mt < MT; mt++) {
 #pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    if (!((kb[e >> 1] >> (8 * nt + 2 * t + (e & 1))) & 1)) s[nt][e] = 0.0f;
+                for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        if (!((kb[2 * mt + (e >> 1)] >> (8 * nt + 2 * t + (e & 1))) & 1)) s[mt][nt][e] = 0.0f;
+                    }
                 }
             }
 #pragma unroll
-            for (int r = 0; r < 2; r++) {
-                if (t == 0 && rows[r] < Lq) {
-                    u32* w = keep_row(P, bh, rows[r]) + (k0 >> 5);
-                    w[0] = (u32)kb[r];
-                    w[1] = (u32)(kb[r] >> 32);
+            for (int R = 0; R < 2 * MT; R++) {
+                if (t == 0 && rows[R] < Lq) {
+                    u32* w = keep_row(P, bh, rows[R]) + (k0 >> 5);
+                    w[0] = (u32)kb[R];
+                    w[1] = (u32)(kb[R] >> 32);
                 }
             }
         }
@@ -483,34 +513,48 @@ __device__ __forceinline__ void flash_fwd(const FlashParams& P) {
 #pragma unroll
         for (int kc = 0; kc < BN / 16; kc++) {
             if (16 * kc >= nk) break;
-            u32 a[4];
-            frag_a_from_acc(a, s[2 * kc], s[2 * kc + 1]);
+            u32 a[MT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) frag_a_from_acc(a[mt], s[mt][2 * kc], s[mt][2 * kc + 1]);
 #pragma unroll
             for (int dt = 0; dt < E / 8; dt += 2) {
                 u32 bb[4];
                 frag_b_kn<LD>(bb, sV, 16 * kc, 8 * dt, lane);
-                mma_bf16(o[dt], a, bb[0], bb[1]);
-                mma_bf16(o[dt + 1], a, bb[2], bb[3]);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    if (MT > 1 && mt >= mtN) break;
+                    mma_bf16(o[mt][dt], a[mt], bb[0], bb[1]);
+                    mma_bf16(o[mt][dt + 1], a[mt], bb[2], bb[3]);
+                }
             }
         }
     }
     if (!active) return;
 
-    float f[2];
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        float sum = quad_sum(l[r]);
-        f[r] = sum > 0.0f ? (float)P.dropout_scale / sum : 0.0f;
-        if (t == 0 && rows[r] < Lq) P.lse[bh * Lq + rows[r]] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : F_INF;
+    for (int mt = 0; mt < MT; mt++) {
+        if (MT > 1 && mt >= mtN) break;
+        float f[2];
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            const int R = 2 * mt + r;
+            float sum = quad_sum(l[R]);
+            f[r] = sum > 0.0f ? (float)P.dropout_scale / sum : 0.0f;
+            if (t == 0 && rows[R] < Lq) P.lse[bh * Lq + rows[R]] = sum > 0.0f ? (m[R] + log2f(sum)) * LN2 : F_INF;
+        }
+        store_rows<E>(P.o, b, h, row0 + 16 * mt, Lq, o[mt], f, vec, bf, lane);
     }
-    store_rows<E>(P.o, b, h, row0, Lq, o, f, vec, bf, lane);
 }
 
-extern "C" __global__ void __maxnreg__(128) flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32>(P); }
+extern "C" __global__ void __maxnreg__(128) flash_attn_fwd_e32(const FlashParams P) { flash_fwd<32, 1>(P); }
 // E = 64 (the harness's workloads) under register caps: the register file is 16K per scheduler, so ptxas's own choice for
 // these kernels (156-207 registers) left 2 or 3 warps per scheduler; 128 leave 4, 168 leave 3, without spilling.
-extern "C" __global__ void __maxnreg__(128) flash_attn_fwd_e64(const FlashParams P) { flash_fwd<64>(P); }
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_fwd_e128(const FlashParams P) { flash_fwd<128>(P); }
+extern "C" __global__ void __maxnreg__(128) flash_attn_fwd_e64(const FlashParams P) { flash_fwd<64, 1>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_fwd_e128(const FlashParams P) { flash_fwd<128, 1>(P); }
+// Two m-tiles per warp (32 queries) for sequences longer than a block of one-tile warps: E = 32 and 64 (E = 128 would
+// hold 128 fp32 accumulators of O per thread), 4 warps of 128 queries, 2 blocks per SM by their registers.
+extern "C" __global__ void __launch_bounds__(128) flash_attn_fwd_m2_e32(const FlashParams P) { flash_fwd<32, 2>(P); }
+extern "C" __global__ void __launch_bounds__(128) flash_attn_fwd_m2_e64(const FlashParams P) { flash_fwd<64, 2>(P); }
 
 // ------------------------------------------------------------------------------------------ backward
 
