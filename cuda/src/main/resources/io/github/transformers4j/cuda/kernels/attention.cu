@@ -927,6 +927,8 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         // bits of the tile's 64 keys for each of the thread's two rows
         u64 kb[2] = {~0ull, ~0ull};
         const u64 banned = banned_tile(sBan, P, b, h, k0, lane);
+        // as in the forward: a tile inside the keys, below the diagonal, that no mask touches skips the tests
+        const bool edge = k0 + BN > Lk || (causal && k0 + BN - 1 > row0) || (P.mask != nullptr && (P.mi != 0 || banned != 0));
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             if (!dropout || rows[r] >= Lq) continue;
@@ -942,8 +944,8 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
 #pragma unroll
                 for (int c = 0; c < 2; c++) {
                     int e = 2 * r + c;
-                    bool off = key + c >= Lk || (causal && key + c > rows[r]) || ((banned >> (8 * nt + 2 * t + c)) & 1)
-                               || (P.mask != nullptr && P.mi != 0 && rows[r] < Lq && P.mask[mrow[r] + (i64)(key + c) * P.mj]);
+                    bool off = edge && (key + c >= Lk || (causal && key + c > rows[r]) || ((banned >> (8 * nt + 2 * t + c)) & 1)
+                               || (P.mask != nullptr && P.mi != 0 && rows[r] < Lq && P.mask[mrow[r] + (i64)(key + c) * P.mj]));
                     float pv = off ? 0.0f : exp2_fast(s[nt][e] * sl2 - lse2[r]);
                     float z = (c == 0 ? z0 : z1) ? dp[nt][e] * dscale : 0.0f;
                     s[nt][e] = pv * (z - dd[r]);
