@@ -641,6 +641,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
     const bool rowMask = P.mask != nullptr && P.mi != 0;
     bool kban[2] = {false, false};
     for (int r = 0; r < 2; r++) kban[r] = P.mask != nullptr && P.mi == 0 && keys[r] < Lk && P.mask[mbh + (i64)keys[r] * P.mj];
+    // the warp's keys inside Lk and none banned: only query tiles past Lq or across the diagonal need the tests below
+    const bool keysPlain = key0 + 16 <= Lk && !rowMask && !__any_sync(0xffffffffu, kban[0] || kban[1]);
 
     // Q, dout, lse and D of the queries [q0, q0 + BM) into buffer i (rows past Lq: zeros)
     // (dropout) and the forward's keep words of keys [k0, k0 + BN) for those queries: pairs of words from word k0 / 32
@@ -709,6 +711,7 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
             }
             // p[nt][e] is (key keys[e / 2], query q0 + 8 nt + 2t + e % 2); keep bit 4 nt + e of `kept`. The forward's keep
             // word of a query holds the warp's 16 keys (key0 is a multiple of 16), staged with the query tile.
+            const bool edge = !keysPlain || q0 + BM > Lq || (causal && key0 + 15 > q0);
             u32 kept = 0;
 #pragma unroll
             for (int nt = 0; nt < BM / 8; nt++) {
@@ -721,8 +724,8 @@ __device__ __forceinline__ void flash_bwd_dkdv(const FlashParams& P) {
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     int qi = 8 * nt + 2 * t + (e & 1), query = q0 + qi, key = keys[e >> 1];
-                    bool off = key >= Lk || query >= Lq || (causal && key > query) || kban[e >> 1]
-                               || (rowMask && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]);
+                    bool off = edge && (key >= Lk || query >= Lq || (causal && key > query) || kban[e >> 1]
+                                        || (rowMask && P.mask[mbh + (i64)query * P.mi + (i64)key * P.mj]));
                     float x = off ? 0.0f : exp2_fast(p[nt][e] * sl2 - sL[qi] * LOG2E);
                     p[nt][e] = x;
                     if (!off && (kw[e & 1] >> (key & 31)) & 1u) kept |= 1u << (4 * nt + e);
