@@ -957,7 +957,8 @@ public final class CudaBackend implements Backend {
         }
 
         /**
-         * The forward of sequences longer than 128 with two m-tiles (32 queries) per warp ({@code flash_attn_fwd_m2_*}):
+         * The forward and dq of sequences longer than 128 with two m-tiles (32 queries) per warp
+         * ({@code flash_attn_fwd_m2_*}, {@code flash_attn_bwd_dq_m2_*}):
          * opt-in with {@code -Dt4j.cuda.flashTwoTiles=true} or {@code T4J_CUDA_FLASH_TWO_TILES=1} until an H100 run has
          * measured it against one tile per warp.
          */
@@ -999,8 +1000,10 @@ public final class CudaBackend implements Backend {
                 launch("flash_attn_bwd_e" + e, 1, wk, p, 2 * 16 * wk * (e + PAD) * 2 + dsT + queryTiles);
             } else {
                 launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(lk, 16 * wk), wk, p, 2 * 16 * wk * (e + PAD) * 2 + queryTiles);
-                int keyTiles = buffers(lk, TILE) * (2 * TILE * (e + PAD) * 2 + 2 * 16 * wq * 4); // K, V and 2 keep words per query
-                launch("flash_attn_bwd_dq_e" + e, Math.ceilDiv(lq, 16 * wq), wq, p, 2 * 16 * wq * (e + PAD) * 2 + keyTiles + banBytes(p));
+                int mt = lq > 128 && e <= 64 && twoTilesPerWarp() ? 2 : 1, bq = 16 * mt * wq; // queries per block
+                int keyTiles = buffers(lk, TILE) * (2 * TILE * (e + PAD) * 2 + 2 * bq * 4); // K, V and 2 keep words per query
+                launch("flash_attn_bwd_dq_" + (mt == 2 ? "m2_e" : "e") + e, Math.ceilDiv(lq, bq), wq, p,
+                        2 * bq * (e + PAD) * 2 + keyTiles + banBytes(p));
             }
         }
 

@@ -258,9 +258,9 @@ class FlashAttentionCudaTest {
     }
 
     /**
-     * Two m-tiles of 16 queries per warp (flash_attn_fwd_m2_*, opt-in: -Dt4j.cuda.flashTwoTiles=true) on the cases of
-     * the one-tile forward that run longer than a block: odd lengths, a last warp with one valid tile, masks, dropout,
-     * causal, cross-attention. (Named without the kernel's family so that the harness script does not read a failure
+     * Two m-tiles of 16 queries per warp (flash_attn_fwd_m2_*, flash_attn_bwd_dq_m2_*; opt-in:
+     * -Dt4j.cuda.flashTwoTiles=true) on the cases of the one-tile kernels that run longer than a block: odd lengths, a
+     * last warp with one valid tile, masks, dropout, causal, cross-attention. (Named without the kernel's family so that the harness script does not read a failure
      * here as one of the default kernels.)
      */
     @Test

@@ -840,15 +840,17 @@ extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_e32(const FlashParams
 extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_e64(const FlashParams P) { flash_bwd_dkdv<64, 64, true>(P); }
 extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_e128(const FlashParams P) { flash_bwd_dkdv<128, 32, true>(P); }
 
-// dq of BM = 16 x warps queries of one (b, h): warp w owns queries q0 + 16w .. + 15 and loops over key tiles of 64:
+// dq of BM = 16 MT x warps queries of one (b, h): warp w owns the MT m-tiles of 16 queries from q0 + 16 MT w and loops
+// over key tiles of 64:
 //   S = Q K^T, P = exp2(S scale log2e - lse log2e), dP = dout V^T, dS = P (Z dP dropout_scale - D), dq += dS K
 // (times scale at the end). Shared: Q, dout [BM][E + 8], then K, V [64][E + 8] bf16 in two buffers when Lk > 64, as in
 // the forward, (dropout) the keep words of the tile's keys [BM][2] per buffer, and a key-padding mask's bits
-// (ban_bits). Used when Lk > 128; shorter keys take flash_attn_bwd_e*, which computes dq beside dk and dv.
-template <int E>
+// (ban_bits). Used when Lk > 128; shorter keys take flash_attn_bwd_e*, which computes dq beside dk and dv. A thread's
+// rows: slot R = 2 mt + r is row row0 + 16 mt + g + 8 r.
+template <int E, int MT>
 __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
-    constexpr int BN = 64, LD = E + FA_PAD;
-    const int BM = (int)blockDim.x >> 1;
+    constexpr int BN = 64, LD = E + FA_PAD, RW = 16 * MT;
+    const int BM = RW * ((int)blockDim.x >> 5);
     extern __shared__ __align__(16) u16 fa_smem[];
     u16* sQ = fa_smem;
     u16* sO = sQ + BM * LD;  // dout
@@ -870,21 +872,26 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
             cp_async8(sKB + i * 2 * BM + 2 * r, in ? keep_row(P, bh, q0 + r) + (k0 >> 5) : P.keep, in);
         }
     };
-    const int row0 = q0 + 16 * warp;
+    const int row0 = q0 + RW * warp;
     const bool active = row0 < Lq;
-    const int rows[2] = {row0 + g, row0 + g + 8};
-    i64 mrow[2];
-    float lse2[2], dd[2];
-    for (int r = 0; r < 2; r++) {
-        mrow[r] = b * P.mb + h * P.mh + (i64)rows[r] * P.mi;
-        bool in = rows[r] < Lq;
-        lse2[r] = in ? P.lse[bh * Lq + rows[r]] * LOG2E : F_INF;
-        dd[r] = in ? P.delta[bh * Lq + rows[r]] : 0.0f;
+    const int mtN = active ? min(MT, (Lq - row0 + 15) >> 4) : 0;  // m-tiles holding a valid row
+    int rows[2 * MT];
+    i64 mrow[2 * MT];
+    float lse2[2 * MT], dd[2 * MT];
+#pragma unroll
+    for (int R = 0; R < 2 * MT; R++) {
+        rows[R] = row0 + 16 * (R >> 1) + g + 8 * (R & 1);
+        mrow[R] = b * P.mb + h * P.mh + (i64)rows[R] * P.mi;
+        bool in = rows[R] < Lq;
+        lse2[R] = in ? P.lse[bh * Lq + rows[R]] * LOG2E : F_INF;
+        dd[R] = in ? P.delta[bh * Lq + rows[R]] : 0.0f;
     }
 
-    float dq[E / 8][4];
+    float dq[MT][E / 8][4];
 #pragma unroll
-    for (int dt = 0; dt < E / 8; dt++) dq[dt][0] = dq[dt][1] = dq[dt][2] = dq[dt][3] = 0.0f;
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int dt = 0; dt < E / 8; dt++) dq[mt][dt][0] = dq[mt][dt][1] = dq[mt][dt][2] = dq[mt][dt][3] = 0.0f;
 
     const int nq = rows16(BM, q0, Lq), kEnd = causal ? min(Lk, q0 + BM) : Lk;  // kEnd: as in the forward
     load_tile<E>(sQ, P, P.q, b, h, q0, nq, Lq);
@@ -895,7 +902,7 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         const int nk = rows16(BN, k0, kEnd);
         const u16* sK = sKV + (it & 1) * 2 * BN * LD;
         const u16* sV = sK + BN * LD;
-        const u32* sW = sKB + (it & 1) * 2 * BM + 2 * (16 * warp);  // row r's two keep words at sW[2 (r - row0)]
+        const u32* sW = sKB + (it & 1) * 2 * BM + 2 * RW * warp;  // row slot R's two keep words at sW[2 (rows[R] - row0)]
         __syncthreads();  // tile it - 1 is consumed: its buffer takes tile it + 1
         if (k0 + BN < kEnd) load_tile_kv((it + 1) & 1, k0 + BN, kEnd);
         cp_async_commit();
@@ -903,55 +910,63 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
         __syncthreads();
         if (!active) continue;
 
-        float s[BN / 8][4], dp[BN / 8][4];
+        float s[MT][BN / 8][4], dp[MT][BN / 8][4];
 #pragma unroll
-        for (int nt = 0; nt < BN / 8; nt++) {
-            s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
-            dp[nt][0] = dp[nt][1] = dp[nt][2] = dp[nt][3] = 0.0f;
-        }
+        for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int kc = 0; kc < E / 16; kc++) {
-            u32 a[4], ao[4];
-            frag_a<LD>(a, sQ, 16 * warp, 16 * kc, lane);
-            frag_a<LD>(ao, sO, 16 * warp, 16 * kc, lane);
+            for (int nt = 0; nt < BN / 8; nt++) {
+                s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.0f;
+                dp[mt][nt][0] = dp[mt][nt][1] = dp[mt][nt][2] = dp[mt][nt][3] = 0.0f;
+            }
+        // S = Q K^T, then dP = dout V^T (ao: dout's fragments; one product at a time keeps fewer fragments live)
 #pragma unroll
-            for (int nt = 0; nt < BN / 8; nt += 2) {
-                if (8 * nt >= nk) break;
-                u32 bb[4];
-                frag_b_nk<LD>(bb, sK, 8 * nt, 16 * kc, lane);
-                mma_bf16(s[nt], a, bb[0], bb[1]);
-                mma_bf16(s[nt + 1], a, bb[2], bb[3]);
-                frag_b_nk<LD>(bb, sV, 8 * nt, 16 * kc, lane);
-                mma_bf16(dp[nt], ao, bb[0], bb[1]);
-                mma_bf16(dp[nt + 1], ao, bb[2], bb[3]);
+        for (int pass = 0; pass < 2; pass++) {
+#pragma unroll
+            for (int kc = 0; kc < E / 16; kc++) {
+                u32 a[MT][4];
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    if (MT == 1 || mt < mtN) frag_a<LD>(a[mt], pass == 0 ? sQ : sO, RW * warp + 16 * mt, 16 * kc, lane);
+                }
+#pragma unroll
+                for (int nt = 0; nt < BN / 8; nt += 2) {
+                    if (8 * nt >= nk) break;
+                    u32 bb[4];
+                    frag_b_nk<LD>(bb, pass == 0 ? sK : sV, 8 * nt, 16 * kc, lane);
+#pragma unroll
+                    for (int mt = 0; mt < MT; mt++) {
+                        if (MT > 1 && mt >= mtN) break;
+                        float(*acc)[4] = pass == 0 ? s[mt] : dp[mt];
+                        mma_bf16(acc[nt], a[mt], bb[0], bb[1]);
+                        mma_bf16(acc[nt + 1], a[mt], bb[2], bb[3]);
+                    }
+                }
             }
         }
-        // s[nt][e], dp[nt][e] are (row rows[e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s. kb: the forward's keep
-        // bits of the tile's 64 keys for each of the thread's two rows
-        u64 kb[2] = {~0ull, ~0ull};
+        // s[mt][nt][e], dp[mt][nt][e] are (row rows[2 mt + e / 2], key k0 + 8 nt + 2t + e % 2); dS in place of s. kb:
+        // the forward's keep bits of the tile's 64 keys for each of the thread's rows
         const u64 banned = banned_tile(sBan, P, b, h, k0, lane);
         // as in the forward: a tile inside the keys, below the diagonal, that no mask touches skips the tests
         const bool edge = k0 + BN > Lk || (causal && k0 + BN - 1 > row0) || (P.mask != nullptr && (P.mi != 0 || banned != 0));
 #pragma unroll
-        for (int r = 0; r < 2; r++) {
-            if (!dropout || rows[r] >= Lq) continue;
-            const u32* w = sW + 2 * (g + 8 * r);
-            kb[r] = (u64)w[0] | ((u64)w[1] << 32);
-        }
+        for (int R = 0; R < 2 * MT; R++) {
+            const int mt = R >> 1, r = R & 1;
+            u64 kb = ~0ull;
+            if (dropout && rows[R] < Lq) {
+                const u32* w = sW + 2 * (rows[R] - row0);
+                kb = (u64)w[0] | ((u64)w[1] << 32);
+            }
 #pragma unroll
-        for (int nt = 0; nt < BN / 8; nt++) {
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                int key = k0 + 8 * nt + 2 * t;
-                bool z0 = (kb[r] >> (8 * nt + 2 * t)) & 1ull, z1 = (kb[r] >> (8 * nt + 2 * t + 1)) & 1ull;
+            for (int nt = 0; nt < BN / 8; nt++) {
+                const int key = k0 + 8 * nt + 2 * t;
 #pragma unroll
                 for (int c = 0; c < 2; c++) {
-                    int e = 2 * r + c;
-                    bool off = edge && (key + c >= Lk || (causal && key + c > rows[r]) || ((banned >> (8 * nt + 2 * t + c)) & 1)
-                               || (P.mask != nullptr && P.mi != 0 && rows[r] < Lq && P.mask[mrow[r] + (i64)(key + c) * P.mj]));
-                    float pv = off ? 0.0f : exp2_fast(s[nt][e] * sl2 - lse2[r]);
-                    float z = (c == 0 ? z0 : z1) ? dp[nt][e] * dscale : 0.0f;
-                    s[nt][e] = pv * (z - dd[r]);
+                    const int e = 2 * r + c;
+                    bool off = edge && (key + c >= Lk || (causal && key + c > rows[R]) || ((banned >> (8 * nt + 2 * t + c)) & 1)
+                                        || (P.mask != nullptr && P.mi != 0 && rows[R] < Lq && P.mask[mrow[R] + (i64)(key + c) * P.mj]));
+                    float pv = off ? 0.0f : exp2_fast(s[mt][nt][e] * sl2 - lse2[R]);
+                    float z = (kb >> (8 * nt + 2 * t + c)) & 1ull ? dp[mt][nt][e] * dscale : 0.0f;
+                    s[mt][nt][e] = pv * (z - dd[R]);
                 }
             }
         }
@@ -959,22 +974,34 @@ __device__ __forceinline__ void flash_bwd_dq(const FlashParams& P) {
 #pragma unroll
         for (int kc = 0; kc < BN / 16; kc++) {
             if (16 * kc >= nk) break;
-            u32 a[4];
-            frag_a_from_acc(a, s[2 * kc], s[2 * kc + 1]);
+            u32 a[MT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) frag_a_from_acc(a[mt], s[mt][2 * kc], s[mt][2 * kc + 1]);
 #pragma unroll
             for (int dt = 0; dt < E / 8; dt += 2) {
                 u32 bb[4];
                 frag_b_kn<LD>(bb, sK, 16 * kc, 8 * dt, lane);
-                mma_bf16(dq[dt], a, bb[0], bb[1]);
-                mma_bf16(dq[dt + 1], a, bb[2], bb[3]);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    if (MT > 1 && mt >= mtN) break;
+                    mma_bf16(dq[mt][dt], a[mt], bb[0], bb[1]);
+                    mma_bf16(dq[mt][dt + 1], a[mt], bb[2], bb[3]);
+                }
             }
         }
     }
     if (!active) return;
     const float f[2] = {(float)P.scale, (float)P.scale};
-    store_rows<E>(P.dq, b, h, row0, Lq, dq, f, vec, bf, lane);
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+        if (MT > 1 && mt >= mtN) break;
+        store_rows<E>(P.dq, b, h, row0 + 16 * mt, Lq, dq[mt], f, vec, bf, lane);
+    }
 }
 
-extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32>(P); }
-extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dq_e64(const FlashParams P) { flash_bwd_dq<64>(P); }
-extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e128(const FlashParams P) { flash_bwd_dq<128>(P); }
+extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dq_e32(const FlashParams P) { flash_bwd_dq<32, 1>(P); }
+extern "C" __global__ void __maxnreg__(168) flash_attn_bwd_dq_e64(const FlashParams P) { flash_bwd_dq<64, 1>(P); }
+extern "C" __global__ void __launch_bounds__(FA_MAX_THREADS) flash_attn_bwd_dq_e128(const FlashParams P) { flash_bwd_dq<128, 1>(P); }
+// two m-tiles (32 queries) per warp, as flash_attn_fwd_m2_*: opt-in with it
+extern "C" __global__ void __launch_bounds__(128) flash_attn_bwd_dq_m2_e32(const FlashParams P) { flash_bwd_dq<32, 2>(P); }
+extern "C" __global__ void __launch_bounds__(128) flash_attn_bwd_dq_m2_e64(const FlashParams P) { flash_bwd_dq<64, 2>(P); }
