@@ -958,9 +958,9 @@ public final class CudaBackend implements Backend {
 
         /**
          * The forward and dq of sequences longer than 128 with two m-tiles (32 queries) per warp
-         * ({@code flash_attn_fwd_m2_*}, {@code flash_attn_bwd_dq_m2_*}):
-         * opt-in with {@code -Dt4j.cuda.flashTwoTiles=true} or {@code T4J_CUDA_FLASH_TWO_TILES=1} until an H100 run has
-         * measured it against one tile per warp.
+         * ({@code flash_attn_fwd_m2_*}, {@code flash_attn_bwd_dq_m2_*}): opt-in with {@code -Dt4j.cuda.flashTwoTiles=true}
+         * or {@code T4J_CUDA_FLASH_TWO_TILES=1}. Measured on an H100 (BENCHMARKS.md, session 10): 14-33% slower than one
+         * tile per warp at L 257-1024 (239-255 registers leave 2 warps per scheduler), so off by default.
          */
         static boolean twoTilesPerWarp() {
             String p = System.getProperty("t4j.cuda.flashTwoTiles");
