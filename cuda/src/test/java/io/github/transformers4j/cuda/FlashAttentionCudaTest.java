@@ -245,16 +245,21 @@ class FlashAttentionCudaTest {
         for (int j = 0; j < 65; j++) pad[65 + j] = true;
         compare("dropout, masked batch", qkv, null, h, Tensor.ofBooleans(pad, b, 65).view(b, 1, 1, 65), 0.2, g);
         // longer than a block (dk/dv and dq kernels, keep words staged with the tiles) with key padding (bits in shared
-        // memory): batch 0 loses keys across a tile boundary, batch 1 its last 3
-        boolean[] pad2 = new boolean[b * 257];
-        for (int j = 100; j < 200; j++) pad2[j] = true;
-        for (int j = 254; j < 257; j++) pad2[257 + j] = true;
-        Tensor kpm = Tensor.ofBooleans(pad2, b, 257).view(b, 1, 1, 257);
+        // memory)
+        Tensor kpm = keyPadding257();
         Tensor qkv2 = randn(75, b, 257, 3 * h * e), g2 = randn(76, b, 257, h * e);
         compare("dropout with key padding, L 257", qkv2, null, h, kpm, 0.2, g2);
         compare("key padding without dropout, L 257", qkv2, null, h, kpm, 0, g2);
         Tensor q3 = randn(77, b, 70, h * e), g3 = randn(78, b, 70, h * e);
         compare("dropout with key padding, cross 70 x 257", q3, randn(79, b, 257, 2 * h * e), h, kpm, 0.2, g3);
+    }
+
+    /** A key-padding mask (2, 1, 1, 257): batch 0 loses keys 100-199 (across tile boundaries), batch 1 its last 3. */
+    private static Tensor keyPadding257() {
+        boolean[] pad = new boolean[2 * 257];
+        for (int j = 100; j < 200; j++) pad[j] = true;
+        for (int j = 254; j < 257; j++) pad[257 + j] = true;
+        return Tensor.ofBooleans(pad, 2, 257).view(2, 1, 1, 257);
     }
 
     /**
@@ -277,10 +282,7 @@ class FlashAttentionCudaTest {
                 }
             }
             int e = 64;
-            boolean[] pad = new boolean[b * 257];
-            for (int j = 100; j < 200; j++) pad[j] = true;
-            for (int j = 254; j < 257; j++) pad[257 + j] = true;
-            Tensor kpm = Tensor.ofBooleans(pad, b, 257).view(b, 1, 1, 257);
+            Tensor kpm = keyPadding257();
             Tensor qkv = randn(230, b, 257, 3 * h * e), g = randn(231, b, 257, h * e);
             compare("two tiles, dropout with key padding", qkv, null, h, kpm, 0.2, g);
             compare("two tiles, dropout, causal", qkv, null, h, null, 0.2, g, true);
