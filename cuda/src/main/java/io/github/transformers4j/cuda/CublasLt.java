@@ -171,7 +171,8 @@ public final class CublasLt implements AutoCloseable {
      * As above with an epilogue: {@link #EPILOGUE_BIAS} adds {@code bias[j]} to every row of the row-major C
      * (a vector of n, C's columns: a Linear layer's bias), {@link #EPILOGUE_BGRADB} writes into {@code bias} the sums over
      * k of op(A) (a vector of m: with A = g^T, the bias gradient of a Linear layer next to its weight gradient),
-     * {@link #EPILOGUE_RELU_BIAS} / {@link #EPILOGUE_RELU} max(0, .) of the result with / without the bias. Throws {@link CudaException} when cuBLASLt has no algorithm for the epilogue (callers fall back to separate kernels).
+     * {@link #EPILOGUE_RELU_BIAS} / {@link #EPILOGUE_RELU} max(0, .) of the result with / without the bias. Throws
+     * {@link CudaException} when cuBLASLt has no algorithm for the epilogue (callers fall back to separate kernels).
      */
     public void matmul(CudaStream stream, boolean transA, boolean transB, int m, int n, int k,
                        double alpha, long a, long lda, long strideA, long b, long ldb, long strideB,

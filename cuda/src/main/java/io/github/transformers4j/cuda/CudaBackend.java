@@ -967,6 +967,11 @@ public final class CudaBackend implements Backend {
             return p != null ? p.equals("true") : "1".equals(System.getenv("T4J_CUDA_FLASH_TWO_TILES"));
         }
 
+        /** Query m-tiles of 16 per warp of the forward and dq kernels ({@code *_m2_*} when 2). */
+        private static int mTiles(int lq, int e) {
+            return lq > 128 && e <= 64 && twoTilesPerWarp() ? 2 : 1;
+        }
+
         /** Tile buffers of a loop over {@code l} rows in tiles of {@code tile}: two (copy one, compute the other) if it has several. */
         private static int buffers(int l, int tile) {
             return l > tile ? 2 : 1;
@@ -976,7 +981,7 @@ public final class CudaBackend implements Backend {
         public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
             int e = a.q().size(3), lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq);
             long[] p = params(a, out, null, null, null, null, lse, null);
-            int mt = lq > 128 && e <= 64 && twoTilesPerWarp() ? 2 : 1; // query m-tiles of 16 per warp
+            int mt = mTiles(lq, e);
             int smem = (16 * mt * wq + buffers(lk, TILE) * 2 * TILE) * (e + PAD) * 2 + banBytes(p);
             launch("flash_attn_fwd_" + (mt == 2 ? "m2_e" : "e") + e, Math.ceilDiv(lq, 16 * mt * wq), wq, p, smem);
         }
@@ -1000,7 +1005,7 @@ public final class CudaBackend implements Backend {
                 launch("flash_attn_bwd_e" + e, 1, wk, p, 2 * 16 * wk * (e + PAD) * 2 + dsT + queryTiles);
             } else {
                 launch("flash_attn_bwd_dkdv_e" + e, Math.ceilDiv(lk, 16 * wk), wk, p, 2 * 16 * wk * (e + PAD) * 2 + queryTiles);
-                int mt = lq > 128 && e <= 64 && twoTilesPerWarp() ? 2 : 1, bq = 16 * mt * wq; // queries per block
+                int mt = mTiles(lq, e), bq = 16 * mt * wq; // queries per block
                 int keyTiles = buffers(lk, TILE) * (2 * TILE * (e + PAD) * 2 + 2 * bq * 4); // K, V and 2 keep words per query
                 launch("flash_attn_bwd_dq_" + (mt == 2 ? "m2_e" : "e") + e, Math.ceilDiv(lq, bq), wq, p,
                         2 * bq * (e + PAD) * 2 + keyTiles + banBytes(p));

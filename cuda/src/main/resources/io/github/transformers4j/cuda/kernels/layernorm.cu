@@ -26,6 +26,32 @@ struct RowGroup {
     __device__ __forceinline__ double sum(double v, double* shared) const { return WARP ? warp_sum(v) : block_sum(v, shared); }
 };
 
+// Row r's statistics, written by the row's first thread, in x's dtype.
+template <int DT>
+__device__ __forceinline__ void store_stats(void* meanp, void* rstdp, i64 r, double mu, double rs, int lane) {
+    typedef typename Ty<DT>::C C;
+    typedef typename Ty<DT>::S S;
+    if (lane != 0) return;
+    Ty<DT>::st((S*)meanp, r, (C)mu);
+    Ty<DT>::st((S*)rstdp, r, (C)rs);
+}
+
+// y[k] = (x - mean) * rstd * w[k] + b[k] (w, b may be null).
+template <int DT>
+__device__ __forceinline__ typename Ty<DT>::C normalized(typename Ty<DT>::C x, typename Ty<DT>::C mu, typename Ty<DT>::C rs,
+                                                         const typename Ty<DT>::S* w, const typename Ty<DT>::S* b, i64 k) {
+    typename Ty<DT>::C v = (x - mu) * rs;
+    if (w) v *= Ty<DT>::ld(w, k);
+    if (b) v += Ty<DT>::ld(b, k);
+    return v;
+}
+
+// g = gy * w[k] (w null: gy) of the backward.
+template <int DT>
+__device__ __forceinline__ typename Ty<DT>::C weighted(typename Ty<DT>::C gy, const typename Ty<DT>::S* w, i64 k) {
+    return gy * (w ? Ty<DT>::ld(w, k) : typename Ty<DT>::C(1));
+}
+
 // y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps) with the biased variance (two passes over the row).
 template <int DT>
 __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp, const void* bp, double eps, void* yp,
@@ -49,17 +75,9 @@ __device__ __forceinline__ void layernorm_forward(const void* xp, const void* wp
             sq += c * c;
         }
         double rs = 1.0 / ::sqrt(g.sum(sq, sd) / (double)D + eps);
-        if (g.lane == 0) {
-            Ty<DT>::st((S*)meanp, r, (C)mu);
-            Ty<DT>::st((S*)rstdp, r, (C)rs);
-        }
+        store_stats<DT>(meanp, rstdp, r, mu, rs, g.lane);
         C muc = (C)mu, rsc = (C)rs;
-        for (i64 k = g.lane; k < D; k += g.size) {
-            C v = (Ty<DT>::ld(x, base + k) - muc) * rsc;
-            if (w) v *= Ty<DT>::ld(w, k);
-            if (b) v += Ty<DT>::ld(b, k);
-            Ty<DT>::st(y, base + k, v);
-        }
+        for (i64 k = g.lane; k < D; k += g.size) Ty<DT>::st(y, base + k, normalized<DT>(Ty<DT>::ld(x, base + k), muc, rsc, w, b, k));
     }
 }
 
@@ -99,19 +117,12 @@ __device__ __forceinline__ void layernorm_forward_warp(const void* xp, const voi
             }
         }
         double rs = 1.0 / ::sqrt(warp_sum(sq) / (double)D + eps);
-        if (g.lane == 0) {
-            Ty<DT>::st((S*)meanp, r, (C)mu);
-            Ty<DT>::st((S*)rstdp, r, (C)rs);
-        }
+        store_stats<DT>(meanp, rstdp, r, mu, rs, g.lane);
         C muc = (C)mu, rsc = (C)rs;
 #pragma unroll
         for (int u = 0; u < N; u++) {
             i64 k = g.lane + 32 * u;
-            if (k >= D) continue;
-            C v = (xv[u] - muc) * rsc;
-            if (w) v *= Ty<DT>::ld(w, k);
-            if (b) v += Ty<DT>::ld(b, k);
-            Ty<DT>::st(y, base + k, v);
+            if (k < D) Ty<DT>::st(y, base + k, normalized<DT>(xv[u], muc, rsc, w, b, k));
         }
     }
 }
@@ -143,7 +154,7 @@ __device__ __forceinline__ void layernorm_backward_warp(const void* gyp, const v
         for (int u = 0; u < N; u++) {
             i64 k = grp.lane + 32 * u;
             if (k >= D) continue;
-            gv[u] = gv[u] * (w ? Ty<DT>::ld(w, k) : C(1));
+            gv[u] = weighted<DT>(gv[u], w, k);
             xh[u] = (xh[u] - mu) * rs;
             s1 += (double)gv[u];
             s2 += (double)gv[u] * (double)xh[u];
@@ -175,7 +186,7 @@ __device__ __forceinline__ void layernorm_backward(const void* gyp, const void* 
         C mu = Ty<DT>::ld((const S*)meanp, r), rs = Ty<DT>::ld((const S*)rstdp, r);
         double s1 = 0, s2 = 0;
         for (i64 k = grp.lane; k < D; k += grp.size) {
-            C g = Ty<DT>::ld(gy, base + k) * (w ? Ty<DT>::ld(w, k) : C(1));
+            C g = weighted<DT>(Ty<DT>::ld(gy, base + k), w, k);
             C xh = (Ty<DT>::ld(x, base + k) - mu) * rs;
             s1 += (double)g;
             s2 += (double)g * (double)xh;
@@ -183,7 +194,7 @@ __device__ __forceinline__ void layernorm_backward(const void* gyp, const void* 
         C m1 = (C)(grp.sum(s1, sd) / (double)D);
         C m2 = (C)(grp.sum(s2, sd) / (double)D);
         for (i64 k = grp.lane; k < D; k += grp.size) {
-            C g = Ty<DT>::ld(gy, base + k) * (w ? Ty<DT>::ld(w, k) : C(1));
+            C g = weighted<DT>(Ty<DT>::ld(gy, base + k), w, k);
             C xh = (Ty<DT>::ld(x, base + k) - mu) * rs;
             Ty<DT>::st(gx, base + k, rs * (g - m1 - xh * m2));
         }
@@ -240,12 +251,12 @@ __device__ __forceinline__ void layernorm_backward_wb_finish(const double* parti
 #define LAYERNORM_KERNELS(name, DT) \
     extern "C" __global__ void layernorm_forward_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward<DT>(x, w, b, eps, y, mean, rstd, rows, D); } \
     extern "C" __global__ void layernorm_forward_warp8_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 8>(x, w, b, eps, y, mean, rstd, rows, D); } \
-extern "C" __global__ void layernorm_forward_warp16_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 16>(x, w, b, eps, y, mean, rstd, rows, D); } \
-extern "C" __global__ void layernorm_forward_warp_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 32>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_forward_warp16_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 16>(x, w, b, eps, y, mean, rstd, rows, D); } \
+    extern "C" __global__ void layernorm_forward_warp_##name(const void* x, const void* w, const void* b, double eps, void* y, void* mean, void* rstd, i64 rows, i64 D) { layernorm_forward_warp<DT, 32>(x, w, b, eps, y, mean, rstd, rows, D); } \
     extern "C" __global__ void layernorm_backward_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward<DT>(gy, x, w, mean, rstd, gx, rows, D); } \
     extern "C" __global__ void layernorm_backward_warp8_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 8>(gy, x, w, mean, rstd, gx, rows, D); } \
-extern "C" __global__ void layernorm_backward_warp16_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 16>(gy, x, w, mean, rstd, gx, rows, D); } \
-extern "C" __global__ void layernorm_backward_warp_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 32>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_backward_warp16_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 16>(gy, x, w, mean, rstd, gx, rows, D); } \
+    extern "C" __global__ void layernorm_backward_warp_##name(const void* gy, const void* x, const void* w, const void* mean, const void* rstd, void* gx, i64 rows, i64 D) { layernorm_backward_warp<DT, 32>(gy, x, w, mean, rstd, gx, rows, D); } \
     extern "C" __global__ void layernorm_backward_wb_##name(const void* gy, const void* x, const void* mean, const void* rstd, double* partial, i64 rows, i64 D, i64 chunk, i64 chunks) { layernorm_backward_wb<DT>(gy, x, mean, rstd, partial, rows, D, chunk, chunks); } \
     extern "C" __global__ void layernorm_backward_wb_finish_##name(const double* partial, i64 D, i64 chunks, void* gw, void* gb) { layernorm_backward_wb_finish<DT>(partial, D, chunks, gw, gb); }
 LAYERNORM_KERNELS(f32, DT_F32)

@@ -60,12 +60,13 @@ __device__ __forceinline__ void unary_typed(int op, double p0, double p1, const 
     typedef typename Ty<DT>::S S;
     C q0 = (C)p0, q1 = (C)p1;
     if (DT != DT_F64 && aligned16(x) && aligned16(out)) {  // 8 elements per 16-byte access
+        constexpr int V = DT == DT_F64 ? DT_F32 : DT;     // (the f64 instance never takes this branch)
         for_each_group8(n, [&](i64 g) {
             float v[8];
-            Vec8<DT == DT_F64 ? DT_F32 : DT>::ld(x, g, v);
+            Vec8<V>::ld(x, g, v);
 #pragma unroll
             for (int u = 0; u < 8; u++) v[u] = unary_op<float>(op, v[u], (float)q0, (float)q1);
-            Vec8<DT == DT_F64 ? DT_F32 : DT>::st(out, g, v);
+            Vec8<V>::st(out, g, v);
         }, [&](i64 i) { Ty<DT>::st((S*)out, i, unary_op<C>(op, Ty<DT>::ld((const S*)x, i), q0, q1)); });
         return;
     }
