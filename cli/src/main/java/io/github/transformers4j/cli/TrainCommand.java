@@ -84,8 +84,17 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ThreadsOption threads;
 
-    @Option(names = "--augment", description = "random crop (padding 4) and horizontal flip of training images")
+    @Option(names = "--augment", description = "random crop (zero padding --crop-padding) and horizontal flip of training images")
     boolean augment;
+
+    @Option(names = "--crop-padding", paramLabel = "N", description = "with --augment: zeros padded on every side before the "
+            + "random crop (default: ${DEFAULT-VALUE}, CIFAR's; 2 moves 28 x 28 images less)")
+    int cropPadding = D.cropPadding();
+
+    @Option(names = "--random-erasing", paramLabel = "P", description = "random erasing (Zhong et al.; timm's --reprob): with "
+            + "probability P a rectangle of 2-33% of a training image, aspect 0.3-3.3, replaced by N(0, 1) noise after "
+            + "normalisation (0 = off; 0.25 is timm's) (default: ${DEFAULT-VALUE})")
+    double randomErasing;
 
     @Option(names = "--label-smoothing", paramLabel = "X", description = "label smoothing of the training loss, as PyTorch's "
             + "CrossEntropyLoss(label_smoothing=X); validation and test losses stay plain cross-entropy (default: ${DEFAULT-VALUE})")
@@ -179,6 +188,8 @@ final class TrainCommand implements Callable<Integer> {
         fixed.put("--patience", RunConfig::patience);
         fixed.put("--clip-grad-norm", RunConfig::clipGradNorm);
         fixed.put("--augment", RunConfig::augment);
+        fixed.put("--crop-padding", RunConfig::cropPadding);
+        fixed.put("--random-erasing", RunConfig::randomErasing);
         fixed.put("--label-smoothing", RunConfig::labelSmoothing);
         fixed.put("--mixup", RunConfig::mixup);
         fixed.put("--cutmix", RunConfig::cutmix);
@@ -289,7 +300,7 @@ final class TrainCommand implements Callable<Integer> {
                     .epochs(epochs).batchSize(batchSize).lr(lr).optimizer(optimizer).weightDecay(weightDecay).warmup(warmup)
                     .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
                     .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
-                    .augment(augment).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).dropPath(dropPath).ema(ema).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
+                    .augment(augment).cropPadding(cropPadding).randomErasing(randomErasing).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).dropPath(dropPath).ema(ema).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
                     .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {

@@ -69,10 +69,12 @@ public class ImageFolderTrainTest {
         String[] common = {"--model", "vit-mini-p4", "--dataset", "imagefolder:" + data, "--batch-size", "20", "--val-split", "0.1",
                 "--out", run.toString(), "--no-progress", "--workers", "0", "--no-test"};
         T4jTest.Result r = t4j(concat(new String[] {"train", "--epochs", "1", "--label-smoothing", "0.1", "--mixup", "0.8",
-                "--cutmix", "1.0", "--drop-path", "0.1", "--ema", "0.9"}, common));
+                "--cutmix", "1.0", "--drop-path", "0.1", "--ema", "0.9", "--augment", "--crop-padding", "2", "--random-erasing", "0.25"}, common));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.readString(run.resolve("config.json"))).contains("\"labelSmoothing\" : 0.1", "\"mixup\" : 0.8",
-                "\"cutmix\" : 1.0", "\"dropPath\" : 0.1", "\"ema\" : 0.9");
+                "\"cutmix\" : 1.0", "\"dropPath\" : 0.1", "\"ema\" : 0.9", "\"cropPadding\" : 2", "\"randomErasing\" : 0.25");
+        refused(common, "--random-erasing 0.5 (the run has 0.25)", "--resume", "--epochs", "2", "--random-erasing", "0.5");
+        refused(common, "--crop-padding 4 (the run has 2)", "--resume", "--epochs", "2", "--crop-padding", "4");
         refused(common, "--drop-path 0.2 (the run has 0.1)", "--resume", "--epochs", "2", "--drop-path", "0.2");
         refused(common, "--label-smoothing 0.3 (the run has 0.1)", "--resume", "--epochs", "2", "--label-smoothing", "0.3");
         refused(common, "--label-smoothing must be in [0, 1), got 1.0", "--epochs", "1", "--label-smoothing", "1");

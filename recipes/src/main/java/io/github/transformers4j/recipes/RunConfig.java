@@ -21,7 +21,7 @@ import java.util.Locale;
  * @param patience     epochs without improvement of the monitor before stopping (0: never stop early)
  * @param clipGradNorm clip the global gradient norm to this value (0: no clipping)
  * @param workers      data-loader threads preparing batches ahead (0: on the training thread)
- * @param augment      random crop (padding 4) and horizontal flip of training images (for CIFAR-like data)
+ * @param augment      random crop (padding {@code cropPadding}) and horizontal flip of training images
  * @param initFrom     a checkpoint whose weights start the model (null: random initialisation); for {@code mae-tiny}
  *                     a {@code t4j pretrain} checkpoint, whose encoder is loaded
  * @param freezeEncoder train only the head on a frozen encoder (linear probe); models with an encoder only
@@ -48,7 +48,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                         double valSplit, int limitTrain, String device, int logEvery, Monitor monitor, int patience, double clipGradNorm,
                         int workers, boolean augment, String initFrom, boolean freezeEncoder, String precision,
                         int imageSize, String background, boolean skipBadImages, int gradientAccumulation, int evalSteps,
-                        int saveSteps, int saveTotalLimit, double labelSmoothing, double mixup, double cutmix, double dropPath, double ema) {
+                        int saveSteps, int saveTotalLimit, double labelSmoothing, double mixup, double cutmix, double dropPath, double ema,
+                        int cropPadding, double randomErasing) {
     /** A run with one micro-batch per step and evaluation and checkpoints per epoch. */
     public RunConfig(String model, String dataset, String dataDir, int epochs, int batchSize, double lr,
                      String optimizer, double weightDecay, double warmup, String schedule, long seed, double valSplit,
@@ -57,7 +58,7 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
                      int imageSize, String background, boolean skipBadImages) {
         this(model, dataset, dataDir, epochs, batchSize, lr, Optimizers.Algorithm.parse(optimizer), weightDecay, warmup,
                 Optimizers.Schedule.parse(schedule), seed, valSplit, limitTrain, device, logEvery, Monitor.parse(monitor), patience,
-                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+                clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, 1, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0);
     }
 
     /** A run with the data set's own image size, transparent pixels on white. */
@@ -108,6 +109,9 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         Mixup.of(mixup, cutmix); // checks both
         require(dropPath >= 0 && dropPath < 1, "--drop-path must be in [0, 1), got " + dropPath);
         require(ema >= 0 && ema < 1, "--ema must be in [0, 1), got " + ema);
+        if (cropPadding == 0) cropPadding = 4; // configs written before the option
+        require(cropPadding >= 1, "--crop-padding must be >= 1, got " + cropPadding);
+        require(randomErasing >= 0 && randomErasing <= 1, "--random-erasing must be in [0, 1], got " + randomErasing);
         require(imageSize >= 0, "--image-size must be positive (or 0 for the data set's size), got " + imageSize);
         background = ImageFolder.Background.parse(background).name().toLowerCase(Locale.ROOT); // older configs: white
         precision = precision == null ? "fp32" : precision.toLowerCase(Locale.ROOT); // configs written before the option: fp32
@@ -169,6 +173,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         b.cutmix = cutmix;
         b.dropPath = dropPath;
         b.ema = ema;
+        b.cropPadding = cropPadding;
+        b.randomErasing = randomErasing;
         return b;
     }
 
@@ -205,6 +211,8 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         private int saveSteps;
         private int saveTotalLimit;
         private double labelSmoothing, mixup, cutmix, dropPath, ema;
+        private int cropPadding;
+        private double randomErasing;
 
         public Builder model(String v) { model = v; return this; }
         public Builder dataset(String v) { dataset = v; return this; }
@@ -244,9 +252,11 @@ public record RunConfig(String model, String dataset, String dataDir, int epochs
         public Builder cutmix(double v) { cutmix = v; return this; }
         public Builder dropPath(double v) { dropPath = v; return this; }
         public Builder ema(double v) { ema = v; return this; }
+        public Builder cropPadding(int v) { cropPadding = v; return this; }
+        public Builder randomErasing(double v) { randomErasing = v; return this; }
 
         public RunConfig build() {
-            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing, mixup, cutmix, dropPath, ema);
+            return new RunConfig(model, dataset, dataDir, epochs, batchSize, lr, optimizer, weightDecay, warmup, schedule, seed, valSplit, limitTrain, device, logEvery, monitor, patience, clipGradNorm, workers, augment, initFrom, freezeEncoder, precision, imageSize, background, skipBadImages, gradientAccumulation, evalSteps, saveSteps, saveTotalLimit, labelSmoothing, mixup, cutmix, dropPath, ema, cropPadding, randomErasing);
         }
     }
 

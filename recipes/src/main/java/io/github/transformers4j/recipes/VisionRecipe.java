@@ -188,8 +188,8 @@ public final class VisionRecipe {
             Arrays.fill(mean, 0.5f);
             Arrays.fill(std, 0.5f);
         }
-        Transform<Image, Image> evalT = pipeline(size, resize, false, mean, std);
-        Transform<Image, Image> trainT = pipeline(size, resize, cfg.augment(), mean, std);
+        Transform<Image, Image> evalT = pipeline(size, resize, null, mean, std);
+        Transform<Image, Image> trainT = pipeline(size, resize, cfg, mean, std);
         Dataset<LabeledImage> train = new Subset<>(full.withTransform(trainT, cfg.seed()), trainIdx);
         Dataset<LabeledImage> val = nVal > 0 ? new Subset<>(full.withTransform(evalT, 0), valIdx) : null;
         if (valFolder != null) {
@@ -213,25 +213,27 @@ public final class VisionRecipe {
         return new Splits(train, val, test, spec, List.copyOf(notes));
     }
 
+    /** Resize and centre-crop, the training run's augmentation ({@code train} null: none, for evaluation), normalisation. */
     @SuppressWarnings("unchecked")
-    private static Transform<Image, Image> pipeline(int size, boolean resize, boolean augment, float[] mean, float[] std) {
+    private static Transform<Image, Image> pipeline(int size, boolean resize, RunConfig train, float[] mean, float[] std) {
         List<Transform<Image, Image>> steps = new ArrayList<>();
         if (resize) {
             steps.add(Transforms.resize(size));
             steps.add(Transforms.centerCrop(size));
         }
-        if (augment) {
-            steps.add(Transforms.randomCrop(size, 4));
+        if (train != null && train.augment()) {
+            steps.add(Transforms.randomCrop(size, train.cropPadding()));
             steps.add(Transforms.randomHorizontalFlip(0.5));
         }
         steps.add(Transforms.toTensor());
         steps.add(Transforms.normalize(mean, std));
+        if (train != null && train.randomErasing() > 0) steps.add(Transforms.randomErasing(train.randomErasing()));
         return Transforms.compose(steps.toArray(Transform[]::new));
     }
 
     /** The evaluation transform of a run: resize and centre-crop to its size, then its normalisation. */
     public static Transform<Image, Image> evalTransform(DataSpec spec) {
-        return pipeline(spec.imageSize(), true, false, spec.mean(), spec.std());
+        return pipeline(spec.imageSize(), true, null, spec.mean(), spec.std());
     }
 
     private static int[] identity(int n) {

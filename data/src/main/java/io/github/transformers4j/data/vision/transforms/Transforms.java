@@ -40,6 +40,11 @@ public final class Transforms {
         return new RandomHorizontalFlip(p);
     }
 
+    /** {@link RandomErasing} with timm's defaults: area 2-33%, aspect 0.3-3.3, N(0, 1) noise; after {@link #normalize}. */
+    public static RandomErasing randomErasing(double p) {
+        return new RandomErasing(p);
+    }
+
     public static Resize resize(int height, int width) {
         return new Resize(height, width);
     }
