@@ -84,11 +84,12 @@ final class PretrainCommand implements Callable<Integer> {
         if (!ModelZoo.has(model, ModelZoo.Task.PRETRAINING))
             throw new IllegalArgumentException("unknown pre-training model '" + model + "'; known: "
                     + String.join(", ", ModelZoo.names(ModelZoo.Task.PRETRAINING)));
+        runOptions.checkPrecision();
         RunFolder.Mode mode = runOptions.folderMode(); // before anything is written
         RunConfig cfg = steps.applyTo(RunConfig.builder().model(model).dataset(data.dataset)
                 .dataDir(data.dataDir == null ? null : data.dataDir.toString()).epochs(epochs).batchSize(batchSize).lr(lr)
                 .optimizer("adamw").weightDecay(weightDecay).warmup(warmup).schedule("cosine").seed(runOptions.seed)
-                .valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device).monitor("val_loss").patience(patience)
+                .valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device).precision(runOptions.precision).monitor("val_loss").patience(patience)
                 .clipGradNorm(0).workers(runOptions.workers).build());
         Path run = runOptions.out != null ? runOptions.out : Path.of("runs", model + "-pretrain_" + data.dataset.replaceAll("[^A-Za-z0-9.-]+", "-") + "_"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -107,7 +108,8 @@ final class PretrainCommand implements Callable<Integer> {
         try (RunFolder folder = RunFolder.claim(run, mode)) {
             folder.notes().forEach(System.out::println);
             PretrainRecipe.pretrain(cfg, new PretrainRecipe.MaeOptions(maskRatio, normPixLoss, samples), run,
-                    new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes),
+                    new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes,
+                            !runOptions.noCudaGraphs),
                     runOptions.resume);
         }
         return 0;

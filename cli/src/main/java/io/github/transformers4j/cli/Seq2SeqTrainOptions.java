@@ -95,7 +95,7 @@ final class Seq2SeqTrainOptions {
                 given("--clip-grad-norm") ? c.clipGradNorm : d.clipGradNorm(), c.runOptions.seed, c.runOptions.device, c.logEvery, c.patience, c.runOptions.workers,
                 c.data.limitTrain, limitEval != null ? limitEval : d.limitEval(), beamSize != null ? beamSize : d.beamSize(), d.lengthPenalty(),
                 d.noRepeatNgramSize(), d.maxGenLength(), documentField != null ? documentField : d.documentField(),
-                summaryField != null ? summaryField : d.summaryField(), c.precision);
+                summaryField != null ? summaryField : d.summaryField(), c.runOptions.precision);
         if (given("--optimizer") && !c.optimizer.equals("adamw") || given("--schedule") && !c.schedule.equals("linear"))
             throw new IllegalArgumentException("seq2seq training uses AdamW with a linear schedule after the warm-up; drop --optimizer/--schedule");
         try {
@@ -119,7 +119,7 @@ final class Seq2SeqTrainOptions {
                     + c.model + " --out " + run + " --resume");
             folder.notes().forEach(System.out::println);
             SummarizationRecipe.train(cfg, run, c.runOptions.resume, new SummarizationRecipe.Session(new PrintStream(System.out, true),
-                    !c.runOptions.noProgress, c.runOptions.timeLimitMinutes, !c.noCudaGraphs));
+                    !c.runOptions.noProgress, c.runOptions.timeLimitMinutes, !c.runOptions.noCudaGraphs));
         }
         return 0;
     }

@@ -142,14 +142,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--freeze-encoder", description = "linear probe: train only the head on a frozen encoder (mae-tiny)")
     boolean freezeEncoder;
 
-    @Option(names = "--precision", description = "fp32, or bf16 (with --device cuda): products with bf16 operands and fp32 "
-            + "accumulation, weights, optimizer and everything else in fp32 (default: ${DEFAULT-VALUE})")
-    String precision = "fp32";
-
-    @Option(names = "--no-cuda-graphs", description = "with --device cuda: run every training step eagerly instead of capturing it "
-            + "once into a CUDA graph and replaying it (capture is the default; loss and accuracy are then read every --log-every steps)")
-    boolean noCudaGraphs;
-
     @CommandLine.Mixin
     DataOptions data;
 
@@ -244,15 +236,6 @@ final class TrainCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** Whether --device names the CPU (an unknown name is not: the run configuration reports it). */
-    private static boolean isCpu(String device) {
-        try {
-            return io.github.transformers4j.tensor.Device.parse(device).type() == io.github.transformers4j.tensor.Device.Type.CPU;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
     /** Whether --init-from hf:DIR names a text model (BERT): then --dataset is a folder of labelled JSONL texts. */
     private boolean isHfText() {
         if (initFrom == null || !initFrom.toString().startsWith("hf:")) return false;
@@ -270,10 +253,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         threads.apply();
-        if ("bf16".equalsIgnoreCase(precision) && isCpu(runOptions.device))
-            throw usage("--precision bf16 is for --device cuda: on the CPU the bf16 products have no bf16 hardware to run on and a "
-                    + "step takes about 2.6 times as long as in fp32 (vit-mini-p4 on 2 cores: 56 against 146 images/s); train "
-                    + "in fp32 on the CPU (the default), or give --device cuda");
+        runOptions.checkPrecision();
         if (io.github.transformers4j.models.ModelZoo.has(model, io.github.transformers4j.models.ModelZoo.Task.SEQ2SEQ)) return seq2seq.train(this);
         boolean text = isHfText();
         if (data.dataset.startsWith("jsonl:") && !text)
@@ -301,7 +281,7 @@ final class TrainCommand implements Callable<Integer> {
                     .schedule(schedule).seed(runOptions.seed).valSplit(data.valSplit).limitTrain(data.limitTrain).device(runOptions.device)
                     .logEvery(logEvery).monitor(monitor).patience(patience).clipGradNorm(clipGradNorm).workers(runOptions.workers)
                     .augment(augment).cropPadding(cropPadding).randomErasing(randomErasing).labelSmoothing(labelSmoothing).mixup(mixup).cutmix(cutmix).dropPath(dropPath).ema(ema).initFrom(initFrom == null ? null : initFrom.toString()).freezeEncoder(freezeEncoder)
-                    .precision(precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
+                    .precision(runOptions.precision).imageSize(imageSize).background(background).skipBadImages(skipBadImages).build();
             cfg = steps.applyTo(cfg);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
@@ -318,7 +298,7 @@ final class TrainCommand implements Callable<Integer> {
             folder.onInterrupt(System.err, "interrupted: the last checkpoint is saved in " + run + "; resume with: t4j train --out "
                     + run + " --resume");
             folder.notes().forEach(System.out::println);
-            var session = new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes, !noCudaGraphs,
+            var session = new VisionRecipe.Session(new PrintStream(System.out, true), !runOptions.noProgress, runOptions.timeLimitMinutes, !runOptions.noCudaGraphs,
                     testLimit);
             if (text) TextClassificationRecipe.train(cfg, run, runOptions.resume, session, maxLength);
             else VisionRecipe.train(cfg, run, runOptions.resume, session);

@@ -15,7 +15,7 @@ class PretrainCommandTest {
         // the loop's step options are declared once (StepOptions) and offered by both commands, with --resume
         for (String cmd : new String[] {"train", "pretrain"})
             assertThat(T4jTest.t4j(cmd, "--help").out()).contains("--gradient-accumulation", "--eval-steps", "--save-steps",
-                    "--save-total-limit", "--resume", "--time-limit", "--patience");
+                    "--save-total-limit", "--resume", "--time-limit", "--patience", "--precision", "--no-cuda-graphs");
     }
 
     @Test
@@ -32,6 +32,10 @@ class PretrainCommandTest {
         assertThat(dir.resolve("pre")).doesNotExist();
         T4jTest.Result s = T4jTest.t4j("pretrain", "--resume");
         assertThat(s.err()).contains("--resume needs --out DIR");
+        T4jTest.Result bf16 = T4jTest.t4j("pretrain", "--precision", "bf16", "--epochs", "1", "--out", dir.resolve("bf16").toString());
+        assertThat(bf16.code()).isNotZero();
+        assertThat(bf16.err()).contains("--precision bf16 is for --device cuda");
+        assertThat(dir.resolve("bf16")).doesNotExist();
     }
 
     @Test

@@ -9,7 +9,9 @@ import io.github.transformers4j.data.vision.LabeledImage;
 import io.github.transformers4j.models.ModelZoo;
 import io.github.transformers4j.models.mae.MaeConfig;
 import io.github.transformers4j.models.mae.MaskedAutoencoder;
+import io.github.transformers4j.models.mae.Masking;
 import io.github.transformers4j.models.vit.VisionTransformer;
+import io.github.transformers4j.tensor.Autocast;
 import io.github.transformers4j.tensor.Device;
 import io.github.transformers4j.tensor.Grad;
 import io.github.transformers4j.tensor.Memory;
@@ -66,14 +68,20 @@ public final class PretrainRecipe {
         }
     }
 
-    /** The masked autoencoder as a {@link Task}: its masked-patch loss; masks come from the run's RNG (so steps are not captured). */
+    /**
+     * The masked autoencoder as a {@link Task}: its masked-patch loss. Each batch's masks are drawn on the host from the
+     * run's generator (checkpointed with the run) and handed to the step as index tensors, so a GPU step can be captured.
+     */
     public record MaeTask(MaskedAutoencoder mae, Random4j rng, String configJson) implements Task<Batch> {
         @Override
         public MaskedAutoencoder module() { return mae; }
 
+        /** The images, then the batch's ids_shuffle, ids_restore and mask ({@link Masking}). */
         @Override
         public Tensor[] inputs(Batch b) {
-            return new Tensor[] {b.images()};
+            MaeConfig c = mae.config;
+            Masking m = Masking.random(rng, b.size(), c.numPatches(), c.numVisible(), Device.CPU);
+            return new Tensor[] {b.images(), m.idsShuffle(), m.idsRestore(), m.mask()};
         }
 
         @Override
@@ -83,12 +91,7 @@ public final class PretrainRecipe {
 
         @Override
         public Output forward(Tensor[] in) {
-            return new Output(mae.forward(in[0], rng).loss(), null, null);
-        }
-
-        @Override
-        public boolean capturable() {
-            return false;
+            return new Output(mae.forward(in[0], new Masking(in[1], in[2], in[3], mae.config.numVisible())).loss(), null, null);
         }
 
         @Override
@@ -129,11 +132,14 @@ public final class PretrainRecipe {
                     mae.numParameters(), mae.encoder.numParameters());
             out.printf(Locale.ROOT, "data: %s %dx%dx%d, %,d train / %,d val images; %d patches, %d visible%n", spec.name(),
                     spec.channels(), spec.imageSize(), spec.imageSize(), spec.trainSize(), spec.valSize(), mc.numPatches(), mc.numVisible());
-            out.printf(Locale.ROOT, "pre-training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d, %s), weight decay %.3g, seed %d, %s%n"
+            out.printf(Locale.ROOT, "pre-training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d, %s), weight decay %.3g, seed %d, %s, %s%n"
                             + "run folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(), cfg.lr(), warmup, cfg.schedule(),
-                    cfg.weightDecay(), cfg.seed(), device, runDir.toAbsolutePath().normalize());
+                    cfg.weightDecay(), cfg.seed(),
+                    device + (device.type() == Device.Type.CUDA ? session.cudaGraphs() ? " (steps captured as CUDA graphs)" : " (eager steps)" : ""),
+                    cfg.precision(), runDir.toAbsolutePath().normalize());
 
-            TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60, false);
+            TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60,
+                    session.cudaGraphs());
             var pics = data.val() != null ? data.val() : data.train();
             TrainingLoop<Batch> loop = new TrainingLoop<>(new MaeTask(mae, rng, configJson), opt, rng, runDir, tc, out)
                     .onDevice(device).addCallback(new Callback() { // the reconstruction picture of every epoch, also in TensorBoard
@@ -143,7 +149,7 @@ public final class PretrainRecipe {
                             l.callbacks().stream().filter(c -> c instanceof MetricsLogger).map(c -> ((MetricsLogger) c).log())
                                     .forEach(log -> log.image("pretrain/reconstruction", l.globalStep(), runDir.resolve(PNG)));
                         }
-                    });
+                    }).precision(Autocast.parse(cfg.precision()));
             FitResult r = loop.fit(trainLoader, valLoader, resume);
             out.println("reconstructions: " + runDir.resolve(PNG));
             out.println("next: t4j train --model " + cfg.model() + " --init-from " + runDir.resolve(TrainingLoop.LAST) + " [--freeze-encoder]");

@@ -3,7 +3,13 @@ package io.github.transformers4j.recipes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.transformers4j.models.ModelZoo;
+import io.github.transformers4j.models.mae.MaskedAutoencoder;
+import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
+import io.github.transformers4j.train.FitResult;
+import io.github.transformers4j.train.Optimization;
+import io.github.transformers4j.train.Optimizers;
 import io.github.transformers4j.train.Checkpoint;
 import io.github.transformers4j.train.EpochResult;
 import io.github.transformers4j.train.MetricsLog;
@@ -16,10 +22,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +74,35 @@ class MaeRecipeTest {
         assertThat(r.epochs()).extracting(EpochResult::epoch).containsExactly(2);
         assertThat(MetricsLog.read(run).stream().filter(x -> x.kind().equals(MetricsRow.EPOCH)).map(MetricsRow::epoch)).containsExactly(1, 2);
         assertThat(Checkpoint.load(run.resolve(TrainingLoop.LAST)).epoch()).isEqualTo(2);
+    }
+
+    /**
+     * The step a GPU captures (each batch's masks drawn on the host and copied into fixed inputs), run on the CPU: the
+     * same losses and weights as the eager step, so every batch trains on its own masks.
+     */
+    @Test
+    void theCapturableStepTrainsLikeTheEagerStep(@TempDir Path eagerRun, @TempDir Path capturableRun) {
+        RunConfig c = cfg(null, false);
+        var data = VisionRecipe.openData(c, null, false);
+        MaskedAutoencoder eager = ModelZoo.createPretrainer("mae-tiny", 8, 1, new Random4j(3)),
+                captured = ModelZoo.createPretrainer("mae-tiny", 8, 1, new Random4j(3));
+        TrainingLoop.Config tc = TrainingLoop.Config.builder().epochs(2).logEvery(1).plots(false).build();
+        try (var loader = VisionRecipe.loader(data.train(), 8, true, 7, 0)) {
+            Random4j ra = new Random4j(5), rb = new Random4j(5);
+            FitResult a = new TrainingLoop<>(new PretrainRecipe.MaeTask(eager, ra, "{}"), adamw(eager), ra, eagerRun, tc, QUIET)
+                    .fit(loader, null, false);
+            FitResult b = new TrainingLoop<>(new PretrainRecipe.MaeTask(captured, rb, "{}"), adamw(captured), rb, capturableRun, tc, QUIET)
+                    .capturableStepsOnCpu(true).fit(loader, null, false);
+            for (int i = 0; i < 2; i++)
+                assertThat(b.epochs().get(i).trainLoss()).isCloseTo(a.epochs().get(i).trainLoss(), Offset.offset(1e-6));
+            assertThat(rb.counter()).isEqualTo(ra.counter()).isPositive();
+        }
+        Map<String, Tensor> we = eager.stateDict(), wc = captured.stateDict();
+        for (String k : we.keySet()) assertThat(Arrays.equals(wc.get(k).toFloatArray(), we.get(k).toFloatArray())).as(k).isTrue();
+    }
+
+    private static Optimization adamw(MaskedAutoencoder mae) {
+        return Optimizers.create(mae, "adamw", 1e-3, 0.05, "constant", 0, 10, 0);
     }
 
     @Test
