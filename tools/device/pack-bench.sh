@@ -8,6 +8,7 @@
 #   DEST=/work/main/.device-pack/gpubench DATA=/usr/share/datasets/fashion-mnist tools/device/pack-bench.sh
 #
 # On the device (carry the DEST folder):  bash .device-pack/gpubench/gpu-bench.sh [harness options]
+# TESTS=0 leaves the @Tag("cuda") tests out (a training pack: tools/device/zoo-runs.sh).
 set -euo pipefail
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,12 +24,19 @@ MVN=(./mvnw -q -B ${MVN_OPTS:-})
 "${MVN[@]}" -pl cli,bench,cuda -am -DskipTests install
 cp cli/target/t4j.jar "$STAGE/"
 cp cli/target/lib/*.jar "$STAGE/lib/"
-"${MVN[@]}" -N dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_PLATFORM -DoutputDirectory="$STAGE"
-"${MVN[@]}" -N dependency:copy -Dartifact=org.assertj:assertj-core:3.27.6 -DoutputDirectory="$STAGE/testlib"
-mv "$STAGE"/junit-platform-console-standalone-*.jar "$STAGE/junit-platform-console-standalone.jar"
-cp -r tensor/target/test-classes "$STAGE/tests/tensor"
-cp -r cuda/target/test-classes "$STAGE/tests/cuda"
-cp -r bench/target/test-classes "$STAGE/tests/bench"
+if [ "${TESTS:-1}" = 1 ]; then
+  "${MVN[@]}" -N dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_PLATFORM -DoutputDirectory="$STAGE"
+  "${MVN[@]}" -N dependency:copy -Dartifact=org.assertj:assertj-core:3.27.6 -DoutputDirectory="$STAGE/testlib"
+  mv "$STAGE"/junit-platform-console-standalone-*.jar "$STAGE/junit-platform-console-standalone.jar"
+  cp -r tensor/target/test-classes "$STAGE/tests/tensor"
+  cp -r cuda/target/test-classes "$STAGE/tests/cuda"
+  cp -r bench/target/test-classes "$STAGE/tests/bench"
+else
+  # TESTS=0, a training pack (with DATA= it must fit the 64 MiB carry beside the checkout): no test classes, and
+  # without XChart's PDF/SVG export libraries (PNG plots do not load them)
+  rm -f "$STAGE"/lib/pdfbox-*.jar "$STAGE"/lib/fontbox-*.jar "$STAGE"/lib/graphics2d-*.jar "$STAGE"/lib/VectorGraphics2D-*.jar \
+    "$STAGE"/lib/commons-logging-*.jar
+fi
 
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,jdk.incubator.vector,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
