@@ -143,9 +143,20 @@ public final class PretrainRecipe {
             var pics = data.val() != null ? data.val() : data.train();
             TrainingLoop<Batch> loop = new TrainingLoop<>(new MaeTask(mae, rng, configJson), opt, rng, runDir, tc, out)
                     .onDevice(device).addCallback(new Callback() { // the reconstruction picture of every epoch, also in TensorBoard
+                        private boolean warned;
+
                         @Override
                         public void onEpochEnd(TrainingLoop<?> l, EpochResult r) {
-                            writeReconstruction(mae, pics, mo.samples(), spec, device, runDir.resolve(PNG));
+                            try { // a picture that cannot be drawn or written must not end the run
+                                if (!writeReconstruction(mae, pics, mo.samples(), spec, device, runDir.resolve(PNG)) && !warned) {
+                                    warned = true;
+                                    l.say("note: " + PNG + " has no row labels (no fonts on this machine); rows: original, masked, "
+                                            + "reconstruction, reconstruction + visible");
+                                }
+                            } catch (RuntimeException e) {
+                                l.say("warning: " + PNG + " not written: " + e.getMessage());
+                                return;
+                            }
                             l.callbacks().stream().filter(c -> c instanceof MetricsLogger).map(c -> ((MetricsLogger) c).log())
                                     .forEach(log -> log.image("pretrain/reconstruction", l.globalStep(), runDir.resolve(PNG)));
                         }
@@ -181,7 +192,8 @@ public final class PretrainRecipe {
      * Rows: the images, the visible patches (hidden ones grey), the reconstruction, and the reconstruction with the
      * visible patches pasted back; pixels un-normalised with the data set's mean and std.
      */
-    public static void writeReconstruction(MaskedAutoencoder mae, Dataset<LabeledImage> ds,
+    /** @return whether the rows carry their labels (false on a machine without fonts) */
+    public static boolean writeReconstruction(MaskedAutoencoder mae, Dataset<LabeledImage> ds,
                                            int samples, VisionRecipe.DataSpec spec, Device device, Path png) {
         int n = Math.min(samples, ds.size());
         List<LabeledImage> items = new ArrayList<>();
@@ -199,7 +211,7 @@ public final class PretrainRecipe {
             Tensor masked = VisionTransformer.unpatchify(patches.mul(visible).add(grey.mul(visible.neg().add(1))), c.patchSize(), c.channels(), c.imageSize());
             Tensor pasted = VisionTransformer.unpatchify(patches.mul(visible).add(VisionTransformer.patchify(recon, c.patchSize())
                     .mul(visible.neg().add(1))), c.patchSize(), c.channels(), c.imageSize());
-            ReconstructionGrid.write(png, List.of(unnormalize(x, spec), unnormalize(masked, spec), unnormalize(recon, spec),
+            return ReconstructionGrid.write(png, List.of(unnormalize(x, spec), unnormalize(masked, spec), unnormalize(recon, spec),
                     unnormalize(pasted, spec)), List.of("original", "masked 75%".replace("75", String.valueOf(Math.round(100 * c.maskRatio()))),
                     "reconstruction", "recon + visible"), 4);
         } finally {

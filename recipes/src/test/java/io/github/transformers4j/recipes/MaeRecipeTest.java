@@ -64,6 +64,21 @@ class MaeRecipeTest {
                 0, "cpu", 1, "val_loss", 0, 1.0, 0, false, initFrom == null ? null : initFrom.toString(), freeze);
     }
 
+    /** A reconstruction picture that cannot be written is a warning: the run goes on and checkpoints every epoch. */
+    @Test
+    void aPictureThatCannotBeWrittenDoesNotEndTheRun() throws IOException {
+        Path run = runs.resolve("no-picture");
+        // a folder that is not empty where the PNG should go (ImageIO deletes what it replaces, and an empty folder goes)
+        Files.createDirectories(run.resolve(PretrainRecipe.PNG));
+        Files.writeString(run.resolve(PretrainRecipe.PNG).resolve("keep.txt"), "x");
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        var r = PretrainRecipe.pretrain(cfg(null, false).withEpochs(2), new PretrainRecipe.MaeOptions(0.75, false, 4), run,
+                new VisionRecipe.Session(new PrintStream(text, true), false), false);
+        assertThat(r.epochs()).hasSize(2);
+        assertThat(Checkpoint.load(run.resolve(TrainingLoop.LAST)).epoch()).isEqualTo(2);
+        assertThat(text.toString()).contains("warning: " + PretrainRecipe.PNG + " not written");
+    }
+
     /** Pre-training runs through the training loop, so it resumes: one epoch, then the run extended to two. */
     @Test
     void pretrainingResumesFromItsLastCheckpoint() throws IOException {

@@ -23,8 +23,9 @@ public final class ReconstructionGrid {
     /**
      * @param rows   images (B, C, H, W) with values in [0, 1] (clamped), C = 1 (grey) or 3 (RGB); all rows of one shape
      * @param labels one label per row, drawn in a left margin
+     * @return whether the labels were drawn: a machine without fonts (a bare GPU server) gets the grid without them
      */
-    public static void write(Path png, List<Tensor> rows, List<String> labels, int scale) {
+    public static boolean write(Path png, List<Tensor> rows, List<String> labels, int scale) {
         if (rows.isEmpty() || rows.size() != labels.size())
             throw new IllegalArgumentException("ReconstructionGrid: " + rows.size() + " rows but " + labels.size() + " labels");
         int[] s = rows.get(0).shape();
@@ -40,10 +41,11 @@ public final class ReconstructionGrid {
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.BLACK);
+        boolean text = true;
         for (int r = 0; r < rows.size(); r++) {
             float[] v = rows.get(r).contiguous().toFloatArray();
             int y0 = gap + r * (cellH + gap);
-            g.drawString(labels.get(r), 6, y0 + cellH / 2 + 5);
+            if (text) text = drawLabel(g, labels.get(r), 6, y0 + cellH / 2 + 5);
             for (int i = 0; i < b; i++) {
                 int x0 = margin + gap + i * (cellW + gap);
                 for (int y = 0; y < cellH; y++)
@@ -67,6 +69,17 @@ public final class ReconstructionGrid {
             ImageIO.write(img, "png", png.toFile());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + png + ": " + e.getMessage(), e);
+        }
+        return text;
+    }
+
+    /** Draws one label; false when the JDK finds no fonts (its font manager throws instead of drawing). */
+    private static boolean drawLabel(Graphics2D g, String label, int x, int y) {
+        try {
+            g.drawString(label, x, y);
+            return true;
+        } catch (RuntimeException | LinkageError | InternalError e) {
+            return false;
         }
     }
 
