@@ -19,6 +19,8 @@ cap() { local l=$(( $(left) - 15 )); [ "$l" -lt "$1" ] && echo "$l" || echo "$1"
 python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/tmp", filter="fully_trusted")' "$D/pack.tar.xz" || exit 1
 P=/tmp/pack; J=io.github.transformers4j.bench.gpu.GpuBench; W=${WORKLOADS:-vit128,vit1024,bert,s2s}  # WORKLOADS=...,attn adds attention
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
+# every kernel file compiled side by side into the kernel cache first (PRECOMPILE=0 skips it): the tests and runs then load them
+[ "${PRECOMPILE:-1}" = 1 ] && timeout 150 "$P/t4j" info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
 # TESTS_FILTER=regex: only the test classes whose name matches (JUnit's --include-classname); TEST_CAP: seconds. On a
 # fresh machine NVRTC compiles every kernel first: 268 tests took over 140 s there and 72 s on a warm one (session 10),
 # and a run cut by its cap prints no summary, so leave room

@@ -25,6 +25,9 @@ mkdir -p "$DATA" "$RUNS" "$Z"
 for f in "$D"/data/*.xz; do unxz "$f" "$DATA/$(basename "$f" .xz)"; done
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$Z/gpu.txt"
 cp "$PLAN" "$Z/plan.txt"
+# every kernel file compiled side by side into the kernel cache before the first run (PRECOMPILE=0 skips it)
+[ "${PRECOMPILE:-1}" = 1 ] && [ "${DEVICE:-cuda}" != cpu ] && timeout 150 "$P/t4j" info --compile-kernels > "$Z/compile-kernels.txt" 2>&1
+[ -f "$Z/compile-kernels.txt" ] && tail -1 "$Z/compile-kernels.txt"
 trap 'tar czf "$OUT/zoo.tgz" -C "$OUT" zoo' EXIT
 
 run() { # LANE NAME COMMAND OPTIONS...

@@ -17,9 +17,17 @@ final class InfoCommand implements Runnable {
     @CommandLine.Mixin
     ThreadsOption threads;
 
+    @Option(names = "--compile-kernels", description = "compile every CUDA kernel for this machine's GPUs into the kernel cache, "
+            + "all files side by side, so that the first GPU run loads them instead of compiling each as it is first used")
+    boolean compileKernels;
+
     @Override
     public void run() {
         threads.apply();
+        if (compileKernels) {
+            System.out.print(compileKernelsText(Math.max(1, Runtime.getRuntime().availableProcessors())));
+            return;
+        }
         Runtime rt = Runtime.getRuntime();
         System.out.printf(Locale.ROOT, "java:    %s %s (%s)%n", System.getProperty("java.vm.name"), Runtime.version(),
                 System.getProperty("java.vendor"));
@@ -48,6 +56,19 @@ final class InfoCommand implements Runnable {
         } catch (ReflectiveOperationException | LinkageError e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             return "\ncuda:    not available (" + c + ")";
+        }
+    }
+
+    /** {@code CudaInfo.compileKernels} through reflection, as {@link #cudaLine()}. */
+    static String compileKernelsText(int threads) {
+        try {
+            Class<?> info = Class.forName("io.github.transformers4j.cuda.CudaInfo");
+            return String.valueOf(info.getMethod("compileKernels", int.class).invoke(null, threads));
+        } catch (ClassNotFoundException e) {
+            return "no kernels compiled: the transformers4j-cuda module is not on the class path\n";
+        } catch (ReflectiveOperationException | LinkageError e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            return "no kernels compiled: " + c + "\n";
         }
     }
 

@@ -31,6 +31,30 @@ public final class CudaInfo {
         return sb.toString();
     }
 
+    /**
+     * Compiles every kernel file for the architectures of this machine's GPUs into the kernel cache, {@code threads}
+     * files at a time ({@code t4j info --compile-kernels}); one line per file and a total.
+     */
+    public static String compileKernels(int threads) {
+        if (!Cuda.isAvailable()) return "no kernels compiled: " + Cuda.unavailableReason();
+        KernelCompiler compiler = KernelCompiler.shared();
+        java.util.Set<String> targets = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < Cuda.deviceCount(); i++) targets.add(compiler.target(Cuda.device(i)));
+        StringBuilder sb = new StringBuilder();
+        for (String target : targets) {
+            long t0 = System.nanoTime();
+            var done = compiler.precompile(target, KernelCompiler.FILES, threads);
+            for (var b : done)
+                sb.append(String.format(Locale.ROOT, "%-14s %s %,10d bytes  %6d ms%n", b.name(), b.cached() ? "cached  " : "compiled",
+                        b.image().length, b.millis()));
+            sb.append(String.format(Locale.ROOT, "%d kernel files for %s with NVRTC %s in %.1f s (%d compiled, %d threads) into %s%n",
+                    done.size(), target, Nvrtc.versionString(), (System.nanoTime() - t0) / 1e9,
+                    done.stream().filter(b -> !b.cached()).count(), threads,
+                    compiler.cache().dir().map(Object::toString).orElse("no cache (T4J_KERNEL_CACHE=off): nothing kept")));
+        }
+        return sb.toString();
+    }
+
     /** The kernel driver's release (e.g. 580.159.04) from /proc/driver/nvidia/version, or null where it cannot be read. */
     static String driverRelease() {
         try {

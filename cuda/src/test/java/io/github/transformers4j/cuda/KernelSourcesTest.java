@@ -15,9 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** CPU-only checks of the kernel sources: op codes agree with the Java enums; includes are inlined once. */
 class KernelSourcesTest {
-    static final List<String> FILES = List.of("copy.cu", "unary.cu", "binary.cu", "reduce.cu", "softmax.cu",
-            "layernorm.cu", "index.cu", "random.cu", "conv.cu", "adam.cu", "matmul.cu", "elementwise.cu",
-            "attention.cu");
+    static final List<String> FILES = KernelCompiler.FILES;
 
     /** The names in the source's comment line {@code // enum Name { A, B, ... }}. */
     private static List<String> enumInSource(String file, String name) {
