@@ -8,11 +8,16 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Finds the backend for a device: the CPU always; others through {@link BackendProvider} services (module cuda). */
 public final class Backends {
     private static final Map<Device, Backend> CACHE = new ConcurrentHashMap<>();
+    /** A diagnostic wrapper of the CPU backend ({@link #instrument}), or null: the CPU's lookup stays one field read. */
+    private static volatile Backend cpuOverride;
 
     private Backends() {}
 
     public static Backend of(Device device) {
-        if (device.type() == Device.Type.CPU) return CpuBackend.INSTANCE;
+        if (device.type() == Device.Type.CPU) {
+            Backend o = cpuOverride;
+            return o != null ? o : CpuBackend.INSTANCE;
+        }
         return CACHE.computeIfAbsent(device, Backends::load);
     }
 
@@ -21,16 +26,18 @@ public final class Backends {
      * profiler that times every op) and returns the one it replaced; pass that to {@link #restore} to undo.
      * Tensors created before keep working: ops look their backend up by device on every call.
      */
-    public static Backend instrument(Device device, java.util.function.UnaryOperator<Backend> wrap) {
-        if (device.type() == Device.Type.CPU) throw new IllegalArgumentException("instrument: the CPU backend cannot be replaced");
+    public static synchronized Backend instrument(Device device, java.util.function.UnaryOperator<Backend> wrap) {
         Backend current = of(device);
-        CACHE.put(device, wrap.apply(current));
+        Backend wrapped = wrap.apply(current);
+        if (device.type() == Device.Type.CPU) cpuOverride = wrapped;
+        else CACHE.put(device, wrapped);
         return current;
     }
 
     /** Puts back a backend returned by {@link #instrument}. */
-    public static void restore(Device device, Backend original) {
-        CACHE.put(device, original);
+    public static synchronized void restore(Device device, Backend original) {
+        if (device.type() == Device.Type.CPU) cpuOverride = original == CpuBackend.INSTANCE ? null : original;
+        else CACHE.put(device, original);
     }
 
     private static Backend load(Device device) {

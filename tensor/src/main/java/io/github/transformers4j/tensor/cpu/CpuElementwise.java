@@ -115,21 +115,56 @@ final class CpuElementwise {
             case SQUARE -> { for (int i = 0; i < n; i += L) { FloatVector v = load(xs, x0, i); v.mul(v).intoMemorySegment(os, o0 + 4L * i, NO); } }
             case RELU -> { for (int i = 0; i < n; i += L) load(xs, x0, i).max(0f).intoMemorySegment(os, o0 + 4L * i, NO); }
             case AFFINE -> { for (int i = 0; i < n; i += L) load(xs, x0, i).fma(p0, p1).intoMemorySegment(os, o0 + 4L * i, NO); }
-            case EXP -> { for (int i = 0; i < n; i += L) VecMath.exp(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
-            case TANH -> { for (int i = 0; i < n; i += L) VecMath.tanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case EXP -> expLoop(xs, x0, os, o0, n);
+            case TANH -> tanhLoop(xs, x0, os, o0, n);
             case SQRT -> { for (int i = 0; i < n; i += L) load(xs, x0, i).sqrt().intoMemorySegment(os, o0 + 4L * i, NO); }
             case RECIPROCAL -> { for (int i = 0; i < n; i += L) { FloatVector v = load(xs, x0, i); v.broadcast(1f).div(v).intoMemorySegment(os, o0 + 4L * i, NO); } }
-            case SIGMOID -> { for (int i = 0; i < n; i += L) sigmoid(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
-            case SILU -> { for (int i = 0; i < n; i += L) { FloatVector v = load(xs, x0, i); v.div(VecMath.exp(v.neg()).add(1f)).intoMemorySegment(os, o0 + 4L * i, NO); } }
-            case GELU -> { for (int i = 0; i < n; i += L) gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
-            case GELU_GRAD -> { for (int i = 0; i < n; i += L) geluGrad(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
-            case GELU_TANH -> { for (int i = 0; i < n; i += L) geluTanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO); }
+            case SIGMOID -> sigmoidLoop(xs, x0, os, o0, n);
+            case SILU -> siluLoop(xs, x0, os, o0, n);
+            case GELU -> geluLoop(xs, x0, os, o0, n);
+            case GELU_GRAD -> geluGradLoop(xs, x0, os, o0, n);
+            case GELU_TANH -> geluTanhLoop(xs, x0, os, o0, n);
             default -> n = 0;
         }
         for (int i = a + n; i < b; i++) {
             float v = xs.getAtIndex(JAVA_FLOAT, xo + i);
             os.setAtIndex(JAVA_FLOAT, oo + i, (float) Scalar.unary(op, p0, p1, v));
         }
+    }
+
+    // Each transcendental op's loop is a method of its own: in one method with every op's loop, C2 ran out of inlining
+    // budget once a run had used many ops (a training step does), left exp/erf as calls and boxed every vector; GELU
+    // and its gradient took 3-4 times their time alone (the CPU step profile, BENCHMARKS.md, session 11).
+
+    private static void expLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) VecMath.exp(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    }
+
+    private static void tanhLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) VecMath.tanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    }
+
+    private static void sigmoidLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) sigmoid(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    }
+
+    private static void siluLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector v = load(xs, x0, i);
+            v.div(VecMath.exp(v.neg()).add(1f)).intoMemorySegment(os, o0 + 4L * i, NO);
+        }
+    }
+
+    private static void geluLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    }
+
+    private static void geluGradLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) geluGrad(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    }
+
+    private static void geluTanhLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) geluTanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
     private static FloatVector load(MemorySegment s, long base, int i) {
