@@ -122,7 +122,10 @@ final class CpuElementwise {
             case SIGMOID -> sigmoidLoop(xs, x0, os, o0, n);
             case SILU -> siluLoop(xs, x0, os, o0, n);
             case GELU -> geluLoop(xs, x0, os, o0, n);
-            case GELU_GRAD -> geluGradLoop(xs, x0, os, o0, n);
+            case GELU_GRAD -> { // two passes over the piece (at most 64 KB: the second reads it from cache), see geluCdfLoop
+                geluCdfLoop(xs, x0, os, o0, n);
+                geluPdfAddLoop(xs, x0, os, o0, n);
+            }
             case GELU_TANH -> geluTanhLoop(xs, x0, os, o0, n);
             default -> n = 0;
         }
@@ -159,8 +162,20 @@ final class CpuElementwise {
         for (int i = 0; i < n; i += S.length()) gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
-    private static void geluGradLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) geluGrad(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    /**
+     * GELU's gradient Phi(x) + x phi(x) as two loops, each a compilation unit with one exp: in one loop C2 inlined erf's
+     * exp but not the density's (NodeCountInliningCutoff) and boxed its vectors. Storing Phi(x) as a float and adding
+     * x phi(x) to it is the one-pass arithmetic, so the bits are the same.
+     */
+    private static void geluCdfLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) geluCdf(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    }
+
+    private static void geluPdfAddLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector v = load(xs, x0, i);
+            load(os, o0, i).add(v.mul(geluPdf(v))).intoMemorySegment(os, o0 + 4L * i, NO);
+        }
     }
 
     private static void geluTanhLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
@@ -179,11 +194,14 @@ final class CpuElementwise {
         return v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f));
     }
 
-    /** d gelu / dx = cdf(x) + x pdf(x). */
-    private static FloatVector geluGrad(FloatVector v) {
-        FloatVector cdf = erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
-        FloatVector pdf = VecMath.exp(v.mul(v).mul(-0.5f)).mul((float) (1 / Math.sqrt(2 * Math.PI)));
-        return cdf.add(v.mul(pdf));
+    /** Phi(x), the standard normal distribution function; d gelu / dx = Phi(x) + x phi(x). */
+    private static FloatVector geluCdf(FloatVector v) {
+        return erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
+    }
+
+    /** phi(x), the standard normal density. */
+    private static FloatVector geluPdf(FloatVector v) {
+        return VecMath.exp(v.mul(v).mul(-0.5f)).mul((float) (1 / Math.sqrt(2 * Math.PI)));
     }
 
     private static FloatVector geluTanh(FloatVector v) {
