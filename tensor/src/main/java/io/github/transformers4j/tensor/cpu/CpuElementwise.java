@@ -122,9 +122,13 @@ final class CpuElementwise {
             case SIGMOID -> sigmoidLoop(xs, x0, os, o0, n);
             case SILU -> siluLoop(xs, x0, os, o0, n);
             case GELU -> geluLoop(xs, x0, os, o0, n);
-            case GELU_GRAD -> { // two passes over the piece (at most 64 KB: the second reads it from cache), see geluCdfLoop
-                geluCdfLoop(xs, x0, os, o0, n);
-                geluPdfAddLoop(xs, x0, os, o0, n);
+            case GELU_GRAD -> { // two passes per block of GELU_BLOCK floats, see geluCdfLoop
+                float[] cdf = GELU_SCRATCH.get();
+                for (int s = 0; s < n; s += GELU_BLOCK) {
+                    int m = Math.min(GELU_BLOCK, n - s);
+                    geluCdfLoop(xs, x0 + 4L * s, cdf, m);
+                    geluPdfAddLoop(xs, x0 + 4L * s, cdf, os, o0 + 4L * s, m);
+                }
             }
             case GELU_TANH -> geluTanhLoop(xs, x0, os, o0, n);
             default -> n = 0;
@@ -162,19 +166,23 @@ final class CpuElementwise {
         for (int i = 0; i < n; i += S.length()) gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
+    /** Floats per block of GELU's gradient (16 KB of Phi(x): the second pass reads it from L1), a multiple of S.length(). */
+    private static final int GELU_BLOCK = 4096;
+    private static final ThreadLocal<float[]> GELU_SCRATCH = ThreadLocal.withInitial(() -> new float[GELU_BLOCK]);
+
     /**
      * GELU's gradient Phi(x) + x phi(x) as two loops, each a compilation unit with one exp: in one loop C2 inlined erf's
-     * exp but not the density's (NodeCountInliningCutoff) and boxed its vectors. Storing Phi(x) as a float and adding
-     * x phi(x) to it is the one-pass arithmetic, so the bits are the same.
+     * exp but not the density's (NodeCountInliningCutoff) and boxed its vectors. Phi(x) goes to a scratch block, not
+     * to out, so out may be x itself; adding x phi(x) to the stored float is the one-pass arithmetic, the same bits.
      */
-    private static void geluCdfLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) geluCdf(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+    private static void geluCdfLoop(MemorySegment xs, long x0, float[] cdf, int n) {
+        for (int i = 0; i < n; i += S.length()) geluCdf(load(xs, x0, i)).intoArray(cdf, i);
     }
 
-    private static void geluPdfAddLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+    private static void geluPdfAddLoop(MemorySegment xs, long x0, float[] cdf, MemorySegment os, long o0, int n) {
         for (int i = 0; i < n; i += S.length()) {
             FloatVector v = load(xs, x0, i);
-            load(os, o0, i).add(v.mul(geluPdf(v))).intoMemorySegment(os, o0 + 4L * i, NO);
+            FloatVector.fromArray(S, cdf, i).add(v.mul(geluPdf(v))).intoMemorySegment(os, o0 + 4L * i, NO);
         }
     }
 
