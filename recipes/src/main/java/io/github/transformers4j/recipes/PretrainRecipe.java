@@ -134,9 +134,7 @@ public final class PretrainRecipe {
                     spec.channels(), spec.imageSize(), spec.imageSize(), spec.trainSize(), spec.valSize(), mc.numPatches(), mc.numVisible());
             out.printf(Locale.ROOT, "pre-training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d, %s), weight decay %.3g, seed %d, %s, %s%n"
                             + "run folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(), cfg.lr(), warmup, cfg.schedule(),
-                    cfg.weightDecay(), cfg.seed(),
-                    device + (device.type() == Device.Type.CUDA ? session.cudaGraphs() ? " (steps captured as CUDA graphs)" : " (eager steps)" : ""),
-                    cfg.precision(), runDir.toAbsolutePath().normalize());
+                    cfg.weightDecay(), cfg.seed(), session.describe(device), cfg.precision(), runDir.toAbsolutePath().normalize());
 
             TrainingLoop.Config tc = cfg.loopConfig(valLoader != null, session.progress(), session.timeLimitMinutes() * 60,
                     session.cudaGraphs());
@@ -191,8 +189,9 @@ public final class PretrainRecipe {
     /**
      * Rows: the images, the visible patches (hidden ones grey), the reconstruction, and the reconstruction with the
      * visible patches pasted back; pixels un-normalised with the data set's mean and std.
+     *
+     * @return whether the rows carry their labels (false on a machine without fonts)
      */
-    /** @return whether the rows carry their labels (false on a machine without fonts) */
     public static boolean writeReconstruction(MaskedAutoencoder mae, Dataset<LabeledImage> ds,
                                            int samples, VisionRecipe.DataSpec spec, Device device, Path png) {
         int n = Math.min(samples, ds.size());

@@ -93,6 +93,12 @@ public final class VisionRecipe {
         public Session(PrintStream out, boolean progress, double timeLimitMinutes, boolean cudaGraphs) {
             this(out, progress, timeLimitMinutes, cudaGraphs, 0);
         }
+
+        /** The device as the run's summary line names it, with how a GPU runs its steps. */
+        public String describe(Device device) {
+            if (device.type() != Device.Type.CUDA) return device.toString();
+            return device + (cudaGraphs ? " (steps captured as CUDA graphs)" : " (eager steps)");
+        }
     }
 
     // --------------------------------------------------------------------------------------------------- data
@@ -314,7 +320,7 @@ public final class VisionRecipe {
             out.printf(Locale.ROOT, "training: %d epochs x %d steps of %d, %s lr %.3g (warm-up %d steps, %s), weight decay %.3g, "
                             + "seed %d, %s, %s, %d threads%nrun folder: %s%n", cfg.epochs(), steps, cfg.batchSize(), cfg.optimizer(),
                     cfg.lr(), warmup, cfg.schedule(), cfg.weightDecay(), cfg.seed(),
-                    device + (device.type() == Device.Type.CUDA ? session.cudaGraphs() ? " (steps captured as CUDA graphs)" : " (eager steps)" : ""),
+                    session.describe(device),
                     cfg.precision(), Parallel.threads(),
                     runDir.toAbsolutePath().normalize());
 
