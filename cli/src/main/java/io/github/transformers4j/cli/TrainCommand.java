@@ -92,7 +92,7 @@ final class TrainCommand implements Callable<Integer> {
     int cropPadding = D.cropPadding();
 
     @Option(names = "--random-erasing", paramLabel = "P", description = "random erasing (Zhong et al.; timm's --reprob): with "
-            + "probability P a rectangle of 2-33% of a training image, aspect 0.3-3.3, replaced by N(0, 1) noise after "
+            + "probability P a rectangle of 2-33%% of a training image, aspect 0.3-3.3, replaced by N(0, 1) noise after "
             + "normalisation (0 = off; 0.25 is timm's) (default: ${DEFAULT-VALUE})")
     double randomErasing;
 

@@ -39,10 +39,18 @@ public class T4jTest {
 
     @Test
     void helpWorksForEveryCommand() {
-        for (String cmd : List.of("train", "eval", "plot", "info", "bench", "models", "generate", "fill-mask", "export", "explore")) {
-            Result r = t4j(cmd, "--help");
-            assertThat(r.code()).as(cmd).isZero();
-            assertThat(r.out()).as(cmd).startsWith("Usage: t4j " + cmd);
+        List<List<String>> commands = new java.util.ArrayList<>();
+        addCommands(new picocli.CommandLine(new T4j()), List.of(), commands);
+        assertThat(commands).hasSizeGreaterThan(15);
+        for (List<String> cmd : commands) {
+            String name = String.join(" ", cmd);
+            java.util.ArrayList<String> args = new java.util.ArrayList<>(cmd);
+            args.add("--help");
+            Result r = t4j(args.toArray(String[]::new));
+            assertThat(r.code()).as(name).isZero();
+            assertThat(r.out()).as(name).startsWith("Usage: t4j " + name);
+            // picocli warns on stderr when a description has a bare % (descriptions are format strings)
+            assertThat(r.err()).as(name).isEmpty();
         }
         Result top = t4j("--help");
         assertThat(top.code()).isZero();
@@ -54,6 +62,16 @@ public class T4jTest {
         assertThat(t4j("--version").out()).contains("t4j ");
         // every kind of checkpoint the explorer opens is named in its help
         assertThat(t4j("explore", "--help").out().replaceAll("\\s+", " ")).contains("image classifiers and summarizers", "masked autoencoders");
+    }
+
+    private static void addCommands(picocli.CommandLine cl, List<String> path, List<List<String>> into) {
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (name.equals("help") || !sub.getCommandName().equals(name)) return; // aliases once
+            List<String> p = new java.util.ArrayList<>(path);
+            p.add(name);
+            into.add(p);
+            addCommands(sub, p, into);
+        });
     }
 
     @Test
