@@ -39,7 +39,8 @@ else
 fi
 
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,jdk.incubator.vector,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs \
-  --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
+  --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre" \
+  --exclude-files='**/libsplashscreen.so,**/libjsound.so,**/libawt_xawt.so,**/libjavajpeg.so' # headless (java.sh), no JPEG reader: not loaded
 
 cat > "$STAGE/java.sh" <<'RUN'
 #!/bin/sh
