@@ -95,6 +95,11 @@ public final class PretrainRecipe {
         }
 
         @Override
+        public Names names() {
+            return Names.IMAGES_NO_ACCURACY;
+        }
+
+        @Override
         public Validation validate(DataLoader<?, Batch> loader, Device device, boolean progress) {
             return new Validation(PretrainRecipe.validate(mae, loader, device), Double.NaN, Map.of());
         }

@@ -55,6 +55,7 @@ class MaeRecipeTest {
                 new VisionRecipe.Session(QUIET, false), false);
         assertThat(losses.epochs()).hasSize(1);
         assertThat(losses.epochs().get(0).trainLoss()).isFinite().isPositive();
+        assertThat(losses.epochs().get(0).trainAcc()).as("pre-training has no accuracy (it printed acc 0.00%%)").isNaN();
         pretrained = run.resolve(TrainingLoop.LAST);
         System.err.printf("pretrain %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }

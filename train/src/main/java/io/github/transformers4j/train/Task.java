@@ -64,8 +64,12 @@ public interface Task<B extends AutoCloseable> {
         return Names.IMAGES;
     }
 
-    /** @param accuracy the summary line's name ("acc", "tok-acc"); unit: "img/s"; key: the jsonl key of the throughput */
+    /**
+     * @param accuracy the summary line's name ("acc", "tok-acc"), null for a task without one (its outputs' correct is
+     *     null: no training accuracy is reported); unit: "img/s"; key: the jsonl key of the throughput
+     */
     record Names(String accuracy, String unit, String key) {
-        public static final Names IMAGES = new Names("acc", "img/s", "images_per_s"), TOKENS = new Names("tok-acc", "tok/s", "tokens_per_s");
+        public static final Names IMAGES = new Names("acc", "img/s", "images_per_s"), TOKENS = new Names("tok-acc", "tok/s", "tokens_per_s"),
+                IMAGES_NO_ACCURACY = new Names(null, "img/s", "images_per_s");
     }
 }

@@ -365,7 +365,7 @@ public final class TrainingLoop<B extends AutoCloseable> {
         }
         if (stopReason != null && !epochDone) return null;
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
-        double trainLoss = counted == 0 ? Double.NaN : lossSum / counted, trainAcc = counted == 0 ? Double.NaN : (double) correct / counted;
+        double trainLoss = counted == 0 ? Double.NaN : lossSum / counted, trainAcc = counted == 0 || task.names().accuracy() == null ? Double.NaN : (double) correct / counted;
         Task.Validation v = val == null ? null : validate(val);
         double valLoss = v == null ? Double.NaN : v.loss(), valAcc = v == null ? Double.NaN : v.accuracy();
         double seconds = (System.nanoTime() - t0) / 1e9, rate = (items - itemsAtStart) / trainSeconds;
