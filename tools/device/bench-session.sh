@@ -78,19 +78,10 @@ for w in ${TORCH_PROFILE:-}; do  # TORCH_PROFILE="vit1024 s2s": torch.profiler's
   timeout $(cap 120) python3 "$D/torch_profile.py" --workload $w --variant compile-bf16 --top 28 > "$OUT/profile/torch-$w.txt" 2>&1
   grep -v Warning "$OUT/profile/torch-$w.txt" | tail -30 | cut -c1-200
 done
-# CPU=1: issue 18's side by side on the machine's CPU, both pinned to the same two cores (taskset -c 0,1), 2 threads each:
-# our training step (VitTrainStepBench: vit-mini-p4 1x28x28 and vit-tiny-p4 3x32x32, batch 128, AdamW) and PyTorch's
-# (torch_cpu_vit.py: the same models), alternated twice
-if [ "${CPU:-0}" = 1 ]; then
-  for round in 1 2; do
-    [ "$(left)" -gt 90 ] || break
-    for m in "vit-mini-p4 28 1" "vit-tiny-p4 32 3"; do
-      # shellcheck disable=SC2086
-      T4J_NUM_THREADS=2 timeout $(cap 60) taskset -c 0,1 "$P/java.sh" io.github.transformers4j.bench.VitTrainStepBench $m 128 5 15 2>&1 \
-        | grep -v "^WARNING" | tee -a "$OUT/cpu-step.txt"
-    done
-    OMP_NUM_THREADS=2 timeout $(cap 90) taskset -c 0,1 python3 "$D/torch_cpu_vit.py" 2 3 15 2>&1 | grep -v Warning | tee -a "$OUT/cpu-step.txt"
-  done
+# CPU=1: issue 18's side by side on the machine's CPU (bench/cpu-vs-torch.sh: our training step and PyTorch's, same
+# models, pinned to cores 0 and 1, 2 threads each, alternated twice)
+if [ "${CPU:-0}" = 1 ] && [ "$(left)" -gt 120 ]; then
+  JAVA_CMD="$P/java.sh" PYTHON=python3 OUTFILE="$OUT/cpu-step.txt" timeout $(cap 300) bash bench/cpu-vs-torch.sh
 fi
 # the device tool brings back at most 8 files: everything goes back as one archive
 (cd "$OUT" && tar czf /tmp/results.tgz --exclude=results.tgz . && find . -mindepth 1 -delete && mv /tmp/results.tgz results.tgz)

@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -24,7 +25,9 @@ import java.util.stream.IntStream;
  * {@code t4j bench cpu-matmul}: times a float32 product (M x K) @ (K x N) through {@link Gemm#sgemm} (median after
  * warm-up, fresh random inputs), checks it against a float64 product, and, where {@code python3} with numpy is
  * on the PATH, times numpy's {@code a @ b} of the same shape in the same run for a side-by-side ratio, naming the
- * OpenBLAS kernel numpy ran (its core type, and {@code OPENBLAS_CORETYPE} if set: a forced type can slow it).
+ * OpenBLAS kernel numpy ran. The reference is numpy at its best on the same cores: its run gets the same thread count,
+ * and {@code OPENBLAS_CORETYPE} / {@code OPENBLAS_L2_SIZE} are taken out of its environment (some machines set them,
+ * which forces an older kernel or smaller blocks and slows it; the report names what was taken out).
  */
 public final class CpuMatmulBench {
     /** Least warm-up time: on two busy cores the JIT takes a second or two to compile the Vector API kernels. */
@@ -128,7 +131,7 @@ public final class CpuMatmulBench {
                 seconds[it] = (System.nanoTime() - t0) * 1e-9;
             }
             double err = relativeError(m, k, n, a.toArray(JAVA_FLOAT), b.toArray(JAVA_FLOAT), c.toArray(JAVA_FLOAT));
-            Numpy numpy = numpy(m, k, n, warmup, iters);
+            Numpy numpy = numpy(m, k, n, warmup, iters, Parallel.threads());
             return new Result(m, k, n, Parallel.threads(), Timing.of(seconds), err, numpy);
         }
     }
@@ -169,15 +172,22 @@ public final class CpuMatmulBench {
     }
 
     /** Times numpy in a python3 subprocess; explains in one phrase when that is not possible. */
-    static Numpy numpy(int m, int k, int n, int warmup, int iters) {
+    static Numpy numpy(int m, int k, int n, int warmup, int iters, int threads) {
         Optional<Path> python = onPath("python3");
         if (python.isEmpty()) return new Numpy(Optional.empty(), "", "", "python3 is not on the PATH");
         Path script = null;
         try (InputStream in = CpuMatmulBench.class.getResourceAsStream("numpy_matmul.py")) {
             script = Files.createTempFile("t4j-numpy-matmul", ".py");
             Files.write(script, in.readAllBytes());
-            Process p = new ProcessBuilder(List.of(python.get().toString(), script.toString(), String.valueOf(m), String.valueOf(k),
-                    String.valueOf(n), String.valueOf(warmup), String.valueOf(iters))).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(List.of(python.get().toString(), script.toString(), String.valueOf(m), String.valueOf(k),
+                    String.valueOf(n), String.valueOf(warmup), String.valueOf(iters))).redirectErrorStream(true);
+            List<String> removed = new ArrayList<>();
+            for (String v : List.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")) {
+                String was = pb.environment().remove(v);
+                if (was != null) removed.add(v + "=" + was);
+            }
+            for (String v : List.of("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")) pb.environment().put(v, String.valueOf(threads));
+            Process p = pb.start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(1, TimeUnit.HOURS)) p.destroy();
             if (output.contains("No module named 'numpy'")) {
@@ -188,7 +198,8 @@ public final class CpuMatmulBench {
             if (p.exitValue() != 0 || f.length != 8 || !f[0].equals("numpy")) {
                 return new Numpy(Optional.empty(), "", "", "python3 numpy run failed: " + last);
             }
-            String blas = output.lines().filter(l -> l.startsWith("blas ")).map(l -> l.substring(5)).findFirst().orElse("unknown");
+            String blas = output.lines().filter(l -> l.startsWith("blas ")).map(l -> l.substring(5)).findFirst().orElse("unknown")
+                    + (removed.isEmpty() ? "" : "; " + String.join(", ", removed) + " taken out of its environment (they force a slower kernel)");
             Timing t = new Timing(Double.parseDouble(f[3]), Double.parseDouble(f[5]), Double.parseDouble(f[7]));
             return new Numpy(Optional.of(t), f[1], blas, "");
         } catch (IOException | InterruptedException e) {

@@ -10,6 +10,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,12 +108,24 @@ public final class OpProfiler implements AutoCloseable {
         }
     }
 
-    /** The method's name, with the op of {@code unary}, {@code binary} and {@code reduce} (their first argument). */
+    /**
+     * The method's name, with the op of {@code unary}, {@code binary} and {@code reduce} (their first argument); with
+     * {@code -Dt4j.profile.shapes=true} a product's operand shapes and strides too (one row per layout).
+     */
     static String name(Method method, Object[] args) {
         String m = method.getName();
+        if (SHAPES && (m.equals("matmul") || m.equals("linear") || m.equals("linearWeightGrad")) && args != null && args.length > 1
+                && args[0] instanceof Tensor a && args[1] instanceof Tensor b)
+            return m + " " + layout(a) + " @ " + layout(b);
         if ((m.equals("unary") || m.equals("binary") || m.equals("reduce")) && args != null && args.length > 0 && args[0] instanceof Enum<?> e)
             return m + " " + e.name();
         return m;
+    }
+
+    private static final boolean SHAPES = Boolean.getBoolean("t4j.profile.shapes");
+
+    private static String layout(Tensor t) {
+        return Arrays.toString(t.shape()) + "/" + Arrays.toString(t.stride());
     }
 
     /** Multiply-adds times 2 of the products: out (.., M, N) over K = the first operand's last size. */

@@ -10,7 +10,8 @@ m, k, n, warmup, iters = (int(x) for x in sys.argv[1:6])
 
 
 def blas():
-    """The BLAS numpy calls and the kernel it picked (threadpoolctl when installed), and a forced OPENBLAS_CORETYPE."""
+    """The BLAS numpy calls and the kernel it picked (threadpoolctl when installed), and a forced OPENBLAS_CORETYPE
+    (CpuMatmulBench takes it out of this script's environment; run by hand, it may be set)."""
     forced = os.environ.get("OPENBLAS_CORETYPE")
     note = f", OPENBLAS_CORETYPE={forced} (forced)" if forced else ""
     try:

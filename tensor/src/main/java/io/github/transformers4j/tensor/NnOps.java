@@ -326,7 +326,7 @@ public final class NnOps {
             return bias == null ? y : y.add(bias);
         }
         int k = weight.size(1), n = weight.size(0);
-        int rows = (int) (x.numel() / Math.max(k, 1));
+        int rows = leadingRows(x);
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = n;
         Tensor xc = x.contiguous(), wc = weight.contiguous(), bc = bias == null ? null : bias.contiguous();
@@ -348,6 +348,13 @@ public final class NnOps {
             }
             return new Tensor[] {gx, gw, gb};
         }, x, weight, bias);
+    }
+
+    /** The rows of a linear's input: the product of its sizes but the last (not numel / K, which fails for K = 0). */
+    private static int leadingRows(Tensor x) {
+        int rows = 1;
+        for (int i = 0; i < x.dim() - 1; i++) rows *= x.size(i);
+        return rows;
     }
 
     /** Whether {@link #linear} runs as autocast's mixed product: fp32 weight (and bias), x fp32 or already low. */
@@ -443,7 +450,7 @@ public final class NnOps {
      */
     private static Tensor mixedLinear(MixedLinearKernel kernel, Tensor x, Tensor weight, Tensor bias, DType low, boolean relu) {
         int k = weight.size(1), n = weight.size(0);
-        int rows = (int) (x.numel() / Math.max(k, 1));
+        int rows = leadingRows(x);
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = n;
         Tensor xLow = Views.rawView(contiguousLow(x, low), rows, k);

@@ -82,6 +82,7 @@ public final class Tensor {
 
     public boolean isContiguous() {
         long expect = 1;
+        for (int d : shape) if (d == 0) return true; // empty: no element is out of place (as PyTorch says)
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expect) return false;
             expect *= shape[i];

@@ -106,6 +106,44 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** -Dt4j.cpu.noFusedLinear=true: linear as matmul + add (the A/B of BENCHMARKS.md; the same bits either way). */
+    @Override
+    public boolean hasFusedLinear(DType dtype) {
+        return dtype == DType.F32 && !NO_FUSED_LINEAR;
+    }
+
+    private static final boolean NO_FUSED_LINEAR = Boolean.getBoolean("t4j.cpu.noFusedLinear");
+
+    /**
+     * out [M, N] = x [M, K] @ w [N, K]^T + bias: one product with the bias added as each element is finished (no pass
+     * over out for it); the same bits as the product followed by a broadcast add.
+     */
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        int m = x.size(0), k = x.size(1), n = w.size(0);
+        if (bias == null) {
+            Gemm.sgemm(1, m, n, k, Access.seg(x), x.storageOffset(), 0, k, 1, Access.seg(w), w.storageOffset(), 0, 1, k,
+                    Access.seg(out), out.storageOffset(), 0, n, false);
+        } else {
+            Gemm.sgemmBias(m, n, k, Access.seg(x), x.storageOffset(), k, 1, Access.seg(w), w.storageOffset(), 1, k,
+                    Access.seg(out), out.storageOffset(), n, Access.seg(bias), bias.storageOffset());
+        }
+    }
+
+    /**
+     * gw [N, K] = g [M, N]^T @ x [M, K], written in w's layout (no transposed copy), and gb [N] = g's column sums
+     * by the reduction a broadcast bias's gradient takes; the same bits as the unfused backward.
+     */
+    @Override
+    public void linearWeightGrad(Tensor g, Tensor x, Tensor gw, Tensor gb) {
+        int m = g.size(0), n = g.size(1), k = x.size(1);
+        if (gw != null) {
+            Gemm.sgemm(1, n, k, m, Access.seg(g), g.storageOffset(), 0, 1, n, Access.seg(x), x.storageOffset(), 0, k, 1,
+                    Access.seg(gw), gw.storageOffset(), 0, k, false);
+        }
+        if (gb != null) reduce(ReduceOp.SUM, g, 1, m, n, gb, null);
+    }
+
     /** 16-bit operands, fp32 accumulation (as cuBLASLt's fp32 compute type): exact fp32 copies multiplied, the result rounded once. */
     private void halfMatmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
         Tensor a32 = Tensor.full(0, DType.F32, Device.CPU, a.shape()), b32 = Tensor.full(0, DType.F32, Device.CPU, b.shape());

@@ -27,6 +27,7 @@ final class CpuElementwise {
     // ------------------------------------------------------------ copy / fill
 
     static void copy(Tensor src, Tensor dst) {
+        if (dst.numel() == 0) return; // an empty tensor's strides can point past its storage: nothing to touch
         MemorySegment s = Access.seg(src), d = Access.seg(dst);
         DType st = src.dtype(), dt = dst.dtype();
         if (src.isContiguous() && dst.isContiguous() && st == dt) {

@@ -71,7 +71,8 @@ public final class Gemm {
     }
 
     /** {@code parallel}: all segments may be read by other threads (not confined), so work can be split. */
-    private record Job(int batch, int m, int n, int k, Operand a, Operand b, Operand c, boolean accumulate, boolean parallel) {
+    private record Job(int batch, int m, int n, int k, Operand a, Operand b, Operand c, boolean accumulate, boolean parallel,
+            MemorySegment bias, long biasOff) {
         void forRange(int count, int grain, Parallel.Range body) {
             if (parallel) Parallel.forRange(count, grain, body);
             else body.run(0, count);
@@ -95,6 +96,28 @@ public final class Gemm {
             MemorySegment b, long bOff, long bBatch, long bRs, long bCs,
             MemorySegment c, long cOff, long cBatch, long ldc, boolean accumulate) {
         gemm(false, batch, m, n, k, a, aOff, aBatch, aRs, aCs, b, bOff, bBatch, bRs, bCs, c, cOff, cBatch, ldc, accumulate);
+    }
+
+    /**
+     * One product with a bias, as {@code torch.nn.functional.linear}: C = A @ B + bias (bias[j] added to column j of
+     * every row; element bias[j] at {@code biasOff + j}). The bias is added to each element after its last K block,
+     * in float, as a separate {@code C + bias} pass over the finished product would add it: the same bits, without
+     * the pass. Strides as in {@link #sgemm}.
+     */
+    public static void sgemmBias(int m, int n, int k,
+            MemorySegment a, long aOff, long aRs, long aCs,
+            MemorySegment b, long bOff, long bRs, long bCs,
+            MemorySegment c, long cOff, long ldc, MemorySegment bias, long biasOff) {
+        Job job = job("sgemm", Float.BYTES, 1, m, n, k, a, aOff, 0, aRs, aCs, b, bOff, 0, bRs, bCs, c, cOff, 0, ldc, false);
+        if (job == null) return;
+        if (biasOff < 0 || biasOff + n > bias.byteSize() / Float.BYTES) {
+            throw new IllegalArgumentException("sgemm: bias [" + n + "] at offset " + biasOff + " does not fit its segment of "
+                    + bias.byteSize() / Float.BYTES + " floats");
+        }
+        job = new Job(1, m, n, k, job.a, job.b, job.c, false, job.parallel && bias.isAccessibleBy(PROBE), bias, biasOff);
+        if (k == 0) zero(job, Float.BYTES);
+        else if ((long) m * n * k <= SMALL || (m <= 2 && job.b.cs == 1)) simple(job, false);
+        else blocked(job);
     }
 
     /** {@link #sgemm} for doubles; always the simple loop (exact, not fast). */
@@ -176,7 +199,7 @@ public final class Gemm {
         }
         fits(op, "C", co, batch, m, n, bytes);
         boolean parallel = a.isAccessibleBy(PROBE) && b.isAccessibleBy(PROBE) && c.isAccessibleBy(PROBE);
-        return new Job(batch, m, n, k, ao, bo, co, accumulate, parallel);
+        return new Job(batch, m, n, k, ao, bo, co, accumulate, parallel, null, 0);
     }
 
     private static void fits(String op, String name, Operand o, int batch, int rows, int cols, int bytes) {
@@ -195,6 +218,12 @@ public final class Gemm {
 
     private static void zero(Job job, int bytes) {
         Operand c = job.c;
+        if (job.bias != null) { // k = 0: C = bias (a bias job never accumulates)
+            for (int i = 0; i < job.m; i++) {
+                MemorySegment.copy(job.bias, job.biasOff * Float.BYTES, c.seg, c.index(0, i, 0) * Float.BYTES, (long) job.n * Float.BYTES);
+            }
+            return;
+        }
         for (int b = 0; b < job.batch; b++) {
             for (int i = 0; i < job.m; i++) {
                 c.seg.asSlice(c.index(b, i, 0) * bytes, (long) job.n * bytes).fill((byte) 0);
@@ -254,7 +283,7 @@ public final class Gemm {
             long as = aStrides(job.a, mc, kc);
             packA(s.a, 0, job.a, job.a.index(b, i0, p0), mc, kc, as);
             macroKernel(s.a, 0, as, mc, nc, kc, s.b, 0, job.c.seg, job.c.index(b, i0, j0), job.c.rs,
-                    job.accumulate || p0 > 0, s.tile);
+                    job.accumulate || p0 > 0, s.tile, p0 + kc == job.k ? job.bias : null, job.biasOff + j0);
         }
     }
 
@@ -293,7 +322,8 @@ public final class Gemm {
                             long as = aStrides(job.a, rows, kc);
                             packA(s.a, 0, job.a, job.a.index(bb, i0, p0), rows, kc, as);
                             macroKernel(s.a, 0, as, rows, cols, kc, bp, p0 * pw + jc * kc, job.c.seg,
-                                    job.c.index(bb, i0, jj + jc), job.c.rs, job.accumulate || p0 > 0, s.tile);
+                                    job.c.index(bb, i0, jj + jc), job.c.rs, job.accumulate || p0 > 0, s.tile,
+                                    p0 + kc == k ? job.bias : null, job.biasOff + jj + jc);
                         }
                     }
                 });
@@ -368,9 +398,12 @@ public final class Gemm {
         }
     }
 
-    /** C[0:mc, 0:nc] (+)= packed A block @ packed B block (at {@code bBase}); C starts at element cIdx. */
+    /**
+     * C[0:mc, 0:nc] (+)= packed A block @ packed B block (at {@code bBase}); C starts at element cIdx. With a bias
+     * (the last K block of a {@link #sgemmBias}), bias[j] from element biasIdx is added after.
+     */
     private static void macroKernel(float[] ap, int aBase, long aStrides, int mc, int nc, int kc, float[] bp, int bBase,
-            MemorySegment c, long cIdx, long ldc, boolean add, float[] tile) {
+            MemorySegment c, long cIdx, long ldc, boolean add, float[] tile, MemorySegment bias, long biasIdx) {
         int ars = (int) (aStrides >>> 32), acs = (int) aStrides;
         for (int j0 = 0; j0 < nc; j0 += NR) {
             int w = Math.min(NR, nc - j0), bi = bBase + j0 * kc;
@@ -384,24 +417,30 @@ public final class Gemm {
                     kernel12x1(kc, ap, ai, ars, acs, bp, bi, NR, tile, 0);
                     kernel12x1(kc, ap, ai, ars, acs, bp, bi + FL, NR, tile, FL);
                 }
-                storeTile(tile, Math.min(MR, mc - i0), w, c, cIdx + i0 * ldc + j0, ldc, add);
+                storeTile(tile, Math.min(MR, mc - i0), w, c, cIdx + i0 * ldc + j0, ldc, add, bias, biasIdx + j0);
             }
         }
     }
 
-    /** Writes (or adds) rows [0, rows) x columns [0, cols) of the MR x NR tile to C at element cIdx. */
-    private static void storeTile(float[] tile, int rows, int cols, MemorySegment c, long cIdx, long ldc, boolean add) {
+    /**
+     * Writes (or adds) rows [0, rows) x columns [0, cols) of the MR x NR tile to C at element cIdx, then adds
+     * bias[v] (from element biasIdx) when a bias is given.
+     */
+    private static void storeTile(float[] tile, int rows, int cols, MemorySegment c, long cIdx, long ldc, boolean add,
+            MemorySegment bias, long biasIdx) {
         for (int r = 0; r < rows; r++) {
             long row = (cIdx + r * ldc) * Float.BYTES;
             for (int v = 0; v < cols; v += FL) {
                 FloatVector x = FloatVector.fromArray(FS, tile, r * NR + v);
-                long at = row + (long) v * Float.BYTES;
+                long at = row + (long) v * Float.BYTES, bAt = (biasIdx + v) * Float.BYTES;
                 if (v + FL <= cols) {
                     if (add) x = FloatVector.fromMemorySegment(FS, c, at, NATIVE).add(x);
+                    if (bias != null) x = x.add(FloatVector.fromMemorySegment(FS, bias, bAt, NATIVE));
                     x.intoMemorySegment(c, at, NATIVE);
                 } else {
                     VectorMask<Float> mask = FS.indexInRange(v, cols);
                     if (add) x = FloatVector.fromMemorySegment(FS, c, at, NATIVE, mask).add(x);
+                    if (bias != null) x = x.add(FloatVector.fromMemorySegment(FS, bias, bAt, NATIVE, mask));
                     x.intoMemorySegment(c, at, NATIVE, mask);
                 }
             }
@@ -529,6 +568,7 @@ public final class Gemm {
         long dst = c.index(b, i, j0);
         for (int j = 0; j < w; j++) {
             float v = job.accumulate ? c.seg.getAtIndex(F32, dst + j) + acc[j] : acc[j];
+            if (job.bias != null) v += job.bias.getAtIndex(F32, job.biasOff + j0 + j);
             c.seg.setAtIndex(F32, dst + j, v);
         }
     }
