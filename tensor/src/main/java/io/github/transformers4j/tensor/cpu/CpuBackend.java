@@ -115,6 +115,19 @@ public final class CpuBackend implements Backend {
     private static final boolean NO_FUSED_LINEAR = Boolean.getBoolean("t4j.cpu.noFusedLinear");
 
     /**
+     * Attention as one op ({@code NnOps.multiHeadAttention}: heads repacked once, the scale folded into the score
+     * product, one autograd node) rather than composed from views, products, a scale and softmax: 66 -> 26 strided
+     * copies and 25 -> 17 adds a vit-mini-p4 step, about 9% of it (BENCHMARKS.md). Not the same bits as the composed
+     * path (the scale is applied inside the product). -Dt4j.cpu.noFusedAttention=true composes it.
+     */
+    @Override
+    public boolean prefersFusedAttention() {
+        return !NO_FUSED_ATTENTION;
+    }
+
+    private static final boolean NO_FUSED_ATTENTION = Boolean.getBoolean("t4j.cpu.noFusedAttention");
+
+    /**
      * out [M, N] = x [M, K] @ w [N, K]^T + bias: one product with the bias added as each element is finished (no pass
      * over out for it); the same bits as the product followed by a broadcast add.
      */
