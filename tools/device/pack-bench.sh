@@ -88,3 +88,10 @@ if [ -n "${DATA:-}" ]; then
   rm -f "$DEST"/data/*.gz
 fi
 du -sh "$DEST"/* | sed 's/^/packed: /'
+# The device tool carries the checkout's files too, 64 MiB in all, counted in disk blocks (du, not du -b)
+TREE_K=$(cd "$MAIN" && git ls-files -z | xargs -0 du -c 2>/dev/null | tail -1 | cut -f1)
+PACK_K=$(du -s "$DEST" | cut -f1)
+echo "packed: checkout $((TREE_K / 1024)) MiB + carry $((PACK_K / 1024)) MiB = $(((TREE_K + PACK_K) / 1024)) MiB of the 64 MiB a call takes"
+if [ $((TREE_K + PACK_K)) -gt $((64 * 1024)) ]; then
+  echo "packed: over 64 MiB: for the call, take the raw results out of the checkout (rm -rf bench/results/2026-*) and put them back after (git checkout -- bench/results)"
+fi
