@@ -89,7 +89,7 @@ if [ -n "${DATA:-}" ]; then
 fi
 du -sh "$DEST"/* | sed 's/^/packed: /'
 # The device tool carries the checkout's files too, 64 MiB in all, counted in disk blocks (du, not du -b)
-TREE_K=$(cd "$MAIN" && git ls-files -z | xargs -0 du -c 2>/dev/null | tail -1 | cut -f1)
+TREE_K=$(cd "$MAIN" && git ls-files -z | du -c --files0-from=- 2>/dev/null | tail -1 | cut -f1)
 PACK_K=$(du -s "$DEST" | cut -f1)
 echo "packed: checkout $((TREE_K / 1024)) MiB + carry $((PACK_K / 1024)) MiB = $(((TREE_K + PACK_K) / 1024)) MiB of the 64 MiB a call takes"
 if [ $((TREE_K + PACK_K)) -gt $((64 * 1024)) ]; then
