@@ -67,5 +67,13 @@ class CpuFusedLinearTest {
         out.sum().backward();
         assertThat(b.grad().toFloatArray()).containsOnly(51f);
         assertThat(w.grad().shape()).containsExactly(9, 0);
+        // the composed path too (its weight gradient reshaped with -1, which K = 0 cannot infer)
+        Tensor x2 = Tensor.zeros(DType.F32, 3, 17, 0).requiresGrad(true), w2 = Tensor.zeros(DType.F32, 0, 9).requiresGrad(true);
+        Tensor y = x2.matmul(w2);
+        assertThat(y.shape()).containsExactly(3, 17, 9);
+        assertThat(y.toFloatArray()).containsOnly(0f);
+        y.sum().backward();
+        assertThat(w2.grad().shape()).containsExactly(0, 9);
+        assertThat(x2.grad().shape()).containsExactly(3, 17, 0);
     }
 }
