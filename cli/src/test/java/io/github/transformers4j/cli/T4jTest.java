@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,12 +40,12 @@ public class T4jTest {
 
     @Test
     void helpWorksForEveryCommand() {
-        List<List<String>> commands = new java.util.ArrayList<>();
+        List<List<String>> commands = new ArrayList<>();
         addCommands(new picocli.CommandLine(new T4j()), List.of(), commands);
         assertThat(commands).hasSizeGreaterThan(15);
         for (List<String> cmd : commands) {
             String name = String.join(" ", cmd);
-            java.util.ArrayList<String> args = new java.util.ArrayList<>(cmd);
+            ArrayList<String> args = new ArrayList<>(cmd);
             args.add("--help");
             Result r = t4j(args.toArray(String[]::new));
             assertThat(r.code()).as(name).isZero();
@@ -67,7 +68,7 @@ public class T4jTest {
     private static void addCommands(picocli.CommandLine cl, List<String> path, List<List<String>> into) {
         cl.getSubcommands().forEach((name, sub) -> {
             if (name.equals("help") || !sub.getCommandName().equals(name)) return; // aliases once
-            List<String> p = new java.util.ArrayList<>(path);
+            List<String> p = new ArrayList<>(path);
             p.add(name);
             into.add(p);
             addCommands(sub, p, into);

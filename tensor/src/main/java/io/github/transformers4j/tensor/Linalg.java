@@ -59,7 +59,7 @@ final class Linalg {
      */
     private static Tensor sharedRightGrad(Tensor a, Tensor b, Tensor g, int[] sa, int[] sb, int k, int n) {
         if (sb.length == 2 && sa.length > 2) {
-            int rows = (int) Shape.numel(Arrays.copyOf(sa, sa.length - 1)); // not -1: that cannot be inferred when k = 0
+            int rows = NnOps.leadingRows(a); // not -1: that cannot be inferred when k = 0
             return matmul(a.reshape(rows, k).mT(), g.reshape(rows, n));
         }
         return Reductions.sumTo(matmul(a.mT(), g), sb);

@@ -350,8 +350,8 @@ public final class NnOps {
         }, x, weight, bias);
     }
 
-    /** The rows of a linear's input: the product of its sizes but the last (not numel / K, which fails for K = 0). */
-    private static int leadingRows(Tensor x) {
+    /** The rows of a product's input: the product of its sizes but the last (not numel / K, which fails for K = 0). */
+    static int leadingRows(Tensor x) {
         int rows = 1;
         for (int i = 0; i < x.dim() - 1; i++) rows *= x.size(i);
         return rows;

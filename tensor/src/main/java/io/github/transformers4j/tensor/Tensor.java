@@ -82,12 +82,13 @@ public final class Tensor {
 
     public boolean isContiguous() {
         long expect = 1;
-        for (int d : shape) if (d == 0) return true; // empty: no element is out of place (as PyTorch says)
+        boolean inPlace = true;
         for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && strides[i] != expect) return false;
+            if (shape[i] == 0) return true; // empty: no element is out of place (as PyTorch says)
+            if (shape[i] != 1 && strides[i] != expect) inPlace = false;
             expect *= shape[i];
         }
-        return true;
+        return inPlace;
     }
 
     // ---------------------------------------------------------------- autograd

@@ -114,10 +114,7 @@ public final class Gemm {
             throw new IllegalArgumentException("sgemm: bias [" + n + "] at offset " + biasOff + " does not fit its segment of "
                     + bias.byteSize() / Float.BYTES + " floats");
         }
-        job = new Job(1, m, n, k, job.a, job.b, job.c, false, job.parallel && bias.isAccessibleBy(PROBE), bias, biasOff);
-        if (k == 0) zero(job, Float.BYTES);
-        else if ((long) m * n * k <= SMALL || (m <= 2 && job.b.cs == 1)) simple(job, false);
-        else blocked(job);
+        run(new Job(1, m, n, k, job.a, job.b, job.c, false, job.parallel && bias.isAccessibleBy(PROBE), bias, biasOff), false);
     }
 
     /** {@link #sgemm} for doubles; always the simple loop (exact, not fast). */
@@ -151,9 +148,16 @@ public final class Gemm {
                 gemm(dbl, 1, m, n, k, a, aOff + i * aBatch, 0, aRs, aCs, b, bOff + i * bBatch, 0, bRs, bCs,
                         c, cOff, 0, ldc, accumulate || i > 0);
             }
-        } else if (k == 0) {
-            if (!accumulate) zero(job, bytes);
-        } else if (dbl || (long) m * n * k <= SMALL || (m <= 2 && job.b.cs == 1)) {
+        } else {
+            run(job, dbl);
+        }
+    }
+
+    /** One product or a batch of independent ones: the path is chosen by the shapes and strides alone. */
+    private static void run(Job job, boolean dbl) {
+        if (job.k == 0) {
+            if (!job.accumulate) zero(job, dbl ? Double.BYTES : Float.BYTES);
+        } else if (dbl || (long) job.m * job.n * job.k <= SMALL || (job.m <= 2 && job.b.cs == 1)) {
             simple(job, dbl);
         } else {
             blocked(job);
