@@ -24,7 +24,7 @@ if [ -z "${JAVA_CMD:-}" ]; then
   CP="$CP:$(cd "$ROOT" && ./mvnw -q -o -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout 2>/dev/null)"
   JAVA_CMD="$JAVA_HOME/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp $CP"
 fi
-"$PYTHON" -c 'import torch' 2>/dev/null || { echo "cpu-vs-torch: $PYTHON has no torch (PYTHON=... names one that has)"; exit 2; }
+"$PYTHON" -c 'import torch' 2>/dev/null || { echo "cpu-vs-torch: $PYTHON cannot import torch (PYTHON=... names a python3 that can)"; exit 2; }
 PIN=(taskset -c "$CORES")
 command -v taskset > /dev/null || PIN=()
 
