@@ -977,8 +977,23 @@ public final class CudaBackend implements Backend {
             return l > tile ? 2 : 1;
         }
 
+        /** cuDNN's fused attention (CudnnAttention), made on first use; null when off or unavailable. */
+        private CudnnAttention cudnn;
+        private boolean cudnnTried;
+
+        private synchronized CudnnAttention cudnn() {
+            if (!CudnnAttention.enabled()) return null;
+            if (!cudnnTried) {
+                cudnnTried = true;
+                cudnn = CudnnAttention.create(gpu);
+            }
+            return cudnn;
+        }
+
         @Override
         public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
+            CudnnAttention c = cudnn();
+            if (c != null && c.accepts(a, out) && c.forward(a, out, lse, stream)) return;
             int e = a.q().size(3), lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq);
             long[] p = params(a, out, null, null, null, null, lse, null);
             int mt = mTiles(lq, e);
@@ -992,6 +1007,8 @@ public final class CudaBackend implements Backend {
          */
         @Override
         public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
+            CudnnAttention c = cudnn();
+            if (c != null && c.accepts(a, out, dout, dq, dk, dv) && c.backward(a, out, lse, dout, delta, dq, dk, dv, stream)) return;
             int e = a.q().size(3), bm = e == 128 ? 32 : 64; // bm: query rows per step of dkdv (BM in attention.cu)
             int lq = a.q().size(2), lk = a.k().size(2), wq = warps(lq), wk = warps(lk);
             long[] p = params(a, out, dout, dq, dk, dv, lse, delta);

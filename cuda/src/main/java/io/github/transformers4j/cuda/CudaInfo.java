@@ -24,7 +24,11 @@ public final class CudaInfo {
                         CachingAllocator.human(d.totalMemory()), CachingAllocator.human(mem[0])));
             }
             sb.append("libraries: ").append(libs.driver()).append(", ").append(libs.nvrtc()).append(", ")
-                    .append(libs.cublasLt());
+                    .append(libs.cublasLt()).append(System.lineSeparator());
+            String noCudnn = Cudnn.unavailableReason();
+            sb.append(noCudnn != null ? noCudnn + " (attention runs on the own flash kernels)"
+                    : "cuDNN " + Cudnn.versionString() + (CudnnAttention.enabled() ? ": fused attention for " + CudnnAttention.minKeys()
+                    + " keys or more" : ": fused attention switched off"));
         } catch (RuntimeException | Error e) {
             sb.append("CUDA error while describing devices: ").append(e.getMessage());
         }

@@ -30,6 +30,8 @@ public record CudaLibraries(List<Path> searchDirs) {
     public static final Spec NVRTC = new Spec("NVRTC", List.of("libnvrtc.so.13", "libnvrtc.so.12"));
     public static final Spec CUBLAS_LT = new Spec("cuBLASLt", List.of("libcublasLt.so.13", "libcublasLt.so.12"));
     public static final List<Spec> REQUIRED = List.of(DRIVER, NVRTC, CUBLAS_LT);
+    /** Optional: cuDNN's fused attention ({@link Cudnn}); the newest copy found wins ({@link #findNewest}). */
+    public static final Spec CUDNN = new Spec("cuDNN", List.of("libcudnn.so.9"));
 
     static final List<String> SYSTEM_DIRS = List.of(
             "/usr/local/cuda/lib64",
@@ -66,6 +68,40 @@ public record CudaLibraries(List<Path> searchDirs) {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Of every copy of {@code spec}'s first file name in the search directories, the one whose real file (symbolic
+     * links followed: {@code libcudnn.so.9 -> libcudnn.so.9.19.0}) has the highest version; the earliest on a tie.
+     * A machine may hold a system cuDNN and a newer one in Python's site-packages.
+     */
+    public Optional<Path> findNewest(Spec spec) {
+        Path best = null;
+        int[] bestVersion = null;
+        for (Path dir : searchDirs) {
+            Path candidate = dir.resolve(spec.fileNames().getFirst());
+            if (!Files.isRegularFile(candidate) || !Files.isReadable(candidate)) continue;
+            int[] v = version(candidate);
+            if (best == null || java.util.Arrays.compare(v, bestVersion) > 0) {
+                best = candidate;
+                bestVersion = v;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The numbers after ".so." in the real file's name: libcudnn.so.9.19.0 -> {9, 19, 0}; {} when there are none. */
+    static int[] version(Path library) {
+        String name;
+        try {
+            name = library.toRealPath().getFileName().toString();
+        } catch (IOException e) {
+            name = library.getFileName().toString();
+        }
+        int at = name.indexOf(".so.");
+        if (at < 0) return new int[0];
+        return java.util.Arrays.stream(name.substring(at + 4).split("\\."))
+                .mapToInt(s -> s.matches("[0-9]{1,6}") ? Integer.parseInt(s) : 0).toArray();
     }
 
     /** The libraries among {@link #REQUIRED} that no search directory holds. */

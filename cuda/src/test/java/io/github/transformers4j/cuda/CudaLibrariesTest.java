@@ -57,6 +57,23 @@ class CudaLibrariesTest {
     }
 
     @Test
+    void cudnnTakesTheNewestCopyWhereverItIs() throws IOException {
+        // a system cuDNN 9.14 first in the search order, Python's 9.19 later: 9.19 wins, through its symbolic link
+        Path system = tmp.resolve("system"), python = tmp.resolve("site-packages/nvidia/cudnn/lib"), odd = tmp.resolve("odd");
+        Files.createSymbolicLink(Files.createDirectories(system).resolve("libcudnn.so.9"), touch(system, "libcudnn.so.9.14.0"));
+        Files.createSymbolicLink(Files.createDirectories(python).resolve("libcudnn.so.9"), touch(python, "libcudnn.so.9.19.0"));
+        touch(odd, "libcudnn.so.9"); // no version beyond the soname's
+        var env = Map.of("T4J_CUDA_LIB_PATH", odd + File.pathSeparator + system + File.pathSeparator + python);
+        var libs = CudaLibraries.fromEnvironment(env, tmp.toString());
+
+        assertThat(libs.findNewest(CudaLibraries.CUDNN)).contains(python.resolve("libcudnn.so.9"));
+        assertThat(CudaLibraries.version(system.resolve("libcudnn.so.9"))).containsExactly(9, 14, 0);
+        assertThat(CudaLibraries.version(odd.resolve("libcudnn.so.9"))).containsExactly(9);
+        assertThat(CudaLibraries.fromEnvironment(Map.of("T4J_CUDA_LIB_PATH", tmp.resolve("none").toString()), tmp.toString())
+                .findNewest(new CudaLibraries.Spec("x", java.util.List.of("libnothing.so.1")))).isEmpty();
+    }
+
+    @Test
     void fallsBackToCuda12LibrariesWhenNo13IsPresent() throws IOException {
         Path dir = tmp.resolve("cuda12");
         touch(dir, "libnvrtc.so.12");

@@ -31,12 +31,14 @@ class FlashAttentionCudaTest {
     static void enableFlash() { // on whatever T4J_CUDA_FLASH_ATTENTION says (CudaBackend.flashAttentionEnabled)
         System.setProperty("t4j.cuda.flashAttention", "true");
         System.setProperty("t4j.cuda.flashCausal", "true"); // whatever T4J_CUDA_FLASH_CAUSAL says
+        System.setProperty("t4j.cuda.cudnnAttention", "false"); // the own kernels here; cuDNN's: CudnnAttentionCudaTest
     }
 
     @org.junit.jupiter.api.AfterAll
     static void restore() {
         System.clearProperty("t4j.cuda.flashAttention");
         System.clearProperty("t4j.cuda.flashCausal");
+        System.clearProperty("t4j.cuda.cudnnAttention");
     }
 
     /** Values rounded to bf16, stored in fp32. */
