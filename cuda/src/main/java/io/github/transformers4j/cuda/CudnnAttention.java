@@ -315,7 +315,7 @@ final class CudnnAttention {
         long scale = g.scalar(), one = g.scalar();
         long negInf = a.causal() ? g.scalar() : 0;
 
-        long t1 = g.tensor(f, new long[] {b, h, sq, e}, dense(b, h, sq, e), true);
+        long t1 = g.tensor(f, new long[] {b, h, sq, e}, new long[] {h * sq * e, sq * e, h * e, 1}, true); // the frontend's strides
         g.pointwise(Cudnn.MUL, tdo, to, t1);
         long t2 = g.tensor(f, rDims, rStr, true);
         g.reduction(Cudnn.REDUCE_ADD, t1, t2);
