@@ -91,9 +91,10 @@ final class Elementwise {
             case TANH -> g.mul(out.square().neg().add(1.0));
             case SIGMOID -> g.mul(out.mul(out.neg().add(1.0)));
             case RELU -> binary(BinaryOp.RELU_BACKWARD, g, x); // g * (x > 0) in one pass
-            // 16-bit activations (bf16 autocast): one pass, gelu' not rounded to bf16 first; F32/F64 keep the two passes
-            // (and on the CPU the bits of its vectorised gelu')
-            case GELU -> x.dtype().isHalf() ? binary(BinaryOp.GELU_BACKWARD, g, x) : g.mul(unary(UnaryOp.GELU_GRAD, x, 0, 0));
+            // one pass: 16-bit activations (bf16 autocast) with gelu' not rounded to bf16 first; F32 with gelu' rounded to
+            // float as the two passes did (the same bits); F64 keeps the two passes
+            case GELU -> x.dtype().isHalf() || x.dtype() == DType.F32 && g.dtype() == DType.F32 ? binary(BinaryOp.GELU_BACKWARD, g, x)
+                    : g.mul(unary(UnaryOp.GELU_GRAD, x, 0, 0));
             case GELU_TANH -> g.mul(unary(UnaryOp.GELU_TANH_GRAD, x, 0, 0));
             case SILU -> g.mul(unary(UnaryOp.SILU_GRAD, x, 0, 0));
             case POW -> p0 == 0 ? Tensor.zerosLike(g) : g.mul(x.pow(p0 - 1)).mul(p0);

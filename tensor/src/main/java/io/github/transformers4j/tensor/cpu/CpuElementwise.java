@@ -187,6 +187,33 @@ final class CpuElementwise {
         }
     }
 
+    /**
+     * out = g * gelu'(x) in one pass over blocks of GELU_BLOCK, each gelu'(x) rounded to float before the product: the
+     * bits of GELU_GRAD followed by MUL, without the gradient tensor between them. out may be g or x.
+     */
+    private static void geluBackwardF32(MemorySegment gs, long g0, MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        float[] cdf = GELU_SCRATCH.get();
+        int vec = S.loopBound(n);
+        for (int s = 0; s < vec; s += GELU_BLOCK) {
+            int m = Math.min(GELU_BLOCK, vec - s);
+            geluCdfLoop(xs, 4 * (x0 + s), cdf, m);
+            geluPdfAddMulLoop(xs, 4 * (x0 + s), cdf, gs, 4 * (g0 + s), os, 4 * (o0 + s), m);
+        }
+        for (int i = vec; i < n; i++) {
+            float grad = (float) Scalar.unary(UnaryOp.GELU_GRAD, 0, 0, xs.getAtIndex(JAVA_FLOAT, x0 + i));
+            os.setAtIndex(JAVA_FLOAT, o0 + i, gs.getAtIndex(JAVA_FLOAT, g0 + i) * grad);
+        }
+    }
+
+    private static void geluPdfAddMulLoop(MemorySegment xs, long x0, float[] cdf, MemorySegment gs, long g0, MemorySegment os,
+            long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector v = load(xs, x0, i);
+            FloatVector grad = FloatVector.fromArray(S, cdf, i).add(v.mul(geluPdf(v)));
+            load(gs, g0, i).mul(grad).intoMemorySegment(os, o0 + 4L * i, NO);
+        }
+    }
+
     private static void geluTanhLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
         for (int i = 0; i < n; i += S.length()) geluTanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
@@ -248,7 +275,9 @@ final class CpuElementwise {
                 int o = task / pieces, i0 = task % pieces * CHUNK, len = Math.min(CHUNK, n - i0);
                 L.offsets(o, off);
                 long ia = ao + off[0] + i0 * sa, ib = bo + off[1] + i0 * sb, io = oo + off[2] + i0 * so;
-                if (f32 && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && vectorizable(op)) {
+                if (f32 && op == BinaryOp.GELU_BACKWARD && so == 1 && sa == 1 && sb == 1) {
+                    geluBackwardF32(as, ia, bs, ib, os, io, len);
+                } else if (f32 && so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && vectorizable(op)) {
                     binaryF32(op, as, ia, sa, bs, ib, sb, os, io, len);
                 } else if (f32) {
                     for (int i = 0; i < len; i++) {

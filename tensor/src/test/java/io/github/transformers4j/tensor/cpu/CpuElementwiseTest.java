@@ -2,6 +2,7 @@ package io.github.transformers4j.tensor.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.transformers4j.tensor.BinaryOp;
 import io.github.transformers4j.tensor.Random4j;
 import io.github.transformers4j.tensor.Tensor;
 import io.github.transformers4j.tensor.UnaryOp;
@@ -30,6 +31,34 @@ class CpuElementwiseTest {
         for (int i = 0; i < LONG; i++)
             assertThat((double) separate[i]).as("gelu'(%s) at %d", in[i], i)
                     .isCloseTo(Scalar.unary(UnaryOp.GELU_GRAD, 0, 0, in[i]), org.assertj.core.data.Offset.offset(2e-6));
+    }
+
+    /**
+     * GELU's backward in one pass (GELU_BACKWARD, what autograd runs for F32) gives the bits of gelu' followed by a
+     * product, on a training shape (a feed-forward block's activations, cut into vector-aligned pieces by both paths);
+     * on a ragged length the two paths cut it elsewhere and the elements one computes in double (a piece's scalar
+     * tail) the other computes in float: within erf's float error there.
+     */
+    @Test
+    void geluBackwardInOnePassHasTheBitsOfTheGradientThenAProduct() {
+        for (int n : new int[] {6400 * 512, LONG}) {
+            Random4j rng = new Random4j(n);
+            Tensor x = Tensor.randn(rng, n).mul(3.0), g = Tensor.randn(rng, n);
+            Tensor grad = Tensor.zeros(n), twoPass = Tensor.zeros(n), fused = Tensor.zeros(n);
+            CpuBackend.INSTANCE.unary(UnaryOp.GELU_GRAD, 0, 0, x, grad);
+            CpuBackend.INSTANCE.binary(BinaryOp.MUL, g, grad, twoPass);
+            CpuBackend.INSTANCE.binary(BinaryOp.GELU_BACKWARD, g, x, fused);
+            float[] a = fused.toFloatArray(), b = twoPass.toFloatArray();
+            if (n == LONG) {
+                for (int i = 0; i < n; i++) assertThat(a[i]).as("at %d", i).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-6f));
+            } else {
+                assertThat(a).isEqualTo(b);
+            }
+            // and autograd takes it: x.gelu() backward with g is the fused product
+            Tensor xr = x.detach().requiresGrad(true);
+            xr.gelu().backward(g);
+            assertThat(xr.grad().toFloatArray()).isEqualTo(a);
+        }
     }
 
     @Test
