@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
-# Session 13, device call 1: issue 17's runs (the plan beside this file) in the background, and meanwhile the first
-# look at cuDNN's fused attention (issue 12): what cuDNN the machine has and how PyTorch builds its graph
-# (tools/device/cudnn-probe.sh), the cuDNN and own-kernel attention tests, then the attention benchmark with and
-# without cuDNN and PyTorch's SDPA. The benchmarks share the GPU with the training runs: indicative, not the table.
+# Session 13, device call 1. Issue 12, cuDNN's fused attention, first run on a GPU: what cuDNN the machine has and how
+# PyTorch builds its graph (tools/device/cudnn-probe.sh, in the background), the cuDNN and own-kernel attention tests,
+# then attention alone on a quiet GPU (own kernels, cuDNN, PyTorch's SDPA in eager bf16); then issue 17's run (the
+# plan beside this file). Everything comes back as one archive.
 set -u
 cd "$(dirname "$0")/../.."
 T0=$(date +%s)
 (timeout 150 bash tools/device/cudnn-probe.sh > "$OUT/probe.txt" 2>&1) &
-BUDGET_S=${BUDGET_S:-550} bash tools/device/zoo-runs.sh .device-pack/gpubench bench/plans/2026-12-07-s13-call1.txt > "$OUT/zoo.txt" 2>&1 &
-ZOO=$!
-while [ ! -s "$OUT/zoo/compile-kernels.txt" ] && [ $(( $(date +%s) - T0 )) -lt 90 ]; do sleep 2; done
-sleep 5; while pgrep -f "compile-kernels" > /dev/null && [ $(( $(date +%s) - T0 )) -lt 120 ]; do sleep 2; done
-echo "tests start at $(( $(date +%s) - T0 )) s"
-CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 200 /tmp/pack/cuda-tests.sh \
+python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/tmp", filter="fully_trusted")' .device-pack/gpubench/pack.tar.xz
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
+timeout 150 /tmp/pack/t4j info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
+/tmp/pack/t4j info 2>&1 | grep -i "cudnn\|cuBLASLt"
+CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 150 /tmp/pack/cuda-tests.sh \
   --include-classname '.*(CudnnAttention|FlashAttention).*' > "$OUT/tests.txt" 2>&1
 echo "tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted)|cuDNN" "$OUT/tests.txt" | cut -c1-400 | head -40
@@ -22,8 +21,8 @@ for c in own:false cudnn:true; do
     --workloads attn,attn512 --iters 20 --out "$OUT/attn-${c%:*}" > "$OUT/attn-${c%:*}.txt" 2>&1
   echo "attention, ${c%:*}: rc=$? at $(( $(date +%s) - T0 )) s"; grep -E "^java |cuDNN" "$OUT/attn-${c%:*}.txt" | cut -c1-200
 done
-timeout 60 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-160
-wait $ZOO; cat "$OUT/zoo.txt" | tail -5; wait
-cat "$OUT/probe.txt"
-# one archive back (the device tool returns few files)
+timeout 50 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-160
+wait
+echo "probe: $(tail -4 "$OUT/probe.txt" | tr '\n' ' ')"
+BUDGET_S=$(( ${BUDGET_S:-565} - ($(date +%s) - T0) )) PRECOMPILE=0 bash tools/device/zoo-runs.sh .device-pack/gpubench bench/plans/2026-12-07-s13-call1.txt
 cd "$OUT" && tar czf ../call1.tgz . && find . -mindepth 1 -delete && mv ../call1.tgz .
