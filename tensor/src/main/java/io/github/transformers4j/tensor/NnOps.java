@@ -663,6 +663,11 @@ public final class NnOps {
             return false;
         }
 
+        /** Whether dropout on the weights is honoured (else calls with dropout run the composite). */
+        default boolean supportsDropout() {
+            return true;
+        }
+
         /** out (B, H, Lq, E) = dropout(softmax(scale q k^T, masked)) v; lse F32 (B*H, Lq): each row's log-sum-exp. */
         void forward(FlashAttention a, Tensor out, Tensor lse);
 
@@ -721,18 +726,22 @@ public final class NnOps {
     public static final FusedOp<FlashAttentionKernel> FLASH_ATTENTION = FusedOp.of("flash_attention", FlashAttentionKernel.class);
 
     /**
-     * The flash kernel when bf16 autocast is on, the backend offers one for head dim e and the call fits it (F32,
-     * no additive mask, a BOOL mask or none, dropout below 1, no empty dims); else null (the composite runs).
+     * The flash kernel when the backend offers one for head dim e and the call fits it: under bf16 autocast F32 or BF16
+     * operands (the GPU's), without it F32 ones (the CPU's); no additive mask, a BOOL mask or none, dropout below 1 (or
+     * none where the kernel takes none), no empty dims. Else null (the composite runs).
      */
     static FlashAttentionKernel flashKernel(Tensor q, Tensor kv, int e, long elements, Tensor masked, Tensor additive, double dropoutP) {
-        if (Autocast.dtype() != DType.BF16 || q.dtype() != DType.F32 && q.dtype() != DType.BF16
+        // without bf16 autocast, a backend's fp32 kernel where it has one (the CPU's); with it, the bf16 one
+        DType kind = Autocast.dtype() == DType.BF16 ? DType.BF16 : DType.F32;
+        if (kind == DType.F32 && (q.dtype() != DType.F32 || kv.dtype() != DType.F32)
+                || q.dtype() != DType.F32 && q.dtype() != DType.BF16
                 || kv.dtype() != DType.F32 && kv.dtype() != DType.BF16 || additive != null
                 || elements == 0 || !(dropoutP >= 0 && dropoutP < 1) || !kv.device().equals(q.device())
                 || masked != null && (masked.dtype() != DType.BOOL || !masked.device().equals(q.device()))) {
             return null;
         }
-        FlashAttentionKernel k = q.backend().kernel(FLASH_ATTENTION, DType.BF16).orElse(null);
-        return k != null && k.supports(e) ? k : null;
+        FlashAttentionKernel k = q.backend().kernel(FLASH_ATTENTION, kind).orElse(null);
+        return k != null && k.supports(e) && (dropoutP == 0 || k.supportsDropout()) ? k : null;
     }
 
     /** (B, L, G*H*E) -> G views (B, H, L, E) of it, no copy: group g is columns [g*H*E, (g+1)*H*E). */

@@ -128,6 +128,20 @@ public final class CpuBackend implements Backend {
     private static final boolean NO_FUSED_ATTENTION = Boolean.getBoolean("t4j.cpu.noFusedAttention");
 
     /**
+     * fp32 attention without dropout in one pass per head ({@link CpuAttention}: no score tensor, no repacked heads),
+     * opt-in with -Dt4j.cpu.flashAttention=true: on vit-mini-p4 (50 tokens, heads of 32) it is slower than the
+     * composite, 210 against 201 ms a step (BENCHMARKS.md, session 13); it keeps no (B, H, L, L) tensors.
+     */
+    @Override
+    public <K> java.util.Optional<K> kernel(io.github.transformers4j.tensor.FusedOp<K> op, DType dtype) {
+        if (op.equals(io.github.transformers4j.tensor.NnOps.FLASH_ATTENTION) && dtype == DType.F32 && !NO_FUSED_ATTENTION
+                && Boolean.getBoolean("t4j.cpu.flashAttention")) {
+            return java.util.Optional.of(op.type().cast(CpuAttention.INSTANCE));
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
      * out [M, N] = x [M, K] @ w [N, K]^T + bias: one product with the bias added as each element is finished (no pass
      * over out for it); the same bits as the product followed by a broadcast add.
      */

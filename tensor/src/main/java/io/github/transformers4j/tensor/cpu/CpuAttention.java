@@ -1,0 +1,334 @@
+package io.github.transformers4j.tensor.cpu;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import io.github.transformers4j.tensor.DType;
+import io.github.transformers4j.tensor.NnOps;
+import io.github.transformers4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Attention of fp32 heads on the CPU in one pass per head, as the GPU's flash kernels: the scores of a head never
+ * leave the thread's buffers (one row of Lk at a time), softmax keeps each row's log-sum-exp, and the backward
+ * recomputes the weights from it. A task per (batch, head); within it q, k, v are copied into arrays padded to whole
+ * vectors (k and v also transposed, (E, Lk), for the row-times-matrix products), so every inner loop is a broadcast
+ * and a fused multiply-add over contiguous floats. Deterministic: each output element is summed in one fixed order.
+ *
+ * <p>Takes F32 calls without dropout (dropout keeps the composite, which draws its keep decisions through
+ * {@code Backend.dropout}'s stream); a BOOL mask broadcast to (B, H, Lq, Lk) and causal masking are read per score.
+ * A query with no allowed key gets out 0 and lse +inf (then P = 0 in the backward), as on the GPU.
+ */
+final class CpuAttention implements NnOps.FlashAttentionKernel {
+    static final CpuAttention INSTANCE = new CpuAttention();
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+
+    private CpuAttention() {}
+
+    private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
+
+    /** Forward and backward calls since start (tests check that the one-pass path ran). */
+    static long calls() { return CALLS.sum(); }
+
+    @Override
+    public boolean supports(int headDim) {
+        return headDim > 0;
+    }
+
+    @Override
+    public boolean supportsCausal() {
+        return true;
+    }
+
+    @Override
+    public boolean supportsDropout() {
+        return false;
+    }
+
+    /** Query rows per block of the backward (its weights and their gradients are kept for the block, then transposed). */
+    private static final int QB = 64;
+
+    /**
+     * One thread's arrays for a head, grown as needed: q, k, v, out, dout rows padded to ep; k^T, v^T (ep, lkp); a
+     * block of weights P and of their gradients dS (QB, lkp); dk and dv sums (lk, ep).
+     */
+    private static final class Buffers {
+        float[] q = new float[0], k = new float[0], v = new float[0], o = new float[0], d = new float[0];
+        float[] kt = new float[0], vt = new float[0], p = new float[0], ds = new float[0];
+        float[] dk = new float[0], dv = new float[0], row = new float[0];
+
+        void size(int lq, int lk, int ep, int lkp) {
+            if (q.length < lq * ep) { q = new float[lq * ep]; o = new float[lq * ep]; d = new float[lq * ep]; }
+            if (k.length < lk * ep) { k = new float[lk * ep]; v = new float[lk * ep]; dk = new float[lk * ep]; dv = new float[lk * ep]; }
+            if (kt.length < ep * lkp) { kt = new float[ep * lkp]; vt = new float[ep * lkp]; }
+            if (p.length < QB * lkp) { p = new float[QB * lkp]; ds = new float[QB * lkp]; }
+            if (row.length < ep) row = new float[ep];
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /** Whole vectors covering n. */
+    private static int padded(int n) {
+        return (n + L - 1) / L * L;
+    }
+
+    @Override
+    public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
+        CALLS.increment();
+        Tensor q = a.q(), k = a.k(), v = a.v();
+        check(q, k, v, out);
+        int heads = q.size(1), lq = q.size(2), lk = k.size(2), e = q.size(3), ep = padded(e), lkp = padded(lk);
+        float scale = (float) a.scale();
+        MemorySegment lseSeg = Access.seg(lse);
+        long lse0 = lse.storageOffset();
+        Parallel.forRange(q.size(0) * heads, 1, (lo, hi) -> {
+            Buffers bf = BUFFERS.get();
+            bf.size(lq, lk, ep, lkp);
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / heads, h = bh % heads;
+                load(q, b, h, lq, e, ep, bf.q);
+                load(k, b, h, lk, e, ep, bf.k);
+                transpose(bf.k, lk, ep, bf.kt, lkp);
+                load(v, b, h, lk, e, ep, bf.v);
+                float[] s = bf.p, o = bf.row;
+                for (int i = 0; i < lq; i++) {
+                    float m = scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, s);
+                    float l;
+                    if (m == Float.NEGATIVE_INFINITY) {
+                        java.util.Arrays.fill(o, 0, ep, 0f); // no allowed key: out 0
+                        l = Float.POSITIVE_INFINITY;
+                    } else {
+                        float sum = expRow(s, 0, lkp, m);
+                        scaleRow(s, 0, lkp, 1f / sum);
+                        rowTimes(s, 0, lk, bf.v, 0, ep, o, 0, false); // out_i = P_i V
+                        l = m + (float) Math.log(sum);
+                    }
+                    store(out, b, h, i, e, o, 0);
+                    lseSeg.setAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i, l);
+                }
+            }
+        });
+    }
+
+    /**
+     * Per head, in blocks of QB queries: P from lse, dP = dout V^T, dS = scale P (dP - delta) row by row with
+     * dq = dS k; then dv += P^T dout and dk += dS^T q, query by query (each sum over queries in order).
+     */
+    @Override
+    public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
+        CALLS.increment();
+        Tensor q = a.q(), k = a.k(), v = a.v();
+        check(q, k, v, out, dout, dq, dk, dv);
+        int heads = q.size(1), lq = q.size(2), lk = k.size(2), e = q.size(3), ep = padded(e), lkp = padded(lk);
+        float scale = (float) a.scale();
+        MemorySegment lseSeg = Access.seg(lse);
+        long lse0 = lse.storageOffset();
+        Parallel.forRange(q.size(0) * heads, 1, (lo, hi) -> {
+            Buffers bf = BUFFERS.get();
+            bf.size(lq, lk, ep, lkp);
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / heads, h = bh % heads;
+                load(q, b, h, lq, e, ep, bf.q);
+                load(k, b, h, lk, e, ep, bf.k);
+                transpose(bf.k, lk, ep, bf.kt, lkp);
+                load(v, b, h, lk, e, ep, bf.v);
+                transpose(bf.v, lk, ep, bf.vt, lkp);
+                load(out, b, h, lq, e, ep, bf.o);
+                load(dout, b, h, lq, e, ep, bf.d);
+                for (int i0 = 0; i0 < lq; i0 += QB) {
+                    int n = Math.min(QB, lq - i0);
+                    for (int r = 0; r < n; r++) {
+                        int i = i0 + r, at = r * lkp;
+                        float l = lseSeg.getAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i);
+                        if (l == Float.POSITIVE_INFINITY) { // no allowed key: P = 0, dS = 0
+                            java.util.Arrays.fill(bf.p, at, at + lkp, 0f);
+                            java.util.Arrays.fill(bf.ds, at, at + lkp, 0f);
+                        } else {
+                            scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, bf.p, at);
+                            expRow(bf.p, at, lkp, l);                                   // P = exp(s - lse)
+                            rowTimes(bf.d, i * ep, e, bf.vt, 0, lkp, bf.ds, at, false); // dP_i = dout_i V^T
+                            float di = dot(bf.d, i * ep, bf.o, i * ep, ep);              // delta_i = dout_i . out_i
+                            gradScores(bf.p, bf.ds, at, lkp, di, scale);                // dS = scale P (dP - delta_i)
+                        }
+                        rowTimes(bf.ds, at, lk, bf.k, 0, ep, bf.row, 0, false);          // dq_i = dS_i k
+                        store(dq, b, h, i, e, bf.row, 0);
+                    }
+                    for (int r = 0; r < n; r++) {
+                        int i = i0 + r;
+                        outer(bf.p, r * lkp, lk, bf.d, i * ep, ep, bf.dv, i == 0);   // dv_j += P_ij dout_i
+                        outer(bf.ds, r * lkp, lk, bf.q, i * ep, ep, bf.dk, i == 0);  // dk_j += dS_ij q_i
+                    }
+                }
+                for (int j = 0; j < lk; j++) {
+                    store(dk, b, h, j, e, bf.dk, j * ep);
+                    store(dv, b, h, j, e, bf.dv, j * ep);
+                }
+            }
+        });
+    }
+
+    private static float scores(NnOps.FlashAttention a, int b, int h, int i, int lk, int e, int ep, int lkp, float scale, float[] q,
+            float[] kt, float[] s) {
+        return scores(a, b, h, i, lk, e, ep, lkp, scale, q, kt, s, 0);
+    }
+
+    /**
+     * s[s0, s0 + lk) = scale q_i k_j with masked keys at -inf, s[s0 + lk, s0 + lkp) = -inf; returns the row's maximum
+     * (-inf when no key is allowed).
+     */
+    private static float scores(NnOps.FlashAttention a, int b, int h, int i, int lk, int e, int ep, int lkp, float scale, float[] q,
+            float[] kt, float[] s, int s0) {
+        rowTimes(q, i * ep, e, kt, 0, lkp, s, s0, false);
+        Tensor m = a.masked();
+        int allowed = a.causal() ? Math.min(lk, i + 1) : lk;
+        if (m == null) { // scale, -inf beyond the allowed keys, the maximum (any order gives the same maximum)
+            FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < lkp; j += L) {
+                FloatVector x = FloatVector.fromArray(S, s, s0 + j).mul(scale);
+                if (j + L > allowed) x = x.blend(Float.NEGATIVE_INFINITY, S.indexInRange(j, allowed).not()); // lanes j + n >= allowed
+                x.intoArray(s, s0 + j);
+                max = max.max(x);
+            }
+            return max.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        }
+        MemorySegment ms = Access.seg(m);
+        long mo = m.storageOffset() + b * m.stride(0) + h * m.stride(1) + (long) i * m.stride(2), mj = m.stride(3);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < lkp; j++) {
+            boolean banned = j >= allowed || ms.get(JAVA_BYTE, mo + j * mj) != 0;
+            float x = banned ? Float.NEGATIVE_INFINITY : s[s0 + j] * scale;
+            s[s0 + j] = x;
+            if (x > max) max = x;
+        }
+        return max;
+    }
+
+    /**
+     * out[o0, o0 + n) (+)= sum over c < e of x[x0 + c] times row c of mat (rows of n floats from m0): a row vector
+     * times a matrix; n whole vectors. Four vectors of out at a time (four independent chains of multiply-adds), the
+     * rest with even and odd c in two chains added at the end: a fixed order per lane, so the same bits every time.
+     */
+    private static void rowTimes(float[] x, int x0, int e, float[] mat, int m0, int n, float[] out, int o0, boolean accumulate) {
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector a0 = start(out, o0 + j, accumulate), a1 = start(out, o0 + j + L, accumulate);
+            FloatVector a2 = start(out, o0 + j + 2 * L, accumulate), a3 = start(out, o0 + j + 3 * L, accumulate);
+            for (int c = 0, r = m0 + j; c < e; c++, r += n) {
+                FloatVector xc = FloatVector.broadcast(S, x[x0 + c]);
+                a0 = FloatVector.fromArray(S, mat, r).fma(xc, a0);
+                a1 = FloatVector.fromArray(S, mat, r + L).fma(xc, a1);
+                a2 = FloatVector.fromArray(S, mat, r + 2 * L).fma(xc, a2);
+                a3 = FloatVector.fromArray(S, mat, r + 3 * L).fma(xc, a3);
+            }
+            a0.intoArray(out, o0 + j);
+            a1.intoArray(out, o0 + j + L);
+            a2.intoArray(out, o0 + j + 2 * L);
+            a3.intoArray(out, o0 + j + 3 * L);
+        }
+        for (; j < n; j += L) {
+            FloatVector even = start(out, o0 + j, accumulate), odd = FloatVector.zero(S);
+            int c = 0, r = m0 + j;
+            for (; c + 1 < e; c += 2, r += 2 * n) {
+                even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[x0 + c]), even);
+                odd = FloatVector.fromArray(S, mat, r + n).fma(FloatVector.broadcast(S, x[x0 + c + 1]), odd);
+            }
+            if (c < e) even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[x0 + c]), even);
+            even.add(odd).intoArray(out, o0 + j);
+        }
+    }
+
+    private static FloatVector start(float[] out, int at, boolean accumulate) {
+        return accumulate ? FloatVector.fromArray(S, out, at) : FloatVector.zero(S);
+    }
+
+    /** s[s0 + j] = exp(s[s0 + j] - m) over n (whole vectors); returns their sum (in lanes, then across them in order). */
+    private static float expRow(float[] s, int s0, int n, float m) {
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < n; j += L) {
+            FloatVector p = VecMath.exp(FloatVector.fromArray(S, s, s0 + j).sub(m));
+            p.intoArray(s, s0 + j);
+            sum = sum.add(p);
+        }
+        return (float) VecMath.sum(sum);
+    }
+
+    private static void scaleRow(float[] s, int s0, int n, float f) {
+        for (int j = 0; j < n; j += L) FloatVector.fromArray(S, s, s0 + j).mul(f).intoArray(s, s0 + j);
+    }
+
+    /** ds[at + j] = scale * p (dP - delta) with dP read from ds, over n (whole vectors). */
+    private static void gradScores(float[] p, float[] ds, int at, int n, float delta, float scale) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector pj = FloatVector.fromArray(S, p, at + j);
+            FloatVector.fromArray(S, ds, at + j).sub(delta).mul(pj).mul(scale).intoArray(ds, at + j);
+        }
+    }
+
+    private static float dot(float[] x, int x0, float[] y, int y0, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int c = 0; c < n; c += L) acc = FloatVector.fromArray(S, x, x0 + c).fma(FloatVector.fromArray(S, y, y0 + c), acc);
+        return (float) VecMath.sum(acc);
+    }
+
+    /** dst (ep, lp) = src (l, ep) transposed, zeros in columns [l, lp). */
+    private static void transpose(float[] src, int l, int ep, float[] dst, int lp) {
+        for (int c = 0; c < ep; c++) {
+            for (int r = 0; r < l; r++) dst[c * lp + r] = src[r * ep + c];
+            java.util.Arrays.fill(dst, c * lp + l, (c + 1) * lp, 0f);
+        }
+    }
+
+    /** acc row j (+)= w[w0 + j] y[y0, y0 + ep) for j < lk (= without the old rows when first): one query's share of dv or dk. */
+    private static void outer(float[] w, int w0, int lk, float[] y, int y0, int ep, float[] acc, boolean first) {
+        for (int j = 0; j < lk; j++) {
+            FloatVector wj = FloatVector.broadcast(S, w[w0 + j]);
+            for (int c = 0; c < ep; c += L) {
+                FloatVector yc = FloatVector.fromArray(S, y, y0 + c);
+                (first ? yc.mul(wj) : yc.fma(wj, FloatVector.fromArray(S, acc, j * ep + c))).intoArray(acc, j * ep + c);
+            }
+        }
+    }
+
+    /** Rows [0, l) of head (b, h) of t (B, H, L, E) into dst, row r at r * ep, zero-padded to ep. */
+    private static void load(Tensor t, int b, int h, int l, int e, int ep, float[] dst) {
+        MemorySegment seg = Access.seg(t);
+        long base = t.storageOffset() + b * t.stride(0) + h * t.stride(1), rs = t.stride(2);
+        if (e == ep) { // whole vectors: no copy call per row
+            for (int r = 0; r < l; r++) {
+                long at = 4 * (base + r * rs);
+                for (int c = 0; c < e; c += L) FloatVector.fromMemorySegment(S, seg, at + 4L * c, NO).intoArray(dst, r * ep + c);
+            }
+            return;
+        }
+        for (int r = 0; r < l; r++) {
+            MemorySegment.copy(seg, JAVA_FLOAT, 4 * (base + r * rs), dst, r * ep, e);
+            java.util.Arrays.fill(dst, r * ep + e, (r + 1) * ep, 0f);
+        }
+    }
+
+    /** Row r of head (b, h) of t from src[from, from + e). */
+    private static void store(Tensor t, int b, int h, int r, int e, float[] src, int from) {
+        long at = t.storageOffset() + b * t.stride(0) + h * t.stride(1) + r * t.stride(2);
+        MemorySegment seg = Access.seg(t);
+        if (e % L == 0) {
+            for (int c = 0; c < e; c += L) FloatVector.fromArray(S, src, from + c).intoMemorySegment(seg, 4 * (at + c), NO);
+        } else {
+            MemorySegment.copy(src, from, seg, JAVA_FLOAT, 4 * at, e);
+        }
+    }
+
+    private static void check(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.dtype() != DType.F32 || t.dim() != 4 || t.stride(3) != 1) {
+                throw new IllegalArgumentException("CPU attention: expected F32 (B, H, L, E) views with last stride 1, got "
+                        + t.dtype() + " " + java.util.Arrays.toString(t.shape()) + " strides " + java.util.Arrays.toString(t.stride()));
+            }
+        }
+    }
+}
