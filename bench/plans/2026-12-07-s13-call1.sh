@@ -11,8 +11,8 @@ python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/t
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
 timeout 150 /tmp/pack/t4j info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
 /tmp/pack/t4j info 2>&1 | grep -i "cudnn\|cuBLASLt"
-CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 150 /tmp/pack/cuda-tests.sh \
-  --include-classname '.*(CudnnAttention|FlashAttention).*' > "$OUT/tests.txt" 2>&1
+CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 120 /tmp/pack/cuda-tests.sh \
+  --include-classname '.*CudnnAttention.*' > "$OUT/tests.txt" 2>&1
 echo "tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted)|cuDNN" "$OUT/tests.txt" | cut -c1-400 | head -40
 J=io.github.transformers4j.bench.gpu.GpuBench
@@ -24,5 +24,8 @@ done
 timeout 50 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-160
 wait
 echo "probe: $(tail -4 "$OUT/probe.txt" | tr '\n' ' ')"
-BUDGET_S=$(( ${BUDGET_S:-565} - ($(date +%s) - T0) )) PRECOMPILE=0 bash tools/device/zoo-runs.sh .device-pack/gpubench bench/plans/2026-12-07-s13-call1.txt
+LEFT=$(( ${BUDGET_S:-530} - ($(date +%s) - T0) ))
+echo "$LEFT s left for issue 17's run"
+# the run needs about 240 s (80 epochs at 2.6 s, test and start): not started with less
+[ "$LEFT" -ge 250 ] && BUDGET_S=$LEFT PRECOMPILE=0 bash tools/device/zoo-runs.sh .device-pack/gpubench bench/plans/2026-12-07-s13-call1.txt
 cd "$OUT" && tar czf ../call1.tgz . && find . -mindepth 1 -delete && mv ../call1.tgz .
