@@ -15,6 +15,8 @@ CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 120 /tmp/pac
   --include-classname '.*CudnnAttention.*' > "$OUT/tests.txt" 2>&1
 echo "tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted)|cuDNN" "$OUT/tests.txt" | cut -c1-400 | head -40
+wait  # the probe, before the timings
+echo "probe at $(( $(date +%s) - T0 )) s: $(tail -4 "$OUT/probe.txt" | tr '\n' ' ')"
 J=io.github.transformers4j.bench.gpu.GpuBench
 for c in own:false cudnn:true; do
   timeout 60 /tmp/pack/java.sh -Dt4j.cuda.cudnnAttention=${c#*:} -Dt4j.cuda.cudnnVerbose=true $J --precision bf16 \
@@ -22,8 +24,6 @@ for c in own:false cudnn:true; do
   echo "attention, ${c%:*}: rc=$? at $(( $(date +%s) - T0 )) s"; grep -E "^java |cuDNN" "$OUT/attn-${c%:*}.txt" | cut -c1-200
 done
 timeout 50 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-160
-wait
-echo "probe: $(tail -4 "$OUT/probe.txt" | tr '\n' ' ')"
 LEFT=$(( ${BUDGET_S:-530} - ($(date +%s) - T0) ))
 echo "$LEFT s left for issue 17's run"
 # the run needs about 240 s (80 epochs at 2.6 s, test and start): not started with less
