@@ -9,7 +9,8 @@ T0=$(date +%s)
 (timeout 150 bash tools/device/cudnn-probe.sh > "$OUT/probe.txt" 2>&1) &
 python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1], "r:xz").extractall("/tmp", filter="fully_trusted")' .device-pack/gpubench/pack.tar.xz
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
-timeout 150 /tmp/pack/t4j info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
+# SHORT=1 (a call of about 200 s): no kernel precompilation, attention benchmark only at L 257 and 1024, no PyTorch
+[ "${SHORT:-0}" = 1 ] || timeout 150 /tmp/pack/t4j info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
 /tmp/pack/t4j info 2>&1 | grep -i "cudnn\|cuBLASLt"
 CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 120 /tmp/pack/cuda-tests.sh \
   --include-classname '.*CudnnAttention.*' > "$OUT/tests.txt" 2>&1
@@ -19,11 +20,11 @@ wait  # the probe, before the timings
 echo "probe at $(( $(date +%s) - T0 )) s: $(tail -4 "$OUT/probe.txt" | tr '\n' ' ')"
 J=io.github.transformers4j.bench.gpu.GpuBench
 for c in own:false cudnn:true; do
-  timeout 60 /tmp/pack/java.sh -Dt4j.cuda.cudnnAttention=${c#*:} -Dt4j.cuda.cudnnVerbose=true $J --precision bf16 \
-    --workloads attn,attn512 --iters 20 --out "$OUT/attn-${c%:*}" > "$OUT/attn-${c%:*}.txt" 2>&1
+  timeout 45 /tmp/pack/java.sh -Dt4j.cuda.cudnnAttention=${c#*:} -Dt4j.cuda.cudnnVerbose=true $J --precision bf16 \
+    --workloads $([ "${SHORT:-0}" = 1 ] && echo attn257,attn1024,attn1024c || echo attn,attn512) --iters 20 --out "$OUT/attn-${c%:*}" > "$OUT/attn-${c%:*}.txt" 2>&1
   echo "attention, ${c%:*}: rc=$? at $(( $(date +%s) - T0 )) s"; grep -E "^java |cuDNN" "$OUT/attn-${c%:*}.txt" | cut -c1-200
 done
-timeout 50 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-160
+[ "${SHORT:-0}" = 1 ] || timeout 50 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-160
 LEFT=$(( ${BUDGET_S:-530} - ($(date +%s) - T0) ))
 echo "$LEFT s left for issue 17's run"
 # the run needs about 240 s (80 epochs at 2.6 s, test and start): not started with less
