@@ -12,7 +12,7 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,
 # SHORT=1 (a call of about 200 s): no kernel precompilation, attention benchmark only at L 257 and 1024, no PyTorch
 [ "${SHORT:-0}" = 1 ] || timeout 150 /tmp/pack/t4j info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
 /tmp/pack/t4j info 2>&1 | grep -i "cudnn\|cuBLASLt"
-CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 120 /tmp/pack/cuda-tests.sh \
+CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout ${TEST_CAP:-120} /tmp/pack/cuda-tests.sh \
   --include-classname '.*CudnnAttention.*' > "$OUT/tests.txt" 2>&1
 echo "tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted)|cuDNN" "$OUT/tests.txt" | cut -c1-400 | head -40
