@@ -55,7 +55,7 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
 
     /**
      * One thread's arrays for a head, grown as needed: q, k, v, out, dout rows padded to ep; k^T, v^T (ep, lkp); a
-     * block of weights P and of their gradients dS (QB, lkp); dk and dv sums (lk, ep).
+     * block of weights P and of their gradients dS (QB, lkp); dk and dv sums transposed (ep, lkp).
      */
     private static final class Buffers {
         float[] q = new float[0], k = new float[0], v = new float[0], o = new float[0], d = new float[0];
@@ -64,8 +64,8 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
 
         void size(int lq, int lk, int ep, int lkp) {
             if (q.length < lq * ep) { q = new float[lq * ep]; o = new float[lq * ep]; d = new float[lq * ep]; }
-            if (k.length < lk * ep) { k = new float[lk * ep]; v = new float[lk * ep]; dk = new float[lk * ep]; dv = new float[lk * ep]; }
-            if (kt.length < ep * lkp) { kt = new float[ep * lkp]; vt = new float[ep * lkp]; }
+            if (k.length < lk * ep) { k = new float[lk * ep]; v = new float[lk * ep]; }
+            if (kt.length < ep * lkp) { kt = new float[ep * lkp]; vt = new float[ep * lkp]; dk = new float[ep * lkp]; dv = new float[ep * lkp]; }
             if (p.length < QB * lkp) { p = new float[QB * lkp]; ds = new float[QB * lkp]; }
             if (row.length < ep) row = new float[ep];
         }
@@ -118,7 +118,7 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
 
     /**
      * Per head, in blocks of QB queries: P from lse, dP = dout V^T, dS = scale P (dP - delta) row by row with
-     * dq = dS k; then dv += P^T dout and dk += dS^T q, query by query (each sum over queries in order).
+     * dq = dS k; then dv^T += dout^T P and dk^T += q^T dS over the block (each sum over queries in order).
      */
     @Override
     public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
@@ -159,15 +159,15 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
                         rowTimes(bf.ds, at, lk, bf.k, 0, ep, bf.row, 0, false);          // dq_i = dS_i k
                         store(dq, b, h, i, e, bf.row, 0);
                     }
-                    for (int r = 0; r < n; r++) {
-                        int i = i0 + r;
-                        outer(bf.p, r * lkp, lk, bf.d, i * ep, ep, bf.dv, i == 0);   // dv_j += P_ij dout_i
-                        outer(bf.ds, r * lkp, lk, bf.q, i * ep, ep, bf.dk, i == 0);  // dk_j += dS_ij q_i
+                    // dv^T row c += dout[:, c] P and dk^T row c += q[:, c] dS over the block's queries (keys in lanes)
+                    for (int c = 0; c < e; c++) {
+                        rowTimes(bf.d, i0 * ep + c, ep, n, bf.p, 0, lkp, bf.dv, c * lkp, i0 > 0);
+                        rowTimes(bf.q, i0 * ep + c, ep, n, bf.ds, 0, lkp, bf.dk, c * lkp, i0 > 0);
                     }
                 }
                 for (int j = 0; j < lk; j++) {
-                    store(dk, b, h, j, e, bf.dk, j * ep);
-                    store(dv, b, h, j, e, bf.dv, j * ep);
+                    storeColumn(dk, b, h, j, e, bf.dk, lkp, bf.row);
+                    storeColumn(dv, b, h, j, e, bf.dv, lkp, bf.row);
                 }
             }
         });
@@ -215,12 +215,17 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
      * rest with even and odd c in two chains added at the end: a fixed order per lane, so the same bits every time.
      */
     private static void rowTimes(float[] x, int x0, int e, float[] mat, int m0, int n, float[] out, int o0, boolean accumulate) {
+        rowTimes(x, x0, 1, e, mat, m0, n, out, o0, accumulate);
+    }
+
+    /** As above with x read at x0 + c * xs (a column of a row-major matrix when xs is its row length). */
+    private static void rowTimes(float[] x, int x0, int xs, int e, float[] mat, int m0, int n, float[] out, int o0, boolean accumulate) {
         int j = 0;
         for (; j + 4 * L <= n; j += 4 * L) {
             FloatVector a0 = start(out, o0 + j, accumulate), a1 = start(out, o0 + j + L, accumulate);
             FloatVector a2 = start(out, o0 + j + 2 * L, accumulate), a3 = start(out, o0 + j + 3 * L, accumulate);
-            for (int c = 0, r = m0 + j; c < e; c++, r += n) {
-                FloatVector xc = FloatVector.broadcast(S, x[x0 + c]);
+            for (int c = 0, r = m0 + j, xi = x0; c < e; c++, r += n, xi += xs) {
+                FloatVector xc = FloatVector.broadcast(S, x[xi]);
                 a0 = FloatVector.fromArray(S, mat, r).fma(xc, a0);
                 a1 = FloatVector.fromArray(S, mat, r + L).fma(xc, a1);
                 a2 = FloatVector.fromArray(S, mat, r + 2 * L).fma(xc, a2);
@@ -233,12 +238,12 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
         }
         for (; j < n; j += L) {
             FloatVector even = start(out, o0 + j, accumulate), odd = FloatVector.zero(S);
-            int c = 0, r = m0 + j;
-            for (; c + 1 < e; c += 2, r += 2 * n) {
-                even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[x0 + c]), even);
-                odd = FloatVector.fromArray(S, mat, r + n).fma(FloatVector.broadcast(S, x[x0 + c + 1]), odd);
+            int c = 0, r = m0 + j, xi = x0;
+            for (; c + 1 < e; c += 2, r += 2 * n, xi += 2 * xs) {
+                even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[xi]), even);
+                odd = FloatVector.fromArray(S, mat, r + n).fma(FloatVector.broadcast(S, x[xi + xs]), odd);
             }
-            if (c < e) even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[x0 + c]), even);
+            if (c < e) even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[xi]), even);
             even.add(odd).intoArray(out, o0 + j);
         }
     }
@@ -284,15 +289,10 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
         }
     }
 
-    /** acc row j (+)= w[w0 + j] y[y0, y0 + ep) for j < lk (= without the old rows when first): one query's share of dv or dk. */
-    private static void outer(float[] w, int w0, int lk, float[] y, int y0, int ep, float[] acc, boolean first) {
-        for (int j = 0; j < lk; j++) {
-            FloatVector wj = FloatVector.broadcast(S, w[w0 + j]);
-            for (int c = 0; c < ep; c += L) {
-                FloatVector yc = FloatVector.fromArray(S, y, y0 + c);
-                (first ? yc.mul(wj) : yc.fma(wj, FloatVector.fromArray(S, acc, j * ep + c))).intoArray(acc, j * ep + c);
-            }
-        }
+    /** Row j of head (b, h) of t from column j of src (e rows of lp floats), gathered through row. */
+    private static void storeColumn(Tensor t, int b, int h, int j, int e, float[] src, int lp, float[] row) {
+        for (int c = 0; c < e; c++) row[c] = src[c * lp + j];
+        store(t, b, h, j, e, row, 0);
     }
 
     /** Rows [0, l) of head (b, h) of t (B, H, L, E) into dst, row r at r * ep, zero-padded to ep. */
