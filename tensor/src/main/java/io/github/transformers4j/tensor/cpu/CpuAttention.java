@@ -81,37 +81,27 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
     @Override
     public void forward(NnOps.FlashAttention a, Tensor out, Tensor lse) {
         CALLS.increment();
-        Tensor q = a.q(), k = a.k(), v = a.v();
-        check(q, k, v, out);
-        int heads = q.size(1), lq = q.size(2), lk = k.size(2), e = q.size(3), ep = padded(e), lkp = padded(lk);
+        check(a.q(), a.k(), a.v(), out);
+        int lq = a.q().size(2), lk = a.k().size(2), e = a.q().size(3), ep = padded(e), lkp = padded(lk);
         float scale = (float) a.scale();
         MemorySegment lseSeg = Access.seg(lse);
         long lse0 = lse.storageOffset();
-        Parallel.forRange(q.size(0) * heads, 1, (lo, hi) -> {
-            Buffers bf = BUFFERS.get();
-            bf.size(lq, lk, ep, lkp);
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / heads, h = bh % heads;
-                load(q, b, h, lq, e, ep, bf.q);
-                load(k, b, h, lk, e, ep, bf.k);
-                transpose(bf.k, lk, ep, bf.kt, lkp);
-                load(v, b, h, lk, e, ep, bf.v);
-                float[] s = bf.p, o = bf.row;
-                for (int i = 0; i < lq; i++) {
-                    float m = scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, s);
-                    float l;
-                    if (m == Float.NEGATIVE_INFINITY) {
-                        java.util.Arrays.fill(o, 0, ep, 0f); // no allowed key: out 0
-                        l = Float.POSITIVE_INFINITY;
-                    } else {
-                        float sum = expRow(s, 0, lkp, m);
-                        scaleRow(s, 0, lkp, 1f / sum);
-                        rowTimes(s, 0, lk, bf.v, 0, ep, o, 0, false); // out_i = P_i V
-                        l = m + (float) Math.log(sum);
-                    }
-                    store(out, b, h, i, e, o, 0);
-                    lseSeg.setAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i, l);
+        eachHead(a, (bf, bh, b, h) -> {
+            float[] s = bf.p, o = bf.row;
+            for (int i = 0; i < lq; i++) {
+                float m = scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, s);
+                float l;
+                if (m == Float.NEGATIVE_INFINITY) {
+                    java.util.Arrays.fill(o, 0, ep, 0f); // no allowed key: out 0
+                    l = Float.POSITIVE_INFINITY;
+                } else {
+                    float sum = expRow(s, 0, lkp, m);
+                    scaleRow(s, 0, lkp, 1f / sum);
+                    rowTimes(s, 0, lk, bf.v, 0, ep, o, 0, false); // out_i = P_i V
+                    l = m + (float) Math.log(sum);
                 }
+                store(out, b, h, i, e, o, 0);
+                lseSeg.setAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i, l);
             }
         });
     }
@@ -123,12 +113,55 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
     @Override
     public void backward(NnOps.FlashAttention a, Tensor out, Tensor lse, Tensor dout, Tensor delta, Tensor dq, Tensor dk, Tensor dv) {
         CALLS.increment();
-        Tensor q = a.q(), k = a.k(), v = a.v();
-        check(q, k, v, out, dout, dq, dk, dv);
-        int heads = q.size(1), lq = q.size(2), lk = k.size(2), e = q.size(3), ep = padded(e), lkp = padded(lk);
+        check(a.q(), a.k(), a.v(), out, dout, dq, dk, dv);
+        int lq = a.q().size(2), lk = a.k().size(2), e = a.q().size(3), ep = padded(e), lkp = padded(lk);
         float scale = (float) a.scale();
         MemorySegment lseSeg = Access.seg(lse);
         long lse0 = lse.storageOffset();
+        eachHead(a, (bf, bh, b, h) -> {
+            transpose(bf.v, lk, ep, bf.vt, lkp);
+            load(out, b, h, lq, e, ep, bf.o);
+            load(dout, b, h, lq, e, ep, bf.d);
+            for (int i0 = 0; i0 < lq; i0 += QB) {
+                int n = Math.min(QB, lq - i0);
+                for (int r = 0; r < n; r++) {
+                    int i = i0 + r, at = r * lkp;
+                    float l = lseSeg.getAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i);
+                    if (l == Float.POSITIVE_INFINITY) { // no allowed key: P = 0, dS = 0
+                        java.util.Arrays.fill(bf.p, at, at + lkp, 0f);
+                        java.util.Arrays.fill(bf.ds, at, at + lkp, 0f);
+                    } else {
+                        scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, bf.p, at);
+                        expRow(bf.p, at, lkp, l);                                   // P = exp(s - lse)
+                        rowTimes(bf.d, i * ep, e, bf.vt, 0, lkp, bf.ds, at, false); // dP_i = dout_i V^T
+                        float di = dot(bf.d, i * ep, bf.o, i * ep, ep);              // delta_i = dout_i . out_i
+                        gradScores(bf.p, bf.ds, at, lkp, di, scale);                // dS = scale P (dP - delta_i)
+                    }
+                    rowTimes(bf.ds, at, lk, bf.k, 0, ep, bf.row, 0, false);          // dq_i = dS_i k
+                    store(dq, b, h, i, e, bf.row, 0);
+                }
+                // dv^T row c += dout[:, c] P and dk^T row c += q[:, c] dS over the block's queries (keys in lanes)
+                for (int c = 0; c < e; c++) {
+                    rowTimes(bf.d, i0 * ep + c, ep, n, bf.p, 0, lkp, bf.dv, c * lkp, i0 > 0);
+                    rowTimes(bf.q, i0 * ep + c, ep, n, bf.ds, 0, lkp, bf.dk, c * lkp, i0 > 0);
+                }
+            }
+            for (int j = 0; j < lk; j++) {
+                storeColumn(dk, b, h, j, e, bf.dk, lkp, bf.row);
+                storeColumn(dv, b, h, j, e, bf.dv, lkp, bf.row);
+            }
+        });
+    }
+
+    /** What runs for one head once its q, k (also as k^T) and v are in the thread's buffers. */
+    private interface HeadBody {
+        void run(Buffers bf, int bh, int b, int h);
+    }
+
+    /** A task per (batch, head): the thread's buffers sized, the head's q, k, k^T, v loaded, then body. */
+    private static void eachHead(NnOps.FlashAttention a, HeadBody body) {
+        Tensor q = a.q(), k = a.k(), v = a.v();
+        int heads = q.size(1), lq = q.size(2), lk = k.size(2), e = q.size(3), ep = padded(e), lkp = padded(lk);
         Parallel.forRange(q.size(0) * heads, 1, (lo, hi) -> {
             Buffers bf = BUFFERS.get();
             bf.size(lq, lk, ep, lkp);
@@ -138,37 +171,7 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
                 load(k, b, h, lk, e, ep, bf.k);
                 transpose(bf.k, lk, ep, bf.kt, lkp);
                 load(v, b, h, lk, e, ep, bf.v);
-                transpose(bf.v, lk, ep, bf.vt, lkp);
-                load(out, b, h, lq, e, ep, bf.o);
-                load(dout, b, h, lq, e, ep, bf.d);
-                for (int i0 = 0; i0 < lq; i0 += QB) {
-                    int n = Math.min(QB, lq - i0);
-                    for (int r = 0; r < n; r++) {
-                        int i = i0 + r, at = r * lkp;
-                        float l = lseSeg.getAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i);
-                        if (l == Float.POSITIVE_INFINITY) { // no allowed key: P = 0, dS = 0
-                            java.util.Arrays.fill(bf.p, at, at + lkp, 0f);
-                            java.util.Arrays.fill(bf.ds, at, at + lkp, 0f);
-                        } else {
-                            scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, bf.p, at);
-                            expRow(bf.p, at, lkp, l);                                   // P = exp(s - lse)
-                            rowTimes(bf.d, i * ep, e, bf.vt, 0, lkp, bf.ds, at, false); // dP_i = dout_i V^T
-                            float di = dot(bf.d, i * ep, bf.o, i * ep, ep);              // delta_i = dout_i . out_i
-                            gradScores(bf.p, bf.ds, at, lkp, di, scale);                // dS = scale P (dP - delta_i)
-                        }
-                        rowTimes(bf.ds, at, lk, bf.k, 0, ep, bf.row, 0, false);          // dq_i = dS_i k
-                        store(dq, b, h, i, e, bf.row, 0);
-                    }
-                    // dv^T row c += dout[:, c] P and dk^T row c += q[:, c] dS over the block's queries (keys in lanes)
-                    for (int c = 0; c < e; c++) {
-                        rowTimes(bf.d, i0 * ep + c, ep, n, bf.p, 0, lkp, bf.dv, c * lkp, i0 > 0);
-                        rowTimes(bf.q, i0 * ep + c, ep, n, bf.ds, 0, lkp, bf.dk, c * lkp, i0 > 0);
-                    }
-                }
-                for (int j = 0; j < lk; j++) {
-                    storeColumn(dk, b, h, j, e, bf.dk, lkp, bf.row);
-                    storeColumn(dv, b, h, j, e, bf.dv, lkp, bf.row);
-                }
+                body.run(bf, bh, b, h);
             }
         });
     }
