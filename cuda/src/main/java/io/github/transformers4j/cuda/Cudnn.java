@@ -396,13 +396,11 @@ public final class Cudnn implements AutoCloseable {
         /** The engine of a configuration: its global index and whether it is marked nondeterministic. */
         private String engineNotes(long cfg) {
             try {
-                long engine = own(create(ENGINE_DESCRIPTOR));
-                long[] got = new long[1];
+                long engine = own(create(ENGINE_DESCRIPTOR)); // filled in by the get below
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment out = a.allocateFrom(JAVA_LONG, engine), count = a.allocate(JAVA_LONG);
                     check("cudnnBackendGetAttribute(ENGINECFG_ENGINE)", (int) lib().getAttribute().invokeExact(cfg, ENGINECFG_ENGINE,
                             TYPE_BACKEND_DESCRIPTOR, 1L, count, out));
-                    got[0] = count.get(JAVA_LONG, 0);
                 }
                 long index = getLongs(engine, ENGINE_GLOBAL_INDEX, TYPE_INT64, 1)[0];
                 long[] notes = getLongs(engine, ENGINE_NUMERICAL_NOTE, TYPE_NUMERICAL_NOTE, 16);
