@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * leave the thread's buffers (one row of Lk at a time), softmax keeps each row's log-sum-exp, and the backward
  * recomputes the weights from it. A task per (batch, head); within it q, k, v are copied into arrays padded to whole
  * vectors (k and v also transposed, (E, Lk), for the row-times-matrix products), so every inner loop is a broadcast
- * and a fused multiply-add over contiguous floats. Deterministic: each output element is summed in one fixed order.
+ * and a fused multiply-add over contiguous floats, four rows at a time where there are four (each loaded vector of the
+ * matrix serves the four). Deterministic: each output element is summed in one fixed order.
  *
  * <p>Takes F32 calls without dropout (dropout keeps the composite, which draws its keep decisions through
  * {@code Backend.dropout}'s stream); a BOOL mask broadcast to (B, H, Lq, Lk) and causal masking are read per score.
@@ -60,14 +61,14 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
     private static final class Buffers {
         float[] q = new float[0], k = new float[0], v = new float[0], o = new float[0], d = new float[0];
         float[] kt = new float[0], vt = new float[0], p = new float[0], ds = new float[0];
-        float[] dk = new float[0], dv = new float[0], row = new float[0];
+        float[] dk = new float[0], dv = new float[0], row = new float[0], row4 = new float[0];
 
         void size(int lq, int lk, int ep, int lkp) {
             if (q.length < lq * ep) { q = new float[lq * ep]; o = new float[lq * ep]; d = new float[lq * ep]; }
             if (k.length < lk * ep) { k = new float[lk * ep]; v = new float[lk * ep]; }
             if (kt.length < ep * lkp) { kt = new float[ep * lkp]; vt = new float[ep * lkp]; dk = new float[ep * lkp]; dv = new float[ep * lkp]; }
             if (p.length < QB * lkp) { p = new float[QB * lkp]; ds = new float[QB * lkp]; }
-            if (row.length < ep) row = new float[ep];
+            if (row.length < ep) { row = new float[ep]; row4 = new float[4 * ep]; }
         }
     }
 
@@ -87,21 +88,27 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
         MemorySegment lseSeg = Access.seg(lse);
         long lse0 = lse.storageOffset();
         eachHead(a, (bf, bh, b, h) -> {
-            float[] s = bf.p, o = bf.row;
-            for (int i = 0; i < lq; i++) {
-                float m = scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, s);
-                float l;
-                if (m == Float.NEGATIVE_INFINITY) {
-                    java.util.Arrays.fill(o, 0, ep, 0f); // no allowed key: out 0
-                    l = Float.POSITIVE_INFINITY;
-                } else {
-                    float sum = expRow(s, 0, lkp, m);
-                    scaleRow(s, 0, lkp, 1f / sum);
-                    rowTimes(s, 0, lk, bf.v, 0, ep, o, 0, false); // out_i = P_i V
-                    l = m + (float) Math.log(sum);
+            float[] s = bf.p, o = bf.o;
+            for (int i = 0; i < lq; ) {
+                int g = i + 4 <= lq ? 4 : 1; // rows at once
+                if (g == 4) rows4(bf.q, i * ep, ep, 1, e, bf.kt, 0, lkp, s, 0, lkp, false);
+                else rowTimes(bf.q, i * ep, e, bf.kt, 0, lkp, s, 0, false);
+                for (int r = 0; r < g; r++) {
+                    float m = maskRow(a, b, h, i + r, lk, lkp, scale, s, r * lkp);
+                    float l = Float.POSITIVE_INFINITY;
+                    if (m == Float.NEGATIVE_INFINITY) {
+                        java.util.Arrays.fill(s, r * lkp, (r + 1) * lkp, 0f); // no allowed key: P = 0, out 0
+                    } else {
+                        float sum = expRow(s, r * lkp, lkp, m);
+                        scaleRow(s, r * lkp, lkp, 1f / sum);
+                        l = m + (float) Math.log(sum);
+                    }
+                    lseSeg.setAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i + r, l);
                 }
-                store(out, b, h, i, e, o, 0);
-                lseSeg.setAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i, l);
+                if (g == 4) rows4(s, 0, lkp, 1, lk, bf.v, 0, ep, o, 0, ep, false); // out_i = P_i V
+                else rowTimes(s, 0, lk, bf.v, 0, ep, o, 0, false);
+                for (int r = 0; r < g; r++) store(out, b, h, i + r, e, o, r * ep);
+                i += g;
             }
         });
     }
@@ -124,24 +131,40 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
             load(dout, b, h, lq, e, ep, bf.d);
             for (int i0 = 0; i0 < lq; i0 += QB) {
                 int n = Math.min(QB, lq - i0);
-                for (int r = 0; r < n; r++) {
-                    int i = i0 + r, at = r * lkp;
-                    float l = lseSeg.getAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i);
-                    if (l == Float.POSITIVE_INFINITY) { // no allowed key: P = 0, dS = 0
-                        java.util.Arrays.fill(bf.p, at, at + lkp, 0f);
-                        java.util.Arrays.fill(bf.ds, at, at + lkp, 0f);
+                for (int r = 0; r < n; ) {
+                    int g = r + 4 <= n ? 4 : 1, i = i0 + r, at = r * lkp; // g rows at once
+                    if (g == 4) {
+                        rows4(bf.q, i * ep, ep, 1, e, bf.kt, 0, lkp, bf.p, at, lkp, false);   // q_i k^T
+                        rows4(bf.d, i * ep, ep, 1, e, bf.vt, 0, lkp, bf.ds, at, lkp, false);  // dP_i = dout_i V^T
                     } else {
-                        scores(a, b, h, i, lk, e, ep, lkp, scale, bf.q, bf.kt, bf.p, at);
-                        expRow(bf.p, at, lkp, l);                                   // P = exp(s - lse)
-                        rowTimes(bf.d, i * ep, e, bf.vt, 0, lkp, bf.ds, at, false); // dP_i = dout_i V^T
-                        float di = dot(bf.d, i * ep, bf.o, i * ep, ep);              // delta_i = dout_i . out_i
-                        gradScores(bf.p, bf.ds, at, lkp, di, scale);                // dS = scale P (dP - delta_i)
+                        rowTimes(bf.q, i * ep, e, bf.kt, 0, lkp, bf.p, at, false);
+                        rowTimes(bf.d, i * ep, e, bf.vt, 0, lkp, bf.ds, at, false);
                     }
-                    rowTimes(bf.ds, at, lk, bf.k, 0, ep, bf.row, 0, false);          // dq_i = dS_i k
-                    store(dq, b, h, i, e, bf.row, 0);
+                    for (int t = 0; t < g; t++) {
+                        int row = at + t * lkp;
+                        float l = lseSeg.getAtIndex(JAVA_FLOAT, lse0 + (long) bh * lq + i + t);
+                        if (l == Float.POSITIVE_INFINITY) { // no allowed key: P = 0, dS = 0
+                            java.util.Arrays.fill(bf.p, row, row + lkp, 0f);
+                            java.util.Arrays.fill(bf.ds, row, row + lkp, 0f);
+                        } else {
+                            maskRow(a, b, h, i + t, lk, lkp, scale, bf.p, row);
+                            expRow(bf.p, row, lkp, l);                                       // P = exp(s - lse)
+                            float di = dot(bf.d, (i + t) * ep, bf.o, (i + t) * ep, ep);      // delta_i = dout_i . out_i
+                            gradScores(bf.p, bf.ds, row, lkp, di, scale);                    // dS = scale P (dP - delta_i)
+                        }
+                    }
+                    if (g == 4) rows4(bf.ds, at, lkp, 1, lk, bf.k, 0, ep, bf.row4, 0, ep, false); // dq_i = dS_i k
+                    else rowTimes(bf.ds, at, lk, bf.k, 0, ep, bf.row4, 0, false);
+                    for (int t = 0; t < g; t++) store(dq, b, h, i + t, e, bf.row4, t * ep);
+                    r += g;
                 }
                 // dv^T row c += dout[:, c] P and dk^T row c += q[:, c] dS over the block's queries (keys in lanes)
-                for (int c = 0; c < e; c++) {
+                int c = 0;
+                for (; c + 4 <= e; c += 4) {
+                    rows4(bf.d, i0 * ep + c, 1, ep, n, bf.p, 0, lkp, bf.dv, c * lkp, lkp, i0 > 0);
+                    rows4(bf.q, i0 * ep + c, 1, ep, n, bf.ds, 0, lkp, bf.dk, c * lkp, lkp, i0 > 0);
+                }
+                for (; c < e; c++) {
                     rowTimes(bf.d, i0 * ep + c, ep, n, bf.p, 0, lkp, bf.dv, c * lkp, i0 > 0);
                     rowTimes(bf.q, i0 * ep + c, ep, n, bf.ds, 0, lkp, bf.dk, c * lkp, i0 > 0);
                 }
@@ -176,18 +199,11 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
         });
     }
 
-    private static float scores(NnOps.FlashAttention a, int b, int h, int i, int lk, int e, int ep, int lkp, float scale, float[] q,
-            float[] kt, float[] s) {
-        return scores(a, b, h, i, lk, e, ep, lkp, scale, q, kt, s, 0);
-    }
-
     /**
-     * s[s0, s0 + lk) = scale q_i k_j with masked keys at -inf, s[s0 + lk, s0 + lkp) = -inf; returns the row's maximum
-     * (-inf when no key is allowed).
+     * Row i's products q_i k_j in s[s0, s0 + lkp), scaled, masked keys and the padding beyond lk set to -inf; returns
+     * the row's maximum (-inf when no key is allowed).
      */
-    private static float scores(NnOps.FlashAttention a, int b, int h, int i, int lk, int e, int ep, int lkp, float scale, float[] q,
-            float[] kt, float[] s, int s0) {
-        rowTimes(q, i * ep, e, kt, 0, lkp, s, s0, false);
+    private static float maskRow(NnOps.FlashAttention a, int b, int h, int i, int lk, int lkp, float scale, float[] s, int s0) {
         Tensor m = a.masked();
         int allowed = a.causal() ? Math.min(lk, i + 1) : lk;
         if (m == null) { // scale, -inf beyond the allowed keys, the maximum (any order gives the same maximum)
@@ -248,6 +264,58 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
             }
             if (c < e) even = FloatVector.fromArray(S, mat, r).fma(FloatVector.broadcast(S, x[xi]), even);
             even.add(odd).intoArray(out, o0 + j);
+        }
+    }
+
+    /**
+     * Four rows at once: out[o0 + r * or, + n) (+)= sum over k < e of x[x0 + r * xr + k * xk] times row k of mat (rows
+     * of n floats from m0), r < 4. Each loaded vector of mat serves the four rows (a quarter of rowTimes's loads), two
+     * vectors of n at a time: eight independent chains. Per element the sum runs over k in order.
+     */
+    private static void rows4(float[] x, int x0, int xr, int xk, int e, float[] mat, int m0, int n, float[] out, int o0, int or,
+            boolean accumulate) {
+        int j = 0;
+        for (; j + 2 * L <= n; j += 2 * L) {
+            FloatVector a00 = start(out, o0 + j, accumulate), a01 = start(out, o0 + j + L, accumulate);
+            FloatVector a10 = start(out, o0 + or + j, accumulate), a11 = start(out, o0 + or + j + L, accumulate);
+            FloatVector a20 = start(out, o0 + 2 * or + j, accumulate), a21 = start(out, o0 + 2 * or + j + L, accumulate);
+            FloatVector a30 = start(out, o0 + 3 * or + j, accumulate), a31 = start(out, o0 + 3 * or + j + L, accumulate);
+            for (int k = 0, r = m0 + j, xi = x0; k < e; k++, r += n, xi += xk) {
+                FloatVector m0v = FloatVector.fromArray(S, mat, r), m1v = FloatVector.fromArray(S, mat, r + L);
+                FloatVector x0v = FloatVector.broadcast(S, x[xi]), x1v = FloatVector.broadcast(S, x[xi + xr]);
+                FloatVector x2v = FloatVector.broadcast(S, x[xi + 2 * xr]), x3v = FloatVector.broadcast(S, x[xi + 3 * xr]);
+                a00 = m0v.fma(x0v, a00);
+                a01 = m1v.fma(x0v, a01);
+                a10 = m0v.fma(x1v, a10);
+                a11 = m1v.fma(x1v, a11);
+                a20 = m0v.fma(x2v, a20);
+                a21 = m1v.fma(x2v, a21);
+                a30 = m0v.fma(x3v, a30);
+                a31 = m1v.fma(x3v, a31);
+            }
+            a00.intoArray(out, o0 + j);
+            a01.intoArray(out, o0 + j + L);
+            a10.intoArray(out, o0 + or + j);
+            a11.intoArray(out, o0 + or + j + L);
+            a20.intoArray(out, o0 + 2 * or + j);
+            a21.intoArray(out, o0 + 2 * or + j + L);
+            a30.intoArray(out, o0 + 3 * or + j);
+            a31.intoArray(out, o0 + 3 * or + j + L);
+        }
+        for (; j < n; j += L) {
+            FloatVector a0 = start(out, o0 + j, accumulate), a1 = start(out, o0 + or + j, accumulate);
+            FloatVector a2 = start(out, o0 + 2 * or + j, accumulate), a3 = start(out, o0 + 3 * or + j, accumulate);
+            for (int k = 0, r = m0 + j, xi = x0; k < e; k++, r += n, xi += xk) {
+                FloatVector mv = FloatVector.fromArray(S, mat, r);
+                a0 = mv.fma(FloatVector.broadcast(S, x[xi]), a0);
+                a1 = mv.fma(FloatVector.broadcast(S, x[xi + xr]), a1);
+                a2 = mv.fma(FloatVector.broadcast(S, x[xi + 2 * xr]), a2);
+                a3 = mv.fma(FloatVector.broadcast(S, x[xi + 3 * xr]), a3);
+            }
+            a0.intoArray(out, o0 + j);
+            a1.intoArray(out, o0 + or + j);
+            a2.intoArray(out, o0 + 2 * or + j);
+            a3.intoArray(out, o0 + 3 * or + j);
         }
     }
 
