@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Attention of fp32 heads on the CPU in one pass per head, as the GPU's flash kernels: the scores of a head never
- * leave the thread's buffers (one row of Lk at a time), softmax keeps each row's log-sum-exp, and the backward
+ * leave the thread's buffers (a few rows of Lk at a time), softmax keeps each row's log-sum-exp, and the backward
  * recomputes the weights from it. A task per (batch, head); within it q, k, v are copied into arrays padded to whole
  * vectors (k and v also transposed, (E, Lk), for the row-times-matrix products), so every inner loop is a broadcast
  * and a fused multiply-add over contiguous floats, four rows at a time where there are four (each loaded vector of the

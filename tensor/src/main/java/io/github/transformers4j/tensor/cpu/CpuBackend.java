@@ -129,8 +129,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * fp32 attention without dropout in one pass per head ({@link CpuAttention}: no score tensor, no repacked heads),
-     * opt-in with -Dt4j.cpu.flashAttention=true: on vit-mini-p4 (50 tokens, heads of 32) it is slower than the
-     * composite, 210 against 201 ms a step (BENCHMARKS.md, session 13); it keeps no (B, H, L, L) tensors.
+     * opt-in with -Dt4j.cpu.flashAttention=true: on vit-mini-p4 (50 tokens, heads of 32) it is no faster than the
+     * composite (BENCHMARKS.md, session 13); it keeps no (B, H, L, L) tensors.
      */
     @Override
     public <K> java.util.Optional<K> kernel(io.github.transformers4j.tensor.FusedOp<K> op, DType dtype) {
