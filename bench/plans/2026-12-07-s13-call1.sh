@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 13, device call 1. Issue 12, cuDNN's fused attention, first run on a GPU: what cuDNN the machine has and how
+# Session 13, device call 1 (never ran: every machine start of the session was refused; for the next GPU session). Issue 12, cuDNN's fused attention, first run on a GPU: what cuDNN the machine has and how
 # PyTorch builds its graph (tools/device/cudnn-probe.sh, in the background), the cuDNN and own-kernel attention tests,
 # then attention alone on a quiet GPU (own kernels, cuDNN, PyTorch's SDPA in eager bf16); then issue 17's run (the
 # plan beside this file). Everything comes back as one archive.

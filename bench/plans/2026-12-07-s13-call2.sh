@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 13, device call 2, on the machine of call 1: attention alone on a quiet GPU first (issue 12: the own flash
+# Session 13, device call 2 (never ran, as call 1), on the machine of call 1: attention alone on a quiet GPU first (issue 12: the own flash
 # kernels, cuDNN's fused attention, PyTorch's SDPA in eager bf16, one after the other), then issue 17's last run.
 set -u
 cd "$(dirname "$0")/../.."
