@@ -34,7 +34,7 @@ public final class Cudnn implements AutoCloseable {
     /** cudnnBackendAttributeType_t */
     static final int TYPE_HANDLE = 0, TYPE_DATA_TYPE = 1, TYPE_BOOLEAN = 2, TYPE_INT64 = 3, TYPE_FLOAT = 4, TYPE_VOID_PTR = 6,
             TYPE_HEUR_MODE = 8, TYPE_NUMERICAL_NOTE = 11, TYPE_POINTWISE_MODE = 14, TYPE_BACKEND_DESCRIPTOR = 15,
-            TYPE_REDUCTION_OPERATOR = 18, TYPE_BEHAVIOR_NOTE = 19;
+            TYPE_REDUCTION_OPERATOR = 18;
     /** cudnnBackendAttributeName_t */
     static final int POINTWISE_MODE = 0, POINTWISE_MATH_PREC = 1, POINTWISE_AXIS = 9,
             ENGINEHEUR_MODE = 200, ENGINEHEUR_OPERATION_GRAPH = 201, ENGINEHEUR_RESULTS = 202,
@@ -47,14 +47,14 @@ public final class Cudnn implements AutoCloseable {
             TENSOR_BYTE_ALIGNMENT = 900, TENSOR_DATA_TYPE = 901, TENSOR_DIMENSIONS = 902, TENSOR_STRIDES = 903,
             TENSOR_UNIQUE_ID = 906, TENSOR_IS_VIRTUAL = 907, TENSOR_IS_BY_VALUE = 908,
             VARIANT_PACK_UNIQUE_IDS = 1000, VARIANT_PACK_DATA_POINTERS = 1001, VARIANT_PACK_WORKSPACE = 1003,
-            ENGINE_GLOBAL_INDEX = 1301, ENGINE_NUMERICAL_NOTE = 1303, ENGINE_BEHAVIOR_NOTE = 1305,
+            ENGINE_GLOBAL_INDEX = 1301, ENGINE_NUMERICAL_NOTE = 1303,
             MATMUL_COMP_TYPE = 1500,
             OPERATION_MATMUL_ADESC = 1520, OPERATION_MATMUL_BDESC = 1521, OPERATION_MATMUL_CDESC = 1522, OPERATION_MATMUL_DESC = 1523,
             REDUCTION_OPERATOR = 1600, REDUCTION_COMP_TYPE = 1601,
             OPERATION_REDUCTION_XDESC = 1610, OPERATION_REDUCTION_YDESC = 1611, OPERATION_REDUCTION_DESC = 1612,
             OPERATION_RESHAPE_XDESC = 2200, OPERATION_RESHAPE_YDESC = 2201;
     /** cudnnDataType_t */
-    public static final int FLOAT = 0, HALF = 2, INT32 = 4, BFLOAT16 = 9, BOOLEAN = 11;
+    public static final int FLOAT = 0, INT32 = 4, BFLOAT16 = 9, BOOLEAN = 11;
     /** cudnnPointwiseMode_t */
     public static final int ADD = 0, MUL = 1, DIV = 6, SUB = 9, EXP = 13, LOG = 15, IDENTITY = 21, CMP_GE = 303, GEN_INDEX = 501,
             BINARY_SELECT = 601;
@@ -133,12 +133,10 @@ public final class Cudnn implements AutoCloseable {
         return (v / 10000) + "." + (v / 100 % 100) + "." + (v % 100) + " (" + lib().path() + ")";
     }
 
-    private final CudaDevice device;
     private final long handle;
     private long boundStream = -1;
 
     Cudnn(CudaDevice device) {
-        this.device = device;
         device.makeCurrent();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(JAVA_LONG);
@@ -146,8 +144,6 @@ public final class Cudnn implements AutoCloseable {
             this.handle = p.get(JAVA_LONG, 0);
         } catch (Throwable t) { throw Native.rethrow(t); }
     }
-
-    public CudaDevice device() { return device; }
 
     @Override
     public void close() {
@@ -207,10 +203,10 @@ public final class Cudnn implements AutoCloseable {
 
     /** int64 values (dims, strides, ids, alignment). */
     static void setLongs(long desc, int name, long... v) {
-        try (Arena a = Arena.ofConfined()) { set(desc, name, TYPE_INT64, v.length, a.allocateFrom(JAVA_LONG, v)); }
+        setHandles(desc, name, TYPE_INT64, v);
     }
 
-    /** Descriptor handles (and the cuDNN handle, type HANDLE): pointers. */
+    /** 64-bit values of {@code type}: descriptor handles, the cuDNN handle (HANDLE), int64s. */
     static void setHandles(long desc, int name, int type, long... v) {
         try (Arena a = Arena.ofConfined()) { set(desc, name, type, v.length, a.allocateFrom(JAVA_LONG, v)); }
     }
@@ -229,10 +225,10 @@ public final class Cudnn implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) { set(desc, name, TYPE_BOOLEAN, 1, a.allocateFrom(JAVA_BYTE, (byte) (v ? 1 : 0))); }
     }
 
-    /** Up to {@code max} values of an attribute as ints (notes) or longs, by type. */
+    /** Up to {@code max} values of an attribute: int64s, or 32-bit enums (notes) widened. */
     static long[] getLongs(long desc, int name, int type, int max) {
         try (Arena a = Arena.ofConfined()) {
-            boolean wide = type == TYPE_INT64 || type == TYPE_BACKEND_DESCRIPTOR || type == TYPE_VOID_PTR;
+            boolean wide = type == TYPE_INT64;
             MemorySegment out = a.allocate(8L * Math.max(1, max)), count = a.allocate(JAVA_LONG);
             check("cudnnBackendGetAttribute(" + name + ")", (int) lib().getAttribute().invokeExact(desc, name, type, (long) max, count, out));
             long[] r = new long[(int) count.get(JAVA_LONG, 0)];
@@ -347,8 +343,6 @@ public final class Cudnn implements AutoCloseable {
             ops.add(op);
         }
 
-        int operations() { return ops.size(); }
-
         /**
          * The operation graph, the heuristic's engine configurations (mode A, then the fallback list) and the first
          * that builds an execution plan. Throws a {@link CudaException} whose code is cuDNN's status when none does
@@ -369,7 +363,7 @@ public final class Cudnn implements AutoCloseable {
                     int n = (int) count(heur, ENGINEHEUR_RESULTS);
                     long[] cfgs = new long[n];
                     for (int i = 0; i < n; i++) cfgs[i] = own(create(ENGINECFG_DESCRIPTOR));
-                    int got = results(heur, cfgs);
+                    int got = fill(heur, ENGINEHEUR_RESULTS, cfgs);
                     for (int i = 0; i < got; i++) {
                         long plan = create(EXECUTION_PLAN_DESCRIPTOR);
                         try {
@@ -396,12 +390,8 @@ public final class Cudnn implements AutoCloseable {
         /** The engine of a configuration: its global index and whether it is marked nondeterministic. */
         private String engineNotes(long cfg) {
             try {
-                long engine = own(create(ENGINE_DESCRIPTOR)); // filled in by the get below
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment out = a.allocateFrom(JAVA_LONG, engine), count = a.allocate(JAVA_LONG);
-                    check("cudnnBackendGetAttribute(ENGINECFG_ENGINE)", (int) lib().getAttribute().invokeExact(cfg, ENGINECFG_ENGINE,
-                            TYPE_BACKEND_DESCRIPTOR, 1L, count, out));
-                }
+                long engine = own(create(ENGINE_DESCRIPTOR));
+                fill(cfg, ENGINECFG_ENGINE, engine);
                 long index = getLongs(engine, ENGINE_GLOBAL_INDEX, TYPE_INT64, 1)[0];
                 long[] notes = getLongs(engine, ENGINE_NUMERICAL_NOTE, TYPE_NUMERICAL_NOTE, 16);
                 boolean nondet = java.util.Arrays.stream(notes).anyMatch(v -> v == NOTE_NONDETERMINISTIC);
@@ -421,12 +411,13 @@ public final class Cudnn implements AutoCloseable {
             } catch (Throwable t) { throw Native.rethrow(t); }
         }
 
-        private int results(long heur, long[] cfgs) {
-            if (cfgs.length == 0) return 0;
+        /** Fills descriptors created beforehand (engine configurations, an engine) from an attribute; returns how many. */
+        private int fill(long desc, int name, long... targets) {
+            if (targets.length == 0) return 0;
             try (Arena a = Arena.ofConfined()) {
-                MemorySegment arr = a.allocateFrom(JAVA_LONG, cfgs), count = a.allocate(JAVA_LONG);
-                check("cudnnBackendGetAttribute(ENGINEHEUR_RESULTS)", (int) lib().getAttribute().invokeExact(heur, ENGINEHEUR_RESULTS,
-                        TYPE_BACKEND_DESCRIPTOR, (long) cfgs.length, count, arr));
+                MemorySegment arr = a.allocateFrom(JAVA_LONG, targets), count = a.allocate(JAVA_LONG);
+                check("cudnnBackendGetAttribute(" + name + ")", (int) lib().getAttribute().invokeExact(desc, name,
+                        TYPE_BACKEND_DESCRIPTOR, (long) targets.length, count, arr));
                 return (int) count.get(JAVA_LONG, 0);
             } catch (Throwable t) { throw Native.rethrow(t); }
         }

@@ -9,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Flash attention by cuDNN's fused SDPA engines: the graphs cuDNN's frontend builds for scaled dot-product attention
@@ -28,8 +27,9 @@ final class CudnnAttention {
 
     private final CudaDevice device;
     private final Cudnn cudnn;
-    private final Map<String, Built> plans = new ConcurrentHashMap<>();
-    private final Set<String> refused = ConcurrentHashMap.newKeySet();
+    /** Plans by shape and layout, and the keys cuDNN refused (guarded by this: forward and backward are synchronized). */
+    private final Map<String, Built> plans = new java.util.HashMap<>();
+    private final Set<String> refused = new java.util.HashSet<>();
     /** The by-value scalars' host memory: scale, 1, -inf (read by cuDNN when a plan is executed). */
     private final MemorySegment scalars = Arena.ofAuto().allocate(16, 16);
 
@@ -149,24 +149,21 @@ final class CudnnAttention {
         }
     }
 
+    /** The plan for key, built on first use; null when cuDNN refused it (said once). */
     private Built built(String key, java.util.function.Supplier<Built> build) {
         Built b = plans.get(key);
         if (b != null || refused.contains(key)) return b;
-        synchronized (this) {
-            b = plans.get(key);
-            if (b != null || refused.contains(key)) return b;
-            try {
-                b = build.get();
-                plans.put(key, b);
-                if (Boolean.getBoolean("t4j.cuda.cudnnVerbose")) {
-                    System.err.println("cuDNN attention: " + key + ": " + b.plan().engine() + ", workspace " + b.plan().workspaceBytes() + " B");
-                }
-                return b;
-            } catch (CudaException e) {
-                refused.add(key);
-                System.err.println("cuDNN attention: " + key + " refused (" + e.getMessage() + "); the own kernels run it");
-                return null;
+        try {
+            b = build.get();
+            plans.put(key, b);
+            if (Boolean.getBoolean("t4j.cuda.cudnnVerbose")) {
+                System.err.println("cuDNN attention: " + key + ": " + b.plan().engine() + ", workspace " + b.plan().workspaceBytes() + " B");
             }
+            return b;
+        } catch (CudaException e) {
+            refused.add(key);
+            System.err.println("cuDNN attention: " + key + " refused (" + e.getMessage() + "); the own kernels run it");
+            return null;
         }
     }
 

@@ -51,7 +51,7 @@ final class CpuAttention implements NnOps.FlashAttentionKernel {
         return false;
     }
 
-    /** Query rows per block of the backward (its weights and their gradients are kept for the block, then transposed). */
+    /** Query rows per block of the backward (the block's weights and their gradients are kept for its dk and dv). */
     private static final int QB = 64;
 
     /**
