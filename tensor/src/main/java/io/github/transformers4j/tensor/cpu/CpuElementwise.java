@@ -10,7 +10,6 @@ import io.github.transformers4j.tensor.UnaryOp;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -123,14 +122,7 @@ final class CpuElementwise {
             case SIGMOID -> sigmoidLoop(xs, x0, os, o0, n);
             case SILU -> siluLoop(xs, x0, os, o0, n);
             case GELU -> geluLoop(xs, x0, os, o0, n);
-            case GELU_GRAD -> { // two passes per block of GELU_BLOCK floats, see geluCdfLoop
-                float[] cdf = GELU_SCRATCH.get();
-                for (int s = 0; s < n; s += GELU_BLOCK) {
-                    int m = Math.min(GELU_BLOCK, n - s);
-                    geluCdfLoop(xs, x0 + 4L * s, cdf, m);
-                    geluPdfAddLoop(xs, x0 + 4L * s, cdf, os, o0 + 4L * s, m);
-                }
-            }
+            case GELU_GRAD -> geluGradLoop(xs, x0, os, o0, n);
             case GELU_TANH -> geluTanhLoop(xs, x0, os, o0, n);
             default -> n = 0;
         }
@@ -153,7 +145,7 @@ final class CpuElementwise {
     }
 
     private static void sigmoidLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) sigmoid(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+        for (int i = 0; i < n; i += S.length()) VecMath.sigmoid(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
     private static void siluLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
@@ -164,97 +156,34 @@ final class CpuElementwise {
     }
 
     private static void geluLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+        for (int i = 0; i < n; i += S.length()) VecMath.gelu(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
-    /** Floats per block of GELU's gradient (16 KB of Phi(x): the second pass reads it from L1), a multiple of S.length(). */
-    private static final int GELU_BLOCK = 4096;
-    private static final ThreadLocal<float[]> GELU_SCRATCH = ThreadLocal.withInitial(() -> new float[GELU_BLOCK]);
-
-    /**
-     * GELU's gradient Phi(x) + x phi(x) as two loops, each a compilation unit with one exp: in one loop C2 inlined erf's
-     * exp but not the density's (NodeCountInliningCutoff) and boxed its vectors. Phi(x) goes to a scratch block, not
-     * to out, so out may be x itself; adding x phi(x) to the stored float is the one-pass arithmetic, the same bits.
-     */
-    private static void geluCdfLoop(MemorySegment xs, long x0, float[] cdf, int n) {
-        for (int i = 0; i < n; i += S.length()) geluCdf(load(xs, x0, i)).intoArray(cdf, i);
-    }
-
-    private static void geluPdfAddLoop(MemorySegment xs, long x0, float[] cdf, MemorySegment os, long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) {
-            FloatVector v = load(xs, x0, i);
-            FloatVector.fromArray(S, cdf, i).add(v.mul(geluPdf(v))).intoMemorySegment(os, o0 + 4L * i, NO);
-        }
+    private static void geluGradLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
+        for (int i = 0; i < n; i += S.length()) VecMath.geluGrad(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
     /**
-     * out = g * gelu'(x) in one pass over blocks of GELU_BLOCK, each gelu'(x) rounded to float before the product: the
-     * bits of GELU_GRAD followed by MUL, without the gradient tensor between them. out may be g or x.
+     * out = g * gelu'(x), each gelu'(x) rounded to float before the product: the bits of GELU_GRAD followed by MUL,
+     * without the gradient tensor between them. out may be g or x.
      */
     private static void geluBackwardF32(MemorySegment gs, long g0, MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
-        float[] cdf = GELU_SCRATCH.get();
         int vec = S.loopBound(n);
-        for (int s = 0; s < vec; s += GELU_BLOCK) {
-            int m = Math.min(GELU_BLOCK, vec - s);
-            geluCdfLoop(xs, 4 * (x0 + s), cdf, m);
-            geluPdfAddMulLoop(xs, 4 * (x0 + s), cdf, gs, 4 * (g0 + s), os, 4 * (o0 + s), m);
-        }
+        long xb = 4 * x0, gb = 4 * g0, ob = 4 * o0;
+        for (int i = 0; i < vec; i += S.length())
+            load(gs, gb, i).mul(VecMath.geluGrad(load(xs, xb, i))).intoMemorySegment(os, ob + 4L * i, NO);
         for (int i = vec; i < n; i++) {
             float grad = (float) Scalar.unary(UnaryOp.GELU_GRAD, 0, 0, xs.getAtIndex(JAVA_FLOAT, x0 + i));
             os.setAtIndex(JAVA_FLOAT, o0 + i, gs.getAtIndex(JAVA_FLOAT, g0 + i) * grad);
         }
     }
 
-    private static void geluPdfAddMulLoop(MemorySegment xs, long x0, float[] cdf, MemorySegment gs, long g0, MemorySegment os,
-            long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) {
-            FloatVector v = load(xs, x0, i);
-            FloatVector grad = FloatVector.fromArray(S, cdf, i).add(v.mul(geluPdf(v)));
-            load(gs, g0, i).mul(grad).intoMemorySegment(os, o0 + 4L * i, NO);
-        }
-    }
-
     private static void geluTanhLoop(MemorySegment xs, long x0, MemorySegment os, long o0, int n) {
-        for (int i = 0; i < n; i += S.length()) geluTanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
+        for (int i = 0; i < n; i += S.length()) VecMath.geluTanh(load(xs, x0, i)).intoMemorySegment(os, o0 + 4L * i, NO);
     }
 
     private static FloatVector load(MemorySegment s, long base, int i) {
         return FloatVector.fromMemorySegment(S, s, base + 4L * i, NO);
-    }
-
-    private static FloatVector sigmoid(FloatVector v) {
-        return v.broadcast(1f).div(VecMath.exp(v.neg()).add(1f));
-    }
-
-    private static FloatVector gelu(FloatVector v) {
-        return v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f));
-    }
-
-    /** Phi(x), the standard normal distribution function; d gelu / dx = Phi(x) + x phi(x). */
-    private static FloatVector geluCdf(FloatVector v) {
-        return erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f).mul(0.5f);
-    }
-
-    /** phi(x), the standard normal density. */
-    private static FloatVector geluPdf(FloatVector v) {
-        return VecMath.exp(v.mul(v).mul(-0.5f)).mul((float) (1 / Math.sqrt(2 * Math.PI)));
-    }
-
-    private static FloatVector geluTanh(FloatVector v) {
-        FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2 / Math.PI));
-        return v.mul(0.5f).mul(VecMath.tanh(inner).add(1f));
-    }
-
-    /** erf by Abramowitz-Stegun 7.1.26 (absolute error < 1.5e-7), enough for float32. */
-    private static FloatVector erf(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector t = ax.mul(0.3275911f).add(1f);
-        t = t.broadcast(1f).div(t);
-        FloatVector poly = t.mul(1.061405429f).add(-1.453152027f).mul(t).add(1.421413741f).mul(t).add(-0.284496736f).mul(t)
-                .add(0.254829592f).mul(t);
-        FloatVector y = poly.mul(VecMath.exp(ax.mul(ax).neg())).neg().add(1f);
-        VectorMask<Float> neg = x.compare(VectorOperators.LT, 0f);
-        return y.blend(y.neg(), neg);
     }
 
     // ------------------------------------------------------------ binary / where

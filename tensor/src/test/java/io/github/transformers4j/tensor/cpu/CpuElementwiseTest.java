@@ -16,8 +16,8 @@ class CpuElementwiseTest {
     static final int LONG = 3 * (1 << 15) + 37; // three whole pieces and a ragged one, not a multiple of a vector
 
     /**
-     * GELU's gradient runs as two passes per block (Phi(x), then + x phi(x)): into a new tensor and in place it gives the
-     * same bits, and both follow the double-precision scalar kernel (the tails' reference) within erf's 1.5e-7.
+     * GELU's gradient (Phi(x) + x phi(x), one exp for both terms): into a new tensor and in place it gives the same
+     * bits, and both follow the double-precision scalar kernel (the tails' reference) within erf's 1.5e-7.
      */
     @Test
     void geluGradientInPlaceEqualsOutOfPlaceAndTheScalarKernel() {
