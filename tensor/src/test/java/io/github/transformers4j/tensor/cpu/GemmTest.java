@@ -352,8 +352,8 @@ class GemmTest {
     }
 
     /** Small (the child JVMs run them before the JIT has compiled anything) but through the shared-B path with
-     * two K blocks and ragged edges, and the per-task path of a batch. */
-    static final int[][] DETERMINISM_CASES = {{1, 200, 40, 520}, {5, 30, 20, 40}};
+     * two K blocks and ragged edges, the K-block-at-a-time path (five K blocks), and the per-task path of a batch. */
+    static final int[][] DETERMINISM_CASES = {{1, 200, 40, 520}, {1, 200, 40, 2100}, {5, 30, 20, 40}};
 
     static float[] allDeterminismCases() {
         List<float[]> parts = new ArrayList<>();
@@ -398,6 +398,31 @@ class GemmTest {
                     float whole = first[m * n + (i0 + i) * n + j0 + j];
                     assertThat(Float.floatToRawIntBits(c.getAtIndex(JAVA_FLOAT, (long) i * cols + j)))
                             .as("C[1, %d, %d]", i0 + i, j0 + j).isEqualTo(Float.floatToRawIntBits(whole));
+                }
+            }
+        }
+    }
+
+    /**
+     * A long product (five K blocks: B packed one K block at a time for all tiles) gives the bits of a slice of its
+     * rows computed on its own, which is too short for that path (each tile packs its own blocks of B).
+     */
+    @Test
+    void longKProductHasTheBitsOfItsRowsOnTheirOwn() {
+        try (Arena arena = Arena.ofShared()) {
+            Random rng = new Random(7);
+            int m = 300, n = 70, k = 2100, i0 = 50, rows = 100;
+            MemorySegment a = arena.allocate(4L * k * m), b = arena.allocate(4L * k * n);
+            for (long e = 0; e < (long) m * k; e++) a.setAtIndex(JAVA_FLOAT, e, (float) rng.nextGaussian());
+            for (long e = 0; e < (long) k * n; e++) b.setAtIndex(JAVA_FLOAT, e, (float) rng.nextGaussian());
+            MemorySegment whole = arena.allocate(4L * m * n), part = arena.allocate(4L * rows * n);
+            // A transposed, as a weight gradient's: element (i, p) at p * m + i
+            Gemm.sgemm(1, m, n, k, a, 0, 0, 1, m, b, 0, 0, n, 1, whole, 0, 0, n, false);
+            Gemm.sgemm(1, rows, n, k, a, i0, 0, 1, m, b, 0, 0, n, 1, part, 0, 0, n, false);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < n; j++) {
+                    assertThat(Float.floatToRawIntBits(part.getAtIndex(JAVA_FLOAT, (long) i * n + j))).as("C[%d, %d]", i0 + i, j)
+                            .isEqualTo(Float.floatToRawIntBits(whole.getAtIndex(JAVA_FLOAT, (long) (i0 + i) * n + j)));
                 }
             }
         }
