@@ -40,7 +40,7 @@ for dir in */; do
   fi
 done
 
-JMODS=java.base,jdk.incubator.vector,jdk.httpserver,java.logging,java.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
+JMODS=java.base,jdk.incubator.vector,jdk.httpserver,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
 [ "${DESKTOP:-0}" = 1 ] && JMODS=$JMODS,java.desktop
 "$JAVA_HOME/bin/jlink" --add-modules "$JMODS" --strip-debug --no-header-files --no-man-pages --compress=zip-9 \
   --output "$STAGE/jre"
