@@ -1,4 +1,5 @@
-# Times numpy's float32 a @ b for CpuMatmulBench: python3 numpy_matmul.py M K N WARMUP ITERS
+# Times numpy's float32 a @ b for CpuMatmulBench: python3 numpy_matmul.py M K N WARMUP ITERS [nn|ta]
+# ("ta": a is stored K x M and used as a.T, a weight gradient's layout; numpy hands BLAS the transpose flag, no copy)
 # Prints "blas <which BLAS and kernel>" and then one line: "numpy <version> median_s <s> min_s <s> max_s <s>".
 import os
 import sys
@@ -7,6 +8,7 @@ import time
 import numpy as np
 
 m, k, n, warmup, iters = (int(x) for x in sys.argv[1:6])
+trans_a = len(sys.argv) > 6 and sys.argv[6] == "ta"
 
 
 def blas():
@@ -25,7 +27,7 @@ def blas():
 
 
 rng = np.random.default_rng()
-a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+a = rng.uniform(-1, 1, (k, m)).astype(np.float32).T if trans_a else rng.uniform(-1, 1, (m, k)).astype(np.float32)
 b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
 for _ in range(warmup):
     a @ b

@@ -23,6 +23,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shape", paramLabel = "MxKxN", description = "a rectangular product (M x K) @ (K x N) instead, e.g. 8320x256x768")
     String shape;
 
+    @Option(names = "--transpose-a", description = "A stored K x M and multiplied as its transpose, on both sides (a weight "
+            + "gradient's x^T @ g: M = out features, K = tokens)")
+    boolean transposeA;
+
     @Option(names = "--warmup", paramLabel = "N", description = "untimed runs first (default: ${DEFAULT-VALUE})")
     int warmup = 3;
 
@@ -39,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
         if (size < 1 || warmup < 0 || iters < 1)
             throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");
         int[] mkn = shape == null ? new int[] {size, size, size} : CpuMatmulBench.parseShape(shape);
-        CpuMatmulBench.run(mkn[0], mkn[1], mkn[2], warmup, iters, System.out);
+        CpuMatmulBench.run(mkn[0], mkn[1], mkn[2], transposeA, warmup, iters, System.out);
         return 0;
     }
 }
