@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Not run in session 14 either: two machine starts failed, then loans were paused. For the next GPU session: repack first.
+# Not run in session 14 either: every machine start was refused, then loans were paused. For the next GPU session: repack first.
 # Session 14, device call 1 (it replaces session 13's call 1, which never ran, and runs issue 17's vit-tiny-p4 seed 2 instead of vit-bert12-p4 seed 1, now in call 2). Issue 12, cuDNN's fused attention, first run on a GPU: what cuDNN the machine has and how
 # PyTorch builds its graph (tools/device/cudnn-probe.sh, in the background), the cuDNN and own-kernel attention tests,
 # then attention alone on a quiet GPU (own kernels, cuDNN, PyTorch's SDPA in eager bf16); then issue 17's run (the
