@@ -26,9 +26,9 @@ import java.util.Optional;
  * Ops an op runs itself through the backend count once, in the outer op. {@link #close()} puts the backend back.
  */
 public final class OpProfiler implements AutoCloseable {
-    /** One kind of op: calls, nanoseconds, floating-point operations (products only). */
+    /** One kind of op: calls, nanoseconds, floating-point operations (products only), bytes of the tensors handed to it. */
     public static final class Stat {
-        public long calls, nanos;
+        public long calls, nanos, bytes;
         public double flops;
     }
 
@@ -63,7 +63,7 @@ public final class OpProfiler implements AutoCloseable {
                     if (method.getName().equals("kernel") && args != null && args.length == 2 && args[0] instanceof FusedOp<?> op)
                         return ((Optional<?>) call(inner, method, args)).map(k -> wrapKernel(op, k));
                     if (method.getDeclaringClass() == Object.class || method.getReturnType() != void.class) return call(inner, method, args);
-                    return timed(name(method, args), flops(method, args), () -> call(inner, method, args));
+                    return timed(name(method, args), flops(method, args), bytes(args), () -> call(inner, method, args));
                 });
     }
 
@@ -72,7 +72,7 @@ public final class OpProfiler implements AutoCloseable {
         Class<K> type = (Class<K>) op.type();
         return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
             if (method.getDeclaringClass() == Object.class || method.getReturnType() != void.class) return call(kernel, method, args);
-            return timed(op.name() + "." + method.getName(), 0, () -> call(kernel, method, args));
+            return timed(op.name() + "." + method.getName(), 0, bytes(args), () -> call(kernel, method, args));
         });
     }
 
@@ -81,7 +81,7 @@ public final class OpProfiler implements AutoCloseable {
         Object run() throws Throwable;
     }
 
-    private Object timed(String name, double flops, Call op) throws Throwable {
+    private Object timed(String name, double flops, long bytes, Call op) throws Throwable {
         int[] d = depth.get();
         if (d[0] > 0) return op.run();
         d[0]++;
@@ -96,6 +96,7 @@ public final class OpProfiler implements AutoCloseable {
                 s.calls++;
                 s.nanos += dt;
                 s.flops += flops;
+                s.bytes += bytes;
             }
         }
     }
@@ -128,6 +129,17 @@ public final class OpProfiler implements AutoCloseable {
         return Arrays.toString(t.shape()) + "/" + Arrays.toString(t.stride());
     }
 
+    /**
+     * The bytes of the tensors an op is handed (inputs and outputs at their logical sizes, each as if read or written
+     * once; a broadcast view counts its full size): over the op's time, beside the machine's memory bandwidth, it says
+     * whether an op is bound by memory or by arithmetic.
+     */
+    static long bytes(Object[] args) {
+        long b = 0;
+        if (args != null) for (Object o : args) if (o instanceof Tensor t) b += t.numel() * t.dtype().byteSize();
+        return b;
+    }
+
     /** Multiply-adds times 2 of the products: out (.., M, N) over K = the first operand's last size. */
     static double flops(Method method, Object[] args) {
         if (args == null) return 0;
@@ -145,15 +157,16 @@ public final class OpProfiler implements AutoCloseable {
         List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats().entrySet());
         rows.sort(Comparator.comparingLong((Map.Entry<String, Stat> e) -> e.getValue().nanos).reversed());
         double opsMs = 0;
-        out.printf(Locale.ROOT, "| op | calls/step | ms/step | share of the step | GFLOP/s |%n|---|---:|---:|---:|---:|%n");
+        out.printf(Locale.ROOT, "| op | calls/step | ms/step | share of the step | GFLOP/s | GB/s |%n|---|---:|---:|---:|---:|---:|%n");
         for (var e : rows) {
             Stat s = e.getValue();
             double ms = s.nanos / 1e6 / steps;
             opsMs += ms;
-            out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.1f%% | %s |%n", e.getKey(), (double) s.calls / steps, ms, 100 * ms / stepMs,
-                    s.flops > 0 ? String.format(Locale.ROOT, "%.1f", s.flops / (s.nanos / 1e9) / 1e9) : "");
+            out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.1f%% | %s | %s |%n", e.getKey(), (double) s.calls / steps, ms, 100 * ms / stepMs,
+                    s.flops > 0 ? String.format(Locale.ROOT, "%.1f", s.flops / (s.nanos / 1e9) / 1e9) : "",
+                    s.nanos > 0 && s.bytes > 0 ? String.format(Locale.ROOT, "%.1f", s.bytes / (double) s.nanos) : "");
         }
-        out.printf(Locale.ROOT, "| (outside the ops: autograd, allocation, Java) | | %.2f | %.1f%% | |%n", stepMs - opsMs,
+        out.printf(Locale.ROOT, "| (outside the ops: autograd, allocation, Java) | | %.2f | %.1f%% | | |%n", stepMs - opsMs,
                 100 * (stepMs - opsMs) / stepMs);
     }
 }

@@ -27,7 +27,7 @@ class OpProfilerTest {
             stats = p.stats();
             ByteArrayOutputStream text = new ByteArrayOutputStream();
             p.print(new PrintStream(text, true), 1, 10.0);
-            assertThat(text.toString()).contains("| matmul | 1 |", "| unary EXP | 1 |", "outside the ops");
+            assertThat(text.toString()).contains("| matmul | 1 |", "| unary EXP | 1 |", "outside the ops", "| GB/s |");
         }
         assertThat(Backends.of(Device.CPU)).isSameAs(CpuBackend.INSTANCE);
         assertThat(got.toFloatArray()).containsExactly(expected.toFloatArray()); // the wrapped backend computes the same
@@ -35,6 +35,8 @@ class OpProfilerTest {
         assertThat(stats.get("matmul").flops).isEqualTo(2.0 * 2 * 4 * 3 * 8); // out (2, 4, 3) over K = 8
         assertThat(stats.get("matmul").nanos).isPositive();
         assertThat(stats.get("unary EXP").calls).isEqualTo(1);
+        assertThat(stats.get("unary EXP").bytes).as("EXP reads 24 floats and writes 24").isEqualTo(2L * 24 * Float.BYTES);
+        assertThat(stats.get("matmul").bytes).as("at least a, b and the output").isGreaterThanOrEqualTo((2L * 4 * 8 + 8 * 3 + 2 * 4 * 3) * Float.BYTES);
         a.exp();
         assertThat(stats.get("unary EXP").calls).as("nothing is counted after close").isEqualTo(1);
     }
