@@ -300,22 +300,16 @@ public final class Gemm {
         int m = job.m, n = job.n, k = job.k, kBlocks = (k + KC - 1) / KC;
         int rowSlivers = (m + MR - 1) / MR, perBlock = MC / MR, mBlocks = (rowSlivers + perBlock - 1) / perBlock;
         int nc = (int) Math.min(n, SHARED_B_MAX / k / NR * NR);
+        boolean blockAtATime = (nc < n || kBlocks >= 4) && (long) KC * packedWidth(n) <= SHARED_B_MAX; // see kOuter
         // Rows first: every column chunk packs the same A rows again (a weight gradient's A is all of K). Row blocks
         // in a multiple of the thread count keep the threads even; columns are cut only where rows are too few.
         int threads = job.parallel ? Parallel.threads() : 1, rowTasks = (mBlocks + threads - 1) / threads * threads;
-        int mc, mb, chunks;
-        if (rowSlivers >= 2 * rowTasks) {
-            mc = (rowSlivers + rowTasks - 1) / rowTasks * MR;
-            mb = (m + mc - 1) / mc;
-            chunks = 1;
-        } else {
-            mc = (rowSlivers + mBlocks - 1) / mBlocks * MR;
-            mb = (m + mc - 1) / mc;
-            chunks = Math.min((nc + NR - 1) / NR, (TASKS + mb - 1) / mb);
-        }
+        boolean rowsOnly = rowSlivers >= 2 * rowTasks;
+        int rowBlocks = rowsOnly ? rowTasks : mBlocks, mc = (rowSlivers + rowBlocks - 1) / rowBlocks * MR, mb = (m + mc - 1) / mc;
+        int chunks = rowsOnly ? 1 : Math.min(((blockAtATime ? n : nc) + NR - 1) / NR, (TASKS + mb - 1) / mb);
         Scratch caller = SCRATCH.get();
-        if ((nc < n || kBlocks >= 4) && (long) KC * packedWidth(n) <= SHARED_B_MAX) {
-            kOuter(job, caller, mc, mb, chunks == 1 ? 1 : Math.min((n + NR - 1) / NR, (TASKS + mb - 1) / mb));
+        if (blockAtATime) {
+            kOuter(job, caller, mc, mb, chunks);
             return;
         }
         for (int b = 0; b < job.batch; b++) {
