@@ -23,7 +23,7 @@ with ctx as prof:
     o.float().sum().backward()
 torch.cuda.synchronize()
 if backend == "DEFAULT":
-    names = sorted({e.name for e in prof.key_averages() if "attention" in e.name.lower() or "flash" in e.name.lower() or "cudnn" in e.name.lower()})
+    names = sorted({e.key for e in prof.key_averages() if any(w in e.key.lower() for w in ("attention", "flash", "cudnn", "fmha"))})
     print("default backend ops:", names)
 r = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=causal)
 print("max |o - fp32|", (o.float() - r).abs().max().item())

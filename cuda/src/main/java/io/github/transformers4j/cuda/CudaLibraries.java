@@ -23,15 +23,23 @@ import java.util.stream.Collectors;
  */
 public record CudaLibraries(List<Path> searchDirs) {
 
-    /** One library the backend needs: a label for messages and its acceptable file names, most preferred first. */
-    public record Spec(String label, List<String> fileNames) {}
+    /**
+     * One library the backend needs: a label for messages and its acceptable file names, most preferred first; and,
+     * where the file name may carry no version beyond the soname (pip's wheels ship a plain {@code libcudnn.so.9}),
+     * the version header that sits in {@code ../include} beside it, or null.
+     */
+    public record Spec(String label, List<String> fileNames, String versionHeader) {
+        public Spec(String label, List<String> fileNames) {
+            this(label, fileNames, null);
+        }
+    }
 
     public static final Spec DRIVER = new Spec("CUDA driver", List.of("libcuda.so.1", "libcuda.so"));
     public static final Spec NVRTC = new Spec("NVRTC", List.of("libnvrtc.so.13", "libnvrtc.so.12"));
     public static final Spec CUBLAS_LT = new Spec("cuBLASLt", List.of("libcublasLt.so.13", "libcublasLt.so.12"));
     public static final List<Spec> REQUIRED = List.of(DRIVER, NVRTC, CUBLAS_LT);
     /** Optional: cuDNN's fused attention ({@link Cudnn}); the newest copy found wins ({@link #findNewest}). */
-    public static final Spec CUDNN = new Spec("cuDNN", List.of("libcudnn.so.9"));
+    public static final Spec CUDNN = new Spec("cuDNN", List.of("libcudnn.so.9"), "cudnn_version.h");
 
     static final List<String> SYSTEM_DIRS = List.of(
             "/usr/local/cuda/lib64",
@@ -73,7 +81,8 @@ public record CudaLibraries(List<Path> searchDirs) {
     /**
      * Of every copy of {@code spec}'s first file name in the search directories, the one whose real file (symbolic
      * links followed: {@code libcudnn.so.9 -> libcudnn.so.9.19.0}) has the highest version; the earliest on a tie.
-     * A machine may hold a system cuDNN and a newer one in Python's site-packages.
+     * A machine may hold a system cuDNN and a newer one in Python's site-packages. A file name with no version beyond
+     * the soname's is read through the spec's version header ({@link #version(Spec, Path)}).
      */
     public Optional<Path> findNewest(Spec spec) {
         Path best = null;
@@ -81,13 +90,48 @@ public record CudaLibraries(List<Path> searchDirs) {
         for (Path dir : searchDirs) {
             Path candidate = dir.resolve(spec.fileNames().getFirst());
             if (!Files.isRegularFile(candidate) || !Files.isReadable(candidate)) continue;
-            int[] v = version(candidate);
+            int[] v = version(spec, candidate);
             if (best == null || java.util.Arrays.compare(v, bestVersion) > 0) {
                 best = candidate;
                 bestVersion = v;
             }
         }
         return Optional.ofNullable(best);
+    }
+
+    /**
+     * The version of a copy of {@code spec}'s library: the numbers of its real file's name when they say more than the
+     * soname, else {@code MAJOR.MINOR.PATCHLEVEL} of {@code ../include/<versionHeader>} (pip's nvidia-cudnn wheel:
+     * {@code lib/libcudnn.so.9} and {@code include/cudnn_version.h}), else the soname's numbers.
+     */
+    static int[] version(Spec spec, Path library) {
+        int[] v = version(library);
+        if (v.length > 1 || spec.versionHeader() == null) return v;
+        Path header = library.toAbsolutePath().getParent().resolveSibling("include").resolve(spec.versionHeader());
+        int[] fromHeader = headerVersion(header);
+        return fromHeader.length > 0 ? fromHeader : v;
+    }
+
+    /**
+     * {MAJOR, MINOR, PATCHLEVEL} from a version header's {@code #define PREFIX_MAJOR 9} lines, the prefix being the
+     * header's name up to its first '_' in capitals (cudnn_version.h: CUDNN_); {} when the file or a line is missing.
+     */
+    static int[] headerVersion(Path header) {
+        String prefix = header.getFileName().toString().split("_")[0].toUpperCase(java.util.Locale.ROOT) + "_";
+        Map<String, Integer> defines = new java.util.HashMap<>();
+        try {
+            for (String line : Files.readAllLines(header)) {
+                String[] w = line.trim().split("\\s+");
+                if (w.length >= 3 && w[0].equals("#define") && w[1].startsWith(prefix) && w[2].matches("[0-9]{1,6}")) {
+                    defines.put(w[1].substring(prefix.length()), Integer.parseInt(w[2]));
+                }
+            }
+        } catch (IOException e) {
+            return new int[0];
+        }
+        List<String> parts = List.of("MAJOR", "MINOR", "PATCHLEVEL");
+        if (!defines.keySet().containsAll(parts)) return new int[0];
+        return parts.stream().mapToInt(defines::get).toArray();
     }
 
     /** The numbers after ".so." in the real file's name: libcudnn.so.9.19.0 -> {9, 19, 0}; {} when there are none. */

@@ -12,6 +12,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -74,7 +75,25 @@ public final class Cudnn implements AutoCloseable {
                        MethodHandle errorString, MethodHandle lastError, MethodHandle createDescriptor,
                        MethodHandle destroyDescriptor, MethodHandle finalizeDescriptor, MethodHandle setAttribute,
                        MethodHandle getAttribute, MethodHandle execute) {
+        /** cuDNN 9's sub-libraries, each before those that need it. */
+        private static final List<String> PARTS = List.of("libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9",
+                "libcudnn_adv.so.9", "libcudnn_engines_runtime_compiled.so.9", "libcudnn_engines_precompiled.so.9",
+                "libcudnn_heuristic.so.9");
+
         static Lib load(Path path) {
+            // libcudnn.so.9 opens its parts by soname when first needed, and the dynamic linker would take them from the
+            // system folders: a pip wheel's 9.19 would run a system 9.14's engines. Opened here from its own folder first,
+            // the soname finds them already loaded. A part that does not load is left to cuDNN (it names it when needed).
+            for (String part : PARTS) {
+                Path p = path.resolveSibling(part);
+                if (Files.isRegularFile(p)) {
+                    try {
+                        Native.open(p);
+                    } catch (IllegalArgumentException e) {
+                        // not loadable here: cuDNN's own error will say so if the part is needed
+                    }
+                }
+            }
             SymbolLookup l = Native.open(path);
             return new Lib(path, h(l, "cudnnCreate", ADDRESS), h(l, "cudnnDestroy", JAVA_LONG),
                     h(l, "cudnnSetStream", JAVA_LONG, JAVA_LONG),

@@ -74,6 +74,30 @@ class CudaLibrariesTest {
     }
 
     @Test
+    void aWheelsCudnnIsDatedByItsVersionHeader() throws IOException {
+        // pip's nvidia-cudnn wheel as it is on the GPU machine: a plain lib/libcudnn.so.9 (no 9.19.0 file, no link) and
+        // include/cudnn_version.h beside lib/; the system's libcudnn.so.9 -> libcudnn.so.9.14.0 comes first in the order
+        Path system = tmp.resolve("system"), wheel = tmp.resolve("site-packages/nvidia/cudnn");
+        Files.createSymbolicLink(Files.createDirectories(system).resolve("libcudnn.so.9"), touch(system, "libcudnn.so.9.14.0"));
+        Path lib = touch(wheel.resolve("lib"), "libcudnn.so.9");
+        Files.writeString(Files.createDirectories(wheel.resolve("include")).resolve("cudnn_version.h"), """
+                #ifndef CUDNN_VERSION_H_
+                #define CUDNN_MAJOR 9
+                #define CUDNN_MINOR 19
+                #define CUDNN_PATCHLEVEL 0
+                #define CUDNN_VERSION (CUDNN_MAJOR * 10000 + CUDNN_MINOR * 100 + CUDNN_PATCHLEVEL)
+                """);
+        var libs = CudaLibraries.fromEnvironment(Map.of("T4J_CUDA_LIB_PATH", system + File.pathSeparator + wheel.resolve("lib")), tmp.toString());
+
+        assertThat(CudaLibraries.version(CudaLibraries.CUDNN, lib)).containsExactly(9, 19, 0);
+        assertThat(libs.findNewest(CudaLibraries.CUDNN)).contains(lib);
+        // a header without the patch level says nothing: the soname's 9 is all there is, and 9.14 wins
+        Files.writeString(wheel.resolve("include/cudnn_version.h"), "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 19\n");
+        assertThat(CudaLibraries.version(CudaLibraries.CUDNN, lib)).containsExactly(9);
+        assertThat(libs.findNewest(CudaLibraries.CUDNN)).contains(system.resolve("libcudnn.so.9"));
+    }
+
+    @Test
     void fallsBackToCuda12LibrariesWhenNo13IsPresent() throws IOException {
         Path dir = tmp.resolve("cuda12");
         touch(dir, "libnvrtc.so.12");
