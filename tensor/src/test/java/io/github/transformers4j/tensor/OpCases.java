@@ -214,6 +214,10 @@ final class OpCases {
         c.add(new Case("softmax (dim 0)", r -> new Tensor[] {rnd(r, 4, 3)}, x -> x[0].softmax(0),
                 x -> softmaxRef(x[0].permute(1, 0), false).permute(1, 0)));
         c.add(new Case("logSoftmax", r -> new Tensor[] {rnd(r, 3, 7)}, x -> x[0].logSoftmax(-1), x -> softmaxRef(x[0], true)));
+        // rows longer than a vector, with and without a partial last vector (attention's 50 and 65 keys; 32 fills two)
+        c.add(new Case("softmax (rows of 50)", r -> new Tensor[] {rnd(r, 3, 50)}, x -> x[0].softmax(-1), x -> softmaxRef(x[0], false)));
+        c.add(new Case("softmax (rows of 32)", r -> new Tensor[] {rnd(r, 2, 32)}, x -> x[0].softmax(-1), x -> softmaxRef(x[0], false)));
+        c.add(new Case("logSoftmax (rows of 65)", r -> new Tensor[] {rnd(r, 2, 65)}, x -> x[0].logSoftmax(-1), x -> softmaxRef(x[0], true)));
         c.add(new Case("layerNorm", r -> new Tensor[] {rnd(r, 4, 6), rnd(r, 6), rnd(r, 6)},
                 x -> NnOps.layerNorm(x[0], 1, x[1], x[2], 1e-5), x -> {
                     Nd in = x[0];
