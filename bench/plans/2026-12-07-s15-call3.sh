@@ -11,13 +11,13 @@ P=/tmp/pack J=io.github.transformers4j.bench.gpu.GpuBench
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader
 timeout 100 $P/t4j info --compile-kernels 2>&1 | grep -v "^WARNING" | tail -1
 $P/t4j info 2>&1 | grep -i "cudnn"
-CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout 120 $P/cuda-tests.sh --include-classname '.*Cudnn.*' > "$OUT/tests.txt" 2>&1
+CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/cudnn-api.log" timeout ${TEST_CAP:-120} $P/cuda-tests.sh --include-classname '.*Cudnn.*' > "$OUT/tests.txt" 2>&1
 echo "tests rc=$? at $(( $(date +%s) - T0 )) s"
 grep -E "✘|tests (successful|failed|found|aborted|skipped)|Assumption|cuDNN 9" "$OUT/tests.txt" | cut -c1-300 | head -40
 OK=1; grep -q "✘" "$OUT/tests.txt" && OK=0; grep -q "tests successful" "$OUT/tests.txt" || OK=0
 for c in own:false cudnn:true; do
   timeout 45 $P/java.sh -Dt4j.cuda.cudnnAttention=${c#*:} -Dt4j.cuda.cudnnVerbose=true $J --precision bf16 \
-    --workloads attn,attn512 --iters 20 --out "$OUT/attn-${c%:*}" > "$OUT/attn-${c%:*}.txt" 2>&1
+    --workloads ${ATTN:-attn,attn512} --iters 20 --out "$OUT/attn-${c%:*}" > "$OUT/attn-${c%:*}.txt" 2>&1
   echo "attention, ${c%:*}: rc=$? at $(( $(date +%s) - T0 )) s"; grep -E "^java |cuDNN" "$OUT/attn-${c%:*}.txt" | cut -c1-170
 done
 timeout 50 python3 .device-pack/gpubench/torch_bench.py --json "$OUT/torch-attn.json" --workloads attn --variants eager-bf16 2>&1 | grep '"key"' | cut -c1-120
