@@ -30,16 +30,15 @@ final class CpuNorm {
         long xo = x.storageOffset(), oo = out.storageOffset();
         DType t = x.dtype();
         Parallel.forRange(rows, Math.max(1, 8192 / Math.max(d, 1)), (a, b) -> {
-            float[] lanes = new float[S.length()];
             for (int r = a; r < b; r++) {
                 long xb = xo + (long) r * d, ob = oo + (long) r * d;
-                if (t == DType.F32) softmaxRowF32(xs, xb, os, ob, d, log, lanes);
+                if (t == DType.F32) softmaxRowF32(xs, xb, os, ob, d, log);
                 else softmaxRow(xs, xb, os, ob, d, log, t);
             }
         });
     }
 
-    private static void softmaxRowF32(MemorySegment xs, long xb, MemorySegment os, long ob, int d, boolean log, float[] lanes) {
+    private static void softmaxRowF32(MemorySegment xs, long xb, MemorySegment os, long ob, int d, boolean log) {
         float max = Float.NEGATIVE_INFINITY;
         int i = 0, upper = S.loopBound(d);
         if (upper > 0) {
@@ -58,7 +57,7 @@ final class CpuNorm {
             if (!log) e.intoMemorySegment(os, (ob + i) * 4, NO);
             acc = acc.add(e);
         }
-        double sum = VecMath.sum(acc, lanes);
+        double sum = VecMath.sum(acc);
         for (; i < d; i++) {
             float e = VecMath.exp(xs.getAtIndex(JAVA_FLOAT, xb + i) - max);
             if (!log) os.setAtIndex(JAVA_FLOAT, ob + i, e);
@@ -136,11 +135,10 @@ final class CpuNorm {
         long xo = x.storageOffset(), yo = y.storageOffset(), wo = w == null ? 0 : w.storageOffset(), bo = b == null ? 0 : b.storageOffset();
         DType t = x.dtype();
         Parallel.forRange(rows, Math.max(1, 8192 / Math.max(d, 1)), (a, bEnd) -> {
-            float[] lanes = new float[S.length()];
             for (int r = a; r < bEnd; r++) {
                 long off = (long) r * d;
                 if (t == DType.F32) {
-                    layerNormRowF32(xs, xo + off, ys, yo + off, ws, wo, bs, bo, d, eps, ms, mean.storageOffset() + r, rs, rstd.storageOffset() + r, lanes);
+                    layerNormRowF32(xs, xo + off, ys, yo + off, ws, wo, bs, bo, d, eps, ms, mean.storageOffset() + r, rs, rstd.storageOffset() + r);
                     continue;
                 }
                 double sum = 0;
@@ -164,11 +162,11 @@ final class CpuNorm {
     }
 
     private static void layerNormRowF32(MemorySegment xs, long xb, MemorySegment ys, long yb, MemorySegment ws, long wo,
-            MemorySegment bs, long bo, int d, double eps, MemorySegment ms, long mi, MemorySegment rs, long ri, float[] lanes) {
+            MemorySegment bs, long bo, int d, double eps, MemorySegment ms, long mi, MemorySegment rs, long ri) {
         int upper = S.loopBound(d), i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO));
-        double sum = VecMath.sum(acc, lanes);
+        double sum = VecMath.sum(acc);
         for (; i < d; i++) sum += xs.getAtIndex(JAVA_FLOAT, xb + i);
         float mu = (float) (sum / d);
         FloatVector sq = FloatVector.zero(S);
@@ -176,7 +174,7 @@ final class CpuNorm {
             FloatVector c = FloatVector.fromMemorySegment(S, xs, (xb + i) * 4, NO).sub(mu);
             sq = c.fma(c, sq);
         }
-        double var = VecMath.sum(sq, lanes);
+        double var = VecMath.sum(sq);
         for (; i < d; i++) {
             float c = xs.getAtIndex(JAVA_FLOAT, xb + i) - mu;
             var += c * c;

@@ -138,17 +138,9 @@ public final class VecMath {
 
     /** The lanes' sum, added in lane order in double precision. */
     public static double sum(FloatVector v) {
-        return sum(v, new float[v.length()]);
-    }
-
-    /**
-     * The same sum through a caller's scratch array (at least the vector's length): a per-row sum in a kernel whose
-     * compiled code leaves this as a call (C2's node budget) would otherwise allocate the lanes' array for every row.
-     */
-    public static double sum(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
+        float[] lanes = v.toArray();
         double s = 0;
-        for (int i = 0; i < v.length(); i++) s += lanes[i];
+        for (float f : lanes) s += f;
         return s;
     }
 }
