@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Session 15, device call 1: the whole @Tag("cuda") suite (not run since session 10), the cuDNN probe, attention timings.
+# Session 15, device call 1 (it replaces session 14's call 1, which never ran): the whole @Tag("cuda") suite (not run since
+# session 10), the cuDNN probe, attention timings.
 # Session 14, device call 1 (it replaces session 13's call 1, which never ran, and runs issue 17's vit-tiny-p4 seed 2 instead of vit-bert12-p4 seed 1, now in call 2). Issue 12, cuDNN's fused attention, first run on a GPU: what cuDNN the machine has and how
 # PyTorch builds its graph (tools/device/cudnn-probe.sh, in the background), the cuDNN and own-kernel attention tests,
 # then attention alone on a quiet GPU (own kernels, cuDNN, PyTorch's SDPA in eager bf16); then issue 17's run (the
