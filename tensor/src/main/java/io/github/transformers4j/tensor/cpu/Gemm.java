@@ -293,19 +293,26 @@ public final class Gemm {
 
     /**
      * Large products: for each batch item and column panel, pack all of B[:, panel] once (in parallel), then
-     * cut C[:, panel] into about TASKS tiles (row blocks of equal size, at most MC rows, times column chunks)
-     * that each copy their own A blocks and read the shared B.
+     * cut C[:, panel] into tiles (row blocks of whole slivers, at most MC rows, times column chunks where rows are
+     * few) that each copy their own A blocks and read the shared B.
      */
     private static void shared(Job job) {
         int m = job.m, n = job.n, k = job.k, kBlocks = (k + KC - 1) / KC;
         int rowSlivers = (m + MR - 1) / MR, perBlock = MC / MR, mBlocks = (rowSlivers + perBlock - 1) / perBlock;
         int nc = (int) Math.min(n, SHARED_B_MAX / k / NR * NR);
         boolean blockAtATime = (nc < n || kBlocks >= 4) && (long) KC * packedWidth(n) <= SHARED_B_MAX; // see kOuter
-        // Rows first: every column chunk packs the same A rows again (a weight gradient's A is all of K). Row blocks
-        // in a multiple of the thread count keep the threads even; columns are cut only where rows are too few.
+        // Rows first: every column chunk packs the same A rows again (a weight gradient's A is all of K). Row-major A:
+        // many small row blocks (about 16 per thread, whole slivers), taken in turn, keep the threads even (a block's
+        // size does not change the traffic: each A sliver reads the packed B sliver from cache either way); with one
+        // block per thread the threads waited on each other, 6400 x 128 x 512 414 -> 466 GFLOP/s (2026-12-08).
+        // Transposed A (a weight gradient's g^T): a block per thread or two, in a multiple of the thread count; its
+        // packing copies a run of the block's rows from each of kc rows of memory, and short runs cost more than the
+        // imbalance (1024 x 8320 x 256: 390 GFLOP/s with 6 blocks, 295 with 29). Columns are cut only where rows are few.
         int threads = job.parallel ? Parallel.threads() : 1, rowTasks = (mBlocks + threads - 1) / threads * threads;
-        boolean rowsOnly = rowSlivers >= 2 * rowTasks;
-        int rowBlocks = rowsOnly ? rowTasks : mBlocks, mc = (rowSlivers + rowBlocks - 1) / rowBlocks * MR, mb = (m + mc - 1) / mc;
+        int rowBlocks = job.a.cs == 1 ? Math.max(mBlocks, Math.min(rowSlivers, 16 * threads))
+                : rowSlivers >= 2 * rowTasks ? rowTasks : mBlocks;
+        int mc = (rowSlivers + rowBlocks - 1) / rowBlocks * MR, mb = (m + mc - 1) / mc;
+        boolean rowsOnly = job.a.cs == 1 ? mb >= 4 * threads : rowSlivers >= 2 * rowTasks;
         int chunks = rowsOnly ? 1 : Math.min(((blockAtATime ? n : nc) + NR - 1) / NR, (TASKS + mb - 1) / mb);
         Scratch caller = SCRATCH.get();
         if (blockAtATime) {
