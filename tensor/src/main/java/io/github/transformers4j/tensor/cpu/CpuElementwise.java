@@ -39,11 +39,12 @@ final class CpuElementwise {
         long ss = L.innerStride(0), ds = L.innerStride(1), n = L.inner;
         Parallel.forRange((int) L.outer, L.grain(), (a, b) -> {
             long[] off = new long[2];
-            for (int o = a; o < b; o++) {
-                L.offsets(o, off);
+            int[] idx = new int[L.shape.length];
+            L.start(a, off, idx);
+            for (int o = a; o < b; o++, L.next(off, idx)) {
                 long i0 = so + off[0], j0 = dof + off[1];
                 if (st == DType.F32 && dt == DType.F32 && ss == 1 && ds == 1) {
-                    MemorySegment.copy(s, i0 * 4, d, j0 * 4, n * 4);
+                    copyF32(s, i0, d, j0, (int) n);
                 } else if (st == DType.F32 && dt == DType.F32) {
                     for (long i = 0; i < n; i++) d.setAtIndex(JAVA_FLOAT, j0 + i * ds, s.getAtIndex(JAVA_FLOAT, i0 + i * ss));
                 } else if (st == DType.F32 && dt == DType.BF16) { // the mixed-precision casts, without the double round trip
@@ -68,6 +69,20 @@ final class CpuElementwise {
                 }
             }
         });
+    }
+
+    /**
+     * n floats from element {@code from} of s to element {@code to} of d: short runs (a head's row) by vectors, where
+     * {@code MemorySegment.copy}'s checks and stub call cost more than the copy.
+     */
+    private static void copyF32(MemorySegment s, long from, MemorySegment d, long to, int n) {
+        if (n >= 256) {
+            MemorySegment.copy(s, from * 4, d, to * 4, n * 4L);
+            return;
+        }
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += S.length()) load(s, from * 4, i).intoMemorySegment(d, (to + i) * 4, NO);
+        for (; i < n; i++) d.setAtIndex(JAVA_FLOAT, to + i, s.getAtIndex(JAVA_FLOAT, from + i));
     }
 
     static void fill(Tensor dst, double v) {
@@ -200,9 +215,12 @@ final class CpuElementwise {
         int pieces = (n + CHUNK - 1) / CHUNK;
         Parallel.forRange(Math.toIntExact(L.outer * pieces), pieces > 1 ? 1 : L.grain(), (lo, hi) -> {
             long[] off = new long[3];
+            int[] idx = new int[L.shape.length];
+            if (pieces == 1) L.start(lo, off, idx);
             for (int task = lo; task < hi; task++) {
                 int o = task / pieces, i0 = task % pieces * CHUNK, len = Math.min(CHUNK, n - i0);
-                L.offsets(o, off);
+                if (pieces > 1) L.offsets(o, off);
+                else if (task > lo) L.next(off, idx);
                 long ia = ao + off[0] + i0 * sa, ib = bo + off[1] + i0 * sb, io = oo + off[2] + i0 * so;
                 if (f32 && op == BinaryOp.GELU_BACKWARD && so == 1 && sa == 1 && sb == 1) {
                     geluBackwardF32(as, ia, bs, ib, os, io, len);
@@ -286,8 +304,9 @@ final class CpuElementwise {
         int n = (int) L.inner;
         Parallel.forRange((int) L.outer, L.grain(), (lo, hi) -> {
             long[] off = new long[4];
-            for (int o = lo; o < hi; o++) {
-                L.offsets(o, off);
+            int[] idx = new int[L.shape.length];
+            L.start(lo, off, idx);
+            for (int o = lo; o < hi; o++, L.next(off, idx)) {
                 for (int i = 0; i < n; i++) {
                     boolean pick = cs.get(java.lang.foreign.ValueLayout.JAVA_BYTE, co + off[0] + i * sc) != 0;
                     if (t == DType.F32) {

@@ -64,6 +64,31 @@ final class StridedLoop {
         }
     }
 
+    /**
+     * Offsets of outer row {@code o}, as {@link #offsets}, and its index along each outer dim into {@code idx} (length
+     * {@code shape.length}), to walk on from there with {@link #next}.
+     */
+    void start(long o, long[] out, int[] idx) {
+        java.util.Arrays.fill(out, 0);
+        for (int d = shape.length - 2; d >= 0; d--) {
+            idx[d] = (int) (o % shape[d]);
+            o /= shape[d];
+            for (int k = 0; k < out.length; k++) out[k] += idx[d] * strides[k][d];
+        }
+    }
+
+    /** From the offsets of one outer row to the next's: an odometer step, no division (the copies of heads are rows of 32-64 floats). */
+    void next(long[] out, int[] idx) {
+        for (int d = shape.length - 2; d >= 0; d--) {
+            if (++idx[d] < shape[d]) {
+                for (int k = 0; k < out.length; k++) out[k] += strides[k][d];
+                return;
+            }
+            idx[d] = 0;
+            for (int k = 0; k < out.length; k++) out[k] -= (shape[d] - 1) * strides[k][d];
+        }
+    }
+
     /** Grain in outer rows so each parallel chunk does at least ~32k elements. */
     int grain() {
         return (int) Math.max(1, 32768 / Math.max(inner, 1));
