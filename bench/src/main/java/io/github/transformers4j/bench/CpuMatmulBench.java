@@ -47,8 +47,24 @@ public final class CpuMatmulBench {
     /** numpy's timing and the BLAS it ran (a phrase), or why there is none. */
     public record Numpy(Optional<Timing> timing, String version, String blas, String unavailable) {}
 
-    /** transA: A was stored K x M and multiplied as its transpose (a weight gradient's x^T @ g). */
-    public record Result(int m, int k, int n, boolean transA, int threads, Timing ours, double relError, Numpy numpy) {
+    /** How the operands are stored; numpy gets the same layout (a transposed view: BLAS takes the flag, no copy). */
+    public enum Layout {
+        /** A (M x K) and B (K x N) row-major. */
+        NN("nn", ""),
+        /** A stored K x M and multiplied as its transpose: a weight gradient's x^T @ g (M = out features, K = tokens). */
+        TRANSPOSED_A("ta", ", A stored K x M and transposed (a weight gradient's layout)"),
+        /** B stored N x K and multiplied as its transpose: a linear layer's x @ W^T (N = out features). */
+        TRANSPOSED_B("tb", ", B stored N x K and transposed (a linear layer's x @ W^T)");
+
+        final String numpyArg, description;
+
+        Layout(String numpyArg, String description) {
+            this.numpyArg = numpyArg;
+            this.description = description;
+        }
+    }
+
+    public record Result(int m, int k, int n, Layout layout, int threads, Timing ours, double relError, Numpy numpy) {
         public double flop() {
             return 2.0 * m * k * n;
         }
@@ -57,7 +73,7 @@ public final class CpuMatmulBench {
     public static void main(String[] args) {
         int[] shape = {1024, 1024, 1024};
         int warmup = 3, iters = 10;
-        boolean transA = false;
+        Layout layout = Layout.NN;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--size" -> {
@@ -67,12 +83,13 @@ public final class CpuMatmulBench {
                 case "--shape" -> shape = parseShape(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iters" -> iters = Integer.parseInt(args[++i]);
-                case "--transpose-a" -> transA = true;
+                case "--transpose-a" -> layout = Layout.TRANSPOSED_A;
+                case "--transpose-b" -> layout = Layout.TRANSPOSED_B;
                 default -> throw new IllegalArgumentException("cpu-matmul: unknown argument '" + args[i]
-                        + "'; expected --size N, --shape MxKxN, --transpose-a, --warmup W, --iters I");
+                        + "'; expected --size N, --shape MxKxN, --transpose-a or --transpose-b, --warmup W, --iters I");
             }
         }
-        run(shape[0], shape[1], shape[2], transA, warmup, iters, System.out);
+        run(shape[0], shape[1], shape[2], layout, warmup, iters, System.out);
     }
 
     /** "MxKxN" (e.g. 8320x256x768): the product (M x K) @ (K x N). */
@@ -90,14 +107,14 @@ public final class CpuMatmulBench {
     }
 
     public static void run(int size, int warmup, int iters, PrintStream out) {
-        run(size, size, size, false, warmup, iters, out);
+        run(size, size, size, Layout.NN, warmup, iters, out);
     }
 
-    /** transA: A stored K x M and multiplied as its transpose, on both sides (numpy: {@code a.T @ b}, no copy). */
-    public static void run(int m, int k, int n, boolean transA, int warmup, int iters, PrintStream out) {
+    /** The product in {@code layout}, the same layout on both sides (numpy: {@code a.T @ b} or {@code a @ b.T}, no copy). */
+    public static void run(int m, int k, int n, Layout layout, int warmup, int iters, PrintStream out) {
         out.printf("cpu-matmul: %d x %d x %d float32 (M x K x N)%s, %d threads, %d warm-up (at least 3 s) + %d timed iterations%n",
-                m, k, n, transA ? ", A stored K x M and transposed (a weight gradient's layout)" : "", Parallel.threads(), warmup, iters);
-        Result r = measure(m, k, n, transA, warmup, iters);
+                m, k, n, layout.description, Parallel.threads(), warmup, iters);
+        Result r = measure(m, k, n, layout, warmup, iters);
         double flop = r.flop();
         out.printf("  transformers4j sgemm  median %9.3f ms  %7.1f GFLOP/s  (best %.1f, worst %.1f)%n",
                 r.ours.medianS * 1e3, flop / r.ours.medianS / 1e9, flop / r.ours.minS / 1e9, flop / r.ours.maxS / 1e9);
@@ -115,10 +132,10 @@ public final class CpuMatmulBench {
 
     /** Runs our product and numpy's (one after the other) and returns the figures. */
     public static Result measure(int m, int k, int n, int warmup, int iters) {
-        return measure(m, k, n, false, warmup, iters);
+        return measure(m, k, n, Layout.NN, warmup, iters);
     }
 
-    public static Result measure(int m, int k, int n, boolean transA, int warmup, int iters) {
+    public static Result measure(int m, int k, int n, Layout layout, int warmup, int iters) {
         if (m < 1 || k < 1 || n < 1 || warmup < 0 || iters < 1) {
             throw new IllegalArgumentException("cpu-matmul: need M, K, N >= 1, warmup >= 0, iters >= 1; got " + m + " x " + k + " x " + n
                     + ", warmup " + warmup + ", iters " + iters);
@@ -131,23 +148,27 @@ public final class CpuMatmulBench {
             for (long e = 0; e < (long) k * n; e++) b.setAtIndex(JAVA_FLOAT, e, (float) rng.nextDouble(-1, 1));
             // Warm-up: the requested iterations, and at least WARMUP_NANOS, so the JIT has compiled the kernels.
             long warmStart = System.nanoTime();
-            for (int it = 0; it < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; it++) product(m, k, n, transA, a, b, c);
+            for (int it = 0; it < warmup || System.nanoTime() - warmStart < WARMUP_NANOS; it++) product(m, k, n, layout, a, b, c);
             double[] seconds = new double[iters];
             for (int it = 0; it < iters; it++) {
                 long t0 = System.nanoTime();
-                product(m, k, n, transA, a, b, c);
+                product(m, k, n, layout, a, b, c);
                 seconds[it] = (System.nanoTime() - t0) * 1e-9;
             }
-            float[] af = a.toArray(JAVA_FLOAT);
-            double err = relativeError(m, k, n, transA ? transpose(af, k, m) : af, b.toArray(JAVA_FLOAT), c.toArray(JAVA_FLOAT));
-            Numpy numpy = numpy(m, k, n, transA, warmup, iters, Parallel.threads());
-            return new Result(m, k, n, transA, Parallel.threads(), Timing.of(seconds), err, numpy);
+            float[] af = a.toArray(JAVA_FLOAT), bf = b.toArray(JAVA_FLOAT);
+            double err = relativeError(m, k, n, layout == Layout.TRANSPOSED_A ? transpose(af, k, m) : af,
+                    layout == Layout.TRANSPOSED_B ? transpose(bf, n, k) : bf, c.toArray(JAVA_FLOAT));
+            Numpy numpy = numpy(m, k, n, layout, warmup, iters, Parallel.threads());
+            return new Result(m, k, n, layout, Parallel.threads(), Timing.of(seconds), err, numpy);
         }
     }
 
-    private static void product(int m, int k, int n, boolean transA, MemorySegment a, MemorySegment b, MemorySegment c) {
-        if (transA) Gemm.sgemm(1, m, n, k, a, 0, 0, 1, m, b, 0, 0, n, 1, c, 0, 0, n, false); // A(i, p) at p * m + i
-        else Gemm.sgemm(1, m, n, k, a, 0, 0, k, 1, b, 0, 0, n, 1, c, 0, 0, n, false);
+    private static void product(int m, int k, int n, Layout layout, MemorySegment a, MemorySegment b, MemorySegment c) {
+        switch (layout) {
+            case NN -> Gemm.sgemm(1, m, n, k, a, 0, 0, k, 1, b, 0, 0, n, 1, c, 0, 0, n, false);
+            case TRANSPOSED_A -> Gemm.sgemm(1, m, n, k, a, 0, 0, 1, m, b, 0, 0, n, 1, c, 0, 0, n, false); // A(i, p) at p * m + i
+            case TRANSPOSED_B -> Gemm.sgemm(1, m, n, k, a, 0, 0, k, 1, b, 0, 0, 1, k, c, 0, 0, n, false); // B(p, j) at j * k + p
+        }
     }
 
     /** The rows x cols row-major matrix x, transposed (row-major, cols x rows). */
@@ -189,7 +210,7 @@ public final class CpuMatmulBench {
     }
 
     /** Times numpy in a python3 subprocess; explains in one phrase when that is not possible. */
-    static Numpy numpy(int m, int k, int n, boolean transA, int warmup, int iters, int threads) {
+    static Numpy numpy(int m, int k, int n, Layout layout, int warmup, int iters, int threads) {
         Optional<Path> python = onPath("python3");
         if (python.isEmpty()) return new Numpy(Optional.empty(), "", "", "python3 is not on the PATH");
         Path script = null;
@@ -197,7 +218,7 @@ public final class CpuMatmulBench {
             script = Files.createTempFile("t4j-numpy-matmul", ".py");
             Files.write(script, in.readAllBytes());
             ProcessBuilder pb = new ProcessBuilder(List.of(python.get().toString(), script.toString(), String.valueOf(m), String.valueOf(k),
-                    String.valueOf(n), String.valueOf(warmup), String.valueOf(iters), transA ? "ta" : "nn")).redirectErrorStream(true);
+                    String.valueOf(n), String.valueOf(warmup), String.valueOf(iters), layout.numpyArg)).redirectErrorStream(true);
             List<String> removed = new ArrayList<>();
             for (String v : List.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")) {
                 String was = pb.environment().remove(v);

@@ -1,5 +1,6 @@
-# Times numpy's float32 a @ b for CpuMatmulBench: python3 numpy_matmul.py M K N WARMUP ITERS [nn|ta]
-# ("ta": a is stored K x M and used as a.T, a weight gradient's layout; numpy hands BLAS the transpose flag, no copy)
+# Times numpy's float32 a @ b for CpuMatmulBench: python3 numpy_matmul.py M K N WARMUP ITERS [nn|ta|tb]
+# ("ta": a is stored K x M and used as a.T, a weight gradient's layout; "tb": b is stored N x K and used as b.T, a
+# linear layer's x @ W^T; numpy hands BLAS the transpose flag, no copy)
 # Prints "blas <which BLAS and kernel>" and then one line: "numpy <version> median_s <s> min_s <s> max_s <s>".
 import os
 import sys
@@ -8,7 +9,7 @@ import time
 import numpy as np
 
 m, k, n, warmup, iters = (int(x) for x in sys.argv[1:6])
-trans_a = len(sys.argv) > 6 and sys.argv[6] == "ta"
+layout = sys.argv[6] if len(sys.argv) > 6 else "nn"
 
 
 def blas():
@@ -27,8 +28,8 @@ def blas():
 
 
 rng = np.random.default_rng()
-a = rng.uniform(-1, 1, (k, m)).astype(np.float32).T if trans_a else rng.uniform(-1, 1, (m, k)).astype(np.float32)
-b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+a = rng.uniform(-1, 1, (k, m)).astype(np.float32).T if layout == "ta" else rng.uniform(-1, 1, (m, k)).astype(np.float32)
+b = rng.uniform(-1, 1, (n, k)).astype(np.float32).T if layout == "tb" else rng.uniform(-1, 1, (k, n)).astype(np.float32)
 for _ in range(warmup):
     a @ b
 times = []

@@ -39,9 +39,11 @@ class CpuMatmulBenchTest {
         var r = CpuMatmulBench.measure(37, 19, 53, 1, 2);
         assertThat(r.flop()).isEqualTo(2.0 * 37 * 19 * 53);
         assertThat(r.relError()).isLessThan(1e-5);
-        var t = CpuMatmulBench.measure(37, 19, 53, true, 1, 2); // A stored 19 x 37, used transposed
-        assertThat(t.transA()).isTrue();
+        var t = CpuMatmulBench.measure(37, 19, 53, CpuMatmulBench.Layout.TRANSPOSED_A, 1, 2); // A stored 19 x 37, used transposed
+        assertThat(t.layout()).isEqualTo(CpuMatmulBench.Layout.TRANSPOSED_A);
         assertThat(t.relError()).isLessThan(1e-5);
+        var w = CpuMatmulBench.measure(37, 19, 53, CpuMatmulBench.Layout.TRANSPOSED_B, 1, 2); // B stored 53 x 19, used transposed
+        assertThat(w.relError()).isLessThan(1e-5);
         assertThat(CpuMatmulBench.transpose(new float[] {1, 2, 3, 4, 5, 6}, 2, 3)).containsExactly(1, 4, 2, 5, 3, 6);
         float[] a = {1, 2, 3}, b = {1, 0, 0, 1, 1, 1}; // (1 x 3) @ (3 x 2) = [4, 5]
         assertThat(CpuMatmulBench.relativeError(1, 3, 2, a, b, new float[] {4, 5})).isZero();

@@ -27,6 +27,10 @@ final class BenchCommand implements Callable<Integer> {
             + "gradient's x^T @ g: M = out features, K = tokens)")
     boolean transposeA;
 
+    @Option(names = "--transpose-b", description = "B stored N x K and multiplied as its transpose, on both sides (a linear "
+            + "layer's x @ W^T: N = out features)")
+    boolean transposeB;
+
     @Option(names = "--warmup", paramLabel = "N", description = "untimed runs first (default: ${DEFAULT-VALUE})")
     int warmup = 3;
 
@@ -43,7 +47,10 @@ final class BenchCommand implements Callable<Integer> {
         if (size < 1 || warmup < 0 || iters < 1)
             throw new IllegalArgumentException("--size and --iters must be >= 1 and --warmup >= 0");
         int[] mkn = shape == null ? new int[] {size, size, size} : CpuMatmulBench.parseShape(shape);
-        CpuMatmulBench.run(mkn[0], mkn[1], mkn[2], transposeA, warmup, iters, System.out);
+        if (transposeA && transposeB) throw new IllegalArgumentException("--transpose-a and --transpose-b: one layout at a time");
+        CpuMatmulBench.Layout layout = transposeA ? CpuMatmulBench.Layout.TRANSPOSED_A
+                : transposeB ? CpuMatmulBench.Layout.TRANSPOSED_B : CpuMatmulBench.Layout.NN;
+        CpuMatmulBench.run(mkn[0], mkn[1], mkn[2], layout, warmup, iters, System.out);
         return 0;
     }
 }
