@@ -304,7 +304,7 @@ public final class Gemm {
         // Rows first: every column chunk packs the same A rows again (a weight gradient's A is all of K). Row-major A:
         // many small row blocks (about 16 per thread, whole slivers), taken in turn, keep the threads even (a block's
         // size does not change the traffic: each A sliver reads the packed B sliver from cache either way); with one
-        // block per thread the threads waited on each other, 6400 x 128 x 512 414 -> 466 GFLOP/s (2026-12-08).
+        // block per thread the threads waited on each other (6400 x 128 x 512 as x @ W^T: 398 -> 451 GFLOP/s, 2026-12-08).
         // Transposed A (a weight gradient's g^T): a block per thread or two, in a multiple of the thread count; its
         // packing copies a run of the block's rows from each of kc rows of memory, and short runs cost more than the
         // imbalance (1024 x 8320 x 256: 390 GFLOP/s with 6 blocks, 295 with 29). Columns are cut only where rows are few.
