@@ -8,5 +8,5 @@ PLAN=bench/plans/2026-12-08-s16-call5.txt
 BUDGET_S=${BUDGET_S:-110} bash tools/device/zoo-runs.sh .device-pack/gpubench $PLAN
 mv "$OUT/zoo.tgz" "$OUT/flash.tgz"
 sed 's/tiny-flash/tiny-materialised/' $PLAN > /tmp/plan-m.txt
-T4J_JAVA_OPTS=-Dt4j.cuda.flashAttention=false PRECOMPILE=0 BUDGET_S=${BUDGET_S:-110} bash tools/device/zoo-runs.sh .device-pack/gpubench /tmp/plan-m.txt
+JAVA_TOOL_OPTIONS=-Dt4j.cuda.flashAttention=false PRECOMPILE=0 BUDGET_S=${BUDGET_S:-110} bash tools/device/zoo-runs.sh .device-pack/gpubench /tmp/plan-m.txt
 mv "$OUT/zoo.tgz" "$OUT/materialised.tgz"
