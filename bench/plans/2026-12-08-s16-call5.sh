@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 16, device call 5 (issue 12's last acceptance line, vit-tiny-p4 half): the same 30-epoch bf16 run with the
+# Not yet run (session 16 had no device time left to start a machine). Session 16, device call 5 (issue 12's last acceptance line, vit-tiny-p4 half): the same 30-epoch bf16 run with the
 # fused attention (the own flash kernels: 65 tokens) and with the materialised path (-Dt4j.cuda.flashAttention=false),
 # each alone on the GPU; accuracy, validation loss and seconds per epoch from each run's metrics.
 set -u
