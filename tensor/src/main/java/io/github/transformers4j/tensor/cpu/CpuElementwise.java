@@ -219,7 +219,7 @@ final class CpuElementwise {
             if (pieces == 1) L.start(lo, off, idx);
             for (int task = lo; task < hi; task++) {
                 int o = task / pieces, i0 = task % pieces * CHUNK, len = Math.min(CHUNK, n - i0);
-                if (pieces > 1) L.offsets(o, off);
+                if (pieces > 1) L.start(o, off, idx);
                 else if (task > lo) L.next(off, idx);
                 long ia = ao + off[0] + i0 * sa, ib = bo + off[1] + i0 * sb, io = oo + off[2] + i0 * so;
                 if (f32 && op == BinaryOp.GELU_BACKWARD && so == 1 && sa == 1 && sb == 1) {

@@ -309,10 +309,10 @@ public final class Gemm {
         // packing copies a run of the block's rows from each of kc rows of memory, and short runs cost more than the
         // imbalance (1024 x 8320 x 256: 390 GFLOP/s with 6 blocks, 295 with 29). Columns are cut only where rows are few.
         int threads = job.parallel ? Parallel.threads() : 1, rowTasks = (mBlocks + threads - 1) / threads * threads;
-        int rowBlocks = job.a.cs == 1 ? Math.max(mBlocks, Math.min(rowSlivers, 16 * threads))
-                : rowSlivers >= 2 * rowTasks ? rowTasks : mBlocks;
+        boolean rowMajorA = job.a.cs == 1, wideBlocks = rowSlivers >= 2 * rowTasks;
+        int rowBlocks = rowMajorA ? Math.max(mBlocks, Math.min(rowSlivers, 16 * threads)) : wideBlocks ? rowTasks : mBlocks;
         int mc = (rowSlivers + rowBlocks - 1) / rowBlocks * MR, mb = (m + mc - 1) / mc;
-        boolean rowsOnly = job.a.cs == 1 ? mb >= 4 * threads : rowSlivers >= 2 * rowTasks;
+        boolean rowsOnly = rowMajorA ? mb >= 4 * threads : wideBlocks;
         int chunks = rowsOnly ? 1 : Math.min(((blockAtATime ? n : nc) + NR - 1) / NR, (TASKS + mb - 1) / mb);
         Scratch caller = SCRATCH.get();
         if (blockAtATime) {

@@ -54,19 +54,9 @@ final class StridedLoop {
         return strides[operand][shape.length - 1];
     }
 
-    /** Offsets (in elements, relative) of every operand at the start of outer row {@code o}. */
-    void offsets(long o, long[] out) {
-        java.util.Arrays.fill(out, 0);
-        for (int d = shape.length - 2; d >= 0; d--) {
-            long idx = o % shape[d];
-            o /= shape[d];
-            for (int k = 0; k < out.length; k++) out[k] += idx * strides[k][d];
-        }
-    }
-
     /**
-     * Offsets of outer row {@code o}, as {@link #offsets}, and its index along each outer dim into {@code idx} (length
-     * {@code shape.length}), to walk on from there with {@link #next}.
+     * Offsets (in elements, relative) of every operand at the start of outer row {@code o}, and its index along each
+     * outer dim into {@code idx} (length {@code shape.length}), to walk on from there with {@link #next}.
      */
     void start(long o, long[] out, int[] idx) {
         java.util.Arrays.fill(out, 0);
